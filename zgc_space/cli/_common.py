@@ -1,0 +1,43 @@
+"""Helpers shared by the subcommands: JSON output with stable keys, table printing."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy/pandas scalars and containers into JSON-safe Python values (NaN → None)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [_plain(r) for r in value.reset_index().to_dict(orient="records")]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    """Print ``payload`` as JSON (sorted keys, UTF-8, no NaN)."""
+    json.dump(_plain(payload), sys.stdout, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def print_table(frame: pd.DataFrame, *, float_format: str = "{:,.2f}") -> None:
+    """Print a DataFrame as plain text with formatted numbers."""
+    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
+        print(frame.to_string(float_format=float_format.format))
+
+
+def add_json_flag(parser: Any) -> None:
+    """Add the ``--json`` flag every result-printing subcommand takes."""
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON (stable keys)")

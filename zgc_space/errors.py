@@ -1,0 +1,104 @@
+"""The public exception and warning tree of zgc_space.
+
+Every error the library raises on purpose is a :class:`ZgcSpaceError`. Each subclass also
+inherits the matching built-in exception, so ``except ValueError`` keeps working (the pattern
+rasterio uses).
+
+Examples
+--------
+>>> from zgc_space.errors import BlockValidationError, ZgcSpaceError
+>>> issubclass(BlockValidationError, ValueError) and issubclass(BlockValidationError, ZgcSpaceError)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "AttributeJoinError",
+    "BlockValidationError",
+    "ColumnError",
+    "CRSError",
+    "CRSGuessWarning",
+    "DataFileError",
+    "GeometryRepairWarning",
+    "OverwriteInputError",
+    "ProposalError",
+    "RasterError",
+    "ReprojectionWarning",
+    "ValidationWarning",
+    "ZgcSpaceError",
+    "ZgcSpaceWarning",
+]
+
+
+class ZgcSpaceError(Exception):
+    """Root of every error raised on purpose by zgc_space."""
+
+
+class CRSError(ZgcSpaceError, ValueError):
+    """A coordinate reference system is missing, unknown or unsafe to use for areas."""
+
+
+class ColumnError(ZgcSpaceError, KeyError):
+    """A required column is missing or a column name is unknown."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class BlockValidationError(ZgcSpaceError, ValueError):
+    """A block table breaks one or more rules; ``problems`` lists every one of them.
+
+    Parameters
+    ----------
+    message
+        The summary shown to the user.
+    problems
+        One entry per problem found (all of them, not only the first).
+    """
+
+    def __init__(self, message: str, problems: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class AttributeJoinError(ZgcSpaceError, ValueError):
+    """An attribute table cannot be attached to the blocks (unmatched or duplicate ids)."""
+
+
+class DataFileError(ZgcSpaceError, OSError):
+    """A data file cannot be read or written (missing, wrong format, unknown layer)."""
+
+
+class OverwriteInputError(ZgcSpaceError, FileExistsError):
+    """A write would overwrite a file the user gave as input."""
+
+
+class RasterError(ZgcSpaceError, ValueError):
+    """A raster cannot be used as asked (band, nodata, CRS, resolution)."""
+
+
+class ProposalError(ZgcSpaceError, ValueError):
+    """An adjustment proposal is malformed or names something that does not exist."""
+
+
+class ZgcSpaceWarning(UserWarning):
+    """Root of every warning issued by zgc_space."""
+
+
+class CRSGuessWarning(ZgcSpaceWarning):
+    """A missing CRS was guessed from coordinate magnitudes; the guess is named."""
+
+
+class ReprojectionWarning(ZgcSpaceWarning):
+    """Data were reprojected to the metric CRS (EPSG:4548) before computing areas."""
+
+
+class ValidationWarning(ZgcSpaceWarning):
+    """A block table has a problem that does not make numbers wrong (promote with strict=True)."""
+
+
+class GeometryRepairWarning(ZgcSpaceWarning):
+    """A geometry was repaired and its area changed."""
