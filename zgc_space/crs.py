@@ -1,16 +1,362 @@
 """Coordinate reference systems: the metric CRS policy and GCJ-02 conversion.
 
-All areas are computed in CGCS2000 / 3-degree Gauss-Kruger CM 117E (EPSG:4548).
+All areas are computed in CGCS2000 / 3-degree Gauss-Kruger CM 117E (EPSG:4548); maps are drawn
+in EPSG:4326. The policy (REFERENCE.md section 4):
+
+* accepted and reprojected to EPSG:4548: EPSG:4527 (same projection, "39" zone prefix on
+  eastings), EPSG:4490 (CGCS2000), EPSG:4326 (WGS 84), Beijing 1954 (EPSG:2436 / 2415), Xian 1980
+  (EPSG:2384 / 2363) and any other EPSG geographic or projected CRS that puts the data in Beijing;
+* refused: EPSG:4547 (CM 114E, the wrong zone for Beijing), local or engineering systems such as
+  Beijing's local city system (its parameters come from the surveying authority), custom CRSs
+  that match no EPSG code, and any CRS that puts the data outside Beijing;
+* a missing CRS is guessed from coordinate magnitudes only where that is unambiguous
+  (:func:`guess_crs`), with a warning naming the guess.
+
 GCJ-02 is the obfuscated datum of Chinese web tiles (Gaode, Tencent): converting to it is for
-display on such tiles only, never for areas.
+display on such tiles only, never for areas. :func:`gcj02_to_wgs84` also repairs data that carry
+GCJ-02 coordinates under a WGS 84 label.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+import functools
+import math
+import warnings
+from collections.abc import Callable
+from typing import TypeVar, overload
 
-__all__ = ["gcj02_to_wgs84", "wgs84_to_gcj02"]
+import geopandas as gpd
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as _PyprojCRSError
+
+from zgc_space.errors import CRSError, CRSGuessWarning, ReprojectionWarning
+from zgc_space.schema import METRIC_CRS
+
+__all__ = [
+    "DISPLAY_CRS",
+    "METRIC_CRS",
+    "check_crs",
+    "gcj02_to_wgs84",
+    "guess_crs",
+    "to_display",
+    "to_metric",
+    "wgs84_to_gcj02",
+]
+
+#: The CRS maps are drawn in (longitude/latitude on WGS 84).
+DISPLAY_CRS = "EPSG:4326"
+
+_Frame = TypeVar("_Frame", gpd.GeoDataFrame, gpd.GeoSeries)
+
+_METRIC_EPSG = 4548
+_DISPLAY_EPSG = 4326
+#: EPSG codes named by the policy, with a short description for messages.
+_NAMED = {
+    4548: "CGCS2000 / 3-degree GK CM 117E",
+    4527: "CGCS2000 / 3-degree GK zone 39",
+    4490: "CGCS2000 geographic",
+    4326: "WGS 84 geographic",
+    2436: "Beijing 1954 / 3-degree GK CM 117E",
+    2415: "Beijing 1954 / 3-degree GK zone 39",
+    2384: "Xian 1980 / 3-degree GK CM 117E",
+    2363: "Xian 1980 / 3-degree GK zone 39",
+}
+#: Coordinate ranges that identify a CRS for data in Beijing (lon 115.4-117.6, lat 39.4-41.1),
+#: as (x_min, x_max, y_min, y_max).
+_GUESS_RANGES = {
+    "EPSG:4326": (115.0, 118.0, 39.0, 41.5),
+    "EPSG:4548": (300_000.0, 700_000.0, 4_300_000.0, 4_600_000.0),
+    "EPSG:4527": (39_300_000.0, 39_700_000.0, 4_300_000.0, 4_600_000.0),
+}
+_GUESS_NOTES = {
+    "EPSG:4326": "GCJ-02 web-map coordinates look the same; if the data come from Gaode or "
+    "Tencent, convert them with zgc_space.crs.gcj02_to_wgs84",
+    "EPSG:4548": "Beijing 1954 (EPSG:2436), Xian 1980 (EPSG:2384) and UTM 50N look the same",
+    "EPSG:4527": "Beijing 1954 (EPSG:2415) and Xian 1980 (EPSG:2363) look the same",
+}
+#: Longitude/latitude window a frame must fall in after reprojection (Beijing plus a margin).
+_REGION = (114.5, 118.5, 38.5, 42.0)
+#: Longitude/latitude window where GCJ-02 is defined (mainland China).
+_CHINA = (73.0, 136.0, 3.0, 54.0)
+_FIX = "set the right CRS, e.g. gdf.set_crs('EPSG:4548', allow_override=True)"
+
+
+def _label(source: str | None) -> str:
+    return f"'{source}'" if source else "the data"
+
+
+def _bounds(obj: object) -> tuple[float, float, float, float]:
+    """Total bounds of a frame, series or geometry array, or a 4-sequence taken as bounds."""
+    if isinstance(obj, gpd.GeoDataFrame | gpd.GeoSeries):
+        values = obj.total_bounds
+    elif isinstance(obj, shapely.Geometry):
+        values = np.asarray(obj.bounds, dtype=float)
+    else:
+        values = np.asarray(obj, dtype=float).ravel()
+        if values.size != 4:
+            raise TypeError(
+                "guess_crs expects a GeoDataFrame, GeoSeries, geometry or "
+                f"(minx, miny, maxx, maxy) bounds, got {type(obj).__name__} of size {values.size}"
+            )
+    minx, miny, maxx, maxy = (float(v) for v in values)
+    return minx, miny, maxx, maxy
+
+
+def _within(bounds: tuple[float, float, float, float], window: tuple[float, ...]) -> bool:
+    minx, miny, maxx, maxy = bounds
+    x0, x1, y0, y1 = window
+    return x0 <= minx <= maxx <= x1 and y0 <= miny <= maxy <= y1
+
+
+def guess_crs(bounds_or_frame: object, *, source: str | None = None) -> str:
+    """Guess the CRS of data in Beijing from coordinate magnitudes.
+
+    Only three systems are told apart, and only when every coordinate fits one of them:
+    longitude/latitude ("EPSG:4326": lon 115.0-118.0, lat 39.0-41.5), CGCS2000 3-degree
+    Gauss-Kruger CM 117E ("EPSG:4548": eastings 300-700 km, northings 4.3-4.6e6 m) and the same
+    projection with the "39" zone prefix ("EPSG:4527": eastings 3.93e7-3.97e7 m). Systems with
+    the same magnitudes (Beijing 1954, Xian 1980, GCJ-02) cannot be told apart; set the CRS
+    yourself when you know it.
+
+    Parameters
+    ----------
+    bounds_or_frame
+        A GeoDataFrame, GeoSeries, shapely geometry or ``(minx, miny, maxx, maxy)``.
+    source
+        Where the data come from (e.g. a file path), quoted in the error message.
+
+    Returns
+    -------
+    str
+        ``"EPSG:4326"``, ``"EPSG:4548"`` or ``"EPSG:4527"``.
+
+    Raises
+    ------
+    CRSError
+        If the data are empty, or the magnitudes fit none of the three systems (a local city
+        system, another zone, or data outside Beijing).
+
+    Examples
+    --------
+    >>> guess_crs((116.29, 39.96, 116.33, 40.00))
+    'EPSG:4326'
+    >>> guess_crs((441_000.0, 4_426_000.0, 444_000.0, 4_429_000.0))
+    'EPSG:4548'
+    >>> guess_crs((39_441_000.0, 4_426_000.0, 39_444_000.0, 4_429_000.0))
+    'EPSG:4527'
+    """
+    bounds = _bounds(bounds_or_frame)
+    if not all(math.isfinite(v) for v in bounds):
+        raise CRSError(
+            f"cannot guess the CRS of {_label(source)}: it has no coordinates (empty data); {_FIX}"
+        )
+    for name, window in _GUESS_RANGES.items():
+        if _within(bounds, window):
+            return name
+    minx, miny, maxx, maxy = bounds
+    expected = "; ".join(
+        f"{name}: x {w[0]:,.0f} to {w[1]:,.0f}, y {w[2]:,.0f} to {w[3]:,.0f}"
+        for name, w in _GUESS_RANGES.items()
+    )
+    raise CRSError(
+        f"cannot guess the CRS of {_label(source)}: x runs {minx:,.6g} to {maxx:,.6g} and "
+        f"y runs {miny:,.6g} to {maxy:,.6g}, which fits none of the systems used for Beijing "
+        f"({expected}). It may be a local city system, another zone or data outside Beijing; "
+        "find out the CRS from the data provider and set it, "
+        "e.g. gdf.set_crs('EPSG:4548')"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _classify(wkt: str) -> tuple[int | None, str]:
+    """EPSG code of an accepted CRS and its name, or ``(None, reason)`` for a refused one."""
+    crs = CRS.from_wkt(wkt)
+    name = crs.name
+    if crs.is_engineering or crs.type_name.startswith("Engineering"):
+        return None, (
+            f"it is a local (engineering) system ('{name}'), such as Beijing's local city "
+            "coordinate system, whose link to CGCS2000 needs parameters from the surveying "
+            "authority. Reproject the data to EPSG:4548 with those parameters in your GIS first"
+        )
+    epsg = crs.to_epsg(min_confidence=70)
+    if epsg == 4547:
+        return None, (
+            "EPSG:4547 is CGCS2000 / 3-degree Gauss-Kruger CM 114E, the wrong zone for "
+            "Beijing (115.4-117.6E lies in the CM 117E zone, EPSG:4548); such labels are "
+            "usually a mix-up. If the coordinates are really CM 117E, relabel them with "
+            "gdf.set_crs('EPSG:4548', allow_override=True); if they are really CM 114E, "
+            "reproject them yourself with gdf.to_crs('EPSG:4548')"
+        )
+    if epsg is None:
+        return None, (
+            f"'{name}' matches no EPSG system: a custom or local system (e.g. Beijing's local "
+            "city coordinate system) cannot be converted without parameters from the "
+            "surveying authority. Reproject the data to EPSG:4548 with those parameters in "
+            "your GIS first, or, if the coordinates are in fact EPSG:4548, "
+            "gdf.set_crs('EPSG:4548', allow_override=True)"
+        )
+    if not (crs.is_geographic or crs.is_projected):
+        return None, f"'{name}' (EPSG:{epsg}) is not a horizontal coordinate system; {_FIX}"
+    return epsg, _NAMED.get(epsg, name)
+
+
+def _accepted(crs: object, source: str | None) -> tuple[int, str]:
+    """EPSG code and name of an accepted CRS; raise CRSError naming a refused one."""
+    try:
+        wkt = CRS.from_user_input(crs).to_wkt()
+    except _PyprojCRSError as exc:
+        raise CRSError(f"the CRS of {_label(source)} ({crs!r}) cannot be read: {exc}") from exc
+    epsg, text = _classify(wkt)
+    if epsg is None:
+        raise CRSError(f"refusing the CRS of {_label(source)}: {text}")
+    return epsg, text
+
+
+def _check_region(frame: gpd.GeoDataFrame | gpd.GeoSeries, epsg: int, source: str | None) -> None:
+    """Raise CRSError if ``frame`` in EPSG:``epsg`` does not lie in or near Beijing."""
+    bounds = frame.total_bounds
+    if not np.isfinite(bounds).all():
+        return  # empty: nothing to misplace
+    transformer = Transformer.from_crs(f"EPSG:{epsg}", "EPSG:4326", always_xy=True)
+    lonlat = transformer.transform_bounds(*bounds, densify_pts=5)
+    if all(math.isfinite(v) for v in lonlat) and _within(lonlat, _REGION):
+        return
+    raise CRSError(
+        f"the coordinates of {_label(source)} (x {bounds[0]:,.6g} to {bounds[2]:,.6g}, "
+        f"y {bounds[1]:,.6g} to {bounds[3]:,.6g}) do not lie in Beijing when read as "
+        f"EPSG:{epsg} (they map to lon {lonlat[0]:.4g} to {lonlat[2]:.4g}, lat {lonlat[1]:.4g} "
+        f"to {lonlat[3]:.4g}): the CRS label is probably wrong; {_FIX}"
+    )
+
+
+def check_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, source: str | None = None) -> None:
+    """Raise :class:`~zgc_space.errors.CRSError` if ``frame`` has no CRS.
+
+    Parameters
+    ----------
+    frame
+        The data to check.
+    source
+        Where the data come from (e.g. a file path), quoted in the error message.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> check_crs(gpd.GeoSeries([Point(116.3, 39.98)], crs="EPSG:4326"))
+    >>> check_crs(gpd.GeoSeries([Point(116.3, 39.98)]), source="pts.csv")
+    Traceback (most recent call last):
+    ...
+    zgc_space.errors.CRSError: 'pts.csv' has no CRS; ...
+    """
+    if frame.crs is None:
+        raise CRSError(
+            f"{_label(source)} has no CRS; set it, e.g. gdf.set_crs('EPSG:4548'), or let "
+            "zgc_space.crs.to_metric guess it from the coordinates"
+        )
+
+
+def to_metric(frame: _Frame, *, source: str | None = None, allow_guess: bool = True) -> _Frame:
+    """Return a new frame in the metric CRS, EPSG:4548, where every area is computed.
+
+    Parameters
+    ----------
+    frame
+        A GeoDataFrame or GeoSeries; it is not modified.
+    source
+        Where the data come from (e.g. a file path), named in warnings and errors.
+    allow_guess
+        If the CRS is missing, guess it with :func:`guess_crs` (and warn); if False, raise.
+
+    Returns
+    -------
+    GeoDataFrame or GeoSeries
+        A copy in EPSG:4548 with the same index and columns.
+
+    Raises
+    ------
+    CRSError
+        If the CRS is missing and cannot (or may not) be guessed, is refused (EPSG:4547, a
+        local or custom system), or puts the data outside Beijing.
+
+    Warns
+    -----
+    CRSGuessWarning
+        The CRS was missing and was guessed (the warning names the guess).
+    ReprojectionWarning
+        The data were in another accepted CRS and were reprojected (names both CRSs).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> blocks = gpd.GeoDataFrame({"block_id": ["B1"]},
+    ...     geometry=[box(441_000, 4_426_000, 441_100, 4_426_100)], crs="EPSG:4548")
+    >>> metric = to_metric(blocks)
+    >>> metric.crs.to_epsg(), float(metric.area.iloc[0])
+    (4548, 10000.0)
+    """
+    if frame.crs is None:
+        if not allow_guess:
+            raise CRSError(
+                f"{_label(source)} has no CRS and allow_guess=False; set it, e.g. gdf.set_crs('EPSG:4548')"
+            )
+        guess = guess_crs(frame, source=source)
+        action = "" if guess == METRIC_CRS else f" and reprojected it to {METRIC_CRS}"
+        warnings.warn(
+            f"{_label(source)} has no CRS: guessed {guess} from coordinate magnitudes{action} "
+            f"({_GUESS_NOTES[guess]}); set the CRS explicitly to silence this warning",
+            CRSGuessWarning,
+            stacklevel=2,
+        )
+        labelled = frame.set_crs(guess)
+        return labelled if guess == METRIC_CRS else labelled.to_crs(METRIC_CRS)
+    epsg, name = _accepted(frame.crs, source)
+    if epsg == _METRIC_EPSG:
+        return frame.set_crs(METRIC_CRS, allow_override=True)  # a copy, exact label
+    _check_region(frame, epsg, source)
+    warnings.warn(
+        f"reprojected {_label(source)} from EPSG:{epsg} ({name}) to {METRIC_CRS} for metric computations",
+        ReprojectionWarning,
+        stacklevel=2,
+    )
+    return frame.set_crs(f"EPSG:{epsg}", allow_override=True).to_crs(METRIC_CRS)
+
+
+def to_display(frame: _Frame, *, source: str | None = None) -> _Frame:
+    """Return a new frame in the display CRS, EPSG:4326 (longitude/latitude on WGS 84).
+
+    Parameters
+    ----------
+    frame
+        A GeoDataFrame or GeoSeries with a CRS; it is not modified.
+    source
+        Where the data come from, quoted in error messages.
+
+    Raises
+    ------
+    CRSError
+        If the CRS is missing or refused (see :func:`to_metric`).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> pts = gpd.GeoSeries([Point(441_000, 4_426_000)], crs="EPSG:4548")
+    >>> p = to_display(pts).iloc[0]
+    >>> round(p.x, 4), round(p.y, 4)
+    (116.3094, 39.9662)
+    """
+    check_crs(frame, source=source)
+    epsg, _ = _accepted(frame.crs, source)
+    labelled = frame.set_crs(f"EPSG:{epsg}", allow_override=True)
+    return labelled if epsg == _DISPLAY_EPSG else labelled.to_crs(DISPLAY_CRS)
+
+
+# --- GCJ-02 -------------------------------------------------------------------------------
 
 # Krasovsky 1940 ellipsoid, as used by the published GCJ-02 algorithm.
 _A = 6378245.0
@@ -39,10 +385,83 @@ def _offset(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray
     return dlon, dlat
 
 
-def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _to_gcj(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+    dlon, dlat = _offset(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def _from_gcj(lon: NDArray[np.float64], lat: NDArray[np.float64], iterations: int) -> tuple[NDArray, NDArray]:
+    w_lon, w_lat = lon.copy(), lat.copy()
+    for _ in range(iterations):
+        dlon, dlat = _offset(w_lon, w_lat)
+        w_lon = lon - dlon
+        w_lat = lat - dlat
+    return w_lon, w_lat
+
+
+_PairFunc = Callable[[NDArray[np.float64], NDArray[np.float64]], tuple[NDArray, NDArray]]
+
+
+def _convert_frame(obj: _Frame, func: _PairFunc, what: str) -> _Frame:
+    """Apply ``func`` to every vertex of a geographic frame; the result is in EPSG:4326."""
+    if obj.crs is not None:
+        epsg = CRS.from_user_input(obj.crs).to_epsg(min_confidence=70)
+        if epsg not in (4326, 4490):
+            raise CRSError(
+                f"{what} needs longitude/latitude (EPSG:4326 or EPSG:4490), but the data are "
+                f"in {obj.crs.name!r}; convert them with zgc_space.crs.to_display first"
+            )
+    bounds = obj.total_bounds
+    if np.isfinite(bounds).all() and not _within(tuple(bounds), _CHINA):
+        raise CRSError(
+            f"{what} needs longitude/latitude in China (lon {_CHINA[0]} to {_CHINA[1]}, lat "
+            f"{_CHINA[2]} to {_CHINA[3]}), but x runs {bounds[0]:,.6g} to {bounds[2]:,.6g} and "
+            f"y runs {bounds[1]:,.6g} to {bounds[3]:,.6g}; reproject to EPSG:4326 first"
+        )
+
+    def on_coords(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = coords.copy()
+        out[:, 0], out[:, 1] = func(coords[:, 0], coords[:, 1])
+        return out
+
+    geoms = np.asarray(obj.geometry.array, dtype=object)
+    has_z = shapely.has_z(geoms)
+    converted = shapely.transform(geoms, on_coords, include_z=False)
+    if has_z.any():
+        converted[has_z] = shapely.transform(geoms[has_z], on_coords, include_z=True)
+    series = gpd.GeoSeries(converted, index=obj.index, crs=DISPLAY_CRS, name=obj.geometry.name)
+    if isinstance(obj, gpd.GeoSeries):
+        return series
+    out = obj.copy()
+    out[obj.geometry.name] = series
+    return out.set_crs(DISPLAY_CRS, allow_override=True)
+
+
+@overload
+def wgs84_to_gcj02(lon: _Frame, lat: None = None) -> _Frame: ...
+@overload
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def wgs84_to_gcj02(lon: object, lat: ArrayLike | None = None) -> object:
     """Convert WGS84 longitude/latitude (degrees) to GCJ-02, vectorised.
 
     For display on Chinese web tiles only; never compute areas on the result.
+
+    Parameters
+    ----------
+    lon, lat
+        Arrays of longitudes and latitudes; or a GeoDataFrame / GeoSeries in EPSG:4326 or
+        EPSG:4490 (or without CRS, holding longitude/latitude) as ``lon`` alone, in which case
+        a new one is returned with every vertex converted, labelled EPSG:4326.
+
+    Returns
+    -------
+    tuple of ndarray, or GeoDataFrame / GeoSeries
+        ``(lon, lat)`` in GCJ-02, or the converted frame.
+
+    Raises
+    ------
+    CRSError
+        If a frame is not in longitude/latitude or lies outside China.
 
     Examples
     --------
@@ -50,31 +469,54 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64],
     >>> round(float(lon[0]), 5), round(float(lat[0]), 5)
     (116.3161, 39.98128)
     """
-    lon_a = np.asarray(lon, dtype=np.float64)
-    lat_a = np.asarray(lat, dtype=np.float64)
-    dlon, dlat = _offset(lon_a, lat_a)
-    return lon_a + dlon, lat_a + dlat
+    if lat is None and isinstance(lon, gpd.GeoDataFrame | gpd.GeoSeries):
+        return _convert_frame(lon, _to_gcj, "wgs84_to_gcj02")
+    return _to_gcj(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
 
 
+@overload
+def gcj02_to_wgs84(lon: _Frame, lat: None = None, *, iterations: int = 6) -> _Frame: ...
+@overload
 def gcj02_to_wgs84(
     lon: ArrayLike, lat: ArrayLike, *, iterations: int = 6
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def gcj02_to_wgs84(lon: object, lat: ArrayLike | None = None, *, iterations: int = 6) -> object:
     """Convert GCJ-02 longitude/latitude (degrees) to WGS84 by fixed-point iteration.
 
     Each iteration refines ``wgs = gcj - offset(wgs)``; six iterations bring the round trip
     well below a millimetre in Beijing.
+
+    Parameters
+    ----------
+    lon, lat
+        Arrays of GCJ-02 longitudes and latitudes; or a GeoDataFrame / GeoSeries holding GCJ-02
+        longitude/latitude (labelled EPSG:4326, EPSG:4490 or without CRS, as web-map data
+        usually are) as ``lon`` alone, in which case a new one is returned with every vertex
+        converted, labelled EPSG:4326.
+    iterations
+        Number of fixed-point iterations.
+
+    Returns
+    -------
+    tuple of ndarray, or GeoDataFrame / GeoSeries
+        ``(lon, lat)`` in WGS84, or the converted frame.
+
+    Raises
+    ------
+    CRSError
+        If a frame is not in longitude/latitude or lies outside China.
 
     Examples
     --------
     >>> lon, lat = gcj02_to_wgs84(*wgs84_to_gcj02([116.31], [39.98]))
     >>> round(float(lon[0]), 7), round(float(lat[0]), 7)
     (116.31, 39.98)
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> p = gcj02_to_wgs84(gpd.GeoSeries([Point(116.3161, 39.98128)], crs="EPSG:4326")).iloc[0]
+    >>> round(p.x, 4), round(p.y, 4)
+    (116.31, 39.98)
     """
-    g_lon = np.asarray(lon, dtype=np.float64)
-    g_lat = np.asarray(lat, dtype=np.float64)
-    w_lon, w_lat = g_lon.copy(), g_lat.copy()
-    for _ in range(iterations):
-        dlon, dlat = _offset(w_lon, w_lat)
-        w_lon = g_lon - dlon
-        w_lat = g_lat - dlat
-    return w_lon, w_lat
+    if lat is None and isinstance(lon, gpd.GeoDataFrame | gpd.GeoSeries):
+        return _convert_frame(lon, lambda x, y: _from_gcj(x, y, iterations), "gcj02_to_wgs84")
+    return _from_gcj(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64), iterations)
