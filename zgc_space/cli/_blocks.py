@@ -1,0 +1,98 @@
+"""Subcommands on a block file: ``validate`` and ``info``."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from zgc_space import blocks as _blocks
+from zgc_space import io
+from zgc_space.cli._common import add_json_flag, emit_json, print_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register ``validate`` and ``info``."""
+    p = sub.add_parser("validate", help="check a block file; print every problem (exit 1 if any error)")
+    p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
+    p.add_argument("--layer", help="layer name in a multi-layer file")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 1)")
+    p.add_argument("--overlap-tolerance-m2", type=float, default=1.0, help="ignore overlaps up to this area")
+    add_json_flag(p)
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser("info", help="blocks, sub-parks, CRS and land totals per sub-park")
+    p.add_argument("file", help="block file")
+    p.add_argument("--layer", help="layer name in a multi-layer file")
+    p.add_argument("--by", default="subpark", help="column to total by (default: subpark)")
+    add_json_flag(p)
+    p.set_defaults(func=_info)
+
+
+def read(path: str, *, layer: str | None = None) -> tuple[object, list[str]]:
+    """Read a block file, returning the blocks and the warnings raised while reading."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = io.read_blocks(path, layer=layer)
+    return frame, [str(w.message) for w in caught]
+
+
+def _validate(args: argparse.Namespace) -> int:
+    frame, read_notes = read(args.file, layer=args.layer)
+    problems = _blocks.find_problems(
+        frame, overlap_tolerance_m2=args.overlap_tolerance_m2, source=args.file
+    )
+    errors = [p for p in problems if p.severity == "error" or args.strict]
+    if args.json:
+        emit_json({
+            "file": args.file,
+            "blocks": len(frame),
+            "valid": not errors,
+            "read_notes": read_notes,
+            "problems": [p.to_dict() for p in problems],
+        })
+    else:
+        for note in read_notes:
+            print(f"note: {note}")
+        for p in problems:
+            print(p)
+        verdict = "INVALID" if errors else "valid"
+        print(f"{args.file}: {len(frame)} blocks, {verdict} "
+              f"({sum(p.severity == 'error' for p in problems)} errors, "
+              f"{sum(p.severity == 'warning' for p in problems)} warnings)")
+    return 1 if errors else 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    frame, read_notes = read(args.file, layer=args.layer)
+    totals = _blocks.land_totals(frame, by=args.by)
+    zone = totals.loc["合计 total"]
+    headline = {
+        "site_area_km2": zone["site_area_km2"],
+        "built_km2": zone.get("built_km2"),
+        "remaining_km2": zone.get("remaining_km2"),
+        "nonconstruction_km2": zone.get("nonconstruction_km2"),
+        "supplied_km2": zone.get("supplied_km2"),
+        "gfa_km2": zone.get("gfa_km2"),
+        "far": (zone["gfa_km2"] / zone["built_km2"]) if {"gfa_km2", "built_km2"} <= set(zone.index) else None,
+    }
+    n_groups = int(frame[args.by].nunique()) if args.by in frame.columns else 0
+    if args.json:
+        emit_json({
+            "file": args.file,
+            "blocks": len(frame),
+            "subparks": int(frame["subpark"].nunique()) if "subpark" in frame.columns else None,
+            "groups": n_groups,
+            "by": args.by,
+            "crs": frame.crs.to_string() if frame.crs is not None else None,
+            "read_notes": read_notes,
+            "totals": headline,
+            "per_group": totals.drop(index="合计 total"),
+        })
+        return 0
+    print(f"{args.file}: {len(frame)} blocks in {n_groups} {args.by} groups, CRS {frame.crs.to_string()}")
+    for note in read_notes:
+        print(f"note: {note}")
+    print_table(totals)
+    if headline["far"] is not None:
+        print(f"comprehensive FAR (Σ floor area / Σ built land A): {headline['far']:.3f}")
+    return 0
