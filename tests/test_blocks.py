@@ -78,20 +78,21 @@ def test_duplicate_and_missing_ids():
 
 def test_self_intersecting_polygon_reported_then_repaired():
     blocks = make_blocks()
-    # a square whose ring crosses itself near one corner: repair keeps one Polygon
+    # a square whose ring crosses its own bottom edge near one corner (a 1.5 m² loop)
     blocks.loc[1, "geometry"] = Polygon(
         [(X0 + 100, Y0), (X0 + 200, Y0), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 100), (X0 + 100, Y0 + 1),
-         (X0 + 99.5, Y0 + 0.5), (X0 + 100.5, Y0 + 0.5)]
+         (X0 + 101, Y0 - 1), (X0 + 99, Y0 - 1)]
     )
     with pytest.raises(BlockValidationError, match=r"1 invalid geometry \(ids B002.*repair_geometries"):
         zb.validate_blocks(blocks)
     with pytest.warns(GeometryRepairWarning, match="B002"):
         fixed = zb.repair_geometries(blocks)
-    assert fixed.geometry.iloc[1].geom_type in {"Polygon", "MultiPolygon"}
+    assert fixed.geometry.iloc[1].geom_type == "MultiPolygon"  # the square and the small loop
     assert fixed.geometry.iloc[1].is_valid
     report = fixed.attrs["repairs"]
     assert list(report["block_id"]) == ["B002"]
-    assert report["area_after_m2"].iloc[0] == pytest.approx(10_000, abs=1)
+    assert report["area_before_m2"].iloc[0] == pytest.approx(9998.5)  # signed ring area
+    assert report["area_after_m2"].iloc[0] == pytest.approx(10_001.0)  # square − 0.25 m² + 1.25 m² loop
     assert zb.find_problems(fixed) == []
     # the input is untouched
     assert not blocks.geometry.iloc[1].is_valid
@@ -135,7 +136,7 @@ def test_overlapping_blocks_listed_in_pairs_with_area():
     with pytest.raises(BlockValidationError, match=r"overlap by more than 1 m²: B001/B002 \(5,000 m²\)"):
         zb.validate_blocks(blocks)
     # a sliver below the tolerance is digitising noise
-    blocks.loc[1, "geometry"] = box(X0 + 99.99, Y0, X0 + 200, Y0 + 100)
+    blocks.loc[1, "geometry"] = box(X0 + 99.995, Y0, X0 + 200, Y0 + 100)
     assert "overlap" not in rules(zb.find_problems(blocks))
 
 
@@ -169,7 +170,7 @@ def test_every_problem_gathered_in_one_error():
     with pytest.raises(BlockValidationError) as info:
         zb.validate_blocks(blocks)
     assert {"negative", "duplicate-id", "overlap", "nesting"} <= set(rules(info.value.problems))
-    assert str(info.value).startswith("`blocks` has 4 problem(s)")
+    assert str(info.value).startswith("`blocks` has 5 problem(s)")
 
 
 def test_missing_required_columns_and_partial_land_accounting():

@@ -382,8 +382,9 @@ def _check_land(
     for rule in schema.NESTING_RULES:
         if not all(c in values for c in rule.larger) or not any(c in values for c in rule.smaller):
             continue
-        small = sum((values[c].fillna(0) for c in rule.smaller if c in values), start=pd.Series(0.0, index=blocks.index))
-        large = sum((values[c].fillna(0) for c in rule.larger), start=pd.Series(0.0, index=blocks.index))
+        zero = pd.Series(0.0, index=blocks.index)
+        small = sum((values[c].fillna(0) for c in rule.smaller if c in values), start=zero)
+        large = sum((values[c].fillna(0) for c in rule.larger), start=zero)
         broken = small > large * (1 + rel_tol) + 1.0
         if broken.any():
             bad = list(ids[broken])
@@ -543,7 +544,12 @@ def repair_geometries(blocks: gpd.GeoDataFrame, *, min_area_change_m2: float = 0
     out = blocks.copy()
     ids = _block_ids(blocks)
     geoms = blocks.geometry.to_numpy()
-    needs = ~shapely.is_valid(geoms) | ~np.isin(shapely.get_type_id(geoms), [3, 6])
+    needs = (
+        ~shapely.is_valid(geoms)
+        | ~np.isin(shapely.get_type_id(geoms), [3, 6])
+        | shapely.is_empty(geoms)
+        | shapely.is_missing(geoms)
+    )
     if not needs.any():
         out.attrs["repairs"] = _repair_report([], [], [], [])
         return out
