@@ -1,0 +1,422 @@
+r"""Remaining land, floor-area capacity, years of land supply left, and fragmentation (小散弱).
+
+Land classes follow TD/T 1029-2010 (2014 rev.), REFERENCE.md section 3.1: A = ``built_m2``,
+B21 = ``ready_m2``, other B = ``unready_m2``, D = ``supplied_m2``.
+
+* **Remaining developable land** (可开发利用面积) is :math:`B = B_{21} + B_{other}`: constructible
+  land :math:`A + B` not yet built.
+* **Suppliable land** (尚可供应土地) is :math:`E = A + B_{21} - D`: land already developed
+  (serviced, ready to supply) but not yet supplied. Land not yet ready (other B) is not in E;
+  :math:`(A + B) - D` is reported as ``unsupplied_m2`` (E plus land still to be made ready).
+* **Floor-area capacity** under the planned maximum FAR ``far_cap``, on the constructible land
+  :math:`A + B` of each block (the land base; ``far_cap`` is a FAR on construction land):
+
+  .. math::
+
+      \mathrm{capacity}_i = \max(0,\ \mathrm{far\_cap}_i \cdot (A_i + B_i) - \mathrm{gfa}_i),
+      \qquad \mathrm{over\_cap}_i = \max(0,\ \mathrm{gfa}_i - \mathrm{far\_cap}_i \cdot (A_i + B_i))
+
+  A missing cap (NaN) gives an unknown (NaN) capacity, never zero; a zero cap gives zero
+  capacity and, if the block has floor area, flags it as over its cap. Both are counted per group
+  and listed in ``attrs`` with a warning. The UrbanSim developer model uses the same formula and
+  has had bugs from treating NULL caps as zero and zero caps as missing: here the two differ.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from zgc_space import capacity
+>>> blocks = pd.DataFrame({"block_id": ["B1"], "built_m2": [6_000.0], "ready_m2": [3_000.0],
+...     "unready_m2": [1_000.0], "supplied_m2": [7_000.0], "gfa_m2": [9_000.0], "far_cap": [2.0]})
+>>> res = capacity.compute(blocks, by="block", annual_supply_m2=1_000.0)
+>>> res.loc["B1", ["remaining_m2", "suppliable_m2", "gfa_capacity_m2", "years_of_supply_left"]].tolist()
+[4000.0, 2000.0, 11000.0, 2.0]
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from zgc_space import crs as _crs
+from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
+from zgc_space.indicators import _group_sums, _index_name, _numeric, _resolve_by
+
+__all__ = ["LAND_BASE", "compute", "fragmentation"]
+
+log = logging.getLogger(__name__)
+
+#: Land the FAR cap applies to: constructible land A + B (built + ready + unready).
+LAND_BASE: tuple[str, ...] = ("built_m2", "ready_m2", "unready_m2")
+
+_LAND_IN = ("built_m2", "ready_m2", "unready_m2", "supplied_m2")
+_CAP_IN = (*LAND_BASE, "gfa_m2", "far_cap")
+_LAND_OUT = (
+    "constructible_m2", "developed_m2", "remaining_m2", "ready_m2", "unready_m2",
+    "supplied_m2", "suppliable_m2", "unsupplied_m2",
+)
+_CAP_OUT = ("gfa_m2", "permitted_gfa_m2", "gfa_capacity_m2", "over_cap_m2")
+_COUNT_OUT = ("missing_cap_blocks", "unknown_capacity_blocks", "zero_cap_blocks", "over_cap_blocks")
+
+
+def _ids(blocks: pd.DataFrame, mask: np.ndarray) -> list[object]:
+    labels = blocks["block_id"] if "block_id" in blocks.columns else blocks.index.to_series()
+    return [v.item() if isinstance(v, np.generic) else v for v in labels.to_numpy()[mask]]
+
+
+def _short(ids: Sequence[object], limit: int = 10) -> str:
+    text = ", ".join(map(str, ids[:limit]))
+    return text + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _land(values: pd.DataFrame, blocks: pd.DataFrame) -> pd.DataFrame:
+    a, b21, b22, d = (values[c].to_numpy() for c in _LAND_IN)
+    raw_e = a + b21 - d
+    bad = raw_e < 0
+    if bad.any():
+        warnings.warn(
+            f"{int(bad.sum())} block(s) have supplied land D above developed land A + B21 "
+            f"(ids {_short(_ids(blocks, bad))}); their suppliable land is set to 0. "
+            "Check them with zgc_space.validate_blocks()",
+            ValidationWarning, stacklevel=3,
+        )
+    return pd.DataFrame(
+        {
+            "constructible_m2": a + b21 + b22,
+            "developed_m2": a + b21,
+            "remaining_m2": b21 + b22,
+            "ready_m2": b21,
+            "unready_m2": b22,
+            "supplied_m2": d,
+            "suppliable_m2": np.where(bad, 0.0, raw_e),
+            "unsupplied_m2": np.maximum(a + b21 + b22 - d, 0.0),
+        },
+        index=values.index,
+    )
+
+
+def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.DataFrame:
+    cap = values["far_cap"].to_numpy()
+    gfa = values["gfa_m2"].to_numpy()
+    land = values[list(LAND_BASE)].sum(axis=1, skipna=False).to_numpy()
+    negative = cap < 0
+    if negative.any():
+        raise BlockValidationError(
+            f"far_cap is negative in {int(negative.sum())} block(s) (ids {_short(_ids(blocks, negative))}); "
+            "a planned maximum FAR must be >= 0 (use NaN for unknown)",
+            _ids(blocks, negative),
+        )
+    permitted = cap * land
+    missing_cap = np.isnan(cap)
+    unknown = np.isnan(permitted) | np.isnan(gfa)
+    zero_cap = cap == 0
+    over = ~unknown & (gfa > permitted)
+    attrs["missing_cap"] = _ids(blocks, missing_cap)
+    attrs["zero_cap"] = _ids(blocks, zero_cap)
+    attrs["over_cap"] = _ids(blocks, over)
+    if missing_cap.any():
+        warnings.warn(
+            f"far_cap is missing in {int(missing_cap.sum())} block(s) (ids {_short(attrs['missing_cap'])}); "
+            "their floor-area capacity is unknown (NaN) and group capacities leave them out "
+            "(see the missing_cap_blocks column and attrs['missing_cap'])",
+            ValidationWarning, stacklevel=3,
+        )
+    other = unknown & ~missing_cap
+    if other.any():
+        warnings.warn(
+            f"gfa_m2 or the land base is missing in {int(other.sum())} block(s) "
+            f"(ids {_short(_ids(blocks, other))}); their floor-area capacity is unknown (NaN)",
+            ValidationWarning, stacklevel=3,
+        )
+    if (zero_cap & over).any():
+        log.info("%d block(s) with far_cap 0 have floor area (over cap)", int((zero_cap & over).sum()))
+    with np.errstate(invalid="ignore"):
+        capacity = np.where(unknown, np.nan, np.maximum(permitted - gfa, 0.0))
+        over_m2 = np.where(unknown, np.nan, np.maximum(gfa - permitted, 0.0))
+    return pd.DataFrame(
+        {
+            "gfa_m2": gfa,
+            "permitted_gfa_m2": permitted,
+            "gfa_capacity_m2": capacity,
+            "over_cap_m2": over_m2,
+            "missing_cap_blocks": missing_cap.astype("float64"),
+            "unknown_capacity_blocks": unknown.astype("float64"),
+            "zero_cap_blocks": zero_cap.astype("float64"),
+            "over_cap_blocks": over.astype("float64"),
+        },
+        index=values.index,
+    )
+
+
+def _years(
+    table: pd.DataFrame, annual_supply_m2: float | Mapping[object, float] | pd.Series
+) -> pd.DataFrame:
+    if isinstance(annual_supply_m2, (Mapping, pd.Series)):
+        given = pd.Series(annual_supply_m2, dtype="float64")
+        supply = given.reindex(table.index).to_numpy()
+    else:
+        given = pd.Series([float(annual_supply_m2)])
+        supply = np.full(len(table), given.iloc[0])
+    bad = given[~(np.isfinite(given) & (given > 0))]
+    if len(bad):
+        raise ValueError(
+            f"annual_supply_m2 must be a positive finite area in m² per year; got {bad.tolist()}"
+        )
+    out = table.copy()
+    out["annual_supply_m2"] = supply
+    if "suppliable_m2" in out:
+        out["years_of_supply_left"] = out["suppliable_m2"] / supply
+        out["years_of_supply_left_incl_unready"] = out["unsupplied_m2"] / supply
+    return out
+
+
+def compute(
+    blocks: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    annual_supply_m2: float | Mapping[object, float] | pd.Series | None = None,
+) -> pd.DataFrame:
+    """Remaining and suppliable land, floor-area capacity and years of supply left, per group.
+
+    Parameters
+    ----------
+    blocks
+        Block table (GeoDataFrame or DataFrame; geometry is not used) with the land columns
+        ``built_m2``, ``ready_m2``, ``unready_m2``, ``supplied_m2`` and, for the capacity,
+        ``gfa_m2`` and ``far_cap``.
+    by
+        Grouping, as in :func:`zgc_space.indicators.compute`: ``None`` (per row), ``"block"``,
+        ``"zone"``, a column name or a list of columns.
+    annual_supply_m2
+        Land supplied per year (m²), e.g. the mean of the last three years. A number applies to
+        every row; a mapping or Series gives one value per group label. Gives
+        ``years_of_supply_left`` (尚可供地年数) = suppliable land E / annual supply, the
+        monitoring's definition, and ``years_of_supply_left_incl_unready`` = (A + B − D) / annual
+        supply, which also counts land that still has to be made ready.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group with (m²) ``constructible_m2`` (A + B), ``developed_m2`` (A + B21),
+        ``remaining_m2`` (B), ``ready_m2`` (B21), ``unready_m2`` (other B), ``supplied_m2``
+        (D), ``suppliable_m2`` (E = A + B21 − D), ``unsupplied_m2`` (A + B − D); ``gfa_m2``,
+        ``permitted_gfa_m2`` (far_cap × (A + B)), ``gfa_capacity_m2`` and ``over_cap_m2``
+        (sums over blocks with a known cap; NaN only if no block of the group has one); counts
+        ``missing_cap_blocks``, ``unknown_capacity_blocks`` (cap, floor area or land missing),
+        ``zero_cap_blocks``, ``over_cap_blocks``, ``block_count``; and the years columns when
+        ``annual_supply_m2`` is given. ``attrs`` holds ``missing`` (output column → absent
+        input columns), ``missing_cap``, ``zero_cap`` and ``over_cap`` (block ids) and
+        ``land_base``.
+
+    Raises
+    ------
+    ColumnError
+        If ``by`` names an absent column.
+    BlockValidationError
+        If ``far_cap`` is negative or a column holds text that is not a number.
+    ValueError
+        If ``annual_supply_m2`` is not positive.
+
+    Warns
+    -----
+    ValidationWarning
+        Absent input columns (the outputs they prevent are named), missing caps, and blocks
+        whose supplied land exceeds developed land (their E is set to 0).
+
+    Examples
+    --------
+    A block with a missing cap, one with a zero cap but built floor area, one with room left:
+
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from zgc_space.errors import ValidationWarning
+    >>> blocks = pd.DataFrame({"block_id": ["B1", "B2", "B3"], "built_m2": [10_000.0] * 3,
+    ...     "ready_m2": [0.0] * 3, "unready_m2": [0.0] * 3, "supplied_m2": [10_000.0] * 3,
+    ...     "gfa_m2": [20_000.0, 5_000.0, 20_000.0], "far_cap": [float("nan"), 0.0, 3.0]})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ValidationWarning)
+    ...     res = compute(blocks, by="zone")
+    >>> res[["gfa_capacity_m2", "over_cap_m2", "missing_cap_blocks", "over_cap_blocks"]]
+          gfa_capacity_m2  over_cap_m2  missing_cap_blocks  over_cap_blocks
+    zone
+    ZGC           10000.0       5000.0                   1                1
+    """
+    keys = _resolve_by(blocks, by)
+    missing: dict[str, list[str]] = {}
+    attrs: dict[str, object] = {"land_base": "constructible land A + B (built_m2 + ready_m2 + unready_m2)"}
+    parts: list[pd.DataFrame] = []
+    absent_land = [c for c in _LAND_IN if c not in blocks.columns]
+    if absent_land:
+        missing.update({c: absent_land for c in _LAND_OUT})
+    else:
+        parts.append(_group_sums(blocks, _land(_numeric(blocks, _LAND_IN), blocks), keys, _index_name(by)))
+    absent_cap = [c for c in _CAP_IN if c not in blocks.columns]
+    if absent_cap:
+        missing.update({c: absent_cap for c in _CAP_OUT + _COUNT_OUT})
+    else:
+        per_block = _capacity(_numeric(blocks, _CAP_IN), blocks, attrs)
+        sums = _group_sums(blocks, per_block, keys, _index_name(by), skipna=True)
+        for col in _COUNT_OUT:
+            sums[col] = sums[col].fillna(0).astype("int64")
+        parts.append(sums.drop(columns="block_count") if parts else sums)
+    if missing:
+        absent = sorted({c for cols in missing.values() for c in cols})
+        warnings.warn(
+            f"block table lacks column(s) {absent}; capacity output(s) {list(dict.fromkeys(missing))} "
+            "cannot be computed and are left out (see result.attrs['missing'])",
+            ValidationWarning, stacklevel=2,
+        )
+    if not parts:
+        parts.append(_group_sums(blocks, pd.DataFrame(index=blocks.index), keys, _index_name(by)))
+    out = pd.concat(parts, axis=1)
+    out = out[[c for c in out.columns if c != "block_count"] + ["block_count"]]
+    if annual_supply_m2 is not None:
+        out = _years(out, annual_supply_m2)
+    out.attrs = {"missing": missing, **attrs}
+    return out
+
+
+def _nearest_within(geoms: np.ndarray) -> np.ndarray:
+    """Distance from each geometry to the nearest *other* one of the array (NaN if alone)."""
+    out = np.full(len(geoms), np.nan)
+    if len(geoms) < 2:
+        return out
+    tree = shapely.STRtree(geoms)
+    (src, _), dist = tree.query_nearest(geoms, exclusive=True, return_distance=True, all_matches=False)
+    out[src] = dist
+    return out
+
+
+def fragmentation(
+    blocks: gpd.GeoDataFrame,
+    *,
+    by: str | Sequence[str] | None = "subpark",
+    small_km2: float = 1.0,
+) -> pd.DataFrame:
+    r"""Measure how small, scattered and fragmented (小散弱) the blocks of each group are.
+
+    Areas and distances come from the geometry in EPSG:4548 (a frame in another accepted CRS is
+    reprojected first, with a :class:`~zgc_space.errors.ReprojectionWarning`).
+
+    Parameters
+    ----------
+    blocks
+        Block GeoDataFrame with a CRS; ``owner_count`` is used when present.
+    by
+        Grouping, as in :func:`zgc_space.indicators.compute` (default per sub-park).
+    small_km2
+        Blocks below this area (km²) count as small.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``block_count``, ``area_km2``, ``min_block_km2``,
+        ``median_block_km2``, ``max_block_km2``, ``mean_block_km2`` (area / count),
+        ``small_block_share_pct`` (share of blocks below ``small_km2``), ``polsby_popper_mean``
+        and ``polsby_popper_area_weighted`` (compactness :math:`4 \pi a / p^2`, 1 for a circle;
+        the weighted one is :math:`\sum pp_i a_i / \sum a_i`), ``nearest_distance_median_m``
+        (median distance from each block to the nearest other block *of the same group*, 0 when
+        they touch; NaN for a group of one; blocks with identical geometry are not each other's
+        neighbours), ``blocks_per_km2`` and ``owners_per_km2`` (Σ owner_count / area).
+
+    Raises
+    ------
+    ColumnError
+        If ``blocks`` has no geometry or ``by`` names an absent column.
+    CRSError
+        If the CRS is missing or unusable (see :func:`zgc_space.crs.to_metric`).
+    ValueError
+        If ``small_km2`` is not positive.
+
+    Warns
+    -----
+    ValidationWarning
+        If ``owner_count`` is absent (``owners_per_km2`` is left out).
+
+    Examples
+    --------
+    Two 1-km² squares 500 m apart and one 0.25-km² square far away, in one sub-park:
+
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> x, y = 440_000, 4_420_000
+    >>> blocks = gpd.GeoDataFrame({"subpark": ["海淀园"] * 3, "owner_count": [3, 1, 2]},
+    ...     geometry=[box(x, y, x + 1000, y + 1000), box(x + 1500, y, x + 2500, y + 1000),
+    ...               box(x, y + 5000, x + 500, y + 5500)], crs="EPSG:4548")
+    >>> res = fragmentation(blocks)
+    >>> res.loc["海淀园", ["block_count", "area_km2", "small_block_share_pct", "owners_per_km2"]].tolist()
+    [3.0, 2.25, 33.33333333333333, 2.6666666666666665]
+    >>> float(res.loc["海淀园", "nearest_distance_median_m"])
+    500.0
+    """
+    if not isinstance(blocks, gpd.GeoDataFrame) or blocks.geometry.name not in blocks.columns:
+        raise ColumnError("fragmentation needs block geometry: pass a GeoDataFrame (e.g. io.read_blocks(path))")
+    if not small_km2 > 0:
+        raise ValueError(f"small_km2 must be > 0 (got {small_km2!r})")
+    keys = _resolve_by(blocks, by)
+    metric = _crs.to_metric(blocks)
+    geoms = metric.geometry.to_numpy()
+    area = shapely.area(geoms)
+    perimeter = shapely.length(geoms)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pp = np.where(perimeter > 0, 4 * np.pi * area / perimeter**2, np.nan)
+    km2 = area / 1e6
+    per = pd.DataFrame(
+        {"km2": km2, "small": (km2 < small_km2).astype("float64"), "pp": pp, "pp_a": pp * km2},
+        index=blocks.index,
+    )
+    has_owners = "owner_count" in blocks.columns
+    if has_owners:
+        per["owners"] = _numeric(blocks, ["owner_count"])["owner_count"]
+    else:
+        warnings.warn(
+            "block table lacks column owner_count; owners_per_km2 cannot be computed and is left out",
+            ValidationWarning, stacklevel=2,
+        )
+    if keys is None:
+        labels = np.arange(len(per))
+    elif keys == "zone":
+        labels = np.zeros(len(per), dtype="int64")
+    else:
+        labels = per.groupby([blocks[k] for k in keys], dropna=False, observed=True, sort=True).ngroup()
+        labels = labels.to_numpy()
+    nearest = np.full(len(per), np.nan)
+    for code in np.unique(labels):
+        where = np.flatnonzero(labels == code)
+        nearest[where] = _nearest_within(geoms[where])
+    per["nearest"] = nearest
+    sums = _group_sums(blocks, per[["km2", "small", "pp_a"] + (["owners"] if has_owners else [])],
+                       keys, _index_name(by))
+    stats = per.groupby(labels, sort=True).agg(
+        min_block_km2=("km2", "min"), median_block_km2=("km2", "median"), max_block_km2=("km2", "max"),
+        polsby_popper_mean=("pp", "mean"), nearest_distance_median_m=("nearest", "median"),
+    )
+    stats.index = sums.index
+    count = sums["block_count"].astype("float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame(
+            {
+                "block_count": sums["block_count"],
+                "area_km2": sums["km2"],
+                "min_block_km2": stats["min_block_km2"],
+                "median_block_km2": stats["median_block_km2"],
+                "max_block_km2": stats["max_block_km2"],
+                "mean_block_km2": sums["km2"] / count,
+                "small_block_share_pct": 100.0 * sums["small"] / count,
+                "polsby_popper_mean": stats["polsby_popper_mean"],
+                "polsby_popper_area_weighted": sums["pp_a"] / sums["km2"].where(sums["km2"] > 0),
+                "nearest_distance_median_m": stats["nearest_distance_median_m"],
+                "blocks_per_km2": count / sums["km2"].where(sums["km2"] > 0),
+            },
+            index=sums.index,
+        )
+        if has_owners:
+            out["owners_per_km2"] = sums["owners"] / sums["km2"].where(sums["km2"] > 0)
+    out.attrs["missing"] = {} if has_owners else {"owners_per_km2": ["owner_count"]}
+    out.attrs["small_km2"] = small_km2
+    return out
