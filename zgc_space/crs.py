@@ -30,7 +30,6 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError as _PyprojCRSError
 
 from zgc_space.errors import CRSError, CRSGuessWarning, ReprojectionWarning
 from zgc_space.schema import METRIC_CRS
@@ -150,16 +149,13 @@ def guess_crs(bounds_or_frame: object, *, source: str | None = None) -> str:
     """
     bounds = _bounds(bounds_or_frame)
     if not all(math.isfinite(v) for v in bounds):
-        raise CRSError(
-            f"cannot guess the CRS of {_label(source)}: it has no coordinates (empty data); {_FIX}"
-        )
+        raise CRSError(f"cannot guess the CRS of {_label(source)}: it has no coordinates (empty data); {_FIX}")
     for name, window in _GUESS_RANGES.items():
         if _within(bounds, window):
             return name
     minx, miny, maxx, maxy = bounds
     expected = "; ".join(
-        f"{name}: x {w[0]:,.0f} to {w[1]:,.0f}, y {w[2]:,.0f} to {w[3]:,.0f}"
-        for name, w in _GUESS_RANGES.items()
+        f"{name}: x {w[0]:,.0f} to {w[1]:,.0f}, y {w[2]:,.0f} to {w[3]:,.0f}" for name, w in _GUESS_RANGES.items()
     )
     raise CRSError(
         f"cannot guess the CRS of {_label(source)}: x runs {minx:,.6g} to {maxx:,.6g} and "
@@ -171,9 +167,13 @@ def guess_crs(bounds_or_frame: object, *, source: str | None = None) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _classify(wkt: str) -> tuple[int | None, str]:
-    """EPSG code of an accepted CRS and its name, or ``(None, reason)`` for a refused one."""
-    crs = CRS.from_wkt(wkt)
+def _classify(srs: str) -> tuple[int | None, str]:
+    """EPSG code of an accepted CRS and its name, or ``(None, reason)`` for a refused one.
+
+    Keyed on the user's own definition (``CRS.srs``): an ESRI .prj is identified from its
+    original text, which a WKT2 round trip would blur.
+    """
+    crs = CRS.from_user_input(srs)
     name = crs.name
     if crs.is_engineering or crs.type_name.startswith("Engineering"):
         return None, (
@@ -205,11 +205,7 @@ def _classify(wkt: str) -> tuple[int | None, str]:
 
 def _accepted(crs: object, source: str | None) -> tuple[int, str]:
     """EPSG code and name of an accepted CRS; raise CRSError naming a refused one."""
-    try:
-        wkt = CRS.from_user_input(crs).to_wkt()
-    except _PyprojCRSError as exc:
-        raise CRSError(f"the CRS of {_label(source)} ({crs!r}) cannot be read: {exc}") from exc
-    epsg, text = _classify(wkt)
+    epsg, text = _classify(CRS.from_user_input(crs).srs)
     if epsg is None:
         raise CRSError(f"refusing the CRS of {_label(source)}: {text}")
     return epsg, text
@@ -301,9 +297,7 @@ def to_metric(frame: _Frame, *, source: str | None = None, allow_guess: bool = T
     """
     if frame.crs is None:
         if not allow_guess:
-            raise CRSError(
-                f"{_label(source)} has no CRS and allow_guess=False; set it, e.g. gdf.set_crs('EPSG:4548')"
-            )
+            raise CRSError(f"{_label(source)} has no CRS and allow_guess=False; set it, e.g. gdf.set_crs('EPSG:4548')")
         guess = guess_crs(frame, source=source)
         action = "" if guess == METRIC_CRS else f" and reprojected it to {METRIC_CRS}"
         warnings.warn(
