@@ -24,6 +24,8 @@ __all__ = [
     "DataFileError",
     "GeometryRepairWarning",
     "OverwriteInputError",
+    "PresetError",
+    "PresetWarning",
     "ProposalError",
     "RasterError",
     "ReprojectionWarning",
@@ -84,6 +86,10 @@ class ProposalError(ZgcSpaceError, ValueError):
     """An adjustment proposal is malformed or names something that does not exist."""
 
 
+class PresetError(ZgcSpaceError, ValueError):
+    """An evaluation preset is malformed; the message names the file and the key."""
+
+
 class ZgcSpaceWarning(UserWarning):
     """Root of every warning issued by zgc_space."""
 
@@ -102,3 +108,7 @@ class ValidationWarning(ZgcSpaceWarning):
 
 class GeometryRepairWarning(ZgcSpaceWarning):
     """A geometry was repaired and its area changed."""
+
+
+class PresetWarning(ZgcSpaceWarning):
+    """An evaluation preset was applied with re-normalised weights (an indicator is missing)."""
