@@ -1,0 +1,253 @@
+"""Tests for zgc_space.capacity: land left, FAR-cap capacity edge cases, years of supply, 小散弱."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely import box
+
+from zgc_space import capacity
+from zgc_space.errors import BlockValidationError, ColumnError, ReprojectionWarning, ValidationWarning
+
+X0, Y0 = 440_000.0, 4_425_000.0  # near Zhongguancun in EPSG:4548
+
+
+def two_blocks() -> pd.DataFrame:
+    return pd.DataFrame({
+        "block_id": ["B1", "B2"],
+        "subpark": ["海淀园", "朝阳园"],
+        "built_m2": [6_000.0, 8_000.0],
+        "ready_m2": [2_000.0, 0.0],
+        "unready_m2": [1_000.0, 2_000.0],
+        "supplied_m2": [7_000.0, 8_000.0],
+        "gfa_m2": [9_000.0, 20_000.0],
+        "far_cap": [2.0, 2.5],
+    })
+
+
+def cap_cases() -> pd.DataFrame:
+    """1-ha built blocks: missing cap, zero cap with and without floor area, over cap, room left."""
+    n = 5
+    return pd.DataFrame({
+        "block_id": ["C1", "C2", "C3", "C4", "C5"],
+        "subpark": ["海淀园"] * n,
+        "built_m2": [10_000.0] * n,
+        "ready_m2": [0.0] * n,
+        "unready_m2": [0.0] * n,
+        "supplied_m2": [10_000.0] * n,
+        "gfa_m2": [20_000.0, 5_000.0, 0.0, 15_000.0, 20_000.0],
+        "far_cap": [np.nan, 0.0, 0.0, 1.0, 3.0],
+    })
+
+
+def test_land_and_capacity_by_hand_per_block():
+    res = capacity.compute(two_blocks(), by="block")
+    b1, b2 = res.loc["B1"], res.loc["B2"]
+    # B1: A + B = 6000 + 2000 + 1000; E = A + B21 - D = 8000 - 7000; cap 2 x 9000 - 9000
+    assert b1[["constructible_m2", "developed_m2", "remaining_m2", "ready_m2", "unready_m2"]].tolist() == [
+        9_000.0, 8_000.0, 3_000.0, 2_000.0, 1_000.0]
+    assert b1[["supplied_m2", "suppliable_m2", "unsupplied_m2"]].tolist() == [7_000.0, 1_000.0, 2_000.0]
+    assert b1[["permitted_gfa_m2", "gfa_capacity_m2", "over_cap_m2"]].tolist() == [18_000.0, 9_000.0, 0.0]
+    # B2: A + B = 10000, E = 8000 - 8000 = 0, cap 2.5 x 10000 - 20000 = 5000
+    assert b2[["constructible_m2", "remaining_m2", "suppliable_m2", "unsupplied_m2"]].tolist() == [
+        10_000.0, 2_000.0, 0.0, 2_000.0]
+    assert b2[["permitted_gfa_m2", "gfa_capacity_m2", "over_cap_m2"]].tolist() == [25_000.0, 5_000.0, 0.0]
+    assert res.attrs["land_base"].startswith("constructible land A + B")
+    assert res.attrs["missing"] == {}
+
+
+def test_zone_totals_and_years_of_supply():
+    res = capacity.compute(two_blocks(), by="zone", annual_supply_m2=500.0)
+    z = res.loc["ZGC"]
+    assert z["remaining_m2"] == 5_000.0
+    assert z["ready_m2"] == 2_000.0
+    assert z["unready_m2"] == 3_000.0
+    assert z["suppliable_m2"] == 1_000.0
+    assert z["gfa_capacity_m2"] == 14_000.0
+    assert z["years_of_supply_left"] == 2.0  # E / annual supply
+    assert z["years_of_supply_left_incl_unready"] == 8.0  # (A + B - D) / annual supply
+    assert z["block_count"] == 2
+    assert res.columns[-1] == "years_of_supply_left_incl_unready"
+
+
+def test_annual_supply_per_group():
+    res = capacity.compute(two_blocks(), by="subpark", annual_supply_m2={"海淀园": 250.0})
+    assert res.loc["海淀园", "years_of_supply_left"] == 4.0
+    assert math.isnan(res.loc["朝阳园", "years_of_supply_left"])
+    assert res.loc["朝阳园", "suppliable_m2"] == 0.0
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), {"海淀园": 0.0}])
+def test_annual_supply_must_be_positive(bad):
+    with pytest.raises(ValueError, match="annual_supply_m2 must be a positive finite area"):
+        capacity.compute(two_blocks(), by="subpark", annual_supply_m2=bad)
+
+
+def test_missing_zero_and_over_caps_per_block():
+    with pytest.warns(ValidationWarning, match=r"far_cap is missing in 1 block\(s\) \(ids C1\)"):
+        res = capacity.compute(cap_cases(), by="block")
+    assert math.isnan(res.loc["C1", "gfa_capacity_m2"])  # missing cap: unknown, not zero
+    assert math.isnan(res.loc["C1", "over_cap_m2"])
+    assert res.loc["C1", "missing_cap_blocks"] == 1
+    assert res.loc["C2", "gfa_capacity_m2"] == 0.0  # zero cap: zero capacity ...
+    assert res.loc["C2", "over_cap_m2"] == 5_000.0  # ... and its floor area is over the cap
+    assert res.loc["C2", "over_cap_blocks"] == 1
+    assert res.loc["C3", ["gfa_capacity_m2", "over_cap_m2", "over_cap_blocks", "zero_cap_blocks"]].tolist() == [
+        0.0, 0.0, 0, 1]
+    assert res.loc["C4", ["gfa_capacity_m2", "over_cap_m2"]].tolist() == [0.0, 5_000.0]
+    assert res.loc["C5", ["gfa_capacity_m2", "over_cap_m2"]].tolist() == [10_000.0, 0.0]
+    assert res.attrs["missing_cap"] == ["C1"]
+    assert res.attrs["zero_cap"] == ["C2", "C3"]
+    assert res.attrs["over_cap"] == ["C2", "C4"]
+
+
+def test_group_capacity_sums_known_caps_and_counts_the_rest():
+    with pytest.warns(ValidationWarning, match="far_cap is missing"):
+        res = capacity.compute(cap_cases(), by="subpark")
+    row = res.loc["海淀园"]
+    assert row["gfa_capacity_m2"] == 10_000.0
+    assert row["over_cap_m2"] == 10_000.0
+    assert row["permitted_gfa_m2"] == 40_000.0
+    assert row[["missing_cap_blocks", "unknown_capacity_blocks", "zero_cap_blocks", "over_cap_blocks"]].tolist() == [
+        1, 1, 2, 2]
+    assert row["block_count"] == 5
+
+
+def test_group_with_only_missing_caps_is_nan():
+    blocks = cap_cases().iloc[[0]]
+    with pytest.warns(ValidationWarning, match="far_cap is missing"):
+        res = capacity.compute(blocks, by="zone")
+    assert math.isnan(res.loc["ZGC", "gfa_capacity_m2"])
+    assert res.loc["ZGC", "remaining_m2"] == 0.0
+
+
+def test_missing_gfa_value_gives_unknown_capacity():
+    blocks = two_blocks()
+    blocks.loc[0, "gfa_m2"] = np.nan
+    with pytest.warns(ValidationWarning, match=r"gfa_m2 or the land base is missing in 1 block\(s\) \(ids B1\)"):
+        res = capacity.compute(blocks, by="zone")
+    assert res.loc["ZGC", "gfa_capacity_m2"] == 5_000.0
+    assert res.loc["ZGC", "unknown_capacity_blocks"] == 1
+    assert res.loc["ZGC", "missing_cap_blocks"] == 0
+
+
+def test_negative_cap_is_an_error():
+    blocks = two_blocks()
+    blocks.loc[1, "far_cap"] = -1.0
+    with pytest.raises(BlockValidationError, match=r"far_cap is negative in 1 block\(s\) \(ids B2\)"):
+        capacity.compute(blocks)
+
+
+def test_supplied_above_developed_warns_and_clips():
+    blocks = two_blocks()
+    blocks.loc[1, "supplied_m2"] = 9_000.0  # > A + B21 = 8000
+    with pytest.warns(ValidationWarning, match=r"1 block\(s\) have supplied land D above developed.*ids B2"):
+        res = capacity.compute(blocks, by="block")
+    assert res.loc["B2", "suppliable_m2"] == 0.0
+    assert res.loc["B2", "unsupplied_m2"] == 1_000.0
+
+
+def test_absent_columns_are_reported():
+    blocks = two_blocks().drop(columns="far_cap")
+    with pytest.warns(ValidationWarning, match=r"lacks column\(s\) \['far_cap'\]"):
+        res = capacity.compute(blocks, by="zone")
+    assert "gfa_capacity_m2" not in res.columns
+    assert res.attrs["missing"]["gfa_capacity_m2"] == ["far_cap"]
+    assert res.loc["ZGC", "remaining_m2"] == 5_000.0
+
+    land_less = two_blocks()[["block_id", "gfa_m2"]]
+    with pytest.warns(ValidationWarning, match="cannot be computed"):
+        res = capacity.compute(land_less, by="zone")
+    assert list(res.columns) == ["block_count"]
+    assert set(res.attrs["missing"]) >= {"remaining_m2", "suppliable_m2", "gfa_capacity_m2"}
+
+
+def test_unknown_by_and_input_untouched():
+    blocks = two_blocks()
+    before = blocks.copy()
+    with pytest.raises(ColumnError, match="available columns: block_id, subpark"):
+        capacity.compute(blocks, by="cluster")
+    capacity.compute(blocks, by="subpark", annual_supply_m2=100.0)
+    pd.testing.assert_frame_equal(blocks, before)
+
+
+# ------------------------------------------------------------------------------- fragmentation
+
+
+def frag_blocks(crs: str = "EPSG:4548") -> gpd.GeoDataFrame:
+    """海淀园: two 1-km² squares 500 m apart + a 1000 m x 250 m strip far away; 朝阳园: one square."""
+    x, y = X0, Y0
+    geoms = [
+        box(x, y, x + 1000, y + 1000),
+        box(x + 1500, y, x + 2500, y + 1000),
+        box(x, y + 5000, x + 1000, y + 5250),
+        box(x + 2000, y + 1500, x + 2500, y + 2000),
+    ]
+    frame = gpd.GeoDataFrame(
+        {"block_id": ["F1", "F2", "F3", "F4"], "subpark": ["海淀园", "海淀园", "海淀园", "朝阳园"],
+         "owner_count": [3, 1, 5, 4]},
+        geometry=geoms, crs="EPSG:4548",
+    )
+    return frame.to_crs(crs)
+
+
+def test_fragmentation_by_hand():
+    res = capacity.fragmentation(frag_blocks())
+    h, c = res.loc["海淀园"], res.loc["朝阳园"]
+    assert h["block_count"] == 3
+    assert h["area_km2"] == pytest.approx(2.25)
+    assert h[["min_block_km2", "median_block_km2", "max_block_km2"]].tolist() == pytest.approx([0.25, 1.0, 1.0])
+    assert h["mean_block_km2"] == pytest.approx(0.75)
+    assert h["small_block_share_pct"] == pytest.approx(100 / 3)  # only the strip is < 1 km²
+    square, strip = math.pi / 4, 4 * math.pi * 250_000 / 2_500**2
+    assert h["polsby_popper_mean"] == pytest.approx((2 * square + strip) / 3)
+    assert h["polsby_popper_area_weighted"] == pytest.approx((2 * square + 0.25 * strip) / 2.25)
+    # nearest other 海淀园 block: F1-F2 500 m, F2-F1 500 m, F3-F1 4000 m → median 500 m
+    assert h["nearest_distance_median_m"] == pytest.approx(500.0)
+    assert h["blocks_per_km2"] == pytest.approx(3 / 2.25)
+    assert h["owners_per_km2"] == pytest.approx(9 / 2.25)
+    assert c["block_count"] == 1
+    assert math.isnan(c["nearest_distance_median_m"])  # a group of one has no other block
+    assert c["owners_per_km2"] == pytest.approx(16.0)
+
+
+def test_fragmentation_zone_uses_every_block():
+    res = capacity.fragmentation(frag_blocks(), by="zone")
+    z = res.loc["ZGC"]
+    assert z["block_count"] == 4
+    # F1 500, F2 500 (F4 is 500 m above F2 too), F3 4000, F4 500 → median 500
+    assert z["nearest_distance_median_m"] == pytest.approx(500.0)
+    assert z["owners_per_km2"] == pytest.approx(13 / 2.5)
+
+
+def test_fragmentation_reprojects_geographic_input():
+    with pytest.warns(ReprojectionWarning, match="EPSG:4326"):
+        res = capacity.fragmentation(frag_blocks("EPSG:4326"))
+    assert res.loc["海淀园", "area_km2"] == pytest.approx(2.25, rel=1e-6)
+    assert res.loc["海淀园", "nearest_distance_median_m"] == pytest.approx(500.0, rel=1e-4)
+
+
+def test_fragmentation_errors_and_missing_owners():
+    with pytest.raises(ColumnError, match="needs block geometry"):
+        capacity.fragmentation(pd.DataFrame(frag_blocks().drop(columns="geometry")))
+    with pytest.raises(ValueError, match="small_km2 must be > 0"):
+        capacity.fragmentation(frag_blocks(), small_km2=0)
+    with pytest.raises(ColumnError, match="available columns"):
+        capacity.fragmentation(frag_blocks(), by="cluster")
+    with pytest.warns(ValidationWarning, match="owners_per_km2 cannot be computed"):
+        res = capacity.fragmentation(frag_blocks().drop(columns="owner_count"))
+    assert "owners_per_km2" not in res.columns
+    assert res.attrs["missing"] == {"owners_per_km2": ["owner_count"]}
+
+
+def test_fragmentation_no_warning_on_metric_input():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = capacity.fragmentation(frag_blocks(), by="block")
+    assert list(res.index) == ["F1", "F2", "F3", "F4"]
+    assert res["nearest_distance_median_m"].isna().all()
