@@ -23,6 +23,7 @@ __all__ = [
     "CRSGuessWarning",
     "DataFileError",
     "GeometryRepairWarning",
+    "MapError",
     "OverwriteInputError",
     "PresetError",
     "PresetWarning",
@@ -80,6 +81,10 @@ class OverwriteInputError(ZgcSpaceError, FileExistsError):
 
 class RasterError(ZgcSpaceError, ValueError):
     """A raster cannot be used as asked (band, nodata, CRS, resolution)."""
+
+
+class MapError(ZgcSpaceError, ValueError):
+    """A map cannot be drawn or exported as asked (class scheme, tiles, offline assets)."""
 
 
 class ProposalError(ZgcSpaceError, ValueError):
