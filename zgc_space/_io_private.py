@@ -1,0 +1,427 @@
+"""Plumbing for :mod:`zgc_space.io`: encodings, header units, atomic writes, field names.
+
+Nothing here is public API; :mod:`zgc_space.io` is the module users call.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+import logging
+import math
+import os
+import re
+import shutil
+import struct
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from geopandas.array import GeometryDtype
+
+from zgc_space import schema
+from zgc_space.errors import ColumnError, DataFileError, OverwriteInputError
+
+logger = logging.getLogger("zgc_space.io")
+
+#: How many ids an error or warning message lists before it says "and N more".
+MAX_LISTED = 10
+
+#: The fixed time written into file headers that would otherwise carry "now" (reproducible bytes).
+FIXED_DATE = "2000-01-01"
+
+# ---------------------------------------------------------------------------------------------
+# messages
+
+
+def list_ids(ids: Sequence[object], *, limit: int = MAX_LISTED) -> str:
+    """Return ``"B1, B2, ... (and 3 more)"`` for a message."""
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f" (and {len(ids) - limit} more)" if len(ids) > limit else "")
+
+
+def ids_to_str(values: pd.Series) -> pd.Series:
+    """Return ids as stripped strings (``str`` dtype): ``1.0`` becomes ``"1"``, missing stays."""
+    out = [None if _missing(v) else _id_text(v) for v in values]
+    return pd.Series(out, index=values.index, dtype="str", name=values.name)
+
+
+def _id_text(value: object) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# headers: aliases and unit suffixes
+
+_BRACKETS = str.maketrans({"（": "(", "）": ")", "[": "(", "]": ")", "【": "(", "】": ")", "\u3000": " "})
+_UNIT_SUFFIX = re.compile(r"^(?P<base>.+?)\s*\((?P<unit>[^()]*)\)$")
+_UNIT_FACTORS: dict[str, dict[str, float]] = {
+    "m²": {
+        "m²": 1.0, "m2": 1.0, "m^2": 1.0, "㎡": 1.0, "平方米": 1.0, "平米": 1.0, "sqm": 1.0,
+        "亩": schema.MU_M2, "mu": schema.MU_M2, "公顷": 1e4, "ha": 1e4, "hm²": 1e4, "hm2": 1e4,
+        "km²": 1e6, "km2": 1e6, "平方公里": 1e6, "平方千米": 1e6,
+    },
+    "万元": {
+        "万元": 1.0, "10k cny": 1.0, "10k_cny": 1.0, "元": 1e-4, "千元": 0.1, "百万元": 100.0,
+        "亿元": 1e4,
+    },
+    "persons": {"persons": 1.0, "person": 1.0, "人": 1.0, "万人": 1e4},
+}
+_LOWER_NAMES: dict[str, str] = {
+    k.lower(): v for k, v in ({c: c for c in schema.COLUMNS} | schema.ALIASES).items() if k.isascii()
+}
+
+
+def _lookup(name: str) -> str | None:
+    if name in schema.COLUMNS:
+        return name
+    if name in schema.ALIASES:
+        return schema.ALIASES[name]
+    return _LOWER_NAMES.get(name.lower()) if name.isascii() else None
+
+
+def canonical_header(header: object) -> tuple[str | None, float, str]:
+    """Return ``(canonical name or None, factor to the canonical unit, unit as written)``.
+
+    ``"总建筑面积(m²)"`` and ``"总建筑面积 （m²）"`` give ``("gfa_m2", 1.0, "m²")``;
+    ``"用地面积(亩)"`` gives ``("site_area_m2", 666.67, "亩")``. A suffix that is not a unit
+    (``"税收(2022年)"``) is an annotation and ignored; a unit of the wrong kind raises.
+    """
+    if not isinstance(header, str):
+        return None, 1.0, ""
+    text = " ".join(header.translate(_BRACKETS).split())
+    found = _lookup(text)
+    if found is not None:
+        return found, 1.0, ""
+    match = _UNIT_SUFFIX.match(text)
+    if match is None:
+        return None, 1.0, ""
+    found = _lookup(match["base"])
+    if found is None:
+        return None, 1.0, ""
+    unit = match["unit"].strip()
+    key = unit.lower().replace(" ", "") if unit.isascii() else unit
+    target_unit = schema.COLUMNS[found].unit
+    factors = _UNIT_FACTORS.get(target_unit, {})
+    if key in factors or key.replace("_", " ") in factors:
+        return found, factors.get(key, factors.get(key.replace("_", " "), 1.0)), unit
+    for other_unit, other in _UNIT_FACTORS.items():
+        if key in other and other_unit != target_unit:
+            raise ColumnError(
+                f"column {header!r} is in {unit} but {found!r} is in {target_unit or 'no unit'}; "
+                f"convert the values or rename the header so it is not read as {found!r}"
+            )
+    return found, 1.0, unit
+
+
+# ---------------------------------------------------------------------------------------------
+# text encodings (Shapefile .dbf and CSV)
+
+_CPG_NAMES = {"88591": "latin-1", "ansi 936": "gb18030", "936": "gb18030"}
+_LDID_GBK = {0x4D, 0x7A}  # dBase language driver ids of code page 936
+
+
+def python_encoding(name: str) -> str | None:
+    """Return the Python codec for an encoding name as written in a .cpg file, or None."""
+    key = " ".join(name.strip().lower().split())
+    if key in _CPG_NAMES:
+        return _CPG_NAMES[key]
+    try:
+        codec = codecs.lookup(f"cp{key}" if key.isdigit() else key).name
+    except LookupError:
+        return None
+    return "gb18030" if codec in {"gbk", "gb2312"} else codec
+
+
+def dbf_strings(dbf: Path, *, max_bytes: int = 8 << 20) -> tuple[list[bytes], list[bytes], int]:
+    """Return the raw field names, raw text values (up to ``max_bytes`` of records) and LDID."""
+    with open(dbf, "rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            raise DataFileError(f"{dbf} is not a valid .dbf file (shorter than its header)")
+        n_records, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        ldid = head[29]
+        descriptors = fh.read(max(header_len - 32, 0))
+        fields: list[tuple[bytes, bytes, int]] = []
+        for start in range(0, len(descriptors) - 31, 32):
+            desc = descriptors[start : start + 32]
+            if desc[0] == 0x0D:
+                break
+            fields.append((desc[:11].split(b"\x00", 1)[0], desc[11:12], desc[16]))
+        n_read = min(n_records, max(max_bytes // max(record_len, 1), 1))
+        records = fh.read(record_len * n_read)
+    values: list[bytes] = []
+    for row in range(len(records) // max(record_len, 1)):
+        pos = row * record_len + 1  # first byte is the deletion flag
+        for _, kind, width in fields:
+            if kind in (b"C", b"M"):
+                raw = records[pos : pos + width].rstrip(b" \x00")
+                if raw and not raw.isascii():
+                    values.append(raw)
+            pos += width
+    return [name for name, _, _ in fields], values, ldid
+
+
+def decode_lenient(raw: bytes, encoding: str) -> tuple[str, bool]:
+    """Decode ``raw``; a multi-byte character cut at the end is dropped. Return (text, was_cut)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    text = decoder.decode(raw, final=False)
+    return text, bool(decoder.getstate()[0])
+
+
+def _decodes(chunks: Iterable[bytes], encoding: str) -> bool:
+    try:
+        for raw in chunks:
+            decode_lenient(raw, encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_dbf_encoding(dbf: Path) -> str:
+    """Detect a .dbf's text encoding from its bytes: UTF-8 if every string decodes, else GBK.
+
+    GB 18030 (a superset of GBK and GB 2312) is what Chinese GIS installs write without a
+    .cpg. Pure ASCII files are reported as UTF-8.
+    """
+    names, values, ldid = dbf_strings(dbf)
+    chunks = names + values
+    if _decodes(chunks, "utf-8"):
+        return "utf-8"
+    if ldid in _LDID_GBK or _decodes(chunks, "gb18030"):
+        return "gb18030"
+    raise DataFileError(
+        f"cannot tell the text encoding of {dbf}: it is neither UTF-8 nor GBK; pass encoding=... "
+        "(e.g. encoding='big5') or add a .cpg file naming the code page"
+    )
+
+
+def detect_text_encoding(raw: bytes) -> str:
+    """Return the encoding of CSV bytes: UTF-8 with or without BOM, UTF-16 with BOM, or GBK."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise UnicodeError("neither UTF-8 nor GBK")
+
+
+def redecode(frame: pd.DataFrame, encoding: str, *, source: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Decode names and text of a frame read as ISO-8859-1 (raw bytes) with ``encoding``.
+
+    Returns the frame and the field names that fill the 10-byte .dbf limit (maybe cut).
+    """
+
+    def fix(text: str, what: str) -> tuple[str, bool]:
+        raw = text.encode("latin-1")
+        try:
+            return decode_lenient(raw, encoding)
+        except UnicodeDecodeError as exc:
+            raise DataFileError(
+                f"{source}: {what} {raw!r} is not valid {encoding}; pass the right "
+                "encoding=... to read_blocks (or fix the .cpg file)"
+            ) from exc
+
+    geometry = frame.geometry.name if hasattr(frame, "geometry") else None
+    renames: dict[str, str] = {}
+    cut_names: list[str] = []
+    for col in frame.columns:
+        if col == geometry or not isinstance(col, str):
+            continue
+        name, cut = fix(col, "field name")
+        renames[col] = name
+        if cut or len(col) >= 10:  # 10 bytes is the .dbf limit: the name may have been cut
+            cut_names.append(name)
+    out = frame.rename(columns=renames)
+    for col in out.columns:
+        if col == geometry or not (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
+            continue
+        out[col] = [fix(v, f"a value of {col!r},")[0] if isinstance(v, str) else v for v in out[col]]
+    return out, cut_names
+
+
+def complete_cut_name(name: str) -> str | None:
+    """Return the alias whose start is ``name`` if exactly one is, else None (cut .dbf names)."""
+    hits = {key for key in schema.ALIASES if key.startswith(name) and key != name}
+    targets = {schema.ALIASES[key] for key in hits}
+    return min(hits) if len(targets) == 1 and name else None
+
+
+# ---------------------------------------------------------------------------------------------
+# writing: inputs are never overwritten, every write is atomic
+
+
+def _same(a: Path, b: Path) -> bool:
+    if os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b)):
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def refuse_inputs(targets: Sequence[Path], sources: Iterable[object]) -> None:
+    """Raise OverwriteInputError if a target is (or links to) one of ``sources``."""
+    protected = [Path(str(s)) for s in sources]
+    for target in targets:
+        for src in protected:
+            if _same(target, src):
+                safer = target.with_name(f"{target.stem}_out{target.suffix}")
+                raise OverwriteInputError(
+                    f"refusing to write {target}: it is an input of this data ({src}); "
+                    f"write to another path, e.g. {safer}"
+                )
+
+
+@contextlib.contextmanager
+def atomic_files(
+    targets: Sequence[Path], *, copy_existing: bool = False, drop_missing: bool = False
+) -> Iterator[list[Path]]:
+    """Yield temporary paths (same folder) for ``targets``; move them over the targets on success.
+
+    On any error the temporary folder is removed and the targets are untouched. Files are
+    moved in order, so put the main file (e.g. ``.shp``) last. With ``drop_missing``, a target
+    whose temporary file was not written is deleted (a stale part of a multi-file format).
+    """
+    parent = targets[0].parent
+    if not parent.is_dir():
+        raise DataFileError(f"cannot write {targets[0]}: folder {parent} does not exist; create it first")
+    tmpdir = Path(tempfile.mkdtemp(prefix=".zgc-tmp-", dir=parent))
+    try:
+        temps = [tmpdir / t.name for t in targets]
+        if copy_existing:
+            for target, temp in zip(targets, temps, strict=True):
+                if target.exists():
+                    shutil.copy2(target, temp)
+        yield temps
+        for target, temp in zip(targets, temps, strict=True):
+            if temp.exists():
+                os.replace(temp, target)
+            elif drop_missing:
+                target.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fixed_gdal_date() -> Iterator[None]:
+    """Make GDAL write :data:`FIXED_DATE` instead of "now" (GeoPackage timestamps)."""
+    import pyogrio
+
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{FIXED_DATE}T00:00:00.000Z"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the attribute table to write: a named index becomes columns, geometry is dropped."""
+    out = frame
+    if any(name is not None for name in out.index.names):
+        out = out.reset_index()
+    geo = [c for c in out.columns if isinstance(out[c].dtype, GeometryDtype)]
+    if geo:
+        logger.info("table writer leaves out geometry column(s) %s", geo)
+    return pd.DataFrame(out.drop(columns=geo)).reset_index(drop=True)
+
+
+def cell(value: object) -> object:
+    """Return a value openpyxl can write (NaN and NA become empty cells)."""
+    if _missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
+    """Return an XLSX workbook as bytes, identical for identical input (fixed times)."""
+    import datetime
+
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    fixed = datetime.datetime.fromisoformat(FIXED_DATE)
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    ws.append(list(headers))
+    for row in rows:
+        ws.append([cell(v) for v in row])
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).write_data()
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapefile field names
+
+
+def short_field_names(names: Sequence[str], *, limit: int = 10) -> list[str]:
+    """Return unique ASCII .dbf field names of at most ``limit`` bytes, deterministically.
+
+    A name that fits is kept; a longer ASCII name loses letters from its longest word first
+    (``built_residential_m2`` → ``bui_res_m2``); a non-ASCII name becomes ``col<N>`` (its
+    position). Clashes (case-insensitive, as in dBase) get a numeric tail.
+    """
+    out: list[str] = []
+    used: set[str] = set()
+    for pos, name in enumerate(names, start=1):
+        text = re.sub(r"[^0-9A-Za-z_]", "_", name) if name.isascii() else ""
+        short = _squeeze(text, limit) if text.strip("_") else f"col{pos}"
+        candidate, k = short, 1
+        while candidate.lower() in used:
+            tail = str(k)
+            candidate = short[: limit - len(tail)] + tail
+            k += 1
+        used.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def _squeeze(name: str, limit: int) -> str:
+    if len(name) <= limit:
+        return name
+    parts = [p for p in name.split("_") if p]
+    if len(parts) * 2 - 1 > limit:
+        return "".join(p[0] for p in parts)[:limit]
+    while len("_".join(parts)) > limit:
+        longest = max(range(len(parts)), key=lambda i: (len(parts[i]), -i))
+        parts[longest] = parts[longest][:-1]
+    return "_".join(parts)

@@ -1,0 +1,784 @@
+"""Read and write block layers and attribute tables.
+
+Readers map Chinese (and common English) headers to the canonical columns of
+:mod:`zgc_space.schema`, put geometries in the metric CRS (EPSG:4548), derive ``site_area_m2``
+from the geometry and record the files they read in ``frame.attrs["zgc_sources"]``. They do not
+validate: :func:`zgc_space.blocks.validate_blocks` does that.
+
+Writers are atomic (a temporary file in the target's folder, then a rename: on failure the
+target is untouched) and refuse to overwrite any file the data were read from.
+
+=============== ================================== ===========================================
+format          read                               write
+=============== ================================== ===========================================
+GeoPackage      :func:`read_blocks` (any layer)    :func:`write_blocks` (default, per layer)
+GeoParquet      :func:`read_blocks`                :func:`write_blocks`
+GeoJSON         :func:`read_blocks`                :func:`write_blocks`
+Shapefile       :func:`read_blocks` (UTF-8, GBK)   :func:`write_shapefile` (ASCII fields + sidecar)
+CSV, XLSX       :func:`read_table`                 :func:`write_table`
+=============== ================================== ===========================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from io import StringIO
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from zgc_space import _io_private as _p
+from zgc_space import crs, schema
+from zgc_space.errors import AttributeJoinError, ColumnError, DataFileError, ValidationWarning
+
+__all__ = [
+    "attach_attributes",
+    "read_blocks",
+    "read_table",
+    "rename_aliases",
+    "sha256_file",
+    "write_blocks",
+    "write_shapefile",
+    "write_table",
+]
+
+logger = logging.getLogger(__name__)
+
+_PathLike = str | os.PathLike[str]
+_BLOCK_FORMATS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile",
+                  ".parquet": "parquet", ".geoparquet": "parquet"}
+_SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg")
+#: Relative difference between a declared site area and the geometry's area that is reported.
+AREA_TOLERANCE = 0.005
+
+
+def rename_aliases(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy with Chinese and English header aliases renamed to canonical columns.
+
+    Headers are stripped; a unit suffix in ASCII or full-width brackets is understood
+    (``总建筑面积(m²)``, ``税收（万元）``). A header in another unit of the same kind is converted
+    (``用地面积(亩)`` is multiplied by 666.67 into ``site_area_m2``; ``税收(元)`` divided by 10,000).
+    Unknown columns are kept unchanged.
+
+    Raises
+    ------
+    ColumnError
+        If two headers map to the same canonical column (both are named), or a header's unit is
+        of the wrong kind (``税收(m²)``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({" 地块编号": ["B1"], "税收（万元）": [12.5], "用地面积(亩)": [3.0], "备注": ["x"]})
+    >>> out = rename_aliases(table)
+    >>> list(out.columns), float(out["site_area_m2"].iloc[0])
+    (['block_id', 'tax_10k_cny', 'site_area_m2', '备注'], 2000.0)
+    """
+    renames: dict[object, str] = {}
+    owner: dict[str, object] = {}
+    factors: dict[str, tuple[float, str]] = {}
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    for col in frame.columns:
+        if col == geometry:
+            continue
+        target, factor, unit = _p.canonical_header(col)
+        if target is None:
+            continue
+        if target in owner:
+            raise ColumnError(
+                f"columns {owner[target]!r} and {col!r} both mean {target!r} "
+                f"({schema.label(target)}); drop or rename one of them"
+            )
+        owner[target] = col
+        renames[col] = target
+        if factor != 1.0:
+            factors[target] = (factor, unit)
+    out = frame.rename(columns=renames)
+    for target, (factor, unit) in factors.items():
+        try:
+            values = pd.to_numeric(out[target])
+        except (TypeError, ValueError) as exc:
+            raise ColumnError(
+                f"column {owner[target]!r} is in {unit} and must be converted to "
+                f"{schema.COLUMNS[target].unit}, but holds non-numbers; clean it first"
+            ) from exc
+        out[target] = values * factor
+        logger.info("converted %r from %s to %s (x %g)", owner[target], unit, schema.COLUMNS[target].unit,
+                    factor)
+    return out
+
+
+def read_blocks(
+    path: _PathLike,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    id_column: str | None = None,
+    attributes: _PathLike | pd.DataFrame | Sequence[_PathLike | pd.DataFrame] | None = None,
+    attributes_on: str = "block_id",
+    attributes_how: str = "strict",
+) -> gpd.GeoDataFrame:
+    """Read a block layer: GeoPackage, GeoJSON, Shapefile or GeoParquet.
+
+    Parameters
+    ----------
+    path
+        ``.gpkg``, ``.geojson``/``.json``, ``.shp`` or ``.parquet``/``.geoparquet``.
+    layer
+        Layer of a multi-layer GeoPackage; if omitted, the only layer or the one named ``blocks``.
+    encoding
+        Text encoding of a Shapefile's .dbf. By default the .cpg file's, else detected from the
+        .dbf bytes: UTF-8 if every name and text decodes as UTF-8, otherwise GBK (GB 18030).
+    id_column
+        The column holding the block ids, if it is not one of the known aliases (地块编号, ...).
+    attributes
+        One or more attribute tables (CSV/XLSX paths or DataFrames) joined by
+        :func:`attach_attributes` on ``attributes_on`` with ``how=attributes_how``.
+    attributes_on, attributes_how
+        Passed to :func:`attach_attributes`.
+
+    Returns
+    -------
+    GeoDataFrame
+        In EPSG:4548, canonical column names, ``block_id`` as strings, ``site_area_m2`` from the
+        geometry. A declared area column that differs from the geometry by more than 0.5 % is
+        kept as ``site_area_declared_m2``. ``attrs["zgc_sources"]`` lists the files read (a
+        Shapefile with its .dbf/.shx/.prj/.cpg and alias sidecar).
+
+    Raises
+    ------
+    DataFileError
+        Missing file, unsupported format, unknown layer, no geometry, undecodable text.
+    ColumnError
+        Conflicting aliases, or ``id_column`` not found.
+    CRSError
+        The CRS is refused or cannot be guessed (see :func:`zgc_space.crs.to_metric`).
+
+    Warns
+    -----
+    CRSGuessWarning, ReprojectionWarning
+        From :func:`zgc_space.crs.to_metric`.
+    ValidationWarning
+        Declared areas differ from the geometry; .dbf field names were cut at 10 bytes.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely import box
+    >>> frame = gpd.GeoDataFrame({"地块编号": [7], "分园": ["海淀园"]},
+    ...     geometry=[box(440_000, 4_430_000, 440_100, 4_430_100)], crs="EPSG:4548")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = write_blocks(frame, f"{tmp}/blocks.gpkg")
+    ...     blocks = read_blocks(f"{tmp}/blocks.gpkg")
+    >>> blocks[["block_id", "subpark", "site_area_m2"]].to_dict("records")
+    [{'block_id': '7', 'subpark': '海淀园', 'site_area_m2': 10000.0}]
+    """
+    src = Path(path)
+    kind = _check_readable(src, _BLOCK_FORMATS, "block layer")
+    sources = [src.resolve()]
+    if kind == "parquet":
+        frame = _read_parquet(src)
+    elif kind == "ESRI Shapefile":
+        frame, extra = _read_shapefile(src, encoding=encoding)
+        sources += extra
+    else:
+        frame = _read_ogr(src, layer=layer, kind=kind)
+    if id_column is not None:
+        frame = _use_id_column(frame, id_column, src)
+    frame = rename_aliases(frame)
+    if "block_id" in frame.columns:
+        frame["block_id"] = _p.ids_to_str(frame["block_id"])
+    frame = crs.to_metric(frame, source=str(src))
+    frame = _site_area(frame, src)
+    frame.attrs["zgc_sources"] = [str(s) for s in sources]
+    tables = [] if attributes is None else attributes
+    if isinstance(tables, (str, os.PathLike, pd.DataFrame)):
+        tables = [tables]
+    for table in tables:
+        table = table if isinstance(table, pd.DataFrame) else read_table(table)
+        frame = attach_attributes(frame, table, on=attributes_on, how=attributes_how)
+    return frame
+
+
+def read_table(path: _PathLike, *, sheet: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """Read an attribute table (CSV or XLSX) and map its header aliases.
+
+    CSV text may be UTF-8 (with or without BOM, as Excel saves it) or GBK; ``encoding``
+    overrides the detection. Columns that are ids or text in :mod:`zgc_space.schema` are read as
+    text (``"007"`` keeps its zeros); ``block_id`` is returned as strings.
+
+    Raises
+    ------
+    DataFileError
+        Missing file, unsupported format, unknown sheet (the sheets are listed), bad encoding.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = write_table(pd.DataFrame({"block_id": ["007"], "tax_10k_cny": [3.5]}),
+    ...                     f"{tmp}/t.csv", chinese_headers=True)
+    ...     table = read_table(f"{tmp}/t.csv")
+    >>> table.to_dict("records")
+    [{'block_id': '007', 'tax_10k_cny': 3.5}]
+    """
+    src = Path(path)
+    kind = _check_readable(src, {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"},
+                           "attribute table")
+    table = _read_csv(src, encoding) if kind == "csv" else _read_xlsx(src, sheet)
+    table = rename_aliases(table)
+    if "block_id" in table.columns:
+        table["block_id"] = _p.ids_to_str(table["block_id"])
+    table.attrs["zgc_sources"] = [str(src.resolve())]
+    return table
+
+
+def attach_attributes(
+    blocks: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    *,
+    on: str = "block_id",
+    how: str = "strict",
+    overlap: str = "error",
+) -> gpd.GeoDataFrame:
+    """Return ``blocks`` with the columns of an attribute table joined by id.
+
+    Ids are compared as text (``7`` and ``"7"`` match). The blocks keep their order, index and
+    geometry; the table's headers are mapped with :func:`rename_aliases` first.
+
+    Parameters
+    ----------
+    blocks
+        The block layer; not modified.
+    table
+        One row per id; its ``attrs["zgc_sources"]`` (set by :func:`read_table`) names the file.
+    on
+        The id column in both.
+    how
+        ``"strict"``: any table id without a block, or block without a row, is an error.
+        ``"left"``: those are reported in a warning; blocks without a row get missing values.
+    overlap
+        Columns in both. With ``"error"``, values that agree (or are missing on one side) are
+        merged, and any block where both sides hold different values raises. With
+        ``"suffix"``, the block's column is kept as is and the table's is added as
+        ``<name>_attr``. Nothing is overwritten either way.
+
+    Raises
+    ------
+    AttributeJoinError
+        Duplicate ids in the table; unmatched ids with ``how="strict"``.
+    ColumnError
+        ``on`` missing from either side; conflicting values with ``overlap="error"``.
+
+    Warns
+    -----
+    ValidationWarning
+        Unmatched ids with ``how="left"``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely import box
+    >>> blocks = gpd.GeoDataFrame({"block_id": ["B1", "B2"]},
+    ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:4548")
+    >>> table = pd.DataFrame({"地块编号": ["B2", "B1"], "税收": [5.0, 3.0]})
+    >>> attach_attributes(blocks, table)[["block_id", "tax_10k_cny"]].to_dict("records")
+    [{'block_id': 'B1', 'tax_10k_cny': 3.0}, {'block_id': 'B2', 'tax_10k_cny': 5.0}]
+    """
+    if how not in ("strict", "left"):
+        raise ValueError(f"how must be 'strict' or 'left', not {how!r}")
+    if overlap not in ("error", "suffix"):
+        raise ValueError(f"overlap must be 'error' or 'suffix', not {overlap!r}")
+    origin = _origin(table)
+    if isinstance(table, gpd.GeoDataFrame):
+        table = pd.DataFrame(table.drop(columns=table.geometry.name))
+    table = rename_aliases(table)
+    for side, frame, fix in (("blocks", blocks, "pass id_column= to read_blocks"),
+                             (origin, table, f"rename its id header to {on!r} or 地块编号")):
+        if on not in frame.columns:
+            raise ColumnError(f"{side} has no id column {on!r} (columns: {list(frame.columns)}); {fix}")
+    block_ids = _p.ids_to_str(blocks[on])
+    table_ids = _p.ids_to_str(table[on])
+    _check_table_ids(table_ids, origin)
+    _report_unmatched(block_ids, table_ids, origin, how)
+    values = table.drop(columns=[on]).set_axis(table_ids.to_numpy(), axis=0)
+    aligned = values.reindex(block_ids.to_numpy()).set_axis(blocks.index, axis=0)
+    out = blocks.copy()
+    shared = [c for c in aligned.columns if c in out.columns]
+    conflicts: dict[str, list[str]] = {}
+    for col in aligned.columns:
+        if col not in shared:
+            out[col] = aligned[col]
+        elif overlap == "suffix":
+            if f"{col}_attr" in out.columns:
+                raise ColumnError(f"blocks already have a column '{col}_attr'; rename it first")
+            out[f"{col}_attr"] = aligned[col]
+        else:
+            differ = ~_agree(out[col], aligned[col])
+            if differ.any():
+                conflicts[col] = block_ids[differ].tolist()
+            else:
+                out[col] = out[col].where(out[col].notna(), aligned[col])
+    if conflicts:
+        listed = "; ".join(f"{col!r} (ids {_p.list_ids(ids)})" for col, ids in conflicts.items())
+        raise ColumnError(
+            f"blocks and {origin} hold different values in {listed}; pass overlap='suffix' to keep "
+            "both (the table's as '<name>_attr'), or drop the column from one of them"
+        )
+    out.attrs["zgc_sources"] = _merge_sources(blocks.attrs.get("zgc_sources", []),
+                                              table.attrs.get("zgc_sources", []))
+    return out
+
+
+def write_blocks(
+    frame: gpd.GeoDataFrame, path: _PathLike, *, layer: str = "blocks", inputs: Iterable[_PathLike] = ()
+) -> Path:
+    """Write a block layer atomically: GeoPackage (default), GeoParquet or GeoJSON.
+
+    A GeoPackage keeps its other layers; ``layer`` is replaced. A ``.shp`` path is handed to
+    :func:`write_shapefile`. A named index is written as columns.
+
+    Parameters
+    ----------
+    frame
+        The blocks (any CRS; written as they are).
+    path
+        Target file; its folder must exist.
+    layer
+        GeoPackage layer name.
+    inputs
+        Further files that must not be overwritten, besides ``frame.attrs["zgc_sources"]``.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    OverwriteInputError
+        ``path`` is one of the inputs.
+    DataFileError
+        Unsupported extension, missing folder, or the write failed (the target is untouched).
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely import box
+    >>> frame = gpd.GeoDataFrame({"block_id": ["B1"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4548")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_blocks(frame, f"{tmp}/out.parquet").name
+    'out.parquet'
+    """
+    target = Path(path)
+    kind = _BLOCK_FORMATS.get(target.suffix.lower())
+    if kind == "ESRI Shapefile":
+        return write_shapefile(frame, target, inputs=inputs)
+    if kind is None:
+        raise DataFileError(f"cannot write blocks to {target}: use .gpkg, .parquet, .geojson or .shp")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise DataFileError(f"cannot write {target}: a GeoDataFrame is needed; use write_table for tables")
+    _p.refuse_inputs([target], _protected(frame, inputs))
+    data = _with_named_index(frame)
+    with _failure_as_data_error(target), _p.atomic_files([target], copy_existing=kind == "GPKG") as (tmp,):
+        if kind == "parquet":
+            data.to_parquet(tmp, index=False)
+        else:
+            with _p.fixed_gdal_date():
+                pyogrio.write_dataframe(data, tmp, layer=layer if kind == "GPKG" else None, driver=kind)
+    logger.info("wrote %d blocks to %s", len(frame), target)
+    return target
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: _PathLike,
+    *,
+    chinese_headers: bool = False,
+    sheet: str = "data",
+    inputs: Iterable[_PathLike] = (),
+) -> Path:
+    """Write a table atomically as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX.
+
+    Geometry columns are left out (write them with :func:`write_blocks`); a named index is
+    written as columns. The bytes depend only on the data (XLSX times are fixed).
+
+    Parameters
+    ----------
+    frame
+        The table.
+    path
+        ``.csv`` or ``.xlsx``.
+    chinese_headers
+        Write Chinese labels with units (``总建筑面积 (m²)``, from :func:`zgc_space.schema.label`)
+        instead of canonical names; :func:`read_table` maps them back.
+    sheet
+        XLSX sheet name.
+    inputs
+        Further files that must not be overwritten, besides ``frame.attrs["zgc_sources"]``.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    OverwriteInputError, DataFileError
+        As for :func:`write_blocks`.
+
+    Examples
+    --------
+    >>> import codecs, tempfile, pandas as pd
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_table(pd.DataFrame({"gfa_m2": [10.0]}), f"{tmp}/t.csv", chinese_headers=True)
+    ...     raw = path.read_bytes()
+    >>> raw[:3] == codecs.BOM_UTF8, raw[3:].decode("utf-8").splitlines()
+    (True, ['总建筑面积 (m²)', '10.0'])
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise DataFileError(f"cannot write a table to {target}: use .csv or .xlsx")
+    _p.refuse_inputs([target], _protected(frame, inputs))
+    data = _p.plain_table(frame)
+    headers = [schema.label(c) if chinese_headers else str(c) for c in data.columns]
+    with _failure_as_data_error(target), _p.atomic_files([target]) as (tmp,):
+        if suffix == ".csv":
+            text = data.set_axis(headers, axis=1).to_csv(index=False, lineterminator="\n")
+            tmp.write_bytes(text.encode("utf-8-sig"))
+        else:
+            tmp.write_bytes(_p.xlsx_bytes(headers, data.itertuples(index=False), sheet=sheet))
+    return target
+
+
+def write_shapefile(frame: gpd.GeoDataFrame, path: _PathLike, *, inputs: Iterable[_PathLike] = ()) -> Path:
+    """Write a Shapefile with ASCII field names, UTF-8 text and an alias sidecar.
+
+    A .dbf field name holds at most 10 bytes, so canonical names are shortened
+    deterministically (``built_residential_m2`` → ``bui_res_m2``) and Chinese names become
+    ``col<N>``. ``<stem>.aliases.json`` maps each short name to the full name and its Chinese
+    label; :func:`read_blocks` reads it back, so a round trip restores the names. Text longer
+    than a .dbf field (254 bytes) is refused rather than cut.
+
+    Raises
+    ------
+    OverwriteInputError, DataFileError
+        As for :func:`write_blocks`; also text values too long for a .dbf field.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely import box
+    >>> frame = gpd.GeoDataFrame({"block_id": ["B1"], "built_residential_m2": [5.0]},
+    ...     geometry=[box(440_000, 4_430_000, 440_010, 4_430_010)], crs="EPSG:4548")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = write_shapefile(frame, f"{tmp}/b.shp")
+    ...     list(read_blocks(f"{tmp}/b.shp").columns)
+    ['block_id', 'built_residential_m2', 'site_area_m2', 'geometry']
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".shp":
+        raise DataFileError(f"cannot write a Shapefile to {target}: the path must end in .shp")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise DataFileError(f"cannot write {target}: a GeoDataFrame is needed")
+    sidecar = target.with_name(f"{target.stem}.aliases.json")
+    parts = [target.with_suffix(ext) for ext in _SHAPEFILE_PARTS] + [sidecar, target]
+    _p.refuse_inputs(parts, _protected(frame, inputs))
+    data = _with_named_index(frame)
+    names = [c for c in data.columns if c != data.geometry.name]
+    _check_dbf_text(data, names, target)
+    short = _p.short_field_names([str(c) for c in names])
+    aliases = {s: {"name": str(n), "label": schema.label(str(n))} for s, n in zip(short, names, strict=True)}
+    data = data.rename(columns=dict(zip(names, short, strict=True)))
+    with _failure_as_data_error(target), _p.atomic_files(parts, drop_missing=True) as temps:
+        pyogrio.write_dataframe(data, temps[-1], driver="ESRI Shapefile", encoding="UTF-8",
+                                layer_options={"DBF_DATE_LAST_UPDATE": _p.FIXED_DATE})
+        text = json.dumps({"zgc_space_aliases": 1, "fields": aliases}, ensure_ascii=False, indent=2)
+        temps[-2].write_text(text + "\n", encoding="utf-8")
+    for ext in (".qix", ".sbn", ".sbx"):  # spatial indexes of the old file would be wrong now
+        target.with_suffix(ext).unlink(missing_ok=True)
+    return target
+
+
+def sha256_file(path: _PathLike) -> str:
+    """Return the SHA-256 hex digest of a file (read in 1 MiB chunks).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = pathlib.Path(tmp, "x.txt")
+    ...     _ = p.write_bytes(b"abc")
+    ...     sha256_file(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# readers
+
+
+def _check_readable(src: Path, formats: dict[str, str], what: str) -> str:
+    kind = formats.get(src.suffix.lower())
+    if kind is None:
+        raise DataFileError(f"cannot read {src} as {what}: use one of {', '.join(sorted(formats))}")
+    if not src.is_file():
+        raise DataFileError(f"{src}: no such file (working folder {Path.cwd()}); check the path")
+    return kind
+
+
+def _read_parquet(src: Path) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_parquet(src)
+    except ValueError as exc:
+        if "geo metadata" in str(exc):
+            raise DataFileError(
+                f"{src} has no geometry (a plain Parquet table); read it with pandas.read_parquet "
+                "and attach it with attach_attributes, or write the blocks with write_blocks"
+            ) from exc
+        raise DataFileError(f"cannot read {src} as GeoParquet: {exc}") from exc
+    except OSError as exc:
+        raise DataFileError(f"cannot read {src} as GeoParquet: {exc}") from exc
+
+
+def _read_ogr(src: Path, *, layer: str | None, kind: str) -> gpd.GeoDataFrame:
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(src)]
+    except pyogrio.errors.DataSourceError as exc:
+        raise DataFileError(f"cannot read {src} as {kind}: {exc}") from exc
+    if layer is None:
+        if len(layers) > 1 and "blocks" not in layers:
+            raise DataFileError(f"{src} has {len(layers)} layers ({', '.join(layers)}); pass layer=...")
+        layer = "blocks" if len(layers) > 1 else layers[0]
+    elif layer not in layers:
+        raise DataFileError(f"{src} has no layer {layer!r}; its layers are: {', '.join(layers)}")
+    frame = pyogrio.read_dataframe(src, layer=layer)
+    if not isinstance(frame, gpd.GeoDataFrame) or (len(frame) and frame.geometry.isna().all()):
+        raise DataFileError(
+            f"layer {layer!r} of {src} has no geometry (an attribute table?); read the block "
+            "polygons from a layer with geometry and join this one with attach_attributes"
+        )
+    return frame
+
+
+def _read_shapefile(src: Path, *, encoding: str | None) -> tuple[gpd.GeoDataFrame, list[Path]]:
+    dbf, cpg = src.with_suffix(".dbf"), src.with_suffix(".cpg")
+    if not dbf.is_file():
+        raise DataFileError(f"{src} has no .dbf file next to it ({dbf.name}); copy all its parts")
+    if encoding is None and cpg.is_file():
+        encoding = _p.python_encoding(cpg.read_text(encoding="ascii", errors="replace"))
+        if encoding is None:
+            logger.warning("%s names an unknown code page; detecting the encoding instead", cpg)
+    if encoding is None:
+        encoding = _p.detect_dbf_encoding(dbf)
+    logger.info("reading %s as %s", dbf, encoding)
+    frame = pyogrio.read_dataframe(src, encoding="ISO-8859-1")  # raw bytes; decoded below
+    frame, maybe_cut = _p.redecode(frame, encoding, source=dbf)
+    sidecar = src.with_name(f"{src.stem}.aliases.json")
+    if sidecar.is_file():
+        frame = frame.rename(columns=_read_sidecar(sidecar))
+    else:
+        frame = _complete_cut_names(frame, maybe_cut, dbf)
+    parts = [p.resolve() for p in [dbf, src.with_suffix(".shx"), src.with_suffix(".prj"), cpg, sidecar]
+             if p.is_file()]
+    return frame, parts
+
+
+def _read_sidecar(sidecar: Path) -> dict[str, str]:
+    try:
+        fields = json.loads(sidecar.read_text(encoding="utf-8"))["fields"]
+        return {str(short): str(entry["name"]) for short, entry in fields.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DataFileError(
+            f"{sidecar} is not a zgc_space alias file ({exc}); fix or delete it to read the raw names"
+        ) from exc
+
+
+def _complete_cut_names(frame: gpd.GeoDataFrame, names: list[str], dbf: Path) -> gpd.GeoDataFrame:
+    fixes = {n: full for n in names if _p.canonical_header(n)[0] is None
+             and (full := _p.complete_cut_name(n)) is not None}
+    cut = [n for n in names if _p.canonical_header(n)[0] is None]
+    if cut:
+        done = ", ".join(f"{k!r} as {v!r}" for k, v in fixes.items()) or "none"
+        warnings.warn(
+            f"{dbf}: field names {cut} fill the 10-byte .dbf limit and may have been cut "
+            f"(read {done}); write Shapefiles with zgc_space.io.write_shapefile, or use GeoPackage",
+            ValidationWarning,
+            stacklevel=4,
+        )
+    return frame.rename(columns=fixes)
+
+
+def _use_id_column(frame: gpd.GeoDataFrame, id_column: str, src: Path) -> gpd.GeoDataFrame:
+    if id_column not in frame.columns:
+        raise ColumnError(f"{src} has no column {id_column!r} for id_column (columns: {list(frame.columns)})")
+    if _p.canonical_header(id_column)[0] == "block_id":
+        return frame
+    return frame.rename(columns={id_column: "block_id"})
+
+
+def _site_area(frame: gpd.GeoDataFrame, src: Path) -> gpd.GeoDataFrame:
+    area = frame.geometry.area
+    if "site_area_m2" in frame.columns:
+        given = frame["site_area_m2"]
+        declared = pd.to_numeric(given, errors="coerce")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = (declared - area).abs() / area
+        differ = (rel > AREA_TOLERANCE) | (declared.isna() & given.notna())
+        if differ.any():
+            frame["site_area_declared_m2"] = given
+            ids = frame["block_id"][differ] if "block_id" in frame.columns else frame.index[differ]
+            warnings.warn(
+                f"{src}: the declared site area differs from the geometry's by more than "
+                f"{AREA_TOLERANCE:.1%} for {int(differ.sum())} blocks (ids {_p.list_ids(list(ids))}); "
+                "site_area_m2 now holds the geometry's area in EPSG:4548 and your values are kept "
+                "as site_area_declared_m2: check the units (亩? 公顷?) or the geometries",
+                ValidationWarning,
+                stacklevel=3,
+            )
+    if "site_area_m2" in frame.columns:
+        frame["site_area_m2"] = area
+    else:
+        frame.insert(list(frame.columns).index(frame.geometry.name), "site_area_m2", area)
+    return frame
+
+
+def _read_csv(src: Path, encoding: str | None) -> pd.DataFrame:
+    raw = src.read_bytes()
+    try:
+        encoding = encoding or _p.detect_text_encoding(raw)
+        text = raw.decode(encoding)
+    except (UnicodeError, LookupError) as exc:
+        raise DataFileError(
+            f"cannot decode {src} ({exc}); pass encoding=... (e.g. 'gb18030', 'utf-8-sig')"
+        ) from exc
+    header = next(csv.reader(StringIO(text)), [])
+    kinds = {h: schema.COLUMNS[name].kind for h in header if (name := _p.canonical_header(h)[0])}
+    as_text = {h: "str" for h, kind in kinds.items() if kind in ("id", "text")}
+    try:
+        return pd.read_csv(StringIO(text), dtype=as_text)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataFileError(f"cannot read {src} as CSV: {exc}") from exc
+
+
+def _read_xlsx(src: Path, sheet: str | None) -> pd.DataFrame:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(src, read_only=True, data_only=True)
+        sheets = list(book.sheetnames)
+        book.close()
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, ... for broken files
+        raise DataFileError(f"cannot read {src} as XLSX: {exc}") from exc
+    if sheet is not None and sheet not in sheets:
+        raise DataFileError(f"{src} has no sheet {sheet!r}; its sheets are: {', '.join(sheets)}")
+    return pd.read_excel(src, sheet_name=sheet or sheets[0], engine="openpyxl")
+
+
+# ---------------------------------------------------------------------------------------------
+# joins and writers
+
+
+def _origin(table: pd.DataFrame) -> str:
+    files = table.attrs.get("zgc_sources") or []
+    return f"table {Path(files[0]).name}" if files else "the attribute table"
+
+
+def _check_table_ids(ids: pd.Series, origin: str) -> None:
+    if ids.isna().any():
+        rows = [int(i) for i in np.flatnonzero(ids.isna().to_numpy())]
+        raise AttributeJoinError(
+            f"{origin} has {len(rows)} rows without an id (rows {_p.list_ids([r + 1 for r in rows])}, "
+            "counting from 1 after the header); fill in the ids or delete those rows"
+        )
+    dup = ids[ids.duplicated(keep=False)].unique().tolist()
+    if dup:
+        raise AttributeJoinError(
+            f"{origin} has {len(dup)} duplicate ids ({_p.list_ids(dup)}); keep one row per block "
+            "(e.g. aggregate with table.groupby(...).sum())"
+        )
+
+
+def _report_unmatched(block_ids: pd.Series, table_ids: pd.Series, origin: str, how: str) -> None:
+    known = set(block_ids.dropna())
+    given = set(table_ids)
+    orphans = [i for i in table_ids if i not in known]
+    missing = list(dict.fromkeys(i for i in block_ids.dropna() if i not in given))
+    if not orphans and not missing:
+        return
+    parts = []
+    if orphans:
+        parts.append(f"{len(orphans)} ids of {origin} match no block ({_p.list_ids(orphans)})")
+    if missing:
+        parts.append(f"{len(missing)} blocks have no row in {origin} ({_p.list_ids(missing)})")
+    text = "; ".join(parts)
+    if how == "strict":
+        raise AttributeJoinError(
+            f"{text}; correct the ids in {origin}, or pass how='left' (attributes_how='left' in "
+            "read_blocks) to keep unmatched blocks with empty values"
+        )
+    warnings.warn(f"{text}; those blocks get empty values", ValidationWarning, stacklevel=3)
+
+
+def _agree(left: pd.Series, right: pd.Series) -> pd.Series:
+    both = left.notna() & right.notna()
+    try:
+        a, b = pd.to_numeric(left), pd.to_numeric(right)
+        same = pd.Series(np.isclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=0.0),
+                         index=left.index)
+    except (TypeError, ValueError):
+        same = left.astype(str) == right.astype(str)
+    return ~both | same
+
+
+def _merge_sources(*lists: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(s for items in lists for s in items))
+
+
+def _protected(frame: pd.DataFrame, inputs: Iterable[_PathLike]) -> list[str]:
+    return [*frame.attrs.get("zgc_sources", []), *(os.fspath(p) for p in inputs)]
+
+
+def _with_named_index(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if any(name is not None for name in frame.index.names):
+        return frame.reset_index()
+    return frame.reset_index(drop=True)
+
+
+def _check_dbf_text(frame: gpd.GeoDataFrame, names: list[object], target: Path) -> None:
+    for col in names:
+        values = frame[col]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            size = values.map(lambda v: len(v.encode("utf-8")) if isinstance(v, str) else 0)
+            if (size > 254).any():
+                raise DataFileError(
+                    f"cannot write {target}: column {col!r} has text longer than a .dbf field "
+                    f"(254 bytes) in {int((size > 254).sum())} rows; write a GeoPackage instead"
+                )
+
+
+@contextlib.contextmanager
+def _failure_as_data_error(target: Path) -> Iterator[None]:
+    """Turn low-level write failures (GDAL, file system) into DataFileError naming the target."""
+    try:
+        yield
+    except DataFileError:
+        raise
+    except (OSError, RuntimeError) as exc:
+        raise DataFileError(f"writing {target} failed ({exc}); the file was left unchanged") from exc
