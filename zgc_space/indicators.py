@@ -247,26 +247,36 @@ def _numeric(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _group_sums(
-    frame: pd.DataFrame, values: pd.DataFrame, keys: list[str] | str | None, index_name: str | None
+    frame: pd.DataFrame,
+    values: pd.DataFrame,
+    keys: list[str] | str | None,
+    index_name: str | None,
+    *,
+    skipna: bool = False,
 ) -> pd.DataFrame:
-    """Sum ``values`` per group of ``frame[keys]``; any NaN in a group makes that sum NaN.
+    """Sum ``values`` per group of ``frame[keys]`` and add ``block_count``.
 
-    Adds ``block_count``. ``keys=None`` keeps one row per input row; ``"zone"`` gives one row.
+    With ``skipna=False`` any NaN in a group makes that group's sum NaN; with ``skipna=True``
+    NaNs are skipped and only an all-NaN group sums to NaN. ``keys=None`` keeps one row per
+    input row; ``"zone"`` gives one row labelled :data:`ZONE_LABEL`.
     """
     if keys is None:
         out = values.copy()
         out["block_count"] = 1
         return out
     if keys == "zone":
-        out = values.sum(skipna=False).to_frame().T
+        total = values.sum(min_count=1) if skipna else values.sum(skipna=False)
+        out = total.to_frame().T.astype("float64")
         out.index = pd.Index([ZONE_LABEL], name="zone")
         out["block_count"] = len(values)
         return out
     groupers = [frame[k] for k in keys]
     grouped = values.groupby(groupers, dropna=False, observed=True, sort=True)
-    out = grouped.sum()
-    has_nan = values.isna().groupby(groupers, dropna=False, observed=True, sort=True).any()
-    out = out.mask(has_nan)
+    if skipna:
+        out = grouped.sum(min_count=1)
+    else:
+        has_nan = values.isna().groupby(groupers, dropna=False, observed=True, sort=True).any()
+        out = grouped.sum().mask(has_nan)
     out["block_count"] = grouped.size().astype("int64")
     if len(keys) == 1:
         out.index.name = index_name or keys[0]
