@@ -1,0 +1,161 @@
+"""Subcommands ``indicators`` and ``capacity`` on a block file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from zgc_space import capacity as _capacity
+from zgc_space import indicators as _indicators
+from zgc_space import io
+from zgc_space.cli._common import add_json_flag, emit_json, print_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register ``indicators`` and ``capacity``."""
+    p = sub.add_parser("indicators", help="TD/T 1029 indicators (ratios of sums) per block, sub-park or zone")
+    p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
+    p.add_argument("--layer", help="layer name in a multi-layer file")
+    _add_by(p)
+    p.add_argument("--indicators", help="comma-separated indicator ids (default: all)")
+    p.add_argument("--out", help="also write the table to this .csv or .xlsx file")
+    p.add_argument("--zh", action="store_true", help="Chinese column headers in --out")
+    add_json_flag(p)
+    p.set_defaults(func=_run_indicators)
+
+    p = sub.add_parser("capacity", help="remaining and suppliable land, floor-area capacity under far_cap")
+    p.add_argument("file", help="block file")
+    p.add_argument("--layer", help="layer name in a multi-layer file")
+    _add_by(p)
+    p.add_argument("--annual-supply-m2", type=float, help="land supplied per year (m²): gives years of supply left")
+    p.add_argument("--fragmentation", action="store_true", help="also measure fragmentation (小散弱) per --by")
+    add_json_flag(p)
+    p.set_defaults(func=_run_capacity)
+
+
+def _add_by(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by", default="zone",
+        help="zone (default), block, subpark, cluster, any column, or columns joined by commas",
+    )
+
+
+def _by(text: str) -> str | list[str]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _read(path: str, layer: str | None) -> tuple[Any, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = io.read_blocks(path, layer=layer)
+    return frame, [str(w.message) for w in caught]
+
+
+def _noted(func: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+    """Call ``func`` and return its result with the messages of the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(*args, **kwargs)
+    return result, [str(w.message) for w in caught]
+
+
+def _zone_land(frame: pd.DataFrame) -> dict[str, float | None]:
+    """Zone-wide land totals in km² (None where the column is absent)."""
+
+    def total(*cols: str) -> float | None:
+        if not all(c in frame.columns for c in cols):
+            return None
+        return float(sum(pd.to_numeric(frame[c]).sum() for c in cols)) / 1e6
+
+    return {
+        "built_km2": total("built_m2"),
+        "remaining_developable_km2": total("ready_m2", "unready_m2"),
+        "ready_km2": total("ready_m2"),
+        "nonconstruction_km2": total("nonconstruction_m2"),
+        "supplied_km2": total("supplied_m2"),
+        "gfa_km2": total("gfa_m2"),
+    }
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def _show(table: pd.DataFrame) -> None:
+    print_table(table.T if len(table) <= 6 else table)
+
+
+def _run_indicators(args: argparse.Namespace) -> int:
+    frame, notes = _read(args.file, args.layer)
+    chosen = [s.strip() for s in args.indicators.split(",")] if args.indicators else None
+    table, more = _noted(_indicators.compute, frame, by=_by(args.by), indicators=chosen)
+    notes += more
+    if args.out:
+        out = table
+        if args.zh:
+            cat = _indicators.indicator_catalog()
+            out = table.rename(columns={
+                i: f"{cat.loc[i, 'zh']} ({cat.loc[i, 'unit']})" if cat.loc[i, "unit"] else cat.loc[i, "zh"]
+                for i in table.columns if i in cat.index
+            })
+        io.write_table(out, args.out, chinese_headers=args.zh, inputs=[args.file])
+    if args.json:
+        units = _indicators.indicator_catalog()["unit"]
+        emit_json({
+            "file": args.file,
+            "blocks": len(frame),
+            "by": args.by,
+            "rows": table,
+            "units": {i: units[i] for i in table.columns if i in units.index},
+            "missing": table.attrs.get("missing", {}),
+            "nan_reasons": table.attrs.get("nan_reasons", {}),
+            "zone_land": _zone_land(frame),
+            "out": args.out,
+            "notes": notes,
+        })
+        return 0
+    _print_notes(notes)
+    _show(table)
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _run_capacity(args: argparse.Namespace) -> int:
+    frame, notes = _read(args.file, args.layer)
+    by = _by(args.by)
+    table, more = _noted(_capacity.compute, frame, by=by, annual_supply_m2=args.annual_supply_m2)
+    notes += more
+    frag = None
+    if args.fragmentation:
+        frag, more = _noted(_capacity.fragmentation, frame, by=by)
+        notes += more
+    if args.json:
+        payload = {
+            "file": args.file,
+            "blocks": len(frame),
+            "by": args.by,
+            "rows": table,
+            "land_base": table.attrs.get("land_base"),
+            "missing": table.attrs.get("missing", {}),
+            "missing_cap": table.attrs.get("missing_cap", []),
+            "zero_cap": table.attrs.get("zero_cap", []),
+            "over_cap": table.attrs.get("over_cap", []),
+            "zone_land": _zone_land(frame),
+            "fragmentation": frag,
+            "notes": notes,
+        }
+        emit_json(payload)
+        return 0
+    _print_notes(notes)
+    _show(table)
+    if frag is not None:
+        print()
+        _show(frag)
+    return 0
