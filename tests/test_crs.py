@@ -24,6 +24,7 @@ LOCAL_CS_WKT = (
 )
 # A custom transverse Mercator of the kind local city systems use: matches no EPSG code.
 CUSTOM_PROJ = "+proj=tmerc +lat_0=39.8666 +lon_0=116.35 +k=1 +x_0=500000 +y_0=300000 +ellps=krass +units=m +no_defs"
+GK117 = "+proj=tmerc +lat_0=0 +lon_0=117 +k=1 +x_0=500000 +y_0=0"
 
 
 def reference() -> gpd.GeoDataFrame:
@@ -121,6 +122,12 @@ def test_to_metric_reprojects_accepted_crs(epsg):
     assert rec[0].filename == __file__  # stacklevel=2 points at the caller
     assert_matches_reference(metric)
     assert src.crs.to_epsg() == epsg  # input untouched
+
+
+@pytest.mark.parametrize(("epsg", "datum"), [(2436, "Beijing 1954"), (2363, "Xian 1980")])
+def test_to_metric_warns_that_legacy_datum_shift_is_approximate(epsg, datum):
+    with pytest.warns(ReprojectionWarning, match=rf"no {datum} to CGCS2000 datum shift.*\+towgs84"):
+        crs.to_metric(reference().to_crs(epsg))
 
 
 def test_to_metric_legacy_datums_really_move_the_data():
@@ -333,3 +340,56 @@ def test_real_district_layer_gcj02_to_wgs84():
     assert after.max() < 75
     # converting the wrong way adds to the offset instead of removing it (measured median 385 m)
     assert np.median(distances_m(crs.wgs84_to_gcj02(districts))) > np.median(before) + 50
+
+
+def test_to_metric_handles_crs84_and_compound_crs():
+    src = reference().to_crs("OGC:CRS84")
+    with pytest.warns(ReprojectionWarning, match=r"from EPSG:4326"):
+        assert_matches_reference(crs.to_metric(src))
+    compound = reference().set_crs("EPSG:4548+5773", allow_override=True)
+    assert_matches_reference(crs.to_metric(compound))
+    out = crs.gcj02_to_wgs84(gpd.GeoSeries([Point(116.3161, 39.98128)], crs="OGC:CRS84"))
+    assert out.iloc[0].x == pytest.approx(116.31, abs=1e-5)
+
+
+def test_to_metric_uses_datum_parameters_of_a_bound_crs():
+    # Beijing 1954 GK CM 117E with explicit (made-up) datum shift parameters: accepted as
+    # EPSG:2436 and reprojected with those parameters, not with the EPSG default.
+    bound = f"{GK117} +ellps=krass +towgs84=12,-130,-75,0,0,0,0 +units=m +no_defs"
+    src = reference().to_crs(4326).to_crs(bound)
+    with pytest.warns(ReprojectionWarning, match=r"from EPSG:2436 \(Beijing 1954.*\+towgs84.*via WGS 84"):
+        assert_matches_reference(crs.to_metric(src))
+    assert np.abs(src.total_bounds - reference().to_crs(2436).total_bounds).max() > 1  # other shift
+
+
+@pytest.mark.parametrize(
+    ("definition", "epsg"),
+    [
+        (f"{GK117} +ellps=GRS80 +units=m +no_defs", 4548),  # PROJ alone cannot identify this one
+        (f"{GK117} +ellps=krass +units=m +no_defs", 2436),
+        (f"{GK117} +ellps=IAU76 +units=m +no_defs", 2384),
+        ("+proj=longlat +ellps=WGS84 +no_defs", 4326),
+    ],
+)
+def test_proj_strings_are_recognised_by_their_projection(definition, epsg):
+    from pyproj import CRS
+
+    assert crs._classify(CRS(definition).srs)[0] == epsg
+
+
+@pytest.mark.parametrize(
+    ("definition", "match"),
+    [
+        ("+proj=tmerc +lat_0=0 +lon_0=114 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs", "CM 114E"),
+        (CUSTOM_PROJ, "matches no EPSG system"),
+    ],
+)
+def test_proj_strings_that_are_refused(definition, match):
+    src = gpd.GeoDataFrame(geometry=[box(500_000, 300_000, 500_100, 300_100)], crs=definition)
+    with pytest.raises(CRSError, match=match):
+        crs.to_metric(src)
+
+
+def test_to_metric_of_a_proj_string_4548_is_silent():
+    src = reference().set_crs(f"{GK117} +ellps=GRS80 +units=m +no_defs", allow_override=True)
+    assert_matches_reference(crs.to_metric(src))

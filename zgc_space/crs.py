@@ -166,6 +166,35 @@ def guess_crs(bounds_or_frame: object, *, source: str | None = None) -> str:
     )
 
 
+def _horizontal(crs: object) -> CRS:
+    """Return the CRS itself, or the horizontal part of a compound CRS (e.g. EPSG:4548+5773)."""
+    crs = CRS.from_user_input(crs)
+    return crs.sub_crs_list[0] if crs.is_compound else crs
+
+
+def _same_projection(crs: CRS) -> int | None:
+    """EPSG code among the policy's systems whose projection and ellipsoid ``crs`` shares.
+
+    Proj strings such as ``+proj=tmerc +lon_0=117 +k=1 +x_0=500000 +ellps=GRS80`` carry no
+    datum name, so PROJ cannot identify them; they are recognised by projecting a grid over
+    Beijing with both and comparing the coordinates (to 1 mm).
+    """
+    if crs.geodetic_crs is None or not (crs.is_geographic or crs.is_projected):
+        return None
+    lon, lat = np.meshgrid(np.linspace(115.4, 117.6, 3), np.linspace(39.4, 41.1, 3))
+
+    def project(target: CRS) -> NDArray[np.float64]:
+        to_target = Transformer.from_crs(target.geodetic_crs, target, always_xy=True)
+        return np.column_stack(to_target.transform(lon.ravel(), lat.ravel()))
+
+    mine = project(crs)
+    for code in (4548, 4527, 4326, 4490, 2436, 2415, 2384, 2363, 4547):
+        candidate = CRS.from_epsg(code)
+        if candidate.is_geographic == crs.is_geographic and np.allclose(project(candidate), mine, atol=1e-3):
+            return code
+    return None
+
+
 @functools.lru_cache(maxsize=64)
 def _classify(srs: str) -> tuple[int | None, str]:
     """EPSG code of an accepted CRS and its name, or ``(None, reason)`` for a refused one.
@@ -173,7 +202,7 @@ def _classify(srs: str) -> tuple[int | None, str]:
     Keyed on the user's own definition (``CRS.srs``): an ESRI .prj is identified from its
     original text, which a WKT2 round trip would blur.
     """
-    crs = CRS.from_user_input(srs)
+    crs = _horizontal(srs)
     name = crs.name
     if crs.is_engineering or crs.type_name.startswith("Engineering"):
         return None, (
@@ -181,7 +210,14 @@ def _classify(srs: str) -> tuple[int | None, str]:
             "coordinate system, whose link to CGCS2000 needs parameters from the surveying "
             "authority. Reproject the data to EPSG:4548 with those parameters in your GIS first"
         )
-    epsg = crs.to_epsg(min_confidence=70)
+    # a bound CRS (e.g. Beijing 1954 with +towgs84) is identified by its source CRS and
+    # reprojected with its own datum parameters
+    base = crs.source_crs if crs.is_bound and crs.source_crs else crs
+    epsg = base.to_epsg(min_confidence=70)
+    if epsg is None and crs.to_authority("OGC", min_confidence=90) == ("OGC", "CRS84"):
+        epsg = _DISPLAY_EPSG  # OGC:CRS84 is WGS 84 in longitude/latitude order
+    if epsg is None:
+        epsg = _same_projection(base)
     if epsg == 4547:
         return None, (
             "EPSG:4547 is CGCS2000 / 3-degree Gauss-Kruger CM 114E, the wrong zone for "
@@ -203,6 +239,27 @@ def _classify(srs: str) -> tuple[int | None, str]:
     return epsg, _NAMED.get(epsg, name)
 
 
+def _source_crs(crs: object, epsg: int) -> CRS:
+    """Return the CRS to reproject from: a bound CRS as given (its datum shift), else EPSG:``epsg``."""
+    horizontal = _horizontal(crs)
+    return horizontal if horizontal.is_bound else CRS.from_epsg(epsg)
+
+
+def _datum_note(crs: CRS) -> str:
+    """Say how a legacy datum was handled, or nothing for CGCS2000 / WGS 84."""
+    datum = crs.source_crs.datum if crs.is_bound and crs.source_crs else crs.datum
+    legacy = next((n for n in ("Beijing 1954", "Xian 1980") if datum and n in datum.name), None)
+    if crs.is_bound:
+        return " with the datum shift (+towgs84) of the given CRS, via WGS 84"
+    if legacy is None:
+        return ""
+    return (
+        f"; PROJ knows no {legacy} to CGCS2000 datum shift for Beijing, so positions may be off "
+        "by tens of metres (areas are unaffected); for exact positions set a CRS carrying the "
+        "surveying authority's 7 parameters (+towgs84=...)"
+    )
+
+
 def _accepted(crs: object, source: str | None) -> tuple[int, str]:
     """EPSG code and name of an accepted CRS; raise CRSError naming a refused one."""
     epsg, text = _classify(CRS.from_user_input(crs).srs)
@@ -212,12 +269,12 @@ def _accepted(crs: object, source: str | None) -> tuple[int, str]:
 
 
 def _check_region(frame: gpd.GeoDataFrame | gpd.GeoSeries, epsg: int, source: str | None) -> None:
-    """Raise CRSError if ``frame`` in EPSG:``epsg`` does not lie in or near Beijing."""
+    """Raise CRSError if ``frame`` (in EPSG:``epsg``) does not lie in or near Beijing."""
     bounds = frame.total_bounds
     if not np.isfinite(bounds).all():
         return  # empty: nothing to misplace
-    transformer = Transformer.from_crs(f"EPSG:{epsg}", "EPSG:4326", always_xy=True)
-    lonlat = transformer.transform_bounds(*bounds, densify_pts=5)
+    transformer = Transformer.from_crs(frame.crs, "EPSG:4326", always_xy=True)
+    lonlat = transformer.transform_bounds(bounds[0], bounds[1], bounds[2], bounds[3], densify_pts=5)
     if all(math.isfinite(v) for v in lonlat) and _within(lonlat, _REGION):
         return
     raise CRSError(
@@ -311,13 +368,18 @@ def to_metric(frame: _Frame, *, source: str | None = None, allow_guess: bool = T
     epsg, name = _accepted(frame.crs, source)
     if epsg == _METRIC_EPSG:
         return frame.set_crs(METRIC_CRS, allow_override=True)  # a copy, exact label
-    _check_region(frame, epsg, source)
+    src_crs = _source_crs(frame.crs, epsg)
+    horizontal = frame.set_crs(src_crs, allow_override=True)
+    _check_region(horizontal, epsg, source)
     warnings.warn(
-        f"reprojected {_label(source)} from EPSG:{epsg} ({name}) to {METRIC_CRS} for metric computations",
+        f"reprojected {_label(source)} from EPSG:{epsg} ({name}) to {METRIC_CRS} for metric "
+        f"computations{_datum_note(src_crs)}",
         ReprojectionWarning,
         stacklevel=2,
     )
-    return frame.set_crs(f"EPSG:{epsg}", allow_override=True).to_crs(METRIC_CRS)
+    if src_crs.is_bound:  # PROJ applies +towgs84 only on the way to WGS 84
+        horizontal = horizontal.to_crs(DISPLAY_CRS)
+    return horizontal.to_crs(METRIC_CRS)
 
 
 def to_display(frame: _Frame, *, source: str | None = None) -> _Frame:
@@ -346,8 +408,9 @@ def to_display(frame: _Frame, *, source: str | None = None) -> _Frame:
     """
     check_crs(frame, source=source)
     epsg, _ = _accepted(frame.crs, source)
-    labelled = frame.set_crs(f"EPSG:{epsg}", allow_override=True)
-    return labelled if epsg == _DISPLAY_EPSG else labelled.to_crs(DISPLAY_CRS)
+    if epsg == _DISPLAY_EPSG:
+        return frame.set_crs(DISPLAY_CRS, allow_override=True)  # a copy, exact label
+    return frame.set_crs(_source_crs(frame.crs, epsg), allow_override=True).to_crs(DISPLAY_CRS)
 
 
 # --- GCJ-02 -------------------------------------------------------------------------------
@@ -399,7 +462,7 @@ _PairFunc = Callable[[NDArray[np.float64], NDArray[np.float64]], tuple[NDArray, 
 def _convert_frame(obj: _Frame, func: _PairFunc, what: str) -> _Frame:
     """Apply ``func`` to every vertex of a geographic frame; the result is in EPSG:4326."""
     if obj.crs is not None:
-        epsg = CRS.from_user_input(obj.crs).to_epsg(min_confidence=70)
+        epsg, _ = _classify(CRS.from_user_input(obj.crs).srs)
         if epsg not in (4326, 4490):
             raise CRSError(
                 f"{what} needs longitude/latitude (EPSG:4326 or EPSG:4490), but the data are "
