@@ -5,7 +5,10 @@ in EPSG:4326. The policy (REFERENCE.md section 4):
 
 * accepted and reprojected to EPSG:4548: EPSG:4527 (same projection, "39" zone prefix on
   eastings), EPSG:4490 (CGCS2000), EPSG:4326 (WGS 84), Beijing 1954 (EPSG:2436 / 2415), Xian 1980
-  (EPSG:2384 / 2363) and any other EPSG geographic or projected CRS that puts the data in Beijing;
+  (EPSG:2384 / 2363) and any other EPSG geographic or projected CRS that puts the data in Beijing.
+  Proj strings without a datum name are recognised by their projection and ellipsoid. PROJ has
+  no Beijing 1954 / Xian 1980 to CGCS2000 datum shift for Beijing, so such positions may be off
+  by tens of metres (areas are not affected) unless the CRS carries ``+towgs84`` parameters;
 * refused: EPSG:4547 (CM 114E, the wrong zone for Beijing), local or engineering systems such as
   Beijing's local city system (its parameters come from the surveying authority), custom CRSs
   that match no EPSG code, and any CRS that puts the data outside Beijing;
