@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -12,6 +13,7 @@ import pytest
 from shapely import box
 
 from zgc_space import capacity
+from zgc_space.cli import main
 from zgc_space.errors import BlockValidationError, ColumnError, ReprojectionWarning, ValidationWarning
 
 X0, Y0 = 440_000.0, 4_425_000.0  # near Zhongguancun in EPSG:4548
@@ -251,3 +253,55 @@ def test_fragmentation_no_warning_on_metric_input():
         res = capacity.fragmentation(frag_blocks(), by="block")
     assert list(res.index) == ["F1", "F2", "F3", "F4"]
     assert res["nearest_distance_median_m"].isna().all()
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+@pytest.fixture
+def block_file(tmp_path):
+    frame = frag_blocks().iloc[:2].copy()
+    for col, values in two_blocks().drop(columns=["block_id", "subpark"]).items():
+        frame[col] = values.to_numpy()
+    path = tmp_path / "blocks.gpkg"
+    frame.to_file(path)
+    return path
+
+
+def test_cli_capacity_json(block_file, capsys):
+    args = ["capacity", str(block_file), "--annual-supply-m2", "500", "--fragmentation", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"blocks", "by", "file", "fragmentation", "land_base", "missing", "missing_cap",
+                        "notes", "over_cap", "rows", "zero_cap", "zone_land"}
+    (row,) = out["rows"]
+    assert row["zone"] == "ZGC"
+    assert row["remaining_m2"] == 5_000.0
+    assert row["gfa_capacity_m2"] == 14_000.0
+    assert row["years_of_supply_left"] == 2.0
+    (frag,) = out["fragmentation"]
+    assert frag["block_count"] == 2
+    assert frag["nearest_distance_median_m"] == pytest.approx(500.0)
+    assert out["zone_land"]["remaining_developable_km2"] == pytest.approx(0.005)
+
+
+def test_cli_capacity_reports_missing_caps(block_file, tmp_path, capsys):
+    frame = gpd.read_file(block_file)
+    frame.loc[0, "far_cap"] = np.nan
+    path = tmp_path / "nocap.gpkg"
+    frame.to_file(path)
+    assert main(["capacity", str(path), "--by", "block", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["missing_cap"] == ["F1"]
+    assert any("far_cap is missing" in note for note in out["notes"])
+    assert main(["capacity", str(path), "--by", "subpark"]) == 0
+    captured = capsys.readouterr()
+    assert "gfa_capacity_m2" in captured.out and "far_cap is missing" in captured.err
+
+
+def test_cli_capacity_bad_input(block_file, capsys):
+    assert main(["capacity", str(block_file), "--by", "nope"]) == 2
+    assert "available columns" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["capacity", str(block_file), "--annual-supply-m2", "-5"])
+    assert "must be a positive area" in capsys.readouterr().err

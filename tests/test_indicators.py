@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from shapely import box
 
 from zgc_space import indicators, schema
+from zgc_space.cli import main
 from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
 
 X0, Y0 = 440_000.0, 4_425_000.0  # near Zhongguancun in EPSG:4548
@@ -316,3 +318,66 @@ def test_every_indicator_aggregates_as_ratio_of_sums(seed, n, k):
     regrouped = indicators.compute(res.assign(z=1), by="z")  # sums of group sums = zone sums
     for ind in indicators.INDICATORS:
         np.testing.assert_allclose(regrouped[ind].to_numpy(), zone[ind].to_numpy(), rtol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+@pytest.fixture
+def block_file(tmp_path):
+    path = tmp_path / "two.gpkg"
+    two_blocks().to_file(path)
+    return path
+
+
+def test_cli_zone_json(block_file, capsys):
+    assert main(["indicators", str(block_file), "--by", "zone", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"blocks", "by", "file", "missing", "nan_reasons", "notes", "out", "rows", "units",
+                        "zone_land"}
+    (row,) = out["rows"]
+    assert row["zone"] == "ZGC"
+    assert row["far"] == pytest.approx(29 / 14)
+    assert row["development_rate_pct"] == pytest.approx(100 * 16 / 19)
+    assert out["units"]["tax_10k_cny_per_ha"] == "万元/ha"
+    assert out["zone_land"]["remaining_developable_km2"] == pytest.approx(0.005)
+    assert out["zone_land"]["nonconstruction_km2"] == pytest.approx(0.001)
+
+
+def test_cli_by_block_text(block_file, capsys):
+    assert main(["indicators", str(block_file), "--by", "block", "--indicators", "far,idle_rate_pct"]) == 0
+    text = capsys.readouterr().out
+    assert "far" in text and "B1" in text and "1.50" in text and "2.50" in text
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_cli_writes_table(block_file, tmp_path, capsys, suffix):
+    target = tmp_path / f"table{suffix}"
+    assert main(["indicators", str(block_file), "--by", "subpark,cluster", "--out", str(target)]) == 0
+    table = pd.read_csv(target) if suffix == ".csv" else pd.read_excel(target)
+    assert list(table.columns[:3]) == ["subpark", "cluster", "development_rate_pct"]
+    assert table.set_index("cluster").loc["西区", "far"] == pytest.approx(1.5)
+    assert f"wrote {target}" in capsys.readouterr().out
+
+
+def test_cli_chinese_headers(block_file, tmp_path):
+    target = tmp_path / "table.csv"
+    assert main(["indicators", str(block_file), "--by", "subpark", "--out", str(target), "--zh"]) == 0
+    header = target.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "综合容积率" in header and "土地开发率 (%)" in header and "总建筑面积 (m²)" in header
+
+
+def test_cli_errors(block_file, capsys):
+    assert main(["indicators", str(block_file), "--by", "district"]) == 2
+    assert "available columns" in capsys.readouterr().err
+    assert main(["indicators", str(block_file), "--out", str(block_file)]) == 2
+    assert "indicators: error" in capsys.readouterr().err
+
+
+def test_cli_reports_missing_columns(tmp_path, capsys):
+    path = tmp_path / "lean.gpkg"
+    two_blocks().drop(columns=["population"]).to_file(path)
+    assert main(["indicators", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["missing"] == {"population_per_ha": ["population"]}
+    assert any("population" in note for note in out["notes"])

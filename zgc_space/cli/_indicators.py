@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="block file")
     p.add_argument("--layer", help="layer name in a multi-layer file")
     _add_by(p)
-    p.add_argument("--annual-supply-m2", type=float, help="land supplied per year (m²): gives years of supply left")
+    p.add_argument("--annual-supply-m2", type=_positive, help="land supplied per year (m²): gives years of supply left")
     p.add_argument("--fragmentation", action="store_true", help="also measure fragmentation (小散弱) per --by")
     add_json_flag(p)
     p.set_defaults(func=_run_capacity)
@@ -42,6 +42,13 @@ def _add_by(parser: argparse.ArgumentParser) -> None:
         "--by", default="zone",
         help="zone (default), block, subpark, cluster, any column, or columns joined by commas",
     )
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive area in m² per year, got {text}")
+    return value
 
 
 def _by(text: str) -> str | list[str]:
