@@ -292,14 +292,11 @@ def refuse_inputs(targets: Sequence[Path], sources: Iterable[object]) -> None:
 
 
 @contextlib.contextmanager
-def atomic_files(
-    targets: Sequence[Path], *, copy_existing: bool = False, drop_missing: bool = False
-) -> Iterator[list[Path]]:
+def atomic_files(targets: Sequence[Path], *, copy_existing: bool = False) -> Iterator[list[Path]]:
     """Yield temporary paths (same folder) for ``targets``; move them over the targets on success.
 
     On any error the temporary folder is removed and the targets are untouched. Files are
-    moved in order, so put the main file (e.g. ``.shp``) last. With ``drop_missing``, a target
-    whose temporary file was not written is deleted (a stale part of a multi-file format).
+    moved in order, so put the main file (e.g. ``.shp``) last.
     """
     parent = targets[0].parent
     if not parent.is_dir():
@@ -315,8 +312,6 @@ def atomic_files(
         for target, temp in zip(targets, temps, strict=True):
             if temp.exists():
                 os.replace(temp, target)
-            elif drop_missing:
-                target.unlink(missing_ok=True)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 

@@ -39,7 +39,7 @@ import pyogrio
 
 from zgc_space import _io_private as _p
 from zgc_space import crs, schema
-from zgc_space.errors import AttributeJoinError, ColumnError, DataFileError, ValidationWarning
+from zgc_space.errors import AttributeJoinError, ColumnError, CRSError, DataFileError, ValidationWarning
 
 __all__ = [
     "attach_attributes",
@@ -368,6 +368,8 @@ def write_blocks(
     ------
     OverwriteInputError
         ``path`` is one of the inputs.
+    CRSError
+        ``frame`` has no CRS.
     DataFileError
         Unsupported extension, missing folder, or the write failed (the target is untouched).
 
@@ -386,8 +388,7 @@ def write_blocks(
         return write_shapefile(frame, target, inputs=inputs)
     if kind is None:
         raise DataFileError(f"cannot write blocks to {target}: use .gpkg, .parquet, .geojson or .shp")
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise DataFileError(f"cannot write {target}: a GeoDataFrame is needed; use write_table for tables")
+    _check_geo(frame, target)
     _p.refuse_inputs([target], _protected(frame, inputs))
     data = _with_named_index(frame)
     with _failure_as_data_error(target), _p.atomic_files([target], copy_existing=kind == "GPKG") as (tmp,):
@@ -473,7 +474,7 @@ def write_shapefile(frame: gpd.GeoDataFrame, path: _PathLike, *, inputs: Iterabl
 
     Raises
     ------
-    OverwriteInputError, DataFileError
+    OverwriteInputError, CRSError, DataFileError
         As for :func:`write_blocks`; also text values too long for a .dbf field.
 
     Examples
@@ -490,18 +491,17 @@ def write_shapefile(frame: gpd.GeoDataFrame, path: _PathLike, *, inputs: Iterabl
     target = Path(path)
     if target.suffix.lower() != ".shp":
         raise DataFileError(f"cannot write a Shapefile to {target}: the path must end in .shp")
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise DataFileError(f"cannot write {target}: a GeoDataFrame is needed")
+    _check_geo(frame, target)
     sidecar = target.with_name(f"{target.stem}.aliases.json")
     parts = [target.with_suffix(ext) for ext in _SHAPEFILE_PARTS] + [sidecar, target]
-    _p.refuse_inputs(parts, _protected(frame, inputs))
+    _p.refuse_inputs([target, *parts[:-1]], _protected(frame, inputs))
     data = _with_named_index(frame)
     names = [c for c in data.columns if c != data.geometry.name]
     _check_dbf_text(data, names, target)
     short = _p.short_field_names([str(c) for c in names])
     aliases = {s: {"name": str(n), "label": schema.label(str(n))} for s, n in zip(short, names, strict=True)}
     data = data.rename(columns=dict(zip(names, short, strict=True)))
-    with _failure_as_data_error(target), _p.atomic_files(parts, drop_missing=True) as temps:
+    with _failure_as_data_error(target), _p.atomic_files(parts) as temps:
         pyogrio.write_dataframe(data, temps[-1], driver="ESRI Shapefile", encoding="UTF-8",
                                 layer_options={"DBF_DATE_LAST_UPDATE": _p.FIXED_DATE})
         text = json.dumps({"zgc_space_aliases": 1, "fields": aliases}, ensure_ascii=False, indent=2)
@@ -759,6 +759,14 @@ def _with_named_index(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if any(name is not None for name in frame.index.names):
         return frame.reset_index()
     return frame.reset_index(drop=True)
+
+
+def _check_geo(frame: pd.DataFrame, target: Path) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise DataFileError(f"cannot write {target}: a GeoDataFrame is needed; use write_table for tables")
+    if frame.crs is None:
+        raise CRSError(f"cannot write {target}: the blocks have no CRS; set it first, e.g. "
+                       "frame.set_crs('EPSG:4548'), or read them with read_blocks")
 
 
 def _check_dbf_text(frame: gpd.GeoDataFrame, names: list[object], target: Path) -> None:
