@@ -12,6 +12,7 @@ import pytest
 import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 
+import zgc_space
 from zgc_space import crs
 from zgc_space.errors import CRSError, CRSGuessWarning, ReprojectionWarning
 
@@ -38,11 +39,15 @@ def without_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def shared_data_dir() -> Path:
-    """Locate the shared reference data: $ZGC_SHARED_DATA, <repo>/../shared/data, /work/shared/data."""
+    """Locate the real reference data: $ZGC_SHARED_DATA, the copy shipped in the package, ../shared/data."""
     candidates = []
     if os.environ.get("ZGC_SHARED_DATA"):
         candidates.append(Path(os.environ["ZGC_SHARED_DATA"]))
-    candidates += [Path(__file__).resolve().parents[2] / "shared" / "data", Path("/work/shared/data")]
+    candidates += [
+        Path(zgc_space.__file__).parent / "data",
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+        Path("/work/shared/data"),
+    ]
     for path in candidates:
         if (path / "beijing_districts").is_dir():
             return path
