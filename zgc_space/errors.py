@@ -28,6 +28,7 @@ __all__ = [
     "PresetError",
     "PresetWarning",
     "ProposalError",
+    "RankError",
     "RasterError",
     "ReprojectionWarning",
     "ValidationWarning",
@@ -93,6 +94,10 @@ class ProposalError(ZgcSpaceError, ValueError):
 
 class PresetError(ZgcSpaceError, ValueError):
     """An evaluation preset is malformed; the message names the file and the key."""
+
+
+class RankError(ZgcSpaceError, ValueError):
+    """A ranking cannot be computed as asked (target rank out of range, not one zone, peers)."""
 
 
 class ZgcSpaceWarning(UserWarning):

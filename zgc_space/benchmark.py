@@ -1,0 +1,381 @@
+"""National benchmark: rank a zone among its peers and find what it takes to reach a target rank.
+
+The MNR monitoring ranks development zones by their composite score **within each zone type**
+(REFERENCE.md section 3). The real per-zone table is not public, so the package ships
+``sample_data/peers_cic_131.csv``: 130 **synthetic** 产城融合型 zones drawn by
+:func:`make_synthetic_peers` around the published national figures. With the zone being
+evaluated they make the 131 zones of the published ranking (ZGC plus 130 peers); against them
+the sample ZGC ranks 74th under the default preset. A real ranking table can replace them
+(:func:`load_peers`).
+
+Ranking convention (ties): scores are compared after rounding to 6 decimals; a zone's rank is
+``1 + the number of peers scoring strictly higher`` (standard competition ranking, "1224"), so
+tied zones share the better rank. ``of`` is the number of peers plus one (the zone itself).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from zgc_space import benchmark
+>>> peers = pd.DataFrame({"zone_id": ["P1", "P2", "P3"], "score": [80.0, 60.0, 60.0]})
+>>> r = benchmark.rank(60.0, peers=peers)
+>>> (r.rank, r.of, r.percentile)
+(2, 4, 0.0)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zgc_space import evaluation
+from zgc_space._gap import gap_tables
+from zgc_space._synthetic_peers import NationalFigures, generate
+from zgc_space.errors import ColumnError, DataFileError, RankError
+from zgc_space.indicators import INDICATORS
+
+__all__ = [
+    "GapResult",
+    "NationalFigures",
+    "RankResult",
+    "gap_to_rank",
+    "load_peers",
+    "make_synthetic_peers",
+    "rank",
+    "sample_peers_path",
+]
+
+log = logging.getLogger(__name__)
+
+#: Scores are compared at this many decimals (float noise must not break ties).
+TIE_DECIMALS = 6
+_ID_COLUMNS = ("zone_id", "name", "zone_type", "year", "published_rank", "score")
+_PEER_ALIASES: dict[str, str] = {ind.zh: ind.id for ind in INDICATORS.values()} | {
+    "开发区代码": "zone_id", "园区代码": "zone_id", "代码": "zone_id", "编号": "zone_id",
+    "开发区名称": "name", "名称": "name", "类型": "zone_type", "年份": "year", "年度": "year",
+    "排名": "published_rank", "名次": "published_rank", "rank": "published_rank",
+    "集约度分值": "score", "土地利用集约度分值": "score", "分值": "score",
+}
+
+
+@dataclass(frozen=True)
+class RankResult:
+    """A zone's place among its peers.
+
+    ``rank`` 1 is best; ``of`` counts the peers plus the zone; ``percentile`` is the share (%)
+    of the other zones scoring strictly lower; ``ties`` counts peers with an equal score.
+    """
+
+    rank: int
+    of: int
+    score: float
+    percentile: float
+    peers_above: int
+    ties: int
+    preset: str
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the result as a plain dict (stable keys)."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """What it takes to reach ``target_rank``: single-indicator routes and a combined plan.
+
+    ``single`` has one row per indicator (``required`` value, ``change``, ``change_pct``,
+    ``reachable``); ``plan`` the least-effort combination (``new`` value, ``change``,
+    ``change_pct``); ``plan_rank`` and ``plan_score`` come from re-scoring the plan.
+    """
+
+    target_rank: int
+    target_score: float
+    current: RankResult
+    single: pd.DataFrame
+    plan: pd.DataFrame
+    plan_score: float
+    plan_rank: int
+    plan_cost_pct: float
+    method: str
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the result as JSON-ready plain data (stable keys)."""
+        return {
+            "target_rank": self.target_rank, "target_score": self.target_score,
+            "current": self.current.to_dict(), "single": self.single, "plan": self.plan,
+            "plan_score": self.plan_score, "plan_rank": self.plan_rank,
+            "plan_cost_pct": self.plan_cost_pct, "method": self.method,
+        }
+
+
+def sample_peers_path() -> Path:
+    """Return the path of the shipped synthetic peers (``sample_data/peers_cic_131.csv``).
+
+    Raises
+    ------
+    zgc_space.errors.DataFileError
+        When the package runs without its source tree's ``sample_data`` folder.
+    """
+    path = Path(__file__).resolve().parent.parent / "sample_data" / "peers_cic_131.csv"
+    if not path.is_file():
+        raise DataFileError(f"sample peers not found at {path}; pass peers= (a DataFrame or CSV path)")
+    return path
+
+
+def load_peers(path: str | Path) -> pd.DataFrame:
+    """Read a ranking table (CSV, UTF-8 or GBK) of peer zones and validate its columns.
+
+    Accepted columns: ``zone_id`` (required), ``name``, ``zone_type``, ``year``,
+    ``published_rank``, ``score`` and any indicator id of :mod:`zgc_space.indicators`; the
+    Chinese names (综合容积率, 集约度分值, 开发区名称, 排名, ...) are mapped to them. A table needs
+    ``score`` or indicator columns (then it is scored with the preset when ranking).
+
+    Raises
+    ------
+    zgc_space.errors.ColumnError
+        Unknown columns, no ``zone_id``, or neither ``score`` nor any indicator (all named).
+    zgc_space.errors.DataFileError
+        Unreadable file, duplicate zone ids or non-numeric values (rows named).
+
+    Examples
+    --------
+    >>> peers = load_peers(sample_peers_path())
+    >>> len(peers), peers["zone_id"].iloc[0]
+    (130, 'CIC-001')
+    """
+    path = Path(path)
+    frame = None
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            frame = pd.read_csv(path, encoding=encoding, dtype={"zone_id": str})
+            break
+        except UnicodeDecodeError:
+            continue
+        except (OSError, pd.errors.ParserError) as exc:
+            raise DataFileError(f"cannot read peers table {path}: {exc}") from exc
+    if frame is None:
+        raise DataFileError(f"cannot decode peers table {path} as UTF-8 or GBK")
+    frame = frame.rename(columns={c: _PEER_ALIASES.get(str(c).strip(), str(c).strip()) for c in frame.columns})
+    return _validate_peers(frame, str(path))
+
+
+def _validate_peers(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    unknown = [c for c in frame.columns if c not in _ID_COLUMNS and c not in INDICATORS]
+    if unknown:
+        raise ColumnError(
+            f"peers table {where}: unknown column(s) {', '.join(map(str, unknown))}; allowed are "
+            f"{', '.join(_ID_COLUMNS)} and the indicator ids of zgc_space.indicators.indicator_catalog()"
+        )
+    if "zone_id" not in frame.columns:
+        raise ColumnError(f"peers table {where}: missing column zone_id (one id per zone)")
+    numeric = [c for c in frame.columns if c in INDICATORS or c in ("score", "published_rank")]
+    if not any(c == "score" or c in INDICATORS for c in numeric):
+        raise ColumnError(f"peers table {where}: needs a score column or indicator columns (e.g. far)")
+    dup = frame["zone_id"][frame["zone_id"].duplicated()].astype(str).tolist()
+    if dup:
+        raise DataFileError(f"peers table {where}: duplicate zone_id {', '.join(dup[:10])}")
+    out = frame.copy()
+    for col in numeric:
+        values = pd.to_numeric(out[col], errors="coerce")
+        bad = out.index[values.isna() & out[col].notna()]
+        if len(bad):
+            rows = ", ".join(str(i + 2) for i in bad[:10])  # +2: header line and 1-based lines
+            raise DataFileError(f"peers table {where}: column {col} is not numeric on line(s) {rows}")
+        out[col] = values.astype(float)
+    out["zone_id"] = out["zone_id"].astype(str)
+    return out
+
+
+def make_synthetic_peers(
+    *,
+    anchor_score: float,
+    anchor_rank: int = 74,
+    n_zones: int = 131,
+    preset: evaluation.PresetLike = "cic_default",
+    figures: NationalFigures | None = None,
+    seed: int = 20221231,
+    margin: float = 0.05,
+) -> pd.DataFrame:
+    """Generate ``n_zones - 1`` synthetic 产城融合型 peers, deterministically from ``seed``.
+
+    Indicators are drawn around the published national means (``figures``, moment-matched so the
+    draw's means equal them) with a shared latent quality, so good zones tend to be good on
+    several indicators. Then the peers nearest the anchor score are nudged (each by one common
+    factor on its intensity indicators) until exactly ``anchor_rank - 1`` peers score above
+    ``anchor_score`` and every peer is at least ``margin`` points away from it. The anchor
+    zone's own values are never touched.
+
+    Parameters
+    ----------
+    anchor_score
+        Score of the zone being ranked (e.g. the sample ZGC under ``preset``).
+    anchor_rank, n_zones
+        Its published rank and the number of zones ranked (74 of 131 for ZGC, 2022 round).
+    preset
+        Preset the peers are scored with.
+    figures
+        Target means and their sources (default :class:`NationalFigures`).
+    seed
+        Random seed; the same arguments give the same table.
+    margin
+        Minimum score distance between any peer and the anchor.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``zone_id``, ``name``, ``zone_type`` and the indicator columns, one row per peer.
+
+    Examples
+    --------
+    >>> peers = make_synthetic_peers(anchor_score=70.0, anchor_rank=3, n_zones=11, seed=1)
+    >>> rank(70.0, peers=peers).rank, len(peers)
+    (3, 10)
+    """
+    p = evaluation.load_preset(preset)
+    return generate(
+        anchor_score=float(anchor_score), anchor_rank=int(anchor_rank), n_zones=int(n_zones), preset=p,
+        figures=figures or NationalFigures(), seed=int(seed), margin=float(margin),
+    )
+
+
+def _peer_scores(peers: pd.DataFrame | str | Path | None, preset: evaluation.Preset) -> pd.Series:
+    if peers is None:
+        peers = sample_peers_path()
+    if isinstance(peers, (str, Path)):
+        peers = load_peers(peers)
+    ids = list(preset.leaf_weights())
+    missing = [i for i in ids if i not in peers.columns]
+    if not missing:
+        return evaluation.score(peers[ids], preset=preset)["score"]
+    if "score" in peers.columns:
+        return pd.to_numeric(peers["score"], errors="coerce").astype(float)
+    raise ColumnError(
+        f"peers lack indicator(s) {', '.join(missing)} of preset {preset.name!r} and have no score column"
+    )
+
+
+def _zone_score(zone: float | pd.Series | pd.DataFrame, preset: evaluation.Preset) -> float:
+    if isinstance(zone, (int, float, np.floating, np.integer)):
+        return float(zone)
+    if isinstance(zone, pd.DataFrame):
+        if len(zone) != 1:
+            raise RankError(f"expected one zone (one row), got {len(zone)} rows; select a row first")
+        zone = zone.iloc[0]
+    return float(evaluation.score(zone, preset=preset)["score"].iloc[0])
+
+
+def _rank_of(value: float, peer_scores: np.ndarray, preset_name: str) -> RankResult:
+    s = round(value, TIE_DECIMALS)
+    peers = np.round(peer_scores[~np.isnan(peer_scores)], TIE_DECIMALS)
+    above = int((peers > s).sum())
+    below = int((peers < s).sum())
+    of = len(peers) + 1
+    pct = 100.0 * below / (of - 1) if of > 1 else 100.0
+    return RankResult(rank=above + 1, of=of, score=value, percentile=round(pct, 2), peers_above=above,
+                      ties=int((peers == s).sum()), preset=preset_name)
+
+
+def rank(
+    score_or_indicators: float | pd.Series | pd.DataFrame,
+    *,
+    peers: pd.DataFrame | str | Path | None = None,
+    preset: evaluation.PresetLike = "cic_default",
+) -> RankResult:
+    """Rank a zone among peer zones (ties share the better rank, see the module notes).
+
+    Parameters
+    ----------
+    score_or_indicators
+        The zone's composite score, or its indicators (a Series or a one-row frame, e.g.
+        ``indicators.compute(blocks, by="zone")``), scored with ``preset``.
+    peers
+        Peer table (DataFrame or CSV path, see :func:`load_peers`); default: the shipped
+        synthetic peers. Peers with the preset's indicators are scored with the preset;
+        otherwise their ``score`` column is used.
+    preset
+        Preset name, path or object.
+
+    Returns
+    -------
+    RankResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [70.0, 50.0]})
+    >>> rank(60.0, peers=peers)
+    RankResult(rank=2, of=3, score=60.0, percentile=50.0, peers_above=1, ties=0, preset='cic_default')
+    """
+    p = evaluation.load_preset(preset)
+    return _rank_of(_zone_score(score_or_indicators, p), _peer_scores(peers, p).to_numpy(float), p.name)
+
+
+def gap_to_rank(
+    zone_indicators: pd.Series | pd.DataFrame,
+    target_rank: int,
+    *,
+    peers: pd.DataFrame | str | Path | None = None,
+    preset: evaluation.PresetLike = "cic_default",
+    max_change_pct: Mapping[str, float] | None = None,
+) -> GapResult:
+    """Find the smallest changes that lift a zone to ``target_rank`` among its peers.
+
+    (a) For each indicator alone: the value it must reach (other indicators unchanged), or
+    "not reachable by this indicator alone" when even its ideal value (standardised score 100)
+    is not enough. (b) A combined least-effort plan: a linear programme (HiGHS) minimising the
+    sum of relative changes (in %) subject to the composite reaching the target-rank score. The
+    capped standardisation is piecewise linear, so the problem is linear in the relative changes;
+    a negative indicator in ratio form min(T/X, 1) enters through its tangent (a conservative
+    under-estimate), and the plan is never costlier than the best single-indicator route.
+
+    Parameters
+    ----------
+    zone_indicators
+        The zone's indicators (Series or one-row frame).
+    target_rank
+        Rank to reach (1 is best).
+    peers, preset
+        As for :func:`rank`.
+    max_change_pct
+        Optional upper bound on the relative change of some indicators (e.g. ``{"far": 20}``).
+
+    Returns
+    -------
+    GapResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [90.0, 50.0]})
+    >>> zone = pd.Series({"supply_rate_pct": 95.0, "completion_rate_pct": 90.0, "far": 1.18,
+    ...     "building_density_pct": 24.0, "tax_10k_cny_per_ha": 1800.0, "population_per_ha": 45.0,
+    ...     "idle_rate_pct": 1.0})
+    >>> gap = gap_to_rank(zone, 1, peers=peers)
+    >>> gap.current.rank, gap.plan_rank, bool(gap.single.loc["far", "reachable"])
+    (2, 1, False)
+    """
+    p = evaluation.load_preset(preset)
+    row = zone_indicators.iloc[0] if isinstance(zone_indicators, pd.DataFrame) else zone_indicators
+    if isinstance(zone_indicators, pd.DataFrame) and len(zone_indicators) != 1:
+        raise RankError(f"expected one zone (one row), got {len(zone_indicators)} rows")
+    peer_scores = _peer_scores(peers, p).to_numpy(float)
+    current = _rank_of(_zone_score(row, p), peer_scores, p.name)
+    if not 1 <= int(target_rank) <= current.of:
+        raise RankError(f"target_rank must be between 1 and {current.of}, got {target_rank}")
+    ordered = np.sort(peer_scores[~np.isnan(peer_scores)])[::-1]
+    target_score = float(ordered[int(target_rank) - 1]) if int(target_rank) <= len(ordered) else 0.0
+    single, plan, method = gap_tables(row, p, current.score, target_score, dict(max_change_pct or {}))
+    new_row = row.copy()
+    for ind, value in plan["new"].items():
+        new_row[ind] = value
+    plan_score = _zone_score(new_row, p)
+    plan_rank = _rank_of(plan_score, peer_scores, p.name)
+    return GapResult(
+        target_rank=int(target_rank), target_score=target_score, current=current, single=single, plan=plan,
+        plan_score=plan_score, plan_rank=plan_rank.rank,
+        plan_cost_pct=float(plan["change_pct"].abs().sum()), method=method,
+    )
