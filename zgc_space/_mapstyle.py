@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space.errors import ColumnError, MapError
+from zgc_space.indicators import INDICATORS
 from zgc_space.schema import COLUMNS
 
 __all__ = ["ClassBreaks", "Footer", "class_breaks", "column_labels", "format_value", "write_atomic"]
@@ -27,7 +28,10 @@ NO_DATA_COLOUR = "#d9d9d9"
 #: Jenks is exact up to this many distinct values; above it runs on evenly spaced quantiles.
 JENKS_MAX_VALUES = 3000
 
-_UNIT_ZH = {"persons": "人", "enterprises": "家", "units": "个"}
+_UNIT_ZH = {
+    "persons": "人", "enterprises": "家", "units": "个", "persons/ha": "人/公顷",
+    "万元/ha": "万元/公顷", "万元/mu": "万元/亩", "万元/person": "万元/人",
+}
 #: Shorter English labels than the schema's one-line descriptions, for legends and tooltips.
 _SHORT_EN = {
     "block_id": "block", "name": "name", "subpark": "sub-park", "cluster": "cluster",
@@ -113,11 +117,19 @@ class ClassBreaks:
         return [lut[i] for i in self.classify(values)]
 
     def labels(self, *, unit: str = "") -> list[str]:
-        """Return one legend label per class, e.g. ``'0.50 – 1.20'``."""
+        """Return one legend label per class, all edges with the same decimals, e.g. ``'0.50 – 1.20'``."""
         suffix = f" {unit}" if unit else ""
+        edges = np.asarray(self.edges, dtype=float)
+        gaps = np.diff(edges)
+        gaps = gaps[gaps > 0]
+        if np.abs(edges).max() >= 1000 or gaps.size == 0:
+            decimals = 0 if np.abs(edges).max() >= 1000 else 2
+        else:
+            decimals = int(np.clip(1 - math.floor(math.log10(gaps.min())), 0, 4))
+        text = [f"{e:,.{decimals}f}" for e in edges]
         return [
-            f"{format_value(lo)} – {format_value(hi)}{suffix}"
-            for lo, hi in zip(self.edges[:-1], self.edges[1:], strict=True)
+            (f"{a}" if lo == hi else f"{a} – {b}") + suffix
+            for lo, hi, a, b in zip(edges[:-1], edges[1:], text[:-1], text[1:], strict=True)
         ]
 
 
@@ -147,17 +159,21 @@ def format_value(value: float | None, *, unit: str = "") -> str:
 def column_labels(
     column: str, *, label_zh: str | None = None, label_en: str | None = None, unit: str | None = None
 ) -> tuple[str, str, str, str]:
-    """Return ``(zh, en, unit_zh, unit_en)`` for a column, from the schema unless overridden.
+    """Return ``(zh, en, unit_zh, unit_en)`` for a column (schema or indicator) unless overridden.
 
     Examples
     --------
     >>> column_labels("employees")
     ('从业人员', 'employees', '人', 'persons')
+    >>> column_labels("tax_10k_cny_per_ha")
+    ('综合地均税收', 'tax per hectare', '万元/公顷', '万元/ha')
     """
     col = COLUMNS.get(column)
-    zh = label_zh or (col.zh if col else column)
-    en = label_en or _SHORT_EN.get(column) or (col.description if col else column)
-    unit_en = unit if unit is not None else (col.unit if col else "")
+    ind = INDICATORS.get(column)
+    zh = label_zh or (col.zh if col else ind.zh if ind else column)
+    en = label_en or _SHORT_EN.get(column) or (col.description if col else ind.en if ind else column)
+    default_unit = col.unit if col else ind.unit if ind else ""
+    unit_en = unit if unit is not None else default_unit
     return zh, en, _UNIT_ZH.get(unit_en, unit_en), unit_en
 
 
@@ -252,8 +268,8 @@ def class_breaks(
     >>> cb = class_breaks([1, 2, 3, 10, 11, 12, 30], scheme="natural_breaks", k=3)
     >>> cb.edges, cb.classify([2, 11, 30]).tolist()
     ((1.0, 3.0, 12.0, 30.0), [0, 1, 2])
-    >>> class_breaks([0.2, 0.8, 1.5], scheme="explicit", bins=[0.5, 1.0]).labels()
-    ['0.200 – 0.50', '0.50 – 1.00', '1.00 – 1.50']
+    >>> class_breaks([0.2, 0.8, 1.5], scheme="explicit", bins=[0.5, 1.0]).labels(unit="m²")
+    ['0.20 – 0.50 m²', '0.50 – 1.00 m²', '1.00 – 1.50 m²']
     """
     from matplotlib import colormaps
 
@@ -284,7 +300,8 @@ def class_breaks(
             edges = [float(v) for v in np.linspace(lo, hi, k + 1)]
         else:
             edges = _jenks(arr, k)
-        edges = sorted(set(edges)) if hi > lo else [lo, hi]
+        # the first class may hold the minimum alone (edges[0] == edges[1]); other ties merge
+        edges = [edges[0], *sorted(set(edges[1:]))] if hi > lo else [lo, hi]
     colours = colormaps[cmap].resampled(max(len(edges) - 1, 1))
     from matplotlib.colors import to_hex
 

@@ -45,6 +45,7 @@ DROPPED_ASSETS: frozenset[str] = frozenset(
 )
 
 _SOURCE_MAP = re.compile(r"^\s*(//|/\*)# sourceMappingURL=.*$", re.MULTILINE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _CSS_URL = re.compile(r"url\((['\"]?)(images/[A-Za-z0-9_.-]+\.png)\1\)")
 
 
@@ -64,6 +65,7 @@ def asset_text(name: str) -> str:
     text = (folder / filename).read_text(encoding="utf-8")
     text = _SOURCE_MAP.sub("", text)
     if kind == "css":
+        text = _CSS_COMMENT.sub("", text)  # comments only (one cites a bug tracker URL)
 
         def _inline(match: re.Match[str]) -> str:
             data = base64.b64encode((folder / match.group(2)).read_bytes()).decode("ascii")
