@@ -21,25 +21,20 @@ CSV, XLSX       :func:`read_table`                 :func:`write_table`
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import hashlib
 import json
 import logging
 import os
-import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from io import StringIO
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 
 from zgc_space import _io_private as _p
 from zgc_space import crs, schema
-from zgc_space.errors import AttributeJoinError, ColumnError, CRSError, DataFileError, ValidationWarning
+from zgc_space.errors import ColumnError, DataFileError
 
 __all__ = [
     "attach_attributes",
@@ -187,19 +182,19 @@ def read_blocks(
     kind = _check_readable(src, _BLOCK_FORMATS, "block layer")
     sources = [src.resolve()]
     if kind == "parquet":
-        frame = _read_parquet(src)
+        frame = _p.read_parquet(src)
     elif kind == "ESRI Shapefile":
-        frame, extra = _read_shapefile(src, encoding=encoding)
+        frame, extra = _p.read_shapefile(src, encoding=encoding)
         sources += extra
     else:
-        frame = _read_ogr(src, layer=layer, kind=kind)
+        frame = _p.read_ogr(src, layer=layer, kind=kind)
     if id_column is not None:
         frame = _use_id_column(frame, id_column, src)
     frame = rename_aliases(frame)
     if "block_id" in frame.columns:
         frame["block_id"] = _p.ids_to_str(frame["block_id"])
     frame = crs.to_metric(frame, source=str(src))
-    frame = _site_area(frame, src)
+    frame = _p.site_area(frame, src, tolerance=AREA_TOLERANCE)
     frame.attrs["zgc_sources"] = [str(s) for s in sources]
     tables = [] if attributes is None else attributes
     if isinstance(tables, (str, os.PathLike, pd.DataFrame)):
@@ -235,7 +230,7 @@ def read_table(path: _PathLike, *, sheet: str | None = None, encoding: str | Non
     src = Path(path)
     kind = _check_readable(src, {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"},
                            "attribute table")
-    table = _read_csv(src, encoding) if kind == "csv" else _read_xlsx(src, sheet)
+    table = _p.read_csv(src, encoding) if kind == "csv" else _p.read_xlsx(src, sheet)
     table = rename_aliases(table)
     if "block_id" in table.columns:
         table["block_id"] = _p.ids_to_str(table["block_id"])
@@ -309,34 +304,14 @@ def attach_attributes(
             raise ColumnError(f"{side} has no id column {on!r} (columns: {list(frame.columns)}); {fix}")
     block_ids = _p.ids_to_str(blocks[on])
     table_ids = _p.ids_to_str(table[on])
-    _check_table_ids(table_ids, origin)
-    _report_unmatched(block_ids, table_ids, origin, how)
+    _p.check_table_ids(table_ids, origin)
+    _p.report_unmatched(block_ids, table_ids, origin, how)
     values = table.drop(columns=[on]).set_axis(table_ids.to_numpy(), axis=0)
     aligned = values.reindex(block_ids.to_numpy()).set_axis(blocks.index, axis=0)
-    out = blocks.copy()
-    shared = [c for c in aligned.columns if c in out.columns]
-    conflicts: dict[str, list[str]] = {}
-    for col in aligned.columns:
-        if col not in shared:
-            out[col] = aligned[col]
-        elif overlap == "suffix":
-            if f"{col}_attr" in out.columns:
-                raise ColumnError(f"blocks already have a column '{col}_attr'; rename it first")
-            out[f"{col}_attr"] = aligned[col]
-        else:
-            differ = ~_agree(out[col], aligned[col])
-            if differ.any():
-                conflicts[col] = block_ids[differ].tolist()
-            else:
-                out[col] = out[col].where(out[col].notna(), aligned[col])
-    if conflicts:
-        listed = "; ".join(f"{col!r} (ids {_p.list_ids(ids)})" for col, ids in conflicts.items())
-        raise ColumnError(
-            f"blocks and {origin} hold different values in {listed}; pass overlap='suffix' to keep "
-            "both (the table's as '<name>_attr'), or drop the column from one of them"
-        )
-    out.attrs["zgc_sources"] = _merge_sources(blocks.attrs.get("zgc_sources", []),
-                                              table.attrs.get("zgc_sources", []))
+    out = _p.merge_columns(blocks, aligned, block_ids, origin=origin, overlap=overlap)
+    out.attrs["zgc_sources"] = _p.merge_sources(
+        blocks.attrs.get("zgc_sources", []), table.attrs.get("zgc_sources", [])
+    )
     return out
 
 
@@ -388,10 +363,10 @@ def write_blocks(
         return write_shapefile(frame, target, inputs=inputs)
     if kind is None:
         raise DataFileError(f"cannot write blocks to {target}: use .gpkg, .parquet, .geojson or .shp")
-    _check_geo(frame, target)
+    _p.check_geo(frame, target)
     _p.refuse_inputs([target], _protected(frame, inputs))
-    data = _with_named_index(frame)
-    with _failure_as_data_error(target), _p.atomic_files([target], copy_existing=kind == "GPKG") as (tmp,):
+    data = _p.with_named_index(frame)
+    with _p.failure_as_data_error(target), _p.atomic_files([target], copy_existing=kind == "GPKG") as (tmp,):
         if kind == "parquet":
             data.to_parquet(tmp, index=False)
         else:
@@ -454,7 +429,7 @@ def write_table(
     _p.refuse_inputs([target], _protected(frame, inputs))
     data = _p.plain_table(frame)
     headers = [schema.label(c) if chinese_headers else str(c) for c in data.columns]
-    with _failure_as_data_error(target), _p.atomic_files([target]) as (tmp,):
+    with _p.failure_as_data_error(target), _p.atomic_files([target]) as (tmp,):
         if suffix == ".csv":
             text = data.set_axis(headers, axis=1).to_csv(index=False, lineterminator="\n")
             tmp.write_bytes(text.encode("utf-8-sig"))
@@ -491,17 +466,17 @@ def write_shapefile(frame: gpd.GeoDataFrame, path: _PathLike, *, inputs: Iterabl
     target = Path(path)
     if target.suffix.lower() != ".shp":
         raise DataFileError(f"cannot write a Shapefile to {target}: the path must end in .shp")
-    _check_geo(frame, target)
+    _p.check_geo(frame, target)
     sidecar = target.with_name(f"{target.stem}.aliases.json")
     parts = [target.with_suffix(ext) for ext in _SHAPEFILE_PARTS] + [sidecar, target]
     _p.refuse_inputs([target, *parts[:-1]], _protected(frame, inputs))
-    data = _with_named_index(frame)
+    data = _p.with_named_index(frame)
     names = [c for c in data.columns if c != data.geometry.name]
-    _check_dbf_text(data, names, target)
+    _p.check_dbf_text(data, names, target)
     short = _p.short_field_names([str(c) for c in names])
     aliases = {s: {"name": str(n), "label": schema.label(str(n))} for s, n in zip(short, names, strict=True)}
     data = data.rename(columns=dict(zip(names, short, strict=True)))
-    with _failure_as_data_error(target), _p.atomic_files(parts) as temps:
+    with _p.failure_as_data_error(target), _p.atomic_files(parts) as temps:
         pyogrio.write_dataframe(data, temps[-1], driver="ESRI Shapefile", encoding="UTF-8",
                                 layer_options={"DBF_DATE_LAST_UPDATE": _p.FIXED_DATE})
         text = json.dumps({"zgc_space_aliases": 1, "fields": aliases}, ensure_ascii=False, indent=2)
@@ -531,7 +506,7 @@ def sha256_file(path: _PathLike) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# readers
+# helpers (the plumbing is in zgc_space._io_private)
 
 
 def _check_readable(src: Path, formats: dict[str, str], what: str) -> str:
@@ -543,88 +518,6 @@ def _check_readable(src: Path, formats: dict[str, str], what: str) -> str:
     return kind
 
 
-def _read_parquet(src: Path) -> gpd.GeoDataFrame:
-    try:
-        return gpd.read_parquet(src)
-    except ValueError as exc:
-        if "geo metadata" in str(exc):
-            raise DataFileError(
-                f"{src} has no geometry (a plain Parquet table); read it with pandas.read_parquet "
-                "and attach it with attach_attributes, or write the blocks with write_blocks"
-            ) from exc
-        raise DataFileError(f"cannot read {src} as GeoParquet: {exc}") from exc
-    except OSError as exc:
-        raise DataFileError(f"cannot read {src} as GeoParquet: {exc}") from exc
-
-
-def _read_ogr(src: Path, *, layer: str | None, kind: str) -> gpd.GeoDataFrame:
-    try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(src)]
-    except pyogrio.errors.DataSourceError as exc:
-        raise DataFileError(f"cannot read {src} as {kind}: {exc}") from exc
-    if layer is None:
-        if len(layers) > 1 and "blocks" not in layers:
-            raise DataFileError(f"{src} has {len(layers)} layers ({', '.join(layers)}); pass layer=...")
-        layer = "blocks" if len(layers) > 1 else layers[0]
-    elif layer not in layers:
-        raise DataFileError(f"{src} has no layer {layer!r}; its layers are: {', '.join(layers)}")
-    frame = pyogrio.read_dataframe(src, layer=layer)
-    if not isinstance(frame, gpd.GeoDataFrame) or (len(frame) and frame.geometry.isna().all()):
-        raise DataFileError(
-            f"layer {layer!r} of {src} has no geometry (an attribute table?); read the block "
-            "polygons from a layer with geometry and join this one with attach_attributes"
-        )
-    return frame
-
-
-def _read_shapefile(src: Path, *, encoding: str | None) -> tuple[gpd.GeoDataFrame, list[Path]]:
-    dbf, cpg = src.with_suffix(".dbf"), src.with_suffix(".cpg")
-    if not dbf.is_file():
-        raise DataFileError(f"{src} has no .dbf file next to it ({dbf.name}); copy all its parts")
-    if encoding is None and cpg.is_file():
-        encoding = _p.python_encoding(cpg.read_text(encoding="ascii", errors="replace"))
-        if encoding is None:
-            logger.warning("%s names an unknown code page; detecting the encoding instead", cpg)
-    if encoding is None:
-        encoding = _p.detect_dbf_encoding(dbf)
-    logger.info("reading %s as %s", dbf, encoding)
-    frame = pyogrio.read_dataframe(src, encoding="ISO-8859-1")  # raw bytes; decoded below
-    frame, maybe_cut = _p.redecode(frame, encoding, source=dbf)
-    sidecar = src.with_name(f"{src.stem}.aliases.json")
-    if sidecar.is_file():
-        frame = frame.rename(columns=_read_sidecar(sidecar))
-    else:
-        frame = _complete_cut_names(frame, maybe_cut, dbf)
-    parts = [p.resolve() for p in [dbf, src.with_suffix(".shx"), src.with_suffix(".prj"), cpg, sidecar]
-             if p.is_file()]
-    return frame, parts
-
-
-def _read_sidecar(sidecar: Path) -> dict[str, str]:
-    try:
-        fields = json.loads(sidecar.read_text(encoding="utf-8"))["fields"]
-        return {str(short): str(entry["name"]) for short, entry in fields.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise DataFileError(
-            f"{sidecar} is not a zgc_space alias file ({exc}); fix or delete it to read the raw names"
-        ) from exc
-
-
-def _complete_cut_names(frame: gpd.GeoDataFrame, names: list[str], dbf: Path) -> gpd.GeoDataFrame:
-    fixes = {n: full for n in names if _p.canonical_header(n)[0] is None
-             and (full := _p.complete_cut_name(n)) is not None}
-    cut = [n for n in names if _p.canonical_header(n)[0] is None]
-    if cut:
-        done = ", ".join(f"{k!r} as {v!r}" for k, v in fixes.items()) or "none"
-        warnings.warn(
-            f"{dbf}: field names {cut} fill the 10-byte .dbf limit and may have been cut "
-            f"(read {done}); write Shapefiles with zgc_space.io.write_shapefile, or use GeoPackage",
-            ValidationWarning,
-            stacklevel=4,
-        )
-    return frame.rename(columns=fixes)
-
-
 def _use_id_column(frame: gpd.GeoDataFrame, id_column: str, src: Path) -> gpd.GeoDataFrame:
     if id_column not in frame.columns:
         raise ColumnError(f"{src} has no column {id_column!r} for id_column (columns: {list(frame.columns)})")
@@ -633,160 +526,10 @@ def _use_id_column(frame: gpd.GeoDataFrame, id_column: str, src: Path) -> gpd.Ge
     return frame.rename(columns={id_column: "block_id"})
 
 
-def _site_area(frame: gpd.GeoDataFrame, src: Path) -> gpd.GeoDataFrame:
-    area = frame.geometry.area
-    if "site_area_m2" in frame.columns:
-        given = frame["site_area_m2"]
-        declared = pd.to_numeric(given, errors="coerce")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rel = (declared - area).abs() / area
-        differ = (rel > AREA_TOLERANCE) | (declared.isna() & given.notna())
-        if differ.any():
-            frame["site_area_declared_m2"] = given
-            ids = frame["block_id"][differ] if "block_id" in frame.columns else frame.index[differ]
-            warnings.warn(
-                f"{src}: the declared site area differs from the geometry's by more than "
-                f"{AREA_TOLERANCE:.1%} for {int(differ.sum())} blocks (ids {_p.list_ids(list(ids))}); "
-                "site_area_m2 now holds the geometry's area in EPSG:4548 and your values are kept "
-                "as site_area_declared_m2: check the units (亩? 公顷?) or the geometries",
-                ValidationWarning,
-                stacklevel=3,
-            )
-    if "site_area_m2" in frame.columns:
-        frame["site_area_m2"] = area
-    else:
-        frame.insert(list(frame.columns).index(frame.geometry.name), "site_area_m2", area)
-    return frame
-
-
-def _read_csv(src: Path, encoding: str | None) -> pd.DataFrame:
-    raw = src.read_bytes()
-    try:
-        encoding = encoding or _p.detect_text_encoding(raw)
-        text = raw.decode(encoding)
-    except (UnicodeError, LookupError) as exc:
-        raise DataFileError(
-            f"cannot decode {src} ({exc}); pass encoding=... (e.g. 'gb18030', 'utf-8-sig')"
-        ) from exc
-    header = next(csv.reader(StringIO(text)), [])
-    kinds = {h: schema.COLUMNS[name].kind for h in header if (name := _p.canonical_header(h)[0])}
-    as_text = {h: "str" for h, kind in kinds.items() if kind in ("id", "text")}
-    try:
-        return pd.read_csv(StringIO(text), dtype=as_text)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise DataFileError(f"cannot read {src} as CSV: {exc}") from exc
-
-
-def _read_xlsx(src: Path, sheet: str | None) -> pd.DataFrame:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(src, read_only=True, data_only=True)
-        sheets = list(book.sheetnames)
-        book.close()
-    except Exception as exc:  # openpyxl raises zipfile, KeyError, ... for broken files
-        raise DataFileError(f"cannot read {src} as XLSX: {exc}") from exc
-    if sheet is not None and sheet not in sheets:
-        raise DataFileError(f"{src} has no sheet {sheet!r}; its sheets are: {', '.join(sheets)}")
-    return pd.read_excel(src, sheet_name=sheet or sheets[0], engine="openpyxl")
-
-
-# ---------------------------------------------------------------------------------------------
-# joins and writers
-
-
 def _origin(table: pd.DataFrame) -> str:
     files = table.attrs.get("zgc_sources") or []
     return f"table {Path(files[0]).name}" if files else "the attribute table"
 
 
-def _check_table_ids(ids: pd.Series, origin: str) -> None:
-    if ids.isna().any():
-        rows = [int(i) for i in np.flatnonzero(ids.isna().to_numpy())]
-        raise AttributeJoinError(
-            f"{origin} has {len(rows)} rows without an id (rows {_p.list_ids([r + 1 for r in rows])}, "
-            "counting from 1 after the header); fill in the ids or delete those rows"
-        )
-    dup = ids[ids.duplicated(keep=False)].unique().tolist()
-    if dup:
-        raise AttributeJoinError(
-            f"{origin} has {len(dup)} duplicate ids ({_p.list_ids(dup)}); keep one row per block "
-            "(e.g. aggregate with table.groupby(...).sum())"
-        )
-
-
-def _report_unmatched(block_ids: pd.Series, table_ids: pd.Series, origin: str, how: str) -> None:
-    known = set(block_ids.dropna())
-    given = set(table_ids)
-    orphans = [i for i in table_ids if i not in known]
-    missing = list(dict.fromkeys(i for i in block_ids.dropna() if i not in given))
-    if not orphans and not missing:
-        return
-    parts = []
-    if orphans:
-        parts.append(f"{len(orphans)} ids of {origin} match no block ({_p.list_ids(orphans)})")
-    if missing:
-        parts.append(f"{len(missing)} blocks have no row in {origin} ({_p.list_ids(missing)})")
-    text = "; ".join(parts)
-    if how == "strict":
-        raise AttributeJoinError(
-            f"{text}; correct the ids in {origin}, or pass how='left' (attributes_how='left' in "
-            "read_blocks) to keep unmatched blocks with empty values"
-        )
-    warnings.warn(f"{text}; those blocks get empty values", ValidationWarning, stacklevel=3)
-
-
-def _agree(left: pd.Series, right: pd.Series) -> pd.Series:
-    both = left.notna() & right.notna()
-    try:
-        a, b = pd.to_numeric(left), pd.to_numeric(right)
-        same = pd.Series(np.isclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=0.0),
-                         index=left.index)
-    except (TypeError, ValueError):
-        same = left.astype(str) == right.astype(str)
-    return ~both | same
-
-
-def _merge_sources(*lists: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(s for items in lists for s in items))
-
-
 def _protected(frame: pd.DataFrame, inputs: Iterable[_PathLike]) -> list[str]:
     return [*frame.attrs.get("zgc_sources", []), *(os.fspath(p) for p in inputs)]
-
-
-def _with_named_index(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if any(name is not None for name in frame.index.names):
-        return frame.reset_index()
-    return frame.reset_index(drop=True)
-
-
-def _check_geo(frame: pd.DataFrame, target: Path) -> None:
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise DataFileError(f"cannot write {target}: a GeoDataFrame is needed; use write_table for tables")
-    if frame.crs is None:
-        raise CRSError(f"cannot write {target}: the blocks have no CRS; set it first, e.g. "
-                       "frame.set_crs('EPSG:4548'), or read them with read_blocks")
-
-
-def _check_dbf_text(frame: gpd.GeoDataFrame, names: list[object], target: Path) -> None:
-    for col in names:
-        values = frame[col]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            size = values.map(lambda v: len(v.encode("utf-8")) if isinstance(v, str) else 0)
-            if (size > 254).any():
-                raise DataFileError(
-                    f"cannot write {target}: column {col!r} has text longer than a .dbf field "
-                    f"(254 bytes) in {int((size > 254).sum())} rows; write a GeoPackage instead"
-                )
-
-
-@contextlib.contextmanager
-def _failure_as_data_error(target: Path) -> Iterator[None]:
-    """Turn low-level write failures (GDAL, file system) into DataFileError naming the target."""
-    try:
-        yield
-    except DataFileError:
-        raise
-    except (OSError, RuntimeError) as exc:
-        raise DataFileError(f"writing {target} failed ({exc}); the file was left unchanged") from exc
