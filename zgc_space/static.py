@@ -93,7 +93,8 @@ def cjk_font(path: str | os.PathLike[str] | None = None) -> font_manager.FontPro
                 if _CJK_FILE.search(Path(found).name):
                     font_manager.fontManager.addfont(found)
     raise DataFileError(
-        "no CJK font found for printed maps: install 'Noto Sans CJK SC' from the Debian package "
+        f"no CJK font found for printed maps (tried {', '.join(CJK_FAMILIES)}): install "
+        "'Noto Sans CJK SC' from the Debian package "
         "fonts-noto-cjk (apt-get install fonts-noto-cjk, or `make system`), or pass font=<path to a .ttf/.ttc>"
     )
 
