@@ -36,15 +36,16 @@ W = {
 def zone() -> pd.DataFrame:
     return pd.DataFrame(
         {"supply_rate_pct": [95.0], "completion_rate_pct": [90.0], "far": [1.18],
-         "building_density_pct": [24.0], "tax_10k_cny_per_ha": [1800.0], "population_per_ha": [45.0],
+         "building_density_pct": [24.0], "tax_10k_cny_per_ha": [2600.0], "population_per_ha": [45.0],
          "idle_rate_pct": [1.0]},
         index=["ZGC"],
     )
 
 
-# standardised scores by hand: 95/100, 90/100, 1.18/2.0, 24/40, capped, 45/100, (100-1)/100
-S_ZONE = {"supply_rate_pct": 95.0, "completion_rate_pct": 90.0, "far": 59.0, "building_density_pct": 60.0,
-          "tax_10k_cny_per_ha": 100.0, "population_per_ha": 45.0, "idle_rate_pct": 99.0}
+# standardised scores by hand: 95/100, 90/100, 1.18/2.5, 24/50, 2600/2500 capped, 45/200, (100-1)/100
+S_ZONE = {"supply_rate_pct": 95.0, "completion_rate_pct": 90.0, "far": 47.2, "building_density_pct": 48.0,
+          "tax_10k_cny_per_ha": 100.0, "population_per_ha": 22.5, "idle_rate_pct": 99.0}
+SCORE = 65.9347  # = sum(W[i] * S_ZONE[i]), by hand to 4 decimals
 
 
 def _write(tmp_path: Path, data: dict, name: str = "p.yaml") -> Path:
@@ -173,7 +174,7 @@ def test_preset_file_errors(tmp_path):
 def test_standardise_positive_capped_and_complement():
     x = pd.DataFrame({"far": [0.0, 1.0, 2.0, 3.0], "idle_rate_pct": [0.0, 5.0, 100.0, np.nan]})
     s = ev.standardise(x)
-    assert s["far"].tolist() == [0.0, 50.0, 100.0, 100.0]
+    assert s["far"].tolist() == [0.0, 40.0, 80.0, 100.0]
     assert s["idle_rate_pct"].iloc[:3].tolist() == [100.0, 95.0, 0.0]
     assert math.isnan(s["idle_rate_pct"].iloc[3])
 
@@ -201,11 +202,11 @@ def test_score_by_hand(zone):
     out = ev.score(zone)
     expected = sum(W[i] * S_ZONE[i] for i in W)
     assert out.loc["ZGC", "score"] == pytest.approx(expected)
-    assert out.loc["ZGC", "score"] == pytest.approx(73.735067, abs=1e-6)
-    assert out.loc["ZGC", "score_intensity"] == pytest.approx(0.532 * 59 + 0.468 * 60)
-    assert out.loc["ZGC", "score_output"] == pytest.approx(72.5)
-    assert out.loc["ZGC", "score_utilisation"] == pytest.approx((92.5 + 2 * (0.532 * 59 + 0.468 * 60)) / 3)
-    assert out.loc["ZGC", "s_far"] == 59.0
+    assert out.loc["ZGC", "score"] == pytest.approx(SCORE, abs=1e-4)
+    assert out.loc["ZGC", "score_intensity"] == pytest.approx(0.532 * 47.2 + 0.468 * 48)
+    assert out.loc["ZGC", "score_output"] == pytest.approx(61.25)
+    assert out.loc["ZGC", "score_utilisation"] == pytest.approx((92.5 + 2 * (0.532 * 47.2 + 0.468 * 48)) / 3)
+    assert out.loc["ZGC", "s_far"] == pytest.approx(47.2)
     assert out.attrs["preset"] == "cic_default" and out.attrs["missing_indicators"] == []
     assert out.attrs["renormalised_rows"] == 0
 
@@ -213,7 +214,7 @@ def test_score_by_hand(zone):
 def test_score_series_and_input_untouched(zone):
     before = zone.copy()
     one = ev.score(zone.iloc[0])
-    assert one["score"].iloc[0] == pytest.approx(73.735067, abs=1e-6)
+    assert one["score"].iloc[0] == pytest.approx(SCORE, abs=1e-4)
     pd.testing.assert_frame_equal(zone, before)
 
 
@@ -233,11 +234,11 @@ def test_renormalisation_nan_row_and_whole_subgoal(zone):
     with pytest.warns(PresetWarning, match="1 row"):
         out = ev.score(frame)
     # goal weights 0.7 / 0.1 re-normalised to 7/8 and 1/8
-    util = (92.5 + 2 * (0.532 * 59 + 0.468 * 60)) / 3
+    util = (92.5 + 2 * (0.532 * 47.2 + 0.468 * 48)) / 3
     assert out.loc["B", "score"] == pytest.approx(7 / 8 * util + 1 / 8 * 99.0)
     assert math.isnan(out.loc["B", "score_efficiency"])
     assert out.attrs["renormalised_rows"] == 1
-    assert out.loc["ZGC", "score"] == pytest.approx(73.735067, abs=1e-6)
+    assert out.loc["ZGC", "score"] == pytest.approx(SCORE, abs=1e-4)
 
 
 def test_all_missing_row_scores_nan(zone):
@@ -250,17 +251,17 @@ def test_all_missing_row_scores_nan(zone):
 
 def test_expansion_range_weights(zone):
     exp_ = zone.copy()
-    exp_["far"] = 2.0  # S = 100 in the expansion range
+    exp_["far"] = 2.5  # S = 100 in the expansion range
     out = ev.score(zone, expansion=exp_)
-    f_main = 73.735067
-    f_exp = f_main + W["far"] * 41.0
-    assert out.loc["ZGC", "score"] == pytest.approx(0.8 * f_main + 0.2 * f_exp, abs=1e-5)
-    assert out.loc["ZGC", "score_main"] == pytest.approx(f_main, abs=1e-6)
+    f_main = SCORE
+    f_exp = f_main + W["far"] * (100.0 - 47.2)
+    assert out.loc["ZGC", "score"] == pytest.approx(0.8 * f_main + 0.2 * f_exp, abs=1e-4)
+    assert out.loc["ZGC", "score_main"] == pytest.approx(f_main, abs=1e-4)
 
 
 def test_contributions_by_hand(zone):
     c = ev.contributions(zone)
-    assert c.loc["ZGC", "far"] == pytest.approx(W["far"] * (59.0 - 100.0))
+    assert c.loc["ZGC", "far"] == pytest.approx(W["far"] * (47.2 - 100.0))
     assert c.loc["ZGC", "tax_10k_cny_per_ha"] == 0.0
     assert c.sum(axis=1).loc["ZGC"] == pytest.approx(ev.score(zone)["score"].loc["ZGC"] - 100.0)
 

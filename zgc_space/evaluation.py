@@ -32,7 +32,7 @@ Examples
 ...     "building_density_pct": [24.0], "tax_10k_cny_per_ha": [1800.0], "population_per_ha": [45.0],
 ...     "idle_rate_pct": [1.0]}, index=["ZGC"])
 >>> round(float(evaluation.score(zone)["score"].iloc[0]), 2)
-73.74
+63.13
 >>> evaluation.zone_type(pd.Series({"industrial_share_pct": 12.0, "residential_share_pct": 31.0}))
 'city_industry'
 """
@@ -201,7 +201,7 @@ def standardise(indicators: pd.DataFrame | pd.Series, preset: PresetLike = "cic_
     >>> x = pd.DataFrame({"far": [1.0, 3.0], "idle_rate_pct": [5.0, 0.0]})
     >>> standardise(x)[["far", "idle_rate_pct"]]
          far  idle_rate_pct
-    0   50.0           95.0
+    0   40.0           95.0
     1  100.0          100.0
     """
     p = load_preset(preset)
@@ -287,9 +287,9 @@ def score(
     Examples
     --------
     >>> import pandas as pd
-    >>> x = pd.DataFrame({"supply_rate_pct": [100.0], "completion_rate_pct": [100.0], "far": [2.0],
-    ...     "building_density_pct": [40.0], "tax_10k_cny_per_ha": [1500.0],
-    ...     "population_per_ha": [100.0], "idle_rate_pct": [0.0]})
+    >>> x = pd.DataFrame({"supply_rate_pct": [100.0], "completion_rate_pct": [100.0], "far": [2.5],
+    ...     "building_density_pct": [50.0], "tax_10k_cny_per_ha": [2500.0],
+    ...     "population_per_ha": [200.0], "idle_rate_pct": [0.0]})
     >>> float(score(x)["score"].iloc[0])
     100.0
     """
@@ -338,11 +338,11 @@ def contributions(indicators: pd.DataFrame | pd.Series, *, preset: PresetLike = 
     --------
     >>> import pandas as pd
     >>> x = pd.DataFrame({"supply_rate_pct": [100.0], "completion_rate_pct": [100.0], "far": [1.0],
-    ...     "building_density_pct": [40.0], "tax_10k_cny_per_ha": [1500.0],
-    ...     "population_per_ha": [100.0], "idle_rate_pct": [0.0]})
+    ...     "building_density_pct": [50.0], "tax_10k_cny_per_ha": [2500.0],
+    ...     "population_per_ha": [200.0], "idle_rate_pct": [0.0]})
     >>> c = contributions(x)
     >>> round(float(c["far"].iloc[0]), 4), round(float(c.sum(axis=1).iloc[0]), 4)
-    (-12.4133, -12.4133)
+    (-14.896, -14.896)
     """
     p = load_preset(preset)
     values, missing = _values(indicators, p)
