@@ -29,6 +29,7 @@ __all__ = [
     "PresetWarning",
     "ProposalError",
     "RankError",
+    "RasterCoverageWarning",
     "RasterError",
     "ReprojectionWarning",
     "ValidationWarning",
@@ -122,3 +123,7 @@ class GeometryRepairWarning(ZgcSpaceWarning):
 
 class PresetWarning(ZgcSpaceWarning):
     """An evaluation preset was applied with re-normalised weights (an indicator is missing)."""
+
+
+class RasterCoverageWarning(ZgcSpaceWarning):
+    """Some blocks lie partly or wholly outside a raster, or see only nodata pixels there."""

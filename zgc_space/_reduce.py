@@ -1,0 +1,120 @@
+"""Per-block accumulators for the zonal engine: statistics merged chunk by chunk.
+
+Sums, counts, minima and maxima are merged exactly; the standard deviation uses Chan's
+parallel update of (weight, mean, M2); medians and categorical counts keep what they need.
+Values are accumulated in float64 whatever the raster's dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zgc_space._zonal import Chunk
+
+#: Statistics :func:`zgc_space.raster.zonal_stats` knows, in output order.
+STATS = ("count", "sum", "mean", "min", "max", "std", "median", "range", "nodata")
+
+
+class StatsAccumulator:
+    """Accumulate weighted statistics of ``n`` blocks from :class:`Chunk` objects."""
+
+    def __init__(self, n: int, stats: tuple[str, ...], *, scale: float = 1.0, offset: float = 0.0) -> None:
+        self.stats = stats
+        self.scale, self.offset = scale, offset
+        self.weight = np.zeros(n)
+        self.total = np.zeros(n)
+        self.mean = np.zeros(n)
+        self.m2 = np.zeros(n)
+        self.min = np.full(n, np.inf)
+        self.max = np.full(n, -np.inf)
+        self.nodata = np.zeros(n)
+        self.values: list[list[tuple[np.ndarray, np.ndarray | None]]] | None = (
+            [[] for _ in range(n)] if "median" in stats else None
+        )
+
+    def add(self, chunk: Chunk) -> None:
+        """Merge one chunk into its block's running statistics."""
+        b = chunk.block
+        self.nodata[b] += chunk.nodata
+        if chunk.values.size == 0:
+            return
+        v = chunk.values.astype(np.float64)
+        if self.scale != 1.0 or self.offset != 0.0:
+            v = v * self.scale + self.offset
+        w = chunk.weights
+        if w is None:
+            n_c, s_c = float(v.size), float(v.sum())
+        else:
+            n_c, s_c = float(w.sum()), float(np.dot(v, w))
+        self.min[b] = min(self.min[b], float(v.min()))
+        self.max[b] = max(self.max[b], float(v.max()))
+        if "std" in self.stats and n_c > 0:
+            m_c = s_c / n_c
+            d = v - m_c
+            q_c = float(np.dot(d * d, w)) if w is not None else float(np.dot(d, d))
+            n_a = self.weight[b]
+            delta = m_c - self.mean[b]
+            tot = n_a + n_c
+            self.mean[b] += delta * n_c / tot
+            self.m2[b] += q_c + delta * delta * n_a * n_c / tot
+        self.weight[b] += n_c
+        self.total[b] += s_c
+        if self.values is not None:
+            self.values[b].append((v, w))
+
+    def _median(self, b: int) -> float:
+        parts = self.values[b] if self.values is not None else []
+        if not parts:
+            return float("nan")
+        v = np.concatenate([p[0] for p in parts])
+        if all(p[1] is None for p in parts):
+            return float(np.median(v))
+        w = np.concatenate([p[1] if p[1] is not None else np.ones(p[0].size) for p in parts])
+        order = np.argsort(v, kind="stable")
+        cum = np.cumsum(w[order])
+        return float(v[order][np.searchsorted(cum, cum[-1] / 2.0)])
+
+    def result(self, *, integer_count: bool) -> dict[str, np.ndarray]:
+        """Return one array per requested statistic (NaN where a block has no valid pixel)."""
+        empty = self.weight <= 0
+        out: dict[str, np.ndarray] = {}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for s in self.stats:
+                if s == "count":
+                    out[s] = np.rint(self.weight).astype(np.int64) if integer_count else self.weight.copy()
+                elif s == "sum":
+                    out[s] = np.where(empty, np.nan, self.total)
+                elif s == "mean":
+                    out[s] = np.where(empty, np.nan, self.total / self.weight)
+                elif s == "min":
+                    out[s] = np.where(empty, np.nan, self.min)
+                elif s == "max":
+                    out[s] = np.where(empty, np.nan, self.max)
+                elif s == "range":
+                    out[s] = np.where(empty, np.nan, self.max - self.min)
+                elif s == "std":
+                    out[s] = np.where(empty, np.nan, np.sqrt(np.maximum(self.m2, 0.0) / self.weight))
+                elif s == "median":
+                    out[s] = np.array([self._median(b) for b in range(len(self.weight))])
+                elif s == "nodata":
+                    out[s] = np.rint(self.nodata).astype(np.int64) if integer_count else self.nodata.copy()
+        return out
+
+
+class CategoryAccumulator:
+    """Count (or coverage-weight) each class value per block."""
+
+    def __init__(self, n: int) -> None:
+        self.counts: list[dict[int, float]] = [{} for _ in range(n)]
+        self.nodata = np.zeros(n)
+
+    def add(self, chunk: Chunk) -> None:
+        """Merge one chunk's class counts into its block."""
+        self.nodata[chunk.block] += chunk.nodata
+        if chunk.values.size == 0:
+            return
+        keys, inv = np.unique(chunk.values, return_inverse=True)
+        sums = np.bincount(inv.ravel(), weights=chunk.weights, minlength=keys.size)
+        acc = self.counts[chunk.block]
+        for k, s in zip(keys.tolist(), sums.tolist(), strict=True):
+            acc[int(k)] = acc.get(int(k), 0.0) + s

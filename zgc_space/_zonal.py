@@ -1,0 +1,279 @@
+"""The zonal engine behind :mod:`zgc_space.raster`: plan, read touched tiles, yield pixel chunks.
+
+Zonal statistics are decode-bound, so the engine
+
+1. turns every block's bounds into a pixel window of the raster (blocks already in the
+   raster's CRS),
+2. lists the raster's *internal tiles* the block geometries intersect (never the whole raster),
+3. decodes each of those tiles exactly once, in ``threads`` worker threads, each with its own
+   dataset handle (rasterio releases the GIL while GDAL decodes), a bounded number in flight,
+4. in the calling thread, for every block touching a tile, selects the block's pixels inside that tile (GDAL's
+   rasterizer for ``center`` / ``all_touched``; exact pixel coverage fractions for ``exact``)
+   and hands the valid values, their weights and the nodata weight to the caller, chunk by
+   chunk, in a fixed order (so results are deterministic).
+
+Exact coverage: a pixel away from every boundary (not touched by the rings, nor next to a pixel
+they touch) is wholly inside or wholly outside and GDAL's centre test tells which; the pixels
+on and next to the boundary get ``area(pixel ∩ polygon) / area(pixel)`` from shapely.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+from rasterio.enums import MaskFlags
+from rasterio.features import rasterize
+from rasterio.windows import Window
+from scipy import ndimage
+
+from zgc_space.errors import RasterError
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("center", "all_touched", "exact")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The pixels of one block inside one internal tile.
+
+    ``values`` are the valid (not nodata, not masked) raw pixel values selected; ``weights``
+    their coverage fractions (``None`` means 1 each); ``nodata`` the summed weight of the
+    block's pixels that were nodata or masked.
+    """
+
+    block: int
+    values: np.ndarray
+    weights: np.ndarray | None
+    nodata: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Pixel windows per block and, per touched tile, the blocks that touch it."""
+
+    windows: np.ndarray  # (n, 4) int64: row0, col0, row1, col1 (clipped; empty when row1 <= row0)
+    tiles: list[tuple[tuple[int, int, int, int], list[int]]]  # tile window, blocks inside
+
+
+def _grid(ds: Any, band: int) -> tuple[int, int]:
+    """Chunk height and width: the internal tiles, or bands of strips for striped files."""
+    bh, bw = ds.block_shapes[band - 1]
+    if bw >= ds.width and bh < 256:  # striped: group strips into ~256-row chunks
+        bh = bh * max(1, -(-256 // bh))
+    return int(bh), int(bw)
+
+
+def check_transform(ds: Any) -> Affine:
+    """Return the dataset transform; refuse rotated grids (the engine needs north-up pixels)."""
+    t = ds.transform
+    if t.b != 0 or t.d != 0:
+        raise RasterError(
+            f"raster {ds.name!r} has a rotated geotransform; warp it to a north-up grid first "
+            "(gdalwarp) before computing zonal statistics"
+        )
+    return t
+
+
+def plan(ds: Any, geoms: np.ndarray, *, band: int, method: str) -> Plan:
+    """Compute every block's clipped pixel window and the tiles its geometry intersects."""
+    t = check_transform(ds)
+    n = len(geoms)
+    windows = np.zeros((n, 4), dtype=np.int64)
+    bounds = shapely.bounds(geoms)
+    inv = ~t
+    pad = 0 if method == "center" else 1  # all_touched / exact may reach the edge pixel
+    th, tw = _grid(ds, band)
+    per_tile: dict[tuple[int, int], list[int]] = {}
+    for i in range(n):
+        minx, miny, maxx, maxy = bounds[i]
+        if not np.isfinite(minx):  # empty geometry
+            continue
+        cols, rows = inv @ (np.array([minx, maxx]), np.array([maxy, miny]))
+        c0, c1 = sorted(cols)
+        r0, r1 = sorted(rows)
+        r0 = max(int(np.floor(r0)) - pad, 0)
+        c0 = max(int(np.floor(c0)) - pad, 0)
+        r1 = min(int(np.ceil(r1)) + pad, ds.height)
+        c1 = min(int(np.ceil(c1)) + pad, ds.width)
+        if r1 <= r0 or c1 <= c0:
+            continue
+        windows[i] = (r0, c0, r1, c1)
+        trs = np.arange(r0 // th, (r1 - 1) // th + 1)
+        tcs = np.arange(c0 // tw, (c1 - 1) // tw + 1)
+        tr, tc = (a.ravel() for a in np.meshgrid(trs, tcs, indexing="ij"))
+        # keep only tiles the geometry itself intersects (L-shaped or sparse blocks)
+        x0, y0 = t @ (tc * tw, tr * th)
+        x1, y1 = t @ (np.minimum((tc + 1) * tw, ds.width), np.minimum((tr + 1) * th, ds.height))
+        boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
+        hit = shapely.intersects(geoms[i], boxes) if len(boxes) > 1 else np.ones(1, dtype=bool)
+        for a, b in zip(tr[hit], tc[hit], strict=True):
+            per_tile.setdefault((int(a), int(b)), []).append(i)
+    tiles = []
+    for (a, b) in sorted(per_tile):
+        tw_ = (a * th, b * tw, min((a + 1) * th, ds.height), min((b + 1) * tw, ds.width))
+        tiles.append((tw_, per_tile[(a, b)]))
+    return Plan(windows=windows, tiles=tiles)
+
+
+def _coverage(geom: Any, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
+    """Exact fraction of each pixel of a window covered by ``geom`` (float64, 0..1)."""
+    h, w = shape
+    inside = rasterize([(geom, 1)], out_shape=shape, transform=transform, dtype="uint8").astype(bool)
+    ext = transform @ Affine.translation(-1, -1)
+    ring = rasterize(
+        [(shapely.boundary(geom), 1)], out_shape=(h + 2, w + 2), transform=ext, all_touched=True, dtype="uint8"
+    ).astype(bool)
+    near = ndimage.binary_dilation(ring, structure=np.ones((3, 3), dtype=bool))[1:-1, 1:-1]
+    cov = (inside & ~near).astype(np.float64)
+    rows, cols = np.nonzero(near)
+    if rows.size:
+        a, e = transform.a, transform.e
+        xa = transform.c + cols * a
+        ya = transform.f + rows * e
+        boxes = shapely.box(
+            np.minimum(xa, xa + a), np.minimum(ya, ya + e), np.maximum(xa, xa + a), np.maximum(ya, ya + e)
+        )
+        xs = (transform.c, transform.c + w * a)
+        ys = (transform.f, transform.f + h * e)
+        local = shapely.clip_by_rect(geom, min(xs) - abs(a), min(ys) - abs(e), max(xs) + abs(a), max(ys) + abs(e))
+        frac = shapely.area(shapely.intersection(local, boxes)) / abs(a * e)
+        cov[rows, cols] = np.clip(frac, 0.0, 1.0)
+    return cov
+
+
+class _Reader:
+    """Thread-local dataset handles on one raster file."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def dataset(self) -> Any:
+        ds = getattr(self._local, "ds", None)
+        if ds is None:
+            ds = rasterio.open(self._path)
+            self._local.ds = ds
+            with self._lock:
+                self._opened.append(ds)
+        return ds
+
+    def close(self) -> None:
+        for ds in self._opened:
+            ds.close()
+
+
+def _uses_mask(ds: Any, band: int) -> bool:
+    flags = ds.mask_flag_enums[band - 1]
+    return MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
+
+
+def iter_chunks(
+    ds: Any,
+    geoms: np.ndarray,
+    the_plan: Plan,
+    *,
+    band: int,
+    method: str,
+    nodata: float | None,
+    threads: int = 2,
+    progress: bool = False,
+) -> Iterator[Chunk]:
+    """Yield one :class:`Chunk` per (tile, block) pair, tiles in row-major order."""
+    reader = _Reader(ds.name)
+    use_mask = _uses_mask(ds, band)
+    floating = np.issubdtype(np.dtype(ds.dtypes[band - 1]), np.floating)
+    windows = the_plan.windows
+    t = ds.transform
+
+    def read(item: tuple[tuple[int, int, int, int], list[int]]) -> tuple:
+        """Decode the part of one tile the blocks need (in a worker thread: I/O only)."""
+        (tr0, tc0, tr1, tc1), blocks = item
+        r0 = max(tr0, int(windows[blocks, 0].min()))
+        c0 = max(tc0, int(windows[blocks, 1].min()))
+        r1 = min(tr1, int(windows[blocks, 2].max()))
+        c1 = min(tc1, int(windows[blocks, 3].max()))
+        src = reader.dataset()
+        win = Window(c0, r0, c1 - c0, r1 - r0)
+        data = src.read(band, window=win)
+        valid = np.ones(data.shape, dtype=bool) if nodata is None else data != nodata
+        if floating:
+            valid &= ~np.isnan(data)
+        if use_mask:
+            valid &= src.read_masks(band, window=win) > 0
+        return blocks, r0, c0, r1, c1, data, valid
+
+    def select(tile: tuple) -> list[Chunk]:
+        """Cut one decoded tile into per-block chunks.
+
+        Runs in the calling thread: rasterio's rasterizer toggles warning filters, which is not
+        thread-safe.
+        """
+        blocks, r0, c0, r1, c1, data, valid = tile
+        out = []
+        for b in blocks:
+            br0, bc0, br1, bc1 = windows[b]
+            rr0, cc0, rr1, cc1 = max(r0, br0), max(c0, bc0), min(r1, br1), min(c1, bc1)
+            if rr1 <= rr0 or cc1 <= cc0:
+                continue
+            sl = (slice(rr0 - r0, rr1 - r0), slice(cc0 - c0, cc1 - c0))
+            sub_t = t @ Affine.translation(cc0, rr0)
+            shape = (rr1 - rr0, cc1 - cc0)
+            v, ok = data[sl], valid[sl]
+            if method == "exact":
+                cov = _coverage(geoms[b], sub_t, shape)
+                sel = cov > 0
+                good = sel & ok
+                out.append(Chunk(b, v[good], cov[good], float(cov[sel & ~ok].sum())))
+            else:
+                m = rasterize(
+                    [(geoms[b], 1)], out_shape=shape, transform=sub_t,
+                    all_touched=method == "all_touched", dtype="uint8",
+                ).astype(bool)
+                out.append(Chunk(b, v[m & ok], None, float(np.count_nonzero(m & ~ok))))
+        return out
+
+    items: Sequence = the_plan.tiles
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(items), desc="tiles", unit="tile")
+    try:
+        if threads <= 1:
+            for item in items:
+                yield from select(read(item))
+                if bar is not None:
+                    bar.update()
+            return
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            pending: deque = deque()
+            it = iter(items)
+            for item in it:
+                pending.append(pool.submit(read, item))
+                if len(pending) >= 2 * threads:
+                    break
+            while pending:
+                tile = pending.popleft().result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.append(pool.submit(read, nxt))
+                yield from select(tile)
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+        reader.close()

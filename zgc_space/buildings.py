@@ -1,0 +1,238 @@
+"""Floor area and footprint per block from building footprints (millions of them).
+
+Two assignment rules, recorded in the output column ``gfa_method``:
+
+``"centroid"`` (default)
+    a building belongs wholly to the block containing its centroid (buildings whose centroid
+    lies in no block are dropped and counted in the log). Fast: centroids are computed with
+    numpy from the coordinate arrays, then one prepared ``contains_xy`` test per block on the
+    centroids inside its bounding box.
+``"split"``
+    a building straddling several blocks is shared between them by intersected area.
+
+The rule matters: on Beijing data it moves a block's floor area by up to 7 %, so the result
+records both ``gfa_source = "footprints"`` and ``gfa_method``.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely import box
+>>> blocks = gpd.GeoDataFrame({"block_id": ["A", "B"]},
+...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4548")
+>>> fps = gpd.GeoDataFrame({"floors": [3, 10]},
+...     geometry=[box(10, 10, 30, 30), box(90, 10, 130, 20)], crs="EPSG:4548")
+>>> aggregate(blocks, fps, floors="floors")[["block_id", "gfa_m2", "footprint_m2", "buildings"]]
+  block_id  gfa_m2  footprint_m2  buildings
+0        A  1200.0         400.0          1
+1        B  4000.0         400.0          1
+>>> aggregate(blocks, fps, floors="floors", assign="split")[["gfa_m2", "footprint_m2"]]
+   gfa_m2  footprint_m2
+0  2200.0         500.0
+1  3000.0         300.0
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from zgc_space.crs import check_crs
+from zgc_space.errors import ColumnError, DataFileError
+from zgc_space.schema import METRIC_CRS
+
+__all__ = ["ASSIGN_RULES", "aggregate", "area_and_centroid"]
+
+logger = logging.getLogger(__name__)
+
+#: Assignment rules of :func:`aggregate`.
+ASSIGN_RULES = ("centroid", "split")
+
+
+def area_and_centroid(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Planar area and centroid (x, y) of polygons, vectorised with numpy.
+
+    Hole-free polygons (nearly all building footprints) use the shoelace formula on the
+    coordinate arrays, relative to one local origin (no cancellation at Gauss-Kruger
+    magnitudes); other geometries fall back to shapely.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> a, x, y = area_and_centroid(np.array([box(0, 0, 2, 1), box(10, 10, 12, 14)]))
+    >>> a.tolist(), x.tolist(), y.tolist()
+    ([2.0, 8.0], [1.0, 11.0], [0.5, 12.0])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    area, cx, cy = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
+    simple = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    simple &= ~shapely.is_empty(geoms)
+    idx_simple = np.flatnonzero(simple)
+    if idx_simple.size:
+        xy, owner = shapely.get_coordinates(geoms[idx_simple], return_index=True)
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        ox, oy = xy[0]  # one local origin: |coords| stay < ~1e5 m, far from cancellation
+        x, y = xy[:, 0] - ox, xy[:, 1] - oy
+        cross = x[:-1] * y[1:]
+        cross -= x[1:] * y[:-1]
+        cross[starts[1:] - 1] = 0.0  # the pair joining two polygons
+        a2 = np.add.reduceat(cross, starts)
+        mx = np.add.reduceat((x[:-1] + x[1:]) * cross, starts)
+        my = np.add.reduceat((y[:-1] + y[1:]) * cross, starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            area[idx_simple] = np.abs(a2) / 2.0
+            cx[idx_simple] = mx / (3.0 * a2) + ox
+            cy[idx_simple] = my / (3.0 * a2) + oy
+        degenerate = idx_simple[a2 == 0]
+        simple[degenerate] = False
+    rest = np.flatnonzero(~simple)
+    if rest.size:
+        area[rest] = shapely.area(geoms[rest])
+        cent = shapely.centroid(geoms[rest])
+        cx[rest], cy[rest] = shapely.get_x(cent), shapely.get_y(cent)
+    return area, cx, cy
+
+
+def _floors(footprints: gpd.GeoDataFrame, floors: str | None, height: str | None, storey_height_m: float,
+            default_floors: float | None) -> np.ndarray:
+    if (floors is None) == (height is None):
+        raise ValueError("pass exactly one of floors= (a floor-count column) or height= (a height column in metres)")
+    col = floors if floors is not None else height
+    if col not in footprints.columns:
+        raise ColumnError(f"`footprints` has no column {col!r}; its columns are {list(footprints.columns)}")
+    values = pd.to_numeric(footprints[col], errors="coerce").to_numpy(dtype=np.float64)
+    if height is not None:
+        values = np.maximum(1.0, np.floor(values / storey_height_m + 1e-9))
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        if default_floors is None:
+            rows = [str(i) for i in footprints.index[bad][:5]]
+            raise ColumnError(
+                f"`footprints` column {col!r} has {int(bad.sum())} missing or negative value(s) (rows "
+                f"{', '.join(rows)}{' ...' if bad.sum() > 5 else ''}); fix them or pass default_floors="
+            )
+        values = np.where(bad, default_floors, values)
+    return values
+
+
+def _assign_centroid(block_geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Index of the block containing each point (-1 if none; the first block wins on overlap)."""
+    owner = np.full(len(x), -1, dtype=np.int64)
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    bounds = shapely.bounds(block_geoms)
+    for b, geom in enumerate(block_geoms):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        minx, miny, maxx, maxy = bounds[b]
+        lo = np.searchsorted(xs, minx, side="left")
+        hi = np.searchsorted(xs, maxx, side="right")
+        cand = order[lo:hi]
+        yc = y[cand]
+        cand = cand[(yc >= miny) & (yc <= maxy)]
+        cand = cand[owner[cand] < 0]
+        if cand.size == 0:
+            continue
+        shapely.prepare(geom)
+        hit = shapely.contains_xy(geom, x[cand], y[cand])
+        owner[cand[hit]] = b
+    return owner
+
+
+def aggregate(
+    blocks: gpd.GeoDataFrame,
+    footprints: gpd.GeoDataFrame,
+    *,
+    floors: str | None = None,
+    height: str | None = None,
+    storey_height_m: float = 3.0,
+    default_floors: float | None = None,
+    assign: str = "centroid",
+) -> gpd.GeoDataFrame:
+    r"""Sum building footprints and floor area per block.
+
+    .. math:: \mathrm{GFA}_b = \sum_{k \in b} \mathrm{area}_k \cdot \mathrm{floors}_k
+
+    Parameters
+    ----------
+    blocks
+        Blocks with a CRS; not modified.
+    footprints
+        Building polygons with a CRS (reprojected to EPSG:4548 for areas).
+    floors
+        Column of floor counts. Give this or ``height``.
+    height
+        Column of building heights in metres; floors are :math:`\max(1, \lfloor h/s \rfloor)`.
+    storey_height_m
+        Storey height :math:`s` used with ``height``.
+    default_floors
+        Floors assumed where the column is missing or negative; by default such rows are an error.
+    assign
+        ``"centroid"`` or ``"split"`` (see the module notes).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``blocks`` with ``gfa_m2``, ``footprint_m2``, ``buildings`` (count; with
+        ``split`` the number of buildings touching the block), ``gfa_source = "footprints"`` and
+        ``gfa_method`` (the rule). Previous ``gfa_m2``, ``footprint_m2`` and ``gfa_source`` are
+        kept as ``*_previous``.
+
+    Raises
+    ------
+    DataFileError
+        ``footprints`` is empty.
+    ColumnError
+        The floors/height column is missing or has missing values without ``default_floors``.
+    CRSError
+        Blocks or footprints have no CRS.
+
+    Examples
+    --------
+    See the module docstring.
+    """
+    if assign not in ASSIGN_RULES:
+        raise ValueError(f"assign={assign!r} is not one of {', '.join(ASSIGN_RULES)}")
+    if len(footprints) == 0:
+        raise DataFileError("`footprints` is empty: no building to aggregate (check the file and its layer)")
+    check_crs(blocks, source="blocks")
+    check_crs(footprints, source="footprints")
+    nfloors = _floors(footprints, floors, height, storey_height_m, default_floors)
+    bgeo = blocks.geometry if blocks.crs.equals(METRIC_CRS) else blocks.geometry.to_crs(METRIC_CRS)
+    fgeo = footprints.geometry if footprints.crs.equals(METRIC_CRS) else footprints.geometry.to_crs(METRIC_CRS)
+    bg = np.asarray(bgeo.values, dtype=object)
+    fg = np.asarray(fgeo.values, dtype=object)
+    nb = len(bg)
+    if assign == "centroid":
+        area, x, y = area_and_centroid(fg)
+        owner = _assign_centroid(bg, x, y)
+        inside = owner >= 0
+        logger.info("%d of %d buildings have their centroid in no block", int((~inside).sum()), len(fg))
+        gfa = np.bincount(owner[inside], weights=(area * nfloors)[inside], minlength=nb)
+        foot = np.bincount(owner[inside], weights=area[inside], minlength=nb)
+        count = np.bincount(owner[inside], minlength=nb)
+    else:
+        tree = shapely.STRtree(fg)
+        bi, fi = tree.query(bg, predicate="intersects")
+        shapely.prepare(bg)
+        whole = shapely.contains_properly(bg[bi], fg[fi])
+        part = np.where(whole, shapely.area(fg[fi]), 0.0)
+        cut = ~whole
+        part[cut] = shapely.area(shapely.intersection(bg[bi[cut]], fg[fi[cut]]))
+        gfa = np.bincount(bi, weights=part * nfloors[fi], minlength=nb)
+        foot = np.bincount(bi, weights=part, minlength=nb)
+        count = np.bincount(bi, weights=(part > 0).astype(float), minlength=nb).astype(np.int64)
+    out = blocks.copy()
+    for col in ("gfa_m2", "footprint_m2", "gfa_source"):
+        if col in out.columns:
+            out[f"{col}_previous"] = out[col]
+    out["gfa_m2"] = gfa
+    out["footprint_m2"] = foot
+    out["buildings"] = count
+    out["gfa_source"] = "footprints"
+    out["gfa_method"] = assign
+    return out
