@@ -264,6 +264,24 @@ def test_id_column(tmp_path: Path) -> None:
     assert blocks["block_id"].tolist() == ["B001", "B002", "B003"] and "DKBH" not in blocks
     with pytest.raises(ColumnError, match=r"no column 'CODE' for id_column"):
         io.read_blocks(path, id_column="CODE")
+    both = tmp_path / "both.gpkg"
+    pyogrio.write_dataframe(canonical_frame().assign(DKBH=["1", "2", "3"]), both)
+    with pytest.raises(ColumnError, match=r"id_column='DKBH', but column 'block_id' also holds block ids"):
+        io.read_blocks(both, id_column="DKBH")
+
+
+def test_unknown_cpg_falls_back_to_detection_and_bad_sidecar_is_reported(gbk_shp: Path) -> None:
+    gbk_shp.with_suffix(".cpg").write_text("NO-SUCH-CODEPAGE")
+    assert io.read_blocks(gbk_shp)["subpark"].iloc[0] == "海淀园"
+    gbk_shp.with_name("gbk_blocks.aliases.json").write_text("[1, 2]")
+    with pytest.raises(DataFileError, match=r"gbk_blocks\.aliases\.json is not a zgc_space alias file"):
+        io.read_blocks(gbk_shp)
+
+
+def test_attach_attributes_maps_table_aliases() -> None:
+    assert io.attach_attributes(canonical_frame(1), pd.DataFrame({"编号": ["B001"], "人口": [5]}))[
+        "population"
+    ].tolist() == [5]
 
 
 # --------------------------------------------------------------------- aliases and tables

@@ -523,6 +523,12 @@ def _use_id_column(frame: gpd.GeoDataFrame, id_column: str, src: Path) -> gpd.Ge
         raise ColumnError(f"{src} has no column {id_column!r} for id_column (columns: {list(frame.columns)})")
     if _p.canonical_header(id_column)[0] == "block_id":
         return frame
+    others = [c for c in frame.columns if c != id_column and _p.canonical_header(c)[0] == "block_id"]
+    if others:
+        raise ColumnError(
+            f"{src}: id_column={id_column!r}, but column {others[0]!r} also holds block ids; pass "
+            f"id_column={others[0]!r}, or drop one of the two columns"
+        )
     return frame.rename(columns={id_column: "block_id"})
 
 
