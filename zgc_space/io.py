@@ -156,6 +156,8 @@ def read_blocks(
         Missing file, unsupported format, unknown layer, no geometry, undecodable text.
     ColumnError
         Conflicting aliases, or ``id_column`` not found.
+    AttributeJoinError
+        From :func:`attach_attributes` when ``attributes`` are given.
     CRSError
         The CRS is refused or cannot be guessed (see :func:`zgc_space.crs.to_metric`).
 
@@ -320,13 +322,15 @@ def write_blocks(
 ) -> Path:
     """Write a block layer atomically: GeoPackage (default), GeoParquet or GeoJSON.
 
-    A GeoPackage keeps its other layers; ``layer`` is replaced. A ``.shp`` path is handed to
-    :func:`write_shapefile`. A named index is written as columns.
+    A GeoPackage keeps its other layers; ``layer`` is replaced. GeoJSON keeps the frame's CRS
+    (named in the file; pass ``frame.to_crs(4326)`` for web use). A ``.shp`` path is handed to
+    :func:`write_shapefile`. A named index is written as columns. GeoPackage, GeoParquet and
+    GeoJSON bytes depend only on the data (GeoPackage timestamps are fixed).
 
     Parameters
     ----------
     frame
-        The blocks (any CRS; written as they are).
+        The blocks, in any CRS (written as they are, never reprojected).
     path
         Target file; its folder must exist.
     layer
