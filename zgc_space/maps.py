@@ -81,6 +81,7 @@ _CSS = """<style>
   vertical-align: middle; border: 1px solid #777; }
 .zgc-legend .zgc-legend-title, .zgc-title { font-weight: bold; }
 .zgc-title { font-size: 15px; }
+.leaflet-control-layers { font-size: 12px; }
 .leaflet-tooltip .zgc-tip { font-size: 12px; }
 .zgc-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
 </style>"""
