@@ -1,0 +1,230 @@
+"""Tests for zgc_space.benchmark: ranking and ties, peers tables, synthetic peers, gap to rank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from zgc_space import benchmark as bm
+from zgc_space import evaluation as ev
+from zgc_space.errors import ColumnError, DataFileError, RankError
+
+PRESET_DIR = Path(ev.__file__).parent / "presets"
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+@pytest.fixture
+def zone() -> pd.Series:
+    # score under cic_default: 63.13 (see test_evaluation for the hand computation of the method)
+    return pd.Series({"supply_rate_pct": 95.0, "completion_rate_pct": 90.0, "far": 1.18,
+                      "building_density_pct": 24.0, "tax_10k_cny_per_ha": 1800.0,
+                      "population_per_ha": 45.0, "idle_rate_pct": 1.0})
+
+
+@pytest.fixture
+def peers() -> pd.DataFrame:
+    return bm.make_synthetic_peers(anchor_score=63.13, anchor_rank=20, n_zones=41, seed=7)
+
+
+def _score(row: pd.Series, preset="cic_default") -> float:
+    return float(ev.score(row, preset=preset)["score"].iloc[0])
+
+
+# ---- rank and ties ---------------------------------------------------------------------------
+
+
+def test_rank_ties_share_the_better_rank():
+    peers = pd.DataFrame({"zone_id": list("ABCD"), "score": [80.0, 60.0, 60.0, 40.0]})
+    r = bm.rank(60.0, peers=peers)
+    assert (r.rank, r.of, r.ties, r.peers_above) == (2, 5, 2, 1)
+    assert r.percentile == 25.0  # beats 1 of the 4 other zones
+    assert bm.rank(80.0, peers=peers).rank == 1
+    assert bm.rank(39.0, peers=peers).rank == 5
+    assert bm.rank(60.0 + 1e-9, peers=peers).rank == 2  # float noise is a tie, not a win
+    assert bm.rank(60.00001, peers=peers).rank == 2 and bm.rank(60.00001, peers=peers).ties == 0
+
+
+def test_rank_from_indicators_and_one_row_frame(zone, peers):
+    by_score = bm.rank(_score(zone), peers=peers)
+    assert bm.rank(zone, peers=peers) == by_score
+    assert bm.rank(zone.to_frame().T, peers=peers) == by_score
+    assert by_score.rank == 20 and by_score.of == 41
+    with pytest.raises(RankError, match="one zone"):
+        bm.rank(pd.concat([zone.to_frame().T] * 2), peers=peers)
+
+
+def test_rank_peers_scored_with_preset_not_their_score_column(zone, peers):
+    frame = peers.assign(score=0.0)  # indicators present: the preset decides
+    assert bm.rank(zone, peers=frame).rank == 20
+    with pytest.raises(ColumnError, match="lack indicator.*far.*no score column"):
+        bm.rank(zone, peers=peers.drop(columns="far"))
+
+
+# ---- peers tables ----------------------------------------------------------------------------
+
+
+def test_load_peers_chinese_headers_and_gbk(tmp_path):
+    path = tmp_path / "real.csv"
+    pd.DataFrame({"开发区代码": ["Z1", "Z2"], "开发区名称": ["甲", "乙"], "集约度分值": [70.5, 60.1],
+                  "综合容积率": [1.2, 0.9]}).to_csv(path, index=False, encoding="gbk")
+    got = bm.load_peers(path)
+    assert got.columns.tolist() == ["zone_id", "name", "score", "far"]
+    assert got["score"].tolist() == [70.5, 60.1]
+    assert bm.rank(65.0, peers=path).rank == 2
+
+
+@pytest.mark.parametrize(
+    ("frame", "error", "match"),
+    [
+        (pd.DataFrame({"zone_id": ["a"], "score": [1.0], "colour": ["red"]}), ColumnError, "unknown column.*colour"),
+        (pd.DataFrame({"name": ["a"], "score": [1.0]}), ColumnError, "missing column zone_id"),
+        (pd.DataFrame({"zone_id": ["a"], "name": ["x"]}), ColumnError, "needs a score column or indicator"),
+        (pd.DataFrame({"zone_id": ["a", "a"], "score": [1.0, 2.0]}), DataFileError, "duplicate zone_id a"),
+        (pd.DataFrame({"zone_id": ["a", "b", "c"], "far": ["1.0", "x", "2"]}), DataFileError,
+         "column far is not numeric on line.*3"),
+    ],
+)
+def test_load_peers_errors(tmp_path, frame, error, match):
+    path = tmp_path / "peers.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(error, match=match):
+        bm.load_peers(path)
+
+
+def test_load_peers_unreadable(tmp_path):
+    with pytest.raises(DataFileError, match="cannot read peers table"):
+        bm.load_peers(tmp_path / "nope.csv")
+
+
+# ---- synthetic peers -------------------------------------------------------------------------
+
+
+def test_synthetic_peers_deterministic_exact_rank_and_means():
+    a = bm.make_synthetic_peers(anchor_score=60.0, seed=3)
+    b = bm.make_synthetic_peers(anchor_score=60.0, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 130 and a["zone_id"].is_unique
+    scores = ev.score(a)["score"]
+    assert int((scores > 60.0).sum()) == 73
+    assert (scores.sub(60.0).abs() >= 0.025).all()
+    assert bm.rank(60.0, peers=a).rank == 74
+    # moment matching: means at the national figures except for the few nudged peers
+    fig = bm.NationalFigures()
+    assert a["far"].mean() == pytest.approx(fig.far, rel=0.03)
+    assert a["tax_10k_cny_per_ha"].mean() == pytest.approx(fig.tax_10k_cny_per_ha, rel=0.03)
+    assert a["supply_rate_pct"].mean() == pytest.approx(fig.supply_rate_pct, abs=0.5)
+    assert (ev.zone_type(a) == "city_industry").all()
+
+
+def test_synthetic_peers_other_seed_differs():
+    a = bm.make_synthetic_peers(anchor_score=60.0, seed=3)
+    b = bm.make_synthetic_peers(anchor_score=60.0, seed=4)
+    assert not np.allclose(a["far"], b["far"])
+
+
+def test_sample_peers_file_matches_its_readme():
+    peers = bm.load_peers(bm.sample_peers_path())
+    assert len(peers) == 130
+    scores = ev.score(peers)["score"]
+    assert scores.mean() == pytest.approx(61.53, abs=0.2)
+    assert peers["far"].mean() == pytest.approx(1.02, abs=0.01)
+    assert "SYNTHETIC" in (SAMPLE / "peers_README.md").read_text(encoding="utf-8")
+
+
+# ---- gap to rank -----------------------------------------------------------------------------
+
+
+def test_gap_single_by_hand():
+    peers = pd.DataFrame({"zone_id": ["A"], "score": [70.0]})
+    zone = pd.Series({"supply_rate_pct": 95.0, "completion_rate_pct": 90.0, "far": 1.18,
+                      "building_density_pct": 24.0, "tax_10k_cny_per_ha": 1800.0,
+                      "population_per_ha": 45.0, "idle_rate_pct": 1.0})
+    gap = bm.gap_to_rank(zone, 1, peers=peers)
+    need = 70.0 - _score(zone)
+    w_far = 0.7 * (2 / 3) * 0.532
+    # S_far must rise by need / w_far; FAR = 2.5 * S / 100
+    expected = 2.5 * (47.2 + need / w_far) / 100
+    assert gap.single.loc["far", "required"] == pytest.approx(expected, abs=1e-5)
+    assert gap.single.loc["far", "change_pct"] == pytest.approx((expected - 1.18) / 1.18 * 100, abs=1e-3)
+    # supply is at 95 of 100: +5 points × 0.1167 weight cannot close a gap of 6.9
+    assert not gap.single.loc["supply_rate_pct", "reachable"]
+    assert "not reachable by this indicator alone" in gap.single.loc["supply_rate_pct", "note"]
+
+
+def test_gap_single_routes_checked_by_rescoring(zone, peers):
+    target = 5
+    gap = bm.gap_to_rank(zone, target, peers=peers)
+    assert gap.current.rank == 20
+    reachable = gap.single[gap.single["reachable"]]
+    assert len(reachable) >= 1
+    for ind, row in gap.single.iterrows():
+        moved = zone.copy()
+        if row["reachable"]:
+            moved[ind] = row["required"]
+            assert bm.rank(moved, peers=peers).rank <= target
+            moved[ind] = zone[ind] + 0.99 * (row["required"] - zone[ind])  # a bit less is not enough
+            assert bm.rank(moved, peers=peers).rank > target
+        else:
+            spec = ev.load_preset("cic_default").indicators[ind]
+            moved[ind] = spec.ideal  # even the ideal value does not reach the target
+            assert bm.rank(moved, peers=peers).rank > target
+
+
+def test_gap_plan_reaches_target_and_beats_single_routes(zone, peers):
+    for target in (15, 5, 1):
+        gap = bm.gap_to_rank(zone, target, peers=peers)
+        assert gap.plan_rank <= target
+        assert gap.plan_score >= gap.target_score
+        singles = gap.single.loc[gap.single["reachable"], "effort_pct"]
+        if len(singles):
+            assert gap.plan_cost_pct <= singles.min() + 1e-6
+        moved = zone.copy()
+        for ind, value in gap.plan["new"].items():
+            moved[ind] = value
+        assert bm.rank(moved, peers=peers).rank <= target
+
+
+def test_gap_plan_combines_when_no_single_route_suffices(zone, peers):
+    gap = bm.gap_to_rank(zone, 1, peers=peers)
+    assert gap.method == "lp"
+    assert (gap.plan["effort_pct"] > 0).sum() >= 2
+    assert gap.plan_rank == 1
+
+
+def test_gap_with_ratio_form_negative(tmp_path, zone, peers):
+    data = yaml.safe_load((PRESET_DIR / "cic_default.yaml").read_text(encoding="utf-8"))
+    data["indicators"]["idle_rate_pct"] |= {"negative_form": "ratio", "ideal": 0.2}
+    path = tmp_path / "ratio.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    p = ev.load_preset(path)
+    gap = bm.gap_to_rank(zone, 10, peers=peers, preset=p)
+    assert gap.plan_rank <= 10
+    singles = gap.single.loc[gap.single["reachable"], "effort_pct"]
+    assert gap.plan_cost_pct <= singles.min() + 1e-6
+    row = gap.single.loc["idle_rate_pct"]
+    if row["reachable"]:
+        moved = zone.copy()
+        moved["idle_rate_pct"] = row["required"]
+        assert bm.rank(moved, peers=peers, preset=p).rank <= 10
+
+
+def test_gap_bounds_and_already_there(zone, peers):
+    bounded = bm.gap_to_rank(zone, 5, peers=peers, max_change_pct={"far": 10.0})
+    assert bounded.plan.loc["far", "effort_pct"] <= 10.0 + 1e-9
+    assert bounded.plan_rank <= 5
+    same = bm.gap_to_rank(zone, 30, peers=peers)
+    assert same.method == "none" and same.plan_cost_pct == 0.0
+    assert same.single["reachable"].all()
+
+
+def test_gap_errors(zone, peers):
+    with pytest.raises(RankError, match="between 1 and 41"):
+        bm.gap_to_rank(zone, 0, peers=peers)
+    with pytest.raises(RankError, match="between 1 and 41"):
+        bm.gap_to_rank(zone, 42, peers=peers)
+    with pytest.raises(RankError, match="one zone"):
+        bm.gap_to_rank(pd.concat([zone.to_frame().T] * 2), 3, peers=peers)
