@@ -150,7 +150,7 @@ def find_problems(
     ...     {"block_id": ["B1", "B1"], "subpark": ["海淀园", "海淀园"]},
     ...     geometry=[box(0, 0, 100, 100), box(50, 0, 150, 100)], crs=None)
     >>> [p.rule for p in find_problems(bad)]
-    ['crs-missing', 'duplicate-id']
+    ['duplicate-id', 'crs-missing']
     """
     where = f" in {source}" if source else ""
     problems: list[Problem] = []
@@ -473,13 +473,13 @@ def validate_blocks(
     --------
     >>> import geopandas as gpd
     >>> from shapely import box
-    >>> bad = gpd.GeoDataFrame({"block_id": ["B1"], "subpark": ["海淀园"], "built_m2": [-5.0]},
+    >>> bad = gpd.GeoDataFrame({"block_id": ["B1"], "subpark": ["海淀园"], "gfa_m2": [-5.0]},
     ...                        geometry=[box(0, 0, 100, 100)], crs="EPSG:4548")
     >>> validate_blocks(bad)
     Traceback (most recent call last):
     ...
     zgc_space.errors.BlockValidationError: `blocks` has 1 problem(s):
-      - [error] column built_m2 is negative in blocks B1; ...
+      - [error] column gfa_m2 is negative in blocks B1; ...
     """
     problems = find_problems(
         blocks, overlap_tolerance_m2=overlap_tolerance_m2, area_tolerance=area_tolerance, source=source

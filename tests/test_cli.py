@@ -1,0 +1,79 @@
+"""The zgc-space command line: validate, info, demo (topic commands are tested with their modules)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from shapely import box
+
+from zgc_space.cli import main
+
+ROOT = Path(__file__).parents[1]
+SAMPLE = ROOT / "sample_data" / "zgc_blocks.gpkg"
+
+
+def run_json(capsys, *argv: str) -> tuple[int, dict]:
+    code = main([*argv, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_validate_sample_exits_zero(capsys):
+    code, out = run_json(capsys, "validate", str(SAMPLE))
+    assert code == 0
+    assert out["valid"] is True and out["problems"] == [] and out["blocks"] == 164
+
+
+def test_info_sample_reports_the_report_figures(capsys):
+    code, out = run_json(capsys, "info", str(SAMPLE))
+    assert code == 0
+    assert out["blocks"] == 164
+    assert out["subparks"] == 17
+    assert out["crs"] == "EPSG:4548"
+    totals = out["totals"]
+    assert totals["site_area_km2"] == pytest.approx(488, rel=0.005)
+    assert totals["far"] == pytest.approx(1.18, abs=0.005)
+    assert totals["remaining_km2"] == pytest.approx(27, abs=0.2)
+    assert totals["nonconstruction_km2"] == pytest.approx(24, abs=0.2)
+    assert len(out["per_group"]) == 17
+
+
+def test_validate_reports_every_problem_and_exits_one(tmp_path, capsys):
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {"block_id": ["B1", "B1", "B3"], "subpark": ["海淀园"] * 3, "gfa_m2": [1.0, -2.0, 3.0]},
+        geometry=[box(440000, 4430000, 440100, 4430100), box(440050, 4430000, 440150, 4430100),
+                  box(440300, 4430000, 440400, 4430100)],
+        crs="EPSG:4548",
+    )
+    path = tmp_path / "bad.gpkg"
+    frame.to_file(path, layer="blocks")
+    code, out = run_json(capsys, "validate", str(path))
+    assert code == 1
+    assert {p["rule"] for p in out["problems"]} == {"duplicate-id", "overlap", "negative"}
+    assert main(["validate", str(path)]) == 1
+    text = capsys.readouterr().out
+    assert "INVALID" in text and "B1/B1" in text
+
+
+def test_missing_file_is_a_clear_error(capsys, tmp_path):
+    code = main(["info", str(tmp_path / "nope.gpkg")])
+    assert code == 2
+    assert "nope.gpkg" in capsys.readouterr().err
+
+
+def test_demo_runs(capsys, tmp_path):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert "164 blocks in 17 sub-parks" in capsys.readouterr().out
+
+
+def test_console_script_entry_point():
+    done = subprocess.run(
+        [sys.executable, "-m", "zgc_space", "info", str(SAMPLE), "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(done.stdout)["blocks"] == 164
