@@ -16,8 +16,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
-from rasterio import features
 from affine import Affine
+from rasterio import features
 from scipy import ndimage
 
 from zgc_space.schema import METRIC_CRS
