@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import yaml
 
 from zgc_space import benchmark as bm
 from zgc_space import evaluation as ev
+from zgc_space import indicators, io
+from zgc_space.cli import main
 from zgc_space.errors import ColumnError, DataFileError, RankError
 
 PRESET_DIR = Path(ev.__file__).parent / "presets"
@@ -228,3 +231,45 @@ def test_gap_errors(zone, peers):
         bm.gap_to_rank(zone, 42, peers=peers)
     with pytest.raises(RankError, match="one zone"):
         bm.gap_to_rank(pd.concat([zone.to_frame().T] * 2), 3, peers=peers)
+
+
+# ---- integration on the sample and the CLI ---------------------------------------------------
+
+
+def test_sample_zgc_ranks_74_of_131():
+    zone = indicators.compute(io.read_blocks(SAMPLE / "zgc_blocks.gpkg"), by="zone")
+    assert ev.zone_type(zone).iloc[0] == "city_industry"
+    result = bm.rank(zone)
+    assert (result.rank, result.of) == (74, 131)
+    assert result.score == pytest.approx(61.197, abs=1e-3)
+
+
+def test_cli_rank_json(capsys):
+    code = main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--target-rank", "30", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert (out["rank"], out["of"], out["peers_synthetic"]) == (74, 131, True)
+    assert out["indicators"]["far"] == pytest.approx(1.18, abs=1e-9)
+    assert sum(out["contributions"].values()) == pytest.approx(out["score"] - 100.0)
+    assert out["gap"]["target_rank"] == 30 and out["gap"]["plan_rank"] <= 30
+    assert {r["indicator"] for r in out["gap"]["single"]} == set(out["standardised"])
+
+
+def test_cli_rank_text_and_peers(tmp_path, capsys):
+    peers = tmp_path / "real.csv"
+    pd.DataFrame({"zone_id": ["A", "B"], "score": [90.0, 10.0]}).to_csv(peers, index=False)
+    code = main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--peers", str(peers)])
+    out = capsys.readouterr().out
+    assert code == 0 and "rank 2 of 3" in out and "synthetic" not in out
+
+
+def test_cli_rank_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"zone_id": ["A"], "colour": ["red"]}).to_csv(bad, index=False)
+    assert main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--peers", str(bad)]) == 2
+    assert "unknown column(s) colour" in capsys.readouterr().err
+    assert main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--preset", "nope"]) == 2
+    assert "unknown preset 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--target-rank", "0"])
+    assert "must be a whole number >= 1" in capsys.readouterr().err

@@ -1,0 +1,105 @@
+"""Subcommand ``rank``: composite score, national rank among peers, and the gap to a target rank."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from zgc_space import benchmark, evaluation, io
+from zgc_space import indicators as _indicators
+from zgc_space.cli._common import add_json_flag, emit_json, print_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register ``rank``."""
+    p = sub.add_parser(
+        "rank", help="composite score (TD/T 1029) of the whole zone, its rank among peers, gap to a target rank"
+    )
+    p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
+    p.add_argument("--layer", help="layer name in a multi-layer file")
+    p.add_argument("--peers", help="ranking table CSV (default: the synthetic 产城融合型 peers of sample_data)")
+    p.add_argument("--target-rank", type=_rank_arg, help="also show what it takes to reach this rank")
+    p.add_argument("--preset", default="cic_default", help="preset name or YAML file (default: cic_default)")
+    add_json_flag(p)
+    p.set_defaults(func=_run)
+
+
+def _rank_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{"indicator": k, **v} for k, v in frame.to_dict(orient="index").items()]
+
+
+def _run(args: argparse.Namespace) -> int:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        blocks = io.read_blocks(args.file, layer=args.layer)
+        zone = _indicators.compute(blocks, by="zone")
+        preset = evaluation.load_preset(args.preset)
+        scored = evaluation.score(zone, preset=preset)
+        contrib = evaluation.contributions(zone, preset=preset)
+        result = benchmark.rank(zone, peers=args.peers, preset=preset)
+        gap = (benchmark.gap_to_rank(zone, args.target_rank, peers=args.peers, preset=preset)
+               if args.target_rank else None)
+    notes = list(dict.fromkeys(str(w.message) for w in caught))
+    ids = list(preset.leaf_weights())
+    row = scored.iloc[0]
+    peers_label = args.peers or str(benchmark.sample_peers_path())
+    payload: dict[str, Any] = {
+        "file": args.file,
+        "preset": preset.name,
+        "preset_version": preset.version,
+        "zone_type": evaluation.zone_type(zone.iloc[0]) if "residential_share_pct" in zone else None,
+        "peers": peers_label,
+        "peers_synthetic": args.peers is None,
+        "score": result.score,
+        "rank": result.rank,
+        "of": result.of,
+        "percentile": result.percentile,
+        "ties": result.ties,
+        "sub_scores": {c.removeprefix("score_"): row[c] for c in scored.columns if c.startswith("score_")},
+        "indicators": {i: zone.iloc[0].get(i) for i in ids},
+        "standardised": {i: row[f"s_{i}"] for i in ids},
+        "contributions": {i: contrib.iloc[0][i] for i in ids},
+        "notes": notes,
+    }
+    if gap is not None:
+        payload["gap"] = {
+            "target_rank": gap.target_rank, "target_score": gap.target_score, "method": gap.method,
+            "plan_score": gap.plan_score, "plan_rank": gap.plan_rank, "plan_cost_pct": gap.plan_cost_pct,
+            "single": _records(gap.single), "plan": _records(gap.plan),
+        }
+    if args.json:
+        emit_json(payload)
+        return 0
+    for note in notes:
+        print(f"note: {note}")
+    kind = " (synthetic peers)" if args.peers is None else ""
+    print(f"{args.file}: score {result.score:.2f} under {preset.name} {preset.version}; "
+          f"rank {result.rank} of {result.of}{kind}; beats {result.percentile:.1f} % of the others")
+    table = pd.DataFrame({
+        "value": [zone.iloc[0].get(i) for i in ids],
+        "ideal": [preset.indicators[i].ideal for i in ids],
+        "standardised": [row[f"s_{i}"] for i in ids],
+        "points": [contrib.iloc[0][i] for i in ids],
+    }, index=ids)
+    print_table(table)
+    if gap is not None:
+        print(f"\nto reach rank {gap.target_rank} (score {gap.target_score:.2f}):")
+        print("each indicator alone:")
+        print_table(gap.single[["current", "required", "change_pct", "reachable"]])
+        print(f"least-effort plan ({gap.method}, total change {gap.plan_cost_pct:.1f} %, "
+              f"score {gap.plan_score:.2f}, rank {gap.plan_rank}):")
+        print_table(gap.plan.loc[gap.plan["effort_pct"] > 0, ["current", "new", "change_pct"]])
+    return 0
