@@ -65,7 +65,7 @@ def test_installed_package_regenerates_into_the_cache(monkeypatch: pytest.Monkey
     def fail(out_dir: object, **kwargs: object) -> None:
         raise AssertionError("the cache is filled once")
 
-    monkeypatch.setattr(datasets, "generate", fail)
+    monkeypatch.setattr(sample, "generate", fail)
     assert len(datasets.load_blocks()) == 164
 
 

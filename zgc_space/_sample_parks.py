@@ -14,6 +14,19 @@ from zgc_space.schema import SUBPARKS
 
 __all__: list[str] = []
 
+#: Files the generator writes, relative to its output directory.
+FILES: tuple[str, ...] = (
+    "zgc_blocks.gpkg",
+    "zgc_panel_2021_2023.gpkg",
+    "candidates.gpkg",
+    "districts.gpkg",
+    "districts.LICENSE.txt",
+    "subparks.csv",
+    "rasters/building_height_10m.tif",
+    "rasters/landcover_10m.tif",
+    "README.md",
+)
+
 #: Published ZGC total (一区十六园, 2012 State Council approval), km².
 TOTAL_AREA_KM2 = 488.0
 #: Report figures the sample reproduces (Beijing Municipal People's Congress, 2024-07-24).

@@ -30,8 +30,8 @@ from pathlib import Path
 import geopandas as gpd
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from zgc_space._sample_parks import FILES
 from zgc_space.errors import DataFileError
-from zgc_space.sample import FILES, generate
 
 __all__ = [
     "ENV_VAR",
@@ -77,8 +77,10 @@ def _fill_cache(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        from zgc_space import sample  # the generator pulls in scipy and rasterio: load it only here
+
         logger.info("generating the sample data into %s", target)
-        generate(tmp)
+        sample.generate(tmp)
         if target.exists():  # another process won the race, or a partial old cache
             shutil.rmtree(target)
         os.replace(tmp, target)

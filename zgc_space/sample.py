@@ -65,17 +65,7 @@ DEFAULT_SEED = 20240724
 #: The data year of the blocks table (the panel covers 2021-2023).
 SAMPLE_YEAR = 2023
 #: Files :func:`generate` writes, relative to its output directory.
-FILES: tuple[str, ...] = (
-    "zgc_blocks.gpkg",
-    "zgc_panel_2021_2023.gpkg",
-    "candidates.gpkg",
-    "districts.gpkg",
-    "districts.LICENSE.txt",
-    "subparks.csv",
-    "rasters/building_height_10m.tif",
-    "rasters/landcover_10m.tif",
-    "README.md",
-)
+FILES: tuple[str, ...] = parks.FILES
 
 
 def subpark_table() -> pd.DataFrame:
