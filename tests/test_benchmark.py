@@ -138,6 +138,19 @@ def test_sample_peers_file_matches_its_readme():
     assert "SYNTHETIC" in (SAMPLE / "peers_README.md").read_text(encoding="utf-8")
 
 
+def test_sample_peers_file_rebuilds_byte_for_byte(tmp_path):
+    out = bm.build_sample_peers(tmp_path / "peers.csv")
+    assert out.read_bytes() == (SAMPLE / "peers_cic_131.csv").read_bytes()
+
+
+def test_sample_peers_path_lookup(tmp_path, monkeypatch):
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "peers_cic_131.csv").write_text("zone_id,score\nA,50\n", encoding="utf-8")
+    monkeypatch.setenv("ZGC_SPACE_DATA", str(tmp_path / "env"))
+    assert bm.sample_peers_path() == tmp_path / "env" / "peers_cic_131.csv"
+    assert bm.rank(60.0).of == 2
+
+
 # ---- gap to rank -----------------------------------------------------------------------------
 
 

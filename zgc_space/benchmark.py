@@ -25,6 +25,8 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zgc_space import evaluation
+from zgc_space import datasets, evaluation
 from zgc_space._gap import gap_tables
 from zgc_space._synthetic_peers import NationalFigures, generate
 from zgc_space.errors import ColumnError, DataFileError, RankError
@@ -42,6 +44,7 @@ __all__ = [
     "GapResult",
     "NationalFigures",
     "RankResult",
+    "build_sample_peers",
     "gap_to_rank",
     "load_peers",
     "make_synthetic_peers",
@@ -51,6 +54,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: File name of the synthetic peers in the sample data.
+PEERS_FILE = "peers_cic_131.csv"
 #: Scores are compared at this many decimals (float noise must not break ties).
 TIE_DECIMALS = 6
 _ID_COLUMNS = ("zone_id", "name", "zone_type", "year", "published_rank", "score")
@@ -113,16 +118,62 @@ class GapResult:
 
 
 def sample_peers_path() -> Path:
-    """Return the path of the shipped synthetic peers (``sample_data/peers_cic_131.csv``).
+    """Return the path of the synthetic peers ``peers_cic_131.csv`` (see ``sample_data/peers_README.md``).
 
-    Raises
-    ------
-    zgc_space.errors.DataFileError
-        When the package runs without its source tree's ``sample_data`` folder.
+    Looked up in the directory named by ``ZGC_SPACE_DATA``, then in the source checkout's
+    ``sample_data/``; otherwise rebuilt once into the per-version cache
+    (:func:`zgc_space.datasets.cache_dir`) by :func:`build_sample_peers`.
+
+    Examples
+    --------
+    >>> sample_peers_path().name
+    'peers_cic_131.csv'
     """
-    path = Path(__file__).resolve().parent.parent / "sample_data" / "peers_cic_131.csv"
-    if not path.is_file():
-        raise DataFileError(f"sample peers not found at {path}; pass peers= (a DataFrame or CSV path)")
+    env = os.environ.get(datasets.ENV_VAR)
+    places = ([Path(env)] if env else []) + [Path(__file__).resolve().parent.parent / "sample_data"]
+    for place in places:
+        if (place / PEERS_FILE).is_file():
+            return place / PEERS_FILE
+    cached = datasets.cache_dir() / PEERS_FILE
+    if not cached.is_file():
+        build_sample_peers(cached)
+    return cached
+
+
+def build_sample_peers(path: str | Path, *, seed: int = 20221231) -> Path:
+    """Rebuild the synthetic peers file from the sample blocks (the sample ZGC ranks 74 of 131).
+
+    The anchor is the sample ZGC's own score under ``cic_default``
+    (``indicators.compute(blocks, by="zone")``); the file is written atomically.
+
+    Parameters
+    ----------
+    path
+        Output CSV path.
+    seed
+        Seed of :func:`make_synthetic_peers` (the shipped file uses the default).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    from zgc_space import indicators
+
+    zone = indicators.compute(datasets.load_blocks(), by="zone")
+    anchor = float(evaluation.score(zone)["score"].iloc[0])
+    peers = make_synthetic_peers(anchor_score=anchor, seed=seed)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        peers.to_csv(tmp, index=False, float_format="%.4f", lineterminator="\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    log.info("wrote %d synthetic peers (anchor score %.3f) to %s", len(peers), anchor, path)
     return path
 
 
