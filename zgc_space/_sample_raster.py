@@ -54,7 +54,7 @@ def _storeys(rng: np.random.Generator, total: int, n: int) -> np.ndarray:
     return out + 1
 
 
-def grid(blocks: gpd.GeoDataFrame) -> tuple[object, int, int]:
+def grid(blocks: gpd.GeoDataFrame) -> tuple[Affine, int, int]:
     """Return (transform, width, height) of the 10 m grid over :data:`RASTER_SUBPARKS`."""
     sel = blocks[blocks["subpark"].isin(RASTER_SUBPARKS)]
     minx, miny, maxx, maxy = sel.total_bounds

@@ -106,7 +106,7 @@ def make_districts() -> gpd.GeoDataFrame:
 
 
 @functools.lru_cache(maxsize=4)
-def _build(seed: int) -> dict[str, object]:
+def _build(seed: int) -> dict[str, gpd.GeoDataFrame]:
     rng = np.random.default_rng(seed)
     geo, placer, regions = shapes.place_blocks(rng, shapes.load_districts())
     site = geo.geometry.area.to_numpy()
