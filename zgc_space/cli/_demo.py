@@ -29,6 +29,10 @@ def _demo(args: argparse.Namespace) -> int:
         _blocks.validate_blocks(blocks, source=str(path))
     totals = _blocks.land_totals(blocks, by="subpark")
     zone = totals.loc["合计 total"]
+    from zgc_space import benchmark, indicators
+
+    zone_ind = indicators.compute(blocks, by="zone")
+    ranked = benchmark.rank(zone_ind)
     summary = {
         "file": str(path),
         "blocks": len(blocks),
@@ -37,7 +41,11 @@ def _demo(args: argparse.Namespace) -> int:
         "site_area_km2": zone["site_area_km2"],
         "remaining_km2": zone["remaining_km2"],
         "nonconstruction_km2": zone["nonconstruction_km2"],
-        "far": zone["gfa_km2"] / zone["built_km2"],
+        "far": float(zone_ind["far"].iloc[0]),
+        "score": ranked.score,
+        "rank": ranked.rank,
+        "of": ranked.of,
+        "preset": ranked.preset,
     }
     if args.json:
         emit_json(summary)
@@ -47,4 +55,6 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  total area {summary['site_area_km2']:.1f} km², remaining developable land "
           f"{summary['remaining_km2']:.1f} km², planned non-construction {summary['nonconstruction_km2']:.1f} km²")
     print(f"  comprehensive FAR {summary['far']:.3f}")
+    print(f"  land-use intensity score {summary['score']:.2f} ({summary['preset']}), "
+          f"rank {summary['rank']} of {summary['of']} 产城融合型 zones (synthetic peers)")
     return 0
