@@ -1,0 +1,419 @@
+"""Batch runs: evaluate hundreds to tens of thousands of proposal files against one baseline.
+
+:func:`run` reads every proposal (a broken file becomes an error row with its file, line and
+message, and the batch goes on), evaluates them in chunks with the vectorised
+:func:`zgc_space.scenarios.compare`, and writes ``results.parquet``, ``results.csv`` and
+``manifest.json`` (input SHA-256s, versions, parameters) to ``out_dir``. A re-run with
+``resume=True`` evaluates only the proposals not yet in the results for the same inputs.
+
+One process is the right tool up to tens of thousands of proposals (10,000 attribute-only
+proposals take well under a second). ``executor="local", jobs=N`` spreads chunks over N
+processes; ``executor="dask"`` sends them to a ``dask.distributed`` cluster (``scheduler=
+"tcp://host:8786"``, or a local cluster of ``jobs`` workers when no address is given) for
+batches that outgrow one machine. Chunking never changes a result: every executor gives the
+same table.
+
+Examples
+--------
+>>> import tempfile, warnings
+>>> from zgc_space import batch, sample
+>>> from zgc_space.proposal import Proposal, Renew
+>>> blocks = sample.make_blocks()
+>>> ps = [Proposal(id=f"R{s}", title="renew", renew=[Renew(blocks=["B001"], far_step=s)]) for s in (1, 2)]
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     table = batch.run(ps, blocks, out_dir=tmp, peers=batch.sample_peers())
+...     sorted(p.name for p in __import__("pathlib").Path(tmp).iterdir())
+['manifest.json', 'results.csv', 'results.parquet']
+>>> table[["proposal_id", "status"]].values.tolist()
+[['R1', 'ok'], ['R2', 'ok']]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import re
+import tempfile
+import warnings
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from zgc_space import __version__, benchmark, evaluation, io, scenarios
+from zgc_space.errors import DataFileError, ProposalError
+from zgc_space.proposal import Proposal, dump_proposal, read_proposal
+
+__all__ = ["expand_paths", "load_results", "run", "sample_peers", "sample_proposals"]
+
+log = logging.getLogger(__name__)
+
+RESULTS = "results.parquet"
+RESULTS_CSV = "results.csv"
+MANIFEST = "manifest.json"
+_VERSIONED = ("numpy", "pandas", "geopandas", "shapely", "pydantic", "pyyaml", "pyarrow", "dask", "distributed")
+
+
+def sample_proposals() -> list[Path]:
+    """Return the example proposal files shipped in ``sample_data/proposals`` (sorted).
+
+    Raises
+    ------
+    DataFileError
+        When the package runs without its source tree's ``sample_data`` folder.
+    """
+    folder = Path(__file__).resolve().parent.parent / "sample_data" / "proposals"
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise DataFileError(f"no example proposals in {folder}; pass proposal files explicitly")
+    return files
+
+
+def sample_peers() -> pd.DataFrame:
+    """Return the shipped synthetic peer zones (see :func:`zgc_space.benchmark.sample_peers_path`)."""
+    return benchmark.load_peers(benchmark.sample_peers_path())
+
+
+def expand_paths(items: Iterable[str | Path]) -> list[Path]:
+    """Expand folders (their ``*.yaml`` / ``*.yml`` files, sorted) and globs into proposal files.
+
+    Examples
+    --------
+    >>> expand_paths(["a.yaml", "b.yml"])
+    [PosixPath('a.yaml'), PosixPath('b.yml')]
+    """
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml"))
+        elif any(ch in str(item) for ch in "*?["):
+            out += sorted(Path(p) for p in Path().glob(str(item)))
+        else:
+            out.append(path)
+    return out
+
+
+def _sha_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _frame_sha(frame: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    plain = frame.drop(columns=[frame.geometry.name]) if isinstance(frame, gpd.GeoDataFrame) else frame
+    h.update(pd.util.hash_pandas_object(plain.astype(str), index=False).to_numpy().tobytes())
+    h.update(",".join(map(str, plain.columns)).encode())
+    if isinstance(frame, gpd.GeoDataFrame):
+        for wkb in frame.geometry.to_wkb():
+            h.update(wkb)
+        h.update(str(frame.crs).encode())
+    return h.hexdigest()
+
+
+def _input(obj: Any, name: str) -> tuple[Any, dict[str, Any]]:
+    """Read a path (or keep a frame) and describe it for the manifest."""
+    if obj is None:
+        return None, {"path": None, "sha256": None}
+    if isinstance(obj, (str, Path)):
+        path = Path(obj)
+        frame = io.read_blocks(path) if name == "baseline" else gpd.read_file(path)
+        return frame, {"path": str(path), "sha256": io.sha256_file(path)}
+    return obj, {"path": None, "sha256": _frame_sha(obj)}
+
+
+def _read_items(items: Iterable[Proposal | str | Path]) -> list[tuple[Proposal | ProposalError, dict[str, Any]]]:
+    out = []
+    for item in items:
+        if isinstance(item, Proposal):
+            out.append((item, {"path": item.source, "sha256": _sha_bytes(dump_proposal(item).encode())}))
+            continue
+        for path in expand_paths([item]):
+            try:
+                sha = io.sha256_file(path)
+            except (OSError, DataFileError) as exc:
+                error = ProposalError(f"proposal {path} cannot be read: {exc}")
+                out.append((error, {"path": str(path), "sha256": None}))
+                continue
+            try:
+                prop: Proposal | ProposalError = read_proposal(path)
+            except ProposalError as exc:
+                prop = exc
+            out.append((prop, {"path": str(path), "sha256": sha}))
+    return out
+
+
+def _versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"zgc_space": __version__, "python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _line_of(message: str | None) -> int | None:
+    match = re.search(r"\bline (\d+)", message or "")
+    return int(match.group(1)) if match else None
+
+
+def _evaluate_chunk(items: Sequence[Proposal | ProposalError], baseline: gpd.GeoDataFrame,
+                    candidates: gpd.GeoDataFrame | None, preset: Any, peers: pd.DataFrame | None) -> pd.DataFrame:
+    """Evaluate one chunk (runs in a worker process or on a Dask worker)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return scenarios.compare(baseline, items, candidates=candidates, preset=preset, peers=peers, errors="report")
+
+
+def _chunks(n: int, size: int) -> list[range]:
+    return [range(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def run(
+    proposals: Iterable[Proposal | str | Path],
+    baseline: gpd.GeoDataFrame | str | Path,
+    *,
+    out_dir: str | Path,
+    candidates: gpd.GeoDataFrame | str | Path | None = None,
+    executor: Literal["local", "dask"] = "local",
+    scheduler: Any = None,
+    jobs: int | None = None,
+    chunk_size: int = 2_000,
+    resume: bool = True,
+    progress: bool = False,
+    preset: evaluation.PresetLike = "cic_default",
+    peers: pd.DataFrame | str | Path | None = None,
+) -> pd.DataFrame:
+    """Evaluate proposals against a baseline and write results and a manifest to ``out_dir``.
+
+    Parameters
+    ----------
+    proposals
+        Proposal files, folders of ``*.yaml`` files, glob patterns or Proposal objects.
+    baseline
+        Baseline blocks (GeoDataFrame or file).
+    out_dir
+        Folder for ``results.parquet``, ``results.csv`` and ``manifest.json`` (created if needed).
+    candidates
+        Candidate areas for ``admit: candidate`` (GeoDataFrame or file).
+    executor
+        ``"local"`` (this process, or ``jobs`` processes) or ``"dask"``.
+    scheduler
+        Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``; with
+        ``executor="dask"`` and no scheduler a ``LocalCluster`` of ``jobs`` workers is started.
+    jobs
+        Worker processes (local) or local-cluster workers (Dask); default 1 (local) / 2 (Dask).
+    chunk_size
+        Proposals per task.
+    resume
+        Reuse rows of an earlier run in ``out_dir`` made from the same baseline, candidates,
+        preset, peers and zgc_space version, for proposals whose file is unchanged (SHA-256).
+    progress
+        Show a tqdm progress bar over chunks.
+    preset, peers
+        As in :func:`zgc_space.scenarios.evaluate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`zgc_space.scenarios.compare` (input order) plus ``file``,
+        ``proposal_sha256`` and ``error_line``; ``attrs["manifest"]`` is the manifest written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    base, base_info = _input(baseline, "baseline")
+    cands, cand_info = _input(candidates, "candidates")
+    peers_info: dict[str, Any]
+    if isinstance(peers, (str, Path)):
+        peers_info = {"path": str(peers), "sha256": io.sha256_file(peers)}
+        peers = benchmark.load_peers(peers)
+    elif peers is None:
+        shipped = benchmark.sample_peers_path()
+        peers_info = {"path": str(shipped), "sha256": io.sha256_file(shipped)}
+        peers = sample_peers()
+    else:
+        peers_info = {"path": None, "sha256": _frame_sha(peers)}
+    p = evaluation.load_preset(preset)
+    key = {
+        "baseline": base_info["sha256"], "candidates": cand_info["sha256"], "peers": peers_info["sha256"],
+        "preset": p.name, "preset_version": p.version, "zgc_space": __version__,
+    }
+    read = _read_items(proposals)
+    shas = [info["sha256"] for _, info in read]
+    previous = _previous(out, key) if resume else None
+    todo = [k for k, s in enumerate(shas) if previous is None or s is None or s not in previous.index]
+    log.info("batch: %d proposals, %d to evaluate, %d reused", len(read), len(todo), len(read) - len(todo))
+    items = [read[k][0] for k in todo]
+    parts = _execute(items, base, cands, p, peers, executor=executor, scheduler=scheduler, jobs=jobs,
+                     chunk_size=chunk_size, progress=progress)
+    fresh = pd.concat(parts, ignore_index=True) if parts else None
+    rows = [{"file": info["path"], "proposal_sha256": info["sha256"]} for _, info in read]
+    meta = pd.DataFrame(rows).astype({"file": "string", "proposal_sha256": "string"})
+    table = _assemble(meta, todo, fresh, previous, shas)
+    table["error_line"] = pd.array([_line_of(e) if isinstance(e, str) else None for e in table["error"]], dtype="Int64")
+    manifest = {
+        "zgc_space_version": __version__,
+        "versions": _versions(),
+        "inputs": {"baseline": base_info, "candidates": cand_info, "peers": peers_info,
+                   "proposals": [{"file": info["path"], "sha256": info["sha256"]} for _, info in read]},
+        "parameters": {"preset": p.name, "preset_version": p.version, "executor": executor,
+                       "scheduler": scheduler if isinstance(scheduler, str) else None, "jobs": jobs,
+                       "chunk_size": chunk_size, "resume": resume},
+        "resume_key": key,
+        "counts": {"proposals": len(read), "evaluated": len(todo), "reused": len(read) - len(todo),
+                   **{s: int((table["status"] == s).sum()) for s in ("ok", "violations", "error")}},
+        "baseline_metrics": _plain(table.attrs.get("baseline", {})),
+        "outputs": [RESULTS, RESULTS_CSV],
+    }
+    _write(out, table, manifest)
+    table.attrs["manifest"] = manifest
+    return table
+
+
+def _plain(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()}
+
+
+def _previous(out: Path, key: dict[str, Any]) -> pd.DataFrame | None:
+    results, manifest = out / RESULTS, out / MANIFEST
+    if not (results.is_file() and manifest.is_file()):
+        return None
+    try:
+        old = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if old.get("resume_key") != key:
+        log.info("batch: inputs changed since the last run in %s; evaluating everything again", out)
+        return None
+    table = pd.read_parquet(results)
+    table = table[table["proposal_sha256"].notna()].drop_duplicates("proposal_sha256")
+    table.attrs["baseline"] = old.get("baseline_metrics", {})
+    return table.set_index("proposal_sha256", drop=False)
+
+
+def _assemble(meta: pd.DataFrame, todo: list[int], fresh: pd.DataFrame | None, previous: pd.DataFrame | None,
+              shas: list[str | None]) -> pd.DataFrame:
+    pieces: dict[int, pd.Series] = {}
+    baseline: dict[str, Any] = {}
+    if fresh is not None:
+        baseline = fresh.attrs.get("baseline", {})
+        for row, k in enumerate(todo):
+            pieces[k] = fresh.iloc[row]
+    columns = list(fresh.columns) if fresh is not None else list(previous.columns) if previous is not None else []
+    columns = [c for c in columns if c not in ("file", "proposal_sha256", "error_line")]
+    if previous is not None:
+        baseline = baseline or previous.attrs.get("baseline", {})
+        for k, s in enumerate(shas):
+            if k not in pieces:
+                pieces[k] = previous.loc[s]
+    body = pd.DataFrame([pieces[k][columns] for k in range(len(shas))], columns=columns).reset_index(drop=True)
+    if fresh is not None:
+        body = body.astype(fresh[columns].dtypes.to_dict())
+    table = pd.concat([meta, body], axis=1)
+    table.attrs["baseline"] = baseline
+    return table
+
+
+def _execute(items: list[Proposal | ProposalError], base: gpd.GeoDataFrame, cands: gpd.GeoDataFrame | None,
+             preset: Any, peers: pd.DataFrame, *, executor: str, scheduler: Any, jobs: int | None,
+             chunk_size: int, progress: bool) -> list[pd.DataFrame]:
+    if not items:
+        return []
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    chunks = [[items[i] for i in r] for r in _chunks(len(items), chunk_size)]
+    bar = _progress(len(chunks)) if progress else None
+    try:
+        if executor == "dask":
+            return _run_dask(chunks, base, cands, preset, peers, scheduler=scheduler, jobs=jobs or 2, bar=bar)
+        if executor != "local":
+            raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
+        if (jobs or 1) <= 1 or len(chunks) == 1:
+            parts = []
+            for chunk in chunks:
+                parts.append(_evaluate_chunk(chunk, base, cands, preset, peers))
+                if bar is not None:
+                    bar.update(1)
+            return parts
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_evaluate_chunk, c, base, cands, preset, peers) for c in chunks]
+            parts = []
+            for f in futures:
+                parts.append(f.result())
+                if bar is not None:
+                    bar.update(1)
+            return parts
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _progress(total: int) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="proposals (chunks)", unit="chunk")
+
+
+def _run_dask(chunks: list[list[Proposal | ProposalError]], base: gpd.GeoDataFrame, cands: gpd.GeoDataFrame | None,
+              preset: Any, peers: pd.DataFrame, *, scheduler: Any, jobs: int, bar: Any) -> list[pd.DataFrame]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("executor='dask' needs dask.distributed: pip install 'zgc_space[dask]'") from exc
+    cluster = None
+    if isinstance(scheduler, Client):
+        client, own = scheduler, False
+    else:
+        if scheduler is None:
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, dashboard_address=None)
+            scheduler = cluster
+        client, own = Client(scheduler), True
+    try:
+        base_f = client.scatter(base, broadcast=True)
+        cands_f = client.scatter(cands, broadcast=True) if cands is not None else None
+        peers_f = client.scatter(peers, broadcast=True)
+        futures = [client.submit(_evaluate_chunk, c, base_f, cands_f, preset, peers_f, pure=False) for c in chunks]
+        if bar is not None:
+            for _ in as_completed(futures):
+                bar.update(1)
+        return client.gather(futures)
+    finally:
+        if own:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _write(out: Path, table: pd.DataFrame, manifest: dict[str, Any]) -> None:
+    plain = table.copy()
+    plain.attrs = {}
+    tmp = Path(tempfile.mkdtemp(prefix=".zgc-batch-", dir=out))
+    try:
+        plain.to_parquet(tmp / RESULTS, index=False)
+        os.replace(tmp / RESULTS, out / RESULTS)
+        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str, allow_nan=False)
+        (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
+        os.replace(tmp / MANIFEST, out / MANIFEST)
+    finally:
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+    io.write_table(plain, out / RESULTS_CSV)
+
+
+def load_results(out_dir: str | Path) -> pd.DataFrame:
+    """Read the results of a batch run, with its manifest in ``attrs["manifest"]``."""
+    out = Path(out_dir)
+    if not (out / RESULTS).is_file():
+        raise DataFileError(f"no batch results in {out} (expected {RESULTS}); run zgc_space.batch.run first")
+    table = pd.read_parquet(out / RESULTS)
+    table.attrs["manifest"] = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    return table
