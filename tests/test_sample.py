@@ -45,7 +45,8 @@ def districts() -> gpd.GeoDataFrame:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample")
-    assert sample.main([str(out)]) == 0
+    paths = sample.generate(out)
+    assert paths == [out / name for name in sample.FILES]
     return out
 
 
@@ -261,7 +262,7 @@ def test_rasters_match_block_floor_area(blocks: gpd.GeoDataFrame) -> None:
 # --- files --------------------------------------------------------------------------------------
 
 
-def test_generate_writes_every_file(generated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_generate_writes_every_file(generated: Path) -> None:
     for name in sample.FILES:
         assert (generated / name).is_file(), name
     assert not [p for p in generated.rglob(".*")], "no temporary files left behind"
@@ -269,13 +270,20 @@ def test_generate_writes_every_file(generated: Path, capsys: pytest.CaptureFixtu
     assert total < 20e6
 
 
-def test_generate_prints_the_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    sample.generate(tmp_path / "a")
-    assert sample.main([str(tmp_path / "b")]) == 0
+def test_main_prints_the_paths_and_writes_the_same_bytes(
+    generated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert sample.main([str(tmp_path), "--seed", str(sample.DEFAULT_SEED)]) == 0
     printed = capsys.readouterr().out.split()
-    assert [Path(p).relative_to(tmp_path / "b").as_posix() for p in printed] == list(sample.FILES)
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in printed] == list(sample.FILES)
     for name in sample.FILES:  # same seed, same bytes
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+        assert (generated / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_main_rejects_a_bad_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        sample.main(["out", "--seed", "abc"])
+    assert "invalid int value: 'abc'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
