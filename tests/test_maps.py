@@ -17,7 +17,7 @@ from shapely import box
 
 from zgc_space import maps
 from zgc_space._mapstyle import class_breaks, column_labels, format_value, legend_title
-from zgc_space._offline import DROPPED_ASSETS, INLINE_ASSETS
+from zgc_space._offline import DROPPED_ASSETS, INLINE_ASSETS, walk
 from zgc_space.cli import main
 from zgc_space.errors import ColumnError, CRSError, MapError
 
@@ -216,6 +216,15 @@ def test_two_runs_are_byte_identical(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.html"]  # no temp files left
 
 
+def test_same_map_rendered_again_or_displayed_first_gives_same_bytes():
+    m = maps.choropleth(synthetic_blocks(), "gfa_m2")
+    ids = {id(e): e._id for e in walk(m)}
+    first = maps.to_html(m)
+    m._repr_html_()  # a notebook display renders the map with folium's own random ids
+    assert maps.to_html(m) == first == maps.to_html(m)
+    assert all(ids[id(e)] == e._id for e in walk(m) if id(e) in ids)  # the caller's map is unchanged
+
+
 def test_user_strings_are_escaped():
     blocks = synthetic_blocks()
     blocks.loc[3, "name"] = XSS
@@ -317,6 +326,10 @@ def test_choropleth_errors():
         maps.choropleth(blocks, "gfa_m2", renderer="webgl")
     with pytest.raises(CRSError, match="`districts` has no CRS"):
         maps.choropleth(blocks, "gfa_m2", districts=blocks.set_crs(None, allow_override=True))
+    geoms = list(blocks.geometry)
+    geoms[1], geoms[2] = None, shapely.Point(440_000, 4_428_000)
+    with pytest.raises(MapError, match=r"2 missing, empty or non-polygon geometries \(B001, B002\)"):
+        maps.choropleth(blocks.set_geometry(gpd.GeoSeries(geoms, crs=blocks.crs)), "gfa_m2")
 
 
 def test_export_errors_and_online_mode(tmp_path):

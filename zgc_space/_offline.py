@@ -12,6 +12,7 @@ instead of leaving a CDN link behind.
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import re
 from collections.abc import Iterator
@@ -44,6 +45,8 @@ DROPPED_ASSETS: frozenset[str] = frozenset(
     }
 )
 
+#: Elements folium adds to a layer each time it renders (``Layer.render``, ``Marker.render``).
+_RENDER_ADDED = frozenset({"ElementAddToElement", "SetIcon"})
 _SOURCE_MAP = re.compile(r"^\s*(//|/\*)# sourceMappingURL=.*$", re.MULTILINE)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _CSS_URL = re.compile(r"url\((['\"]?)(images/[A-Za-z0-9_.-]+\.png)\1\)")
@@ -109,10 +112,25 @@ def _needed_assets(root: Element) -> tuple[list[str], list[str]]:
 def offline_html(root: Figure, *, offline: bool = True) -> str:
     """Render a folium figure to one HTML string with no CDN links.
 
+    The figure's elements are copied into a fresh page first, so earlier renders (a notebook
+    display, a previous export) leave nothing behind and the caller's map is not changed.
     ``offline=False`` keeps folium's CDN links for Leaflet and jQuery (smaller file, needs the
     network) but still drops the unused assets.
     """
-    assign_ids(root)
+    page = Figure(width=root.width, height=root.height, ratio=root.ratio, title=root.title)
+    for name, child in root._children.items():
+        clone = copy.deepcopy(child, memo={id(root): page})
+        clone._parent = None
+        page.add_child(clone, name=name)
+    for element in walk(page):  # what earlier renders added: each render adds it again
+        stale = [k for k, c in element._children.items() if type(c).__name__ in _RENDER_ADDED]
+        for key in stale:
+            del element._children[key]
+    assign_ids(page)
+    return _render(page, offline=offline)
+
+
+def _render(root: Figure, *, offline: bool) -> str:
     names, missing = _needed_assets(root)
     if missing and offline:
         raise MapError(

@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
@@ -134,6 +134,20 @@ def _metric(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise CRSError(f"`{what}` has no CRS; set it (e.g. frame.set_crs('EPSG:4548')) before mapping")
     return frame if frame.crs == METRIC_CRS else frame.to_crs(METRIC_CRS)
+
+
+def _check_polygons(frame: gpd.GeoDataFrame, what: str) -> None:
+    """Refuse missing, empty or non-polygonal geometries, naming the rows."""
+    geoms = frame.geometry.values
+    types = shapely.get_type_id(geoms)
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms) | ~np.isin(types, (3, 6))
+    if bad.any():
+        ids = frame["block_id"] if "block_id" in frame.columns else pd.Series(frame.index, index=frame.index)
+        shown = ", ".join(map(str, ids[bad].head(10)))
+        raise MapError(
+            f"`{what}` has {int(bad.sum())} missing, empty or non-polygon geometries ({shown}); "
+            "drop or repair them before mapping"
+        )
 
 
 def _display_geometry(geoms: np.ndarray, *, simplify_m: float | None, gcj02: bool) -> np.ndarray:
@@ -272,6 +286,7 @@ def choropleth(
     metric = _metric(blocks, "blocks")
     if len(metric) == 0:
         raise MapError("`blocks` is empty: nothing to map")
+    _check_polygons(metric, "blocks")
     values = numeric_values(metric, column)
     breaks = class_breaks(values, scheme=scheme, k=k, bins=bins, cmap=cmap)
     overrides = {"label_zh": label_zh, "label_en": label_en, "unit": unit}
@@ -284,13 +299,15 @@ def choropleth(
         tiles=None, prefer_canvas=canvas, attribution_control=tiles is not None
     )
     if title:
-        m.get_root().title = html.escape(title)
+        root = m.get_root()
+        root.title = html.escape(title)  # type: ignore[attr-defined]  # the root is a branca Figure
     if tiles is not None:
         _tile_layer(tiles, tianditu_key).add_to(m)
     _MetricScale().add_to(m)
 
     if districts is not None:
         dist = _metric(districts, "districts")
+        _check_polygons(dist, "districts")
         geoms = _display_geometry(dist.geometry.values, simplify_m=(simplify_m or 0) * 10, gcj02=gcj02)
         folium.GeoJson(
             _collection(geoms, [{} for _ in geoms]),
@@ -382,7 +399,10 @@ def to_html(m: folium.Map, *, offline: bool = True, footer: Footer | None = None
         raise MapError(f"expected a folium.Map, got {type(m).__name__}")
     if footer is not None and not isinstance(footer, Footer):
         raise MapError(f"footer must be a zgc_space.maps.Footer, got {type(footer).__name__}")
-    page = offline_html(m.get_root(), offline=offline)
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise MapError("the map is not attached to a page (branca Figure); create it with folium.Map")
+    page = offline_html(root, offline=offline)
     if footer is not None and footer.items():
         at = page.rindex("</body>")
         page = page[:at] + _footer_html(footer) + page[at:]

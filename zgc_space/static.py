@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
@@ -115,7 +116,7 @@ def _nice_length(span_m: float) -> float:
     return max(m * base for m in (1, 2, 5) if m * base <= target)
 
 
-def _scale_bar(ax: object, bounds: tuple[float, float, float, float], font: font_manager.FontProperties) -> None:
+def _scale_bar(ax: Axes, bounds: tuple[float, float, float, float], font: font_manager.FontProperties) -> None:
     xmin, ymin, xmax, ymax = bounds
     length = _nice_length(xmax - xmin)
     x0, y0 = xmin + 0.02 * (xmax - xmin), ymin + 0.015 * (ymax - ymin)
@@ -131,7 +132,7 @@ def _scale_bar(ax: object, bounds: tuple[float, float, float, float], font: font
                 fontsize=8, zorder=5)
 
 
-def _north_arrow(ax: object, font: font_manager.FontProperties) -> None:
+def _north_arrow(ax: Axes, font: font_manager.FontProperties) -> None:
     ax.annotate("", xy=(0.96, 0.97), xytext=(0.96, 0.87), xycoords="axes fraction",
                 arrowprops={"arrowstyle": "-|>,head_width=0.4,head_length=0.8", "color": "black", "lw": 1.5})
     ax.text(0.96, 0.84, "N 北", transform=ax.transAxes, ha="center", va="top", fontproperties=font, fontsize=10)
