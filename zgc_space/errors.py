@@ -24,6 +24,7 @@ __all__ = [
     "DataFileError",
     "GeometryRepairWarning",
     "MapError",
+    "OptimizationError",
     "OverwriteInputError",
     "PresetError",
     "PresetWarning",
@@ -31,6 +32,7 @@ __all__ = [
     "RankError",
     "RasterCoverageWarning",
     "RasterError",
+    "RulesError",
     "ReprojectionWarning",
     "ValidationWarning",
     "ZgcSpaceError",
@@ -99,6 +101,14 @@ class PresetError(ZgcSpaceError, ValueError):
 
 class RankError(ZgcSpaceError, ValueError):
     """A ranking cannot be computed as asked (target rank out of range, not one zone, peers)."""
+
+
+class OptimizationError(ZgcSpaceError, ValueError):
+    """A search cannot be set up, or its constraints leave no feasible adjustment."""
+
+
+class RulesError(ZgcSpaceError, ValueError):
+    """Dynamic-adjustment rules are malformed, contradictory or infeasible; the message names the key."""
 
 
 class ZgcSpaceWarning(UserWarning):
