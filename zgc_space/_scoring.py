@@ -74,7 +74,7 @@ def effective_weights(available: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         for ind, (gid, sid, _) in leaves.items():
             j = cols.index(ind)
-            w = (goal_w[gid] / total) * (sub_w[(gid, sid)] / goal_mass[gid]) * (ind_w[ind] / sub_mass[(gid, sid)])
-            out[:, j] = np.where(avail[:, j], w, 0.0)
+            w_row = (goal_w[gid] / total) * (sub_w[(gid, sid)] / goal_mass[gid]) * (ind_w[ind] / sub_mass[(gid, sid)])
+            out[:, j] = np.where(avail[:, j], w_row, 0.0)
     out = np.nan_to_num(out, nan=0.0, posinf=0.0)
     return pd.DataFrame(out, index=available.index, columns=cols)

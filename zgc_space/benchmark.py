@@ -293,11 +293,10 @@ def make_synthetic_peers(
     )
 
 
-def _peer_scores(peers: pd.DataFrame | str | Path | None, preset: evaluation.Preset) -> pd.Series:
-    if peers is None:
-        peers = sample_peers_path()
-    if isinstance(peers, (str, Path)):
-        peers = load_peers(peers)
+def _peer_scores(peers_in: pd.DataFrame | str | Path | None, preset: evaluation.Preset) -> pd.Series:
+    if peers_in is None:
+        peers_in = sample_peers_path()
+    peers = load_peers(peers_in) if isinstance(peers_in, (str, Path)) else peers_in
     ids = list(preset.leaf_weights())
     missing = [i for i in ids if i not in peers.columns]
     if not missing:
