@@ -596,7 +596,8 @@ def _metric_area(geoms: np.ndarray, crs: object) -> np.ndarray:
 
 
 def _repair_report(
-    ids: Iterable[str], before: Sequence[float], after: Sequence[float], kinds: Iterable[str]
+    ids: Iterable[str], before: Sequence[float] | np.ndarray, after: Sequence[float] | np.ndarray,
+    kinds: Iterable[str],
 ) -> pd.DataFrame:
     report = pd.DataFrame({
         "block_id": pd.Series(list(ids), dtype="string"),

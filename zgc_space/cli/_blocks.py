@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import warnings
 
+import geopandas as gpd
+
 from zgc_space import blocks as _blocks
 from zgc_space import io
 from zgc_space.cli._common import add_json_flag, emit_json, print_table
@@ -28,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_info)
 
 
-def read(path: str, *, layer: str | None = None) -> tuple[object, list[str]]:
+def read(path: str, *, layer: str | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read a block file, returning the blocks and the warnings raised while reading."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
