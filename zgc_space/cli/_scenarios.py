@@ -1,0 +1,94 @@
+"""Subcommands on adjustment proposals: ``apply`` and ``compare``."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from zgc_space import batch, io, scenarios
+from zgc_space.cli._common import add_json_flag, emit_json, print_table
+from zgc_space.proposal import read_proposal
+
+_SHOWN = ("proposal_id", "status", "score", "score_change", "rank", "rank_change", "far_change",
+          "tax_10k_cny_per_ha_change", "site_area_m2_change", "n_violations")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register ``apply`` and ``compare``."""
+    p = sub.add_parser("apply", help="apply one proposal to a baseline and write the adjusted blocks")
+    p.add_argument("proposal", help="proposal YAML file")
+    p.add_argument("--baseline", required=True, help="baseline block file")
+    p.add_argument("--out", required=True, help="output block file (.gpkg, .parquet, .geojson)")
+    p.add_argument("--candidates", help="candidate areas file (for admit: candidate)")
+    p.add_argument("--changes", help="also write the per-block change log (.csv or .xlsx)")
+    add_json_flag(p)
+    p.set_defaults(func=_apply)
+
+    p = sub.add_parser("compare", help="evaluate proposals against a baseline; write results and a manifest")
+    p.add_argument("proposals", nargs="+", help="proposal YAML files or folders")
+    p.add_argument("--baseline", required=True, help="baseline block file")
+    p.add_argument("--out", required=True, help="output folder (results.parquet, results.csv, manifest.json)")
+    p.add_argument("--candidates", help="candidate areas file (for admit: candidate)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (or local Dask workers)")
+    p.add_argument("--scheduler", help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--sort-by", default="score", help="column to sort the printed table by (default: score)")
+    p.add_argument("--no-resume", action="store_true", help="evaluate every proposal again")
+    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    add_json_flag(p)
+    p.set_defaults(func=_compare)
+
+
+def _apply(args: argparse.Namespace) -> int:
+    proposal = read_proposal(args.proposal)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        baseline = io.read_blocks(args.baseline)
+        result = scenarios.apply(baseline, proposal, candidates=args.candidates)
+    io.write_blocks(result.blocks, args.out, inputs=[args.baseline, args.proposal])
+    if args.changes:
+        io.write_table(result.changes, args.changes, inputs=[args.baseline, args.proposal])
+    if args.json:
+        emit_json({
+            "proposal": proposal.id,
+            "out": args.out,
+            "blocks": len(result.blocks),
+            "feasible": result.feasible,
+            "violations": [v.to_dict() for v in result.violations],
+            "changes": result.changes,
+            "notes": [str(w.message) for w in caught],
+        })
+    else:
+        print(f"{proposal.id}: {len(result.changes)} change(s), {len(result.blocks)} blocks → {args.out}")
+        print_table(result.changes.drop(columns=["detail"]))
+        for v in result.violations:
+            print(f"violation: {v}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    executor = "dask" if args.scheduler else "local"
+    table = batch.run(
+        args.proposals, args.baseline, out_dir=args.out, candidates=args.candidates, executor=executor,
+        scheduler=args.scheduler, jobs=args.jobs, resume=not args.no_resume, progress=args.progress,
+    )
+    if args.sort_by in table.columns:
+        asc = args.sort_by.removesuffix("_change") in {"rank", "idle_rate_pct", "site_area_m2"}
+        table = table.sort_values(args.sort_by, ascending=asc, na_position="last", kind="mergesort")
+    manifest = table.attrs["manifest"]
+    if args.json:
+        emit_json({
+            "out": args.out,
+            "counts": manifest["counts"],
+            "baseline": manifest["baseline_metrics"],
+            "results": table[[c for c in table.columns if c != "violations"]].assign(
+                violations=table["violations"].fillna("")),
+        })
+        return 0
+    shown = [c for c in _SHOWN if c in table.columns]
+    print_table(table[shown].set_index("proposal_id"))
+    for _, row in table[table["status"] == "error"].iterrows():
+        print(f"error: {row['error']}")
+    counts = manifest["counts"]
+    print(f"{counts['proposals']} proposals ({counts['evaluated']} evaluated, {counts['reused']} reused): "
+          f"{counts['ok']} ok, {counts['violations']} with violations, {counts['error']} errors → {args.out}")
+    return 0
