@@ -381,6 +381,8 @@ def gap_to_rank(
     capped standardisation is piecewise linear, so the problem is linear in the relative changes;
     a negative indicator in ratio form min(T/X, 1) enters through its tangent (a conservative
     under-estimate), and the plan is never costlier than the best single-indicator route.
+    With a linear objective the optimum tends to put the effort on the indicator that buys the
+    most points per percent of change; ``max_change_pct`` bounds spread it over several.
 
     Parameters
     ----------
