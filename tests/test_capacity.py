@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from shapely import box
 
-from zgc_space import capacity
+from zgc_space import capacity, datasets
 from zgc_space.cli import main
 from zgc_space.errors import BlockValidationError, ColumnError, ReprojectionWarning, ValidationWarning
 
@@ -305,3 +305,28 @@ def test_cli_capacity_bad_input(block_file, capsys):
     with pytest.raises(SystemExit):
         main(["capacity", str(block_file), "--annual-supply-m2", "-5"])
     assert "must be a positive area" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ sample data
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return datasets.load_blocks()
+
+
+def test_sample_remaining_land_is_27_km2(sample):
+    zone = capacity.compute(sample, by="zone")
+    assert zone.loc["ZGC", "remaining_m2"] / 1e6 == pytest.approx(27, abs=0.2)
+    parks = capacity.compute(sample, by="subpark")
+    assert parks["remaining_m2"].sum() == pytest.approx(zone.loc["ZGC", "remaining_m2"], rel=1e-12)
+    assert parks["gfa_capacity_m2"].sum() == pytest.approx(zone.loc["ZGC", "gfa_capacity_m2"], rel=1e-12)
+    assert (zone[["suppliable_m2", "gfa_capacity_m2"]] >= 0).all(axis=None)
+
+
+def test_sample_fragmentation(sample):
+    frag = capacity.fragmentation(sample)
+    assert frag["block_count"].sum() == 164
+    assert frag["area_km2"].sum() == pytest.approx(488, abs=0.5)
+    assert frag["polsby_popper_mean"].between(0, 1).all()
+    assert (frag["nearest_distance_median_m"] >= 0).all()

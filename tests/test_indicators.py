@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
-from zgc_space import indicators, schema
+from zgc_space import datasets, indicators, schema
 from zgc_space.cli import main
 from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
 
@@ -381,3 +381,32 @@ def test_cli_reports_missing_columns(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["missing"] == {"population_per_ha": ["population"]}
     assert any("population" in note for note in out["notes"])
+
+
+# ------------------------------------------------------------------------------ sample data
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return datasets.load_blocks()
+
+
+def test_sample_zone_far_and_sub_parks_add_up(sample):
+    zone = indicators.compute(sample, by="zone")
+    assert zone.loc["ZGC", "far"] == pytest.approx(1.18, abs=0.005)
+    assert zone.loc["ZGC", "block_count"] == 164
+    parks = indicators.compute(sample, by="subpark")
+    assert len(parks) == sample["subpark"].nunique()
+    assert parks["gfa_m2"].sum() / parks["built_m2"].sum() == pytest.approx(zone.loc["ZGC", "far"], rel=1e-12)
+    assert parks["far"].min() < zone.loc["ZGC", "far"] < parks["far"].max()
+    assert not np.isinf(parks[list(indicators.INDICATORS)].to_numpy()).any()
+
+
+def test_cli_on_sample_shows_the_report_figures(capsys):
+    path = datasets.path("zgc_blocks.gpkg")
+    assert main(["indicators", str(path), "--by", "zone", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows"][0]["far"] == pytest.approx(1.18, abs=0.005)
+    assert out["zone_land"]["remaining_developable_km2"] == pytest.approx(27, abs=0.2)
+    assert out["zone_land"]["nonconstruction_km2"] == pytest.approx(24, abs=0.2)
+    assert out["missing"] == {}
