@@ -101,7 +101,8 @@ def test_model_rules_with_lines():
     with pytest.raises(ProposalError, match=r"exactly one of `candidate`"):
         parse_proposal("id: P1\ntitle: t\nadmit:\n  - reason: nothing\n")
     with pytest.raises(ProposalError, match=r"needs a `block_id`"):
-        parse_proposal("id: P1\ntitle: t\nadmit:\n  - geometry: {type: Polygon, coordinates: [[[0, 0], [1, 0], [1, 1]]]}\n")
+        parse_proposal("id: P1\ntitle: t\nadmit:\n"
+                       "  - geometry: {type: Polygon, coordinates: [[[0, 0], [1, 0], [1, 1]]]}\n")
 
 
 def test_conflicting_operations_name_both_lines():
