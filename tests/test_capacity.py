@@ -330,3 +330,9 @@ def test_sample_fragmentation(sample):
     assert frag["area_km2"].sum() == pytest.approx(488, abs=0.5)
     assert frag["polsby_popper_mean"].between(0, 1).all()
     assert (frag["nearest_distance_median_m"] >= 0).all()
+
+
+def test_cli_capacity_text_headline_on_sample(capsys):
+    assert main(["capacity", str(datasets.path("zgc_blocks.gpkg"))]) == 0
+    text = capsys.readouterr().out
+    assert "remaining developable land B: 27.00 km² (ready B21 18.61, not ready 8.39)" in text

@@ -162,6 +162,11 @@ def _run_capacity(args: argparse.Namespace) -> int:
         return 0
     _print_notes(notes)
     _show(table)
+    if len(table) == 1 and "remaining_m2" in table.columns:
+        row = table.iloc[0]
+        print(f"remaining developable land B: {row['remaining_m2'] / 1e6:.2f} km² "
+              f"(ready B21 {row['ready_m2'] / 1e6:.2f}, not ready {row['unready_m2'] / 1e6:.2f}); "
+              f"suppliable E = A + B21 - D: {row['suppliable_m2'] / 1e6:.2f} km²")
     if frag is not None:
         print()
         _show(frag)
