@@ -582,17 +582,41 @@ def published_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "i": "1"})
+
+
+def _id_key(value: str) -> tuple[str, int] | None:
+    """Split an id like ``B0O2`` into (``"B"``, 2), reading O as 0 and l/I as 1."""
+    match = re.fullmatch(r"([A-Za-z_-]*?)([0-9OolIi]+)", value.strip())
+    if not match:
+        return None
+    prefix, digits = match.group(1), match.group(2).translate(_CONFUSABLE)
+    return (prefix.upper(), int(digits)) if digits.isdigit() else None
+
+
 def suggest_ids(unknown: str, known: Iterable[str], *, n: int = 3) -> list[str]:
     """Return up to ``n`` existing ids closest to ``unknown`` (for "did you mean" messages).
+
+    Ids that differ only by zero padding, case or a look-alike character (O for 0, l for 1)
+    come first, then the closest by :mod:`difflib` similarity, ties broken by the nearest number.
 
     Examples
     --------
     >>> suggest_ids("B1O2", ["B101", "B102", "B120", "C01"])
-    ['B120', 'B102', 'B101']
+    ['B102', 'B120', 'B101']
+    >>> suggest_ids("c1", ["C01", "C18", "C19"])[0]
+    'C01'
     """
-    known = [str(k) for k in known]
-    close = difflib.get_close_matches(unknown, known, n=n, cutoff=0.5)
-    if close:
-        return close
-    lower = {k.lower(): k for k in known}
-    return [lower[c] for c in difflib.get_close_matches(unknown.lower(), list(lower), n=n, cutoff=0.3)]
+    known = list(dict.fromkeys(str(k) for k in known))
+    key = _id_key(unknown)
+    exact = [k for k in known if key is not None and _id_key(k) == key]
+    number = key[1] if key else 0
+
+    def distance(k: str) -> tuple[float, int]:
+        other = _id_key(k)
+        ratio = difflib.SequenceMatcher(None, unknown.upper(), k.upper()).ratio()
+        return -ratio, abs(other[1] - number) if other and key else 0
+
+    ranked = sorted((k for k in known if k not in exact), key=distance)
+    close = [k for k in ranked if -distance(k)[0] >= 0.4]
+    return (exact + close)[:n]

@@ -1,0 +1,363 @@
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely import box
+
+from zgc_space import benchmark, io, scenarios
+from zgc_space.cli import main
+from zgc_space.errors import ColumnError, ProposalError
+from zgc_space.proposal import (
+    Admit,
+    Constraints,
+    Elasticity,
+    Merge,
+    Proposal,
+    Release,
+    Renew,
+    Rezone,
+    read_proposal,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+PEERS = pd.DataFrame({"zone_id": [f"Z{i}" for i in range(10)], "score": np.linspace(10.0, 95.0, 10)})
+
+
+@pytest.fixture(scope="module")
+def blocks():
+    return io.read_blocks(SAMPLE / "zgc_blocks.gpkg")
+
+
+@pytest.fixture(scope="module")
+def candidates():
+    return gpd.read_file(SAMPLE / "candidates.gpkg")
+
+
+def tiny():
+    """Two 1-ha blocks side by side, a third 200 m away; numbers chosen to hand-compute."""
+    return gpd.GeoDataFrame(
+        {
+            "block_id": ["B1", "B2", "B3"], "name": ["a", "b", "c"], "subpark": ["海淀园", "海淀园", "海淀园"],
+            "built_m2": [6_000.0, 8_000.0, 5_000.0], "ready_m2": [2_000.0, 1_000.0, 0.0],
+            "unready_m2": [1_000.0, 0.0, 0.0], "nonconstruction_m2": [1_000.0, 1_000.0, 5_000.0],
+            "supplied_m2": [7_000.0, 8_500.0, 5_000.0], "gfa_m2": [6_000.0, 16_000.0, 5_000.0],
+            "industrial_gfa_m2": [3_000.0, 0.0, 0.0],
+            "revenue_10k_cny": [100.0, 400.0, 50.0], "tax_10k_cny": [10.0, 40.0, 5.0],
+            "employees": [60.0, 200.0, 10.0], "enterprises": [3, 9, 1], "far_cap": [1.2, 3.0, 2.0],
+            "footprint_m2": [2_000.0, 4_000.0, 1_000.0], "population": [10.0, 50.0, 0.0],
+            "idle_m2": [0.0, 0.0, 0.0],
+        },
+        geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(400, 0, 500, 100)], crs="EPSG:4548",
+    )
+
+
+def mk(**kw):
+    return Proposal(id=kw.pop("id", "T"), title="test", **kw)
+
+
+def square(x0, y0, size):
+    return {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + size, y0], [x0 + size, y0 + size],
+                                                [x0, y0 + size], [x0, y0]]]}
+
+
+# --- apply: identities and determinism ------------------------------------------------------
+
+
+def test_empty_proposal_returns_the_baseline(blocks):
+    result = scenarios.apply(blocks, mk())
+    assert_geodataframe_equal(result.blocks, blocks)
+    assert result.changes.empty and result.feasible
+
+
+def test_release_then_admit_same_land_returns_the_baseline(blocks):
+    row = blocks[blocks["block_id"] == "B042"].iloc[0]
+    attrs = {c: (v.item() if hasattr(v, "item") else v) for c, v in row.items()
+             if c not in ("geometry", "block_id", "site_area_m2")}
+    prop = mk(release=[Release(block="B042")],
+             admit=[Admit(geometry=_geojson(row.geometry), block_id="B042", attributes=attrs)])
+    result = scenarios.apply(blocks, prop)
+    assert [c["change"] for c in result.changes.to_dict("records")] == ["released", "admitted"]
+    assert not result.violations
+    got = result.blocks.set_index("block_id").sort_index()
+    want = blocks.set_index("block_id").sort_index()
+    assert_geodataframe_equal(got, want, normalize=True)
+
+
+def _geojson(geom):
+    mapped = shapely.geometry.mapping(geom)
+
+    def lists(x):
+        return [lists(v) for v in x] if isinstance(x, (list, tuple)) else float(x)
+
+    return {"type": mapped["type"], "coordinates": lists(mapped["coordinates"])}
+
+
+def test_apply_is_deterministic_and_pure(blocks, candidates):
+    before = blocks.copy()
+    prop = read_proposal(SAMPLE / "proposals/p01_release_outer_admit_core.yaml")
+    a = scenarios.apply(blocks, prop, candidates=candidates)
+    b = scenarios.apply(blocks, prop, candidates=candidates)
+    assert_geodataframe_equal(a.blocks, b.blocks)
+    pd.testing.assert_frame_equal(a.changes, b.changes)
+    assert_geodataframe_equal(blocks, before)
+    assert len(a.blocks) == len(blocks) - 4 + 2
+    assert a.blocks["block_id"].tolist()[-2:] == ["C01", "C05"]
+    assert a.changes["line"].tolist() == [13, 15, 17, 19, 22, 24]
+
+
+# --- operations by hand ---------------------------------------------------------------------
+
+
+def test_renew_to_target_and_by_step_with_elasticities():
+    base = tiny()
+    prop = mk(renew=[Renew(blocks=["B1"], far_target=1.5, elasticity=Elasticity(revenue=0.8, tax=0.5)),
+                    Renew(blocks=["B2"], far_step=0.5)])
+    out = scenarios.apply(base, prop).blocks.set_index("block_id")
+    # B1: gfa 6000 -> 1.5 * 6000 = 9000 (+50 %): revenue +40 %, tax +25 %, employees unchanged
+    assert out.loc["B1", "gfa_m2"] == 9_000.0
+    assert out.loc["B1", "industrial_gfa_m2"] == pytest.approx(4_500.0)
+    assert out.loc["B1", "revenue_10k_cny"] == pytest.approx(140.0)
+    assert out.loc["B1", "tax_10k_cny"] == pytest.approx(12.5)
+    assert out.loc["B1", "employees"] == 60.0
+    # B2: 16000 + 0.5 * 8000 = 20000; no elasticity: economy unchanged
+    assert out.loc["B2", "gfa_m2"] == 20_000.0 and out.loc["B2", "revenue_10k_cny"] == 400.0
+    # a target below the current FAR never lowers floor area
+    low = scenarios.apply(base, mk(renew=[Renew(blocks=["B2"], far_target=1.0)])).blocks
+    assert low.loc[low["block_id"] == "B2", "gfa_m2"].item() == 16_000.0
+
+
+def test_renew_above_far_cap_is_a_violation():
+    # B1: far_cap 1.2 on A + B = 9000 m² permits 10800 m²; FAR 2 on 6000 m² built gives 12000
+    result = scenarios.apply(tiny(), mk(renew=[Renew(blocks=["B1"], far_target=2.0)]))
+    assert [v.rule for v in result.violations] == ["far-cap"]
+    assert "1,200 m²" in result.violations[0].message
+
+
+def test_rezone_moves_land_and_keeps_nesting():
+    base = tiny()
+    out = scenarios.apply(base, mk(rezone=[Rezone(block="B1", **{"from": "nonconstruction"}, to="ready")])).blocks
+    row = out.set_index("block_id").loc["B1"]
+    assert (row["nonconstruction_m2"], row["ready_m2"]) == (0.0, 3_000.0)
+    # moving ready land away would leave supplied D (8500) above A + B21 (8000): refused
+    with pytest.raises(ProposalError, match=r"rezoning 1,000 m² of block B2 .* breaks the land accounting: "
+                                            r"supplied D must lie within developed A \+ B21"):
+        scenarios.apply(base, mk(rezone=[Rezone(block="B2", **{"from": "ready"}, to="nonconstruction")]))
+    with pytest.raises(ProposalError, match=r"leaves a negative area"):
+        scenarios.apply(base, mk(rezone=[Rezone(block="B1", **{"from": "unready"}, to="ready", area_m2=5_000)]))
+
+
+def test_partial_release_keeps_proportional_values():
+    base = tiny()
+    prop = mk(release=[Release(block="B1", part=square(0, 0, 50) | {"coordinates": [[[0, 0], [25, 0], [25, 100],
+                                                                                     [0, 100], [0, 0]]]})])
+    result = scenarios.apply(base, prop)
+    row = result.blocks.set_index("block_id").loc["B1"]
+    assert row.geometry.area == pytest.approx(7_500.0)
+    assert row["built_m2"] == pytest.approx(4_500.0) and row["gfa_m2"] == pytest.approx(4_500.0)
+    assert row["enterprises"] == 3  # counts are not scaled
+    assert result.changes["change"].tolist() == ["part-released"]
+    with pytest.raises(ProposalError, match=r"does not overlap block B1"):
+        scenarios.apply(base, mk(release=[Release(block="B1", part=square(1_000, 1_000, 10))]))
+
+
+def test_merge_sums_and_weights_far_cap():
+    result = scenarios.apply(tiny(), mk(merge=[Merge(blocks=["B1", "B2"], into="M1", name="unit")]))
+    out = result.blocks.set_index("block_id")
+    assert list(out.index) == ["B3", "M1"]
+    m = out.loc["M1"]
+    assert m["gfa_m2"] == 22_000.0 and m["enterprises"] == 12 and m["name"] == "unit"
+    assert m.geometry.area == pytest.approx(20_000.0)
+    # capacity is kept: (1.2 * 9000 + 3.0 * 9000) / 18000
+    assert m["far_cap"] == pytest.approx(2.1)
+    with pytest.raises(ProposalError, match=r"block\(s\) B3 do not neighbour B1 \(within max_gap_m 0 m\)"):
+        scenarios.apply(tiny(), mk(merge=[Merge(blocks=["B1", "B3"], into="M1")]))
+    merged = scenarios.apply(tiny(), mk(merge=[Merge(blocks=["B1", "B3"], into="M1", max_gap_m=300)]))
+    assert len(merged.blocks) == 2
+
+
+# --- errors and violations ------------------------------------------------------------------
+
+
+def test_unknown_block_id_names_file_line_and_closest_ids(blocks, tmp_path):
+    path = tmp_path / "typo.yaml"
+    path.write_text("id: T1\ntitle: typo\nrelease:\n  - block: B1580\nrenew:\n  - blocks: [B001, B0O2]\n"
+                    "    far_step: 0.2\n", encoding="utf-8")
+    with pytest.raises(ProposalError, match=r"2 block id\(s\) not in the baseline: 'B1580' at .*typo.yaml line 4 "
+                                            r"\(release\[0\]\.block\); did you mean B158.*'B0O2' at .*typo.yaml line 6 "
+                                            r"\(renew\[0\]\.blocks\[1\]\); did you mean B002"):
+        scenarios.apply(blocks, read_proposal(path))
+
+
+def test_admitted_land_overlapping_kept_blocks_is_an_error():
+    prop = mk(admit=[Admit(geometry=square(150, 50, 100), block_id="N1")])
+    with pytest.raises(ProposalError, match=r"admitted land N1 at .*admit\[0\].* overlaps kept block\(s\) "
+                                            r"B2 \(2,500 m²\)"):
+        scenarios.apply(tiny(), prop)
+    # releasing B2 first makes room
+    ok = scenarios.apply(tiny(), mk(release=[Release(block="B2")], admit=[Admit(geometry=square(150, 0, 100),
+                                                                               block_id="N1")]))
+    assert ok.blocks["block_id"].tolist() == ["B1", "B3", "N1"]
+    new = ok.blocks.set_index("block_id").loc["N1"]
+    assert new["unready_m2"] == pytest.approx(10_000.0) and new["built_m2"] == 0.0  # new land: not yet ready
+
+
+def test_area_cap_exceeded_is_a_reported_violation():
+    prop = mk(admit=[Admit(geometry=square(0, 300, 100), block_id="N1")])
+    result = scenarios.apply(tiny(), prop)
+    assert [v.rule for v in result.violations] == ["area-cap"]
+    assert "exceeds the baseline total (area-neutral default) 30,000 m² by 10,000 m²" in result.violations[0].message
+    table = scenarios.compare(tiny(), [prop], peers=PEERS)
+    assert table.loc[0, "status"] == "violations" and table.loc[0, "n_violations"] == 1
+    assert table.loc[0, "site_area_m2_change"] == pytest.approx(10_000.0)
+    capped = mk(admit=[Admit(geometry=square(0, 300, 100), block_id="N1")], constraints=Constraints(area_cap_m2=50_000))
+    assert scenarios.apply(tiny(), capped).feasible
+
+
+def test_must_keep_distance_and_protected_violations():
+    protected = gpd.GeoDataFrame(geometry=[box(0, 300, 50, 400)], crs="EPSG:4548")
+    prop = mk(release=[Release(block="B1")], admit=[Admit(geometry=square(0, 300, 100), block_id="N1")],
+             constraints=Constraints(must_keep=["B1"], max_distance_m=100))
+    result = scenarios.apply(tiny(), prop, protected=protected)
+    assert [v.rule for v in result.violations] == ["must-keep", "max-distance", "protected"]
+    assert "lies 200 m from the nearest kept block" in result.violations[1].message
+    assert "5,000 m²" in result.violations[2].message
+
+
+def test_unknown_candidate_and_missing_candidate_file(candidates):
+    with pytest.raises(ProposalError, match=r"no candidate file was given"):
+        scenarios.apply(tiny(), mk(admit=[Admit(candidate="C01")]))
+    with pytest.raises(ProposalError, match=r"candidate 'C1' .* did you mean C01"):
+        scenarios.apply(tiny(), mk(admit=[Admit(candidate="C1")]), candidates=candidates)
+
+
+def test_bad_attributes_of_admitted_land():
+    with pytest.raises(ProposalError, match=r"unknown or derived attribute 'gfa' .* did you mean gfa_m2"):
+        scenarios.apply(tiny(), mk(admit=[Admit(geometry=square(0, 300, 10), block_id="N", attributes={"gfa": 1})]))
+    with pytest.raises(ProposalError, match=r"inconsistent land accounting: A \+ B \+ C must not exceed"):
+        scenarios.apply(tiny(), mk(admit=[Admit(geometry=square(0, 300, 10), block_id="N",
+                                               attributes={"built_m2": 500.0, "supplied_m2": 500.0})]))
+
+
+# --- evaluate and compare -------------------------------------------------------------------
+
+
+def test_evaluate_matches_indicators_and_benchmark_rank(blocks):
+    row = scenarios.evaluate(blocks).iloc[0]
+    assert row["far"] == pytest.approx(1.18, abs=0.005)
+    assert row["remaining_m2"] == pytest.approx(27e6, rel=0.01)
+    assert int(row["rank"]) == benchmark.rank(row["score"]).rank == 74
+    assert int(row["rank_of"]) == 131 and int(row["block_count"]) == 164
+
+
+def test_compare_equals_apply_then_evaluate_on_the_sample(blocks, candidates):
+    props = [read_proposal(f) for f in sorted((SAMPLE / "proposals").glob("*.yaml"))]
+    table = scenarios.compare(blocks, props, candidates=candidates)
+    for k, prop in enumerate(props):
+        direct = scenarios.evaluate(scenarios.apply(blocks, prop, candidates=candidates).blocks).iloc[0]
+        for m in scenarios.HEADLINE:
+            assert float(table.loc[k, m]) == pytest.approx(float(direct[m]), rel=1e-9, abs=1e-6), (prop.id, m)
+    assert table.loc[1, "rank_change"] < 0  # renewal in 丰台园/朝阳园 climbs
+    assert table.loc[2, "block_count_change"] == -4 and table.loc[2, "far_change"] == pytest.approx(0, abs=1e-12)
+    assert table.loc[4, "status"] == "violations"
+
+
+def test_compare_errors_raise_or_report(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: X\ntitle: t\nrelease:\n  - block: B9\n", encoding="utf-8")
+    good = mk(id="G", renew=[Renew(blocks=["B1"], far_step=0.1)])
+    with pytest.raises(ProposalError, match=r"'B9' at .*bad.yaml line 4"):
+        scenarios.compare(tiny(), [good, bad], peers=PEERS)
+    table = scenarios.compare(tiny(), [good, bad, tmp_path / "missing.yaml"], peers=PEERS, errors="report",
+                              sort_by="score")
+    assert table["status"].tolist() == ["ok", "error", "error"]
+    assert table["score"].isna().tolist() == [False, True, True]
+    assert "did you mean B1" in table.loc[1, "error"] or "did you mean B3" in table.loc[1, "error"]
+    with pytest.raises(ColumnError, match=r"cannot sort by 'nope'"):
+        scenarios.compare(tiny(), [good], peers=PEERS, sort_by="nope")
+
+
+def test_compare_sorts_by_objective():
+    props = [mk(id=f"S{s}", renew=[Renew(blocks=["B1"], far_step=s)]) for s in (0.1, 0.3, 0.2)]
+    table = scenarios.compare(tiny(), props, peers=PEERS, sort_by="far")
+    assert table["proposal_id"].tolist() == ["S0.3", "S0.2", "S0.1"]
+    table = scenarios.compare(tiny(), props, peers=PEERS, sort_by="rank")
+    assert table["rank"].is_monotonic_increasing
+
+
+def test_compare_is_deterministic(blocks, candidates):
+    props = [read_proposal(f) for f in sorted((SAMPLE / "proposals").glob("*.yaml"))]
+    a = scenarios.compare(blocks, props, candidates=candidates)
+    b = scenarios.compare(blocks, props[::-1], candidates=candidates).iloc[::-1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+# --- property: the vectorised comparison equals applying and evaluating -------------------------
+
+IDS = [f"B{i:03d}" for i in range(1, 165)]
+
+
+@st.composite
+def proposals(draw):
+    chosen = draw(st.lists(st.sampled_from(IDS), min_size=0, max_size=8, unique=True))
+    cut = [draw(st.integers(0, len(chosen))) for _ in range(2)]
+    a, b = sorted(cut)
+    release = [Release(block=x) for x in chosen[:a]]
+    renew = [Renew(blocks=chosen[a:b], far_step=draw(st.floats(0.05, 1.0)),
+                   elasticity=Elasticity(tax=draw(st.floats(0, 1))))] if b > a else []
+    rezone = [Rezone(block=x, **{"from": "nonconstruction"}, to=draw(st.sampled_from(["ready", "unready"])))
+              for x in chosen[b:]]
+    admit = [Admit(candidate=c) for c in draw(st.lists(st.sampled_from(["C01", "C05", "C07", "C12"]),
+                                                       max_size=2, unique=True))]
+    return mk(release=release, renew=renew, rezone=rezone, admit=admit,
+             constraints=Constraints(must_keep=draw(st.lists(st.sampled_from(IDS[:20]), max_size=2, unique=True))))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prop=proposals())
+def test_property_vectorised_compare_equals_apply_and_evaluate(blocks, candidates, prop):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # preset re-normalisation when a class empties out
+        table = scenarios.compare(blocks, [prop], candidates=candidates, errors="report")
+        try:
+            result = scenarios.apply(blocks, prop, candidates=candidates)
+        except ProposalError as exc:
+            assert table.loc[0, "error"] == str(exc)
+            return
+        direct = scenarios.evaluate(result.blocks).iloc[0]
+    assert table.loc[0, "status"] != "error"
+    for m in scenarios.HEADLINE:
+        assert float(table.loc[0, m]) == pytest.approx(float(direct[m]), rel=1e-9, abs=1e-6, nan_ok=True), m
+    assert table.loc[0, "violations"] == "; ".join(str(v) for v in result.violations)
+    assert len(result.blocks) == 164 - len(prop.release) + len(prop.admit)
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_apply_writes_blocks_and_changes(tmp_path, capsys):
+    out, changes = tmp_path / "p02.gpkg", tmp_path / "changes.csv"
+    code = main(["apply", str(SAMPLE / "proposals/p02_renew_fengtai_chaoyang.yaml"),
+                 "--baseline", str(SAMPLE / "zgc_blocks.gpkg"), "--out", str(out), "--changes", str(changes), "--json"])
+    assert code == 0
+    import json
+
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["proposal"] == "P02-renew-fengtai-chaoyang" and payload["feasible"] is True
+    assert len(payload["changes"]) == 6 and payload["blocks"] == 164
+    assert len(io.read_blocks(out)) == 164 and changes.is_file()
+
+
+def test_cli_apply_reports_proposal_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: X\ntitle: t\nrelease:\n  - block: B1580\n", encoding="utf-8")
+    code = main(["apply", str(bad), "--baseline", str(SAMPLE / "zgc_blocks.gpkg"), "--out", str(tmp_path / "o.gpkg")])
+    assert code == 2
+    assert "line 4" in capsys.readouterr().err
