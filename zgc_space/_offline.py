@@ -118,8 +118,9 @@ def offline_html(root: Figure, *, offline: bool = True) -> str:
     network) but still drops the unused assets.
     """
     page = Figure(width=root.width, height=root.height, ratio=root.ratio, title=root.title)
+    memo = {id(root): page}  # one memo: elements that refer to each other (two synced maps) stay linked
     for name, child in root._children.items():
-        clone = copy.deepcopy(child, memo={id(root): page})
+        clone = copy.deepcopy(child, memo=memo)
         clone._parent = None
         page.add_child(clone, name=name)
     for element in walk(page):  # what earlier renders added: each render adds it again
