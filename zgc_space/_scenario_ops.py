@@ -330,7 +330,7 @@ def _geometry(geom: Any, crs: str, p: Proposal, path: tuple[str | int, ...]) -> 
     if crs.upper() != schema.METRIC_CRS:
         series = gpd.GeoSeries([shape], crs=crs)
         shape = metric(gpd.GeoDataFrame(geometry=series), f"{p.where(path)}").geometry.iloc[0]
-    return shapely.normalize(shape)
+    return shape
 
 
 def _admit(base: Base, p: Proposal, a: Admit, path: tuple[str | int, ...], candidates: gpd.GeoDataFrame | None,
@@ -356,7 +356,7 @@ def _admit(base: Base, p: Proposal, a: Admit, path: tuple[str | int, ...], candi
                 f"candidate {a.candidate!r} at {p.where(path + ('candidate',))} is not in the candidate file{hint}"
             )
         row = candidates.iloc[ids.index(a.candidate)]
-        geom = shapely.normalize(row.geometry)
+        geom = row.geometry
         for c in candidates.columns:
             if c in base.col and c != "site_area_m2" and pd.notna(row[c]):
                 values[base.col[c]] = float(row[c])
