@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 METHODS = ("center", "all_touched", "exact")
 
+#: Blocks whose pixel window is at most this large get their mask computed once, whole.
+_MAX_CACHED_PIXELS = 1 << 24
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -126,10 +129,66 @@ def plan(ds: Any, geoms: np.ndarray, *, band: int, method: str) -> Plan:
     return Plan(windows=windows, tiles=tiles)
 
 
+def _edges(geom: Any) -> np.ndarray:
+    """All ring segments of a (multi)polygon as an (m, 4) array x1, y1, x2, y2."""
+    parts = shapely.get_parts(geom)
+    rings = list(shapely.get_exterior_ring(parts))
+    for p in parts:
+        rings += list(shapely.get_interior_ring(p, range(shapely.get_num_interior_rings(p))))
+    xy, idx = shapely.get_coordinates(np.asarray(rings, dtype=object), return_index=True)
+    same = idx[:-1] == idx[1:]
+    return np.c_[xy[:-1][same], xy[1:][same]]
+
+
+def center_mask(edges: np.ndarray, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
+    """Pixels of a window whose centre lies inside the polygon (even-odd scanline fill).
+
+    The rule is GDAL's rasteriser's (``all_touched=False``): scanline through pixel centres,
+    half-open edge spans ``y1 <= y < y2``, horizontal edges ignored, a pixel filled when
+    ``floor(x_in + 0.5) <= col < floor(x_out + 0.5)``. Pure numpy: no GeoJSON round trip.
+    """
+    h, w = shape
+    a, c, e, f = transform.a, transform.c, transform.e, transform.f
+    x1 = (edges[:, 0] - c) / a
+    x2 = (edges[:, 2] - c) / a
+    y1 = (edges[:, 1] - f) / e
+    y2 = (edges[:, 3] - f) / e
+    flip = y1 > y2
+    x1, x2 = np.where(flip, x2, x1), np.where(flip, x1, x2)
+    y1, y2 = np.where(flip, y2, y1), np.where(flip, y1, y2)
+    keep = (y1 < y2) & (y2 > 0.5 - 1) & (y1 < h)
+    x1, x2, y1, y2 = x1[keep], x2[keep], y1[keep], y2[keep]
+    out = np.zeros((h, w), dtype=bool)
+    if x1.size == 0:
+        return out
+    r_lo = np.clip(np.ceil(y1 - 0.5), 0, h).astype(np.int64)  # first row whose centre >= y1
+    r_hi = np.clip(np.ceil(y2 - 0.5), 0, h).astype(np.int64)  # rows with centre < y2
+    counts = np.maximum(r_hi - r_lo, 0)
+    total = int(counts.sum())
+    if total == 0:
+        return out
+    edge = np.repeat(np.arange(x1.size), counts)
+    row = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + r_lo[edge]
+    yc = row + 0.5
+    xs = (yc - y1[edge]) * (x2[edge] - x1[edge]) / (y2[edge] - y1[edge]) + x1[edge]
+    order = np.lexsort((xs, row))
+    row, xs = row[order], xs[order]
+    # crossings per row are even (closed rings); pair them in order
+    x_in, x_out, r = xs[0::2], xs[1::2], row[0::2]
+    start = np.clip(np.floor(x_in + 0.5), 0, w).astype(np.int64)
+    end = np.clip(np.floor(x_out + 0.5), 0, w).astype(np.int64)
+    ok = start < end
+    flat = np.zeros(h * (w + 1), dtype=np.int32)
+    np.add.at(flat, r[ok] * (w + 1) + start[ok], 1)
+    np.add.at(flat, r[ok] * (w + 1) + end[ok], -1)
+    out[:] = np.cumsum(flat.reshape(h, w + 1), axis=1)[:, :w] > 0
+    return out
+
+
 def _coverage(geom: Any, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
     """Exact fraction of each pixel of a window covered by ``geom`` (float64, 0..1)."""
     h, w = shape
-    inside = rasterize([(geom, 1)], out_shape=shape, transform=transform, dtype="uint8").astype(bool)
+    inside = center_mask(_edges(geom), transform, shape)
     ext = transform @ Affine.translation(-1, -1)
     ring = rasterize(
         [(shapely.boundary(geom), 1)], out_shape=(h + 2, w + 2), transform=ext, all_touched=True, dtype="uint8"
@@ -175,6 +234,14 @@ class _Reader:
             ds.close()
 
 
+def _valid(values: np.ndarray, nodata: float | None, floating: bool) -> np.ndarray:
+    """Pixels that are not nodata and not NaN."""
+    ok = np.ones(values.shape, dtype=bool) if nodata is None or np.isnan(nodata) else values != nodata
+    if floating:
+        ok &= ~np.isnan(values)
+    return ok
+
+
 def _uses_mask(ds: Any, band: int) -> bool:
     flags = ds.mask_flag_enums[band - 1]
     return MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
@@ -208,12 +275,36 @@ def iter_chunks(
         src = reader.dataset()
         win = Window(c0, r0, c1 - c0, r1 - r0)
         data = src.read(band, window=win)
-        valid = np.ones(data.shape, dtype=bool) if nodata is None else data != nodata
-        if floating:
-            valid &= ~np.isnan(data)
-        if use_mask:
-            valid &= src.read_masks(band, window=win) > 0
+        valid = src.read_masks(band, window=win) > 0 if use_mask else None
         return blocks, r0, c0, r1, c1, data, valid
+
+    # per-block pixel weights over the block's whole window, computed once (while the worker
+    # threads decode the next tiles) and dropped after the block's last tile
+    remaining: dict[int, int] = {}
+    for _, blocks in the_plan.tiles:
+        for b in blocks:
+            remaining[b] = remaining.get(b, 0) + 1
+    cache: dict[int, np.ndarray] = {}
+
+    def weights(b: int, win: tuple[int, int, int, int]) -> np.ndarray:
+        """Mask (bool) or coverage (float) of block ``b`` over pixel window ``win``."""
+        br0, bc0, br1, bc1 = windows[b]
+        whole = (br1 - br0) * (bc1 - bc0) <= _MAX_CACHED_PIXELS
+        r0, c0, r1, c1 = (br0, bc0, br1, bc1) if whole else win
+        arr = cache.get(b) if whole else None
+        if arr is None:
+            sub_t = t @ Affine.translation(c0, r0)
+            shape = (r1 - r0, c1 - c0)
+            if method == "exact":
+                arr = _coverage(geoms[b], sub_t, shape)
+            elif method == "center":
+                arr = center_mask(_edges(geoms[b]), sub_t, shape)
+            else:
+                arr = rasterize([(geoms[b], 1)], out_shape=shape, transform=sub_t, all_touched=True,
+                                dtype="uint8").astype(bool)
+            if whole:
+                cache[b] = arr
+        return arr[win[0] - r0:win[2] - r0, win[1] - c0:win[3] - c0]
 
     def select(tile: tuple) -> list[Chunk]:
         """Cut one decoded tile into per-block chunks.
@@ -226,23 +317,23 @@ def iter_chunks(
         for b in blocks:
             br0, bc0, br1, bc1 = windows[b]
             rr0, cc0, rr1, cc1 = max(r0, br0), max(c0, bc0), min(r1, br1), min(c1, bc1)
-            if rr1 <= rr0 or cc1 <= cc0:
-                continue
-            sl = (slice(rr0 - r0, rr1 - r0), slice(cc0 - c0, cc1 - c0))
-            sub_t = t @ Affine.translation(cc0, rr0)
-            shape = (rr1 - rr0, cc1 - cc0)
-            v, ok = data[sl], valid[sl]
-            if method == "exact":
-                cov = _coverage(geoms[b], sub_t, shape)
-                sel = cov > 0
-                good = sel & ok
-                out.append(Chunk(b, v[good], cov[good], float(cov[sel & ~ok].sum())))
-            else:
-                m = rasterize(
-                    [(geoms[b], 1)], out_shape=shape, transform=sub_t,
-                    all_touched=method == "all_touched", dtype="uint8",
-                ).astype(bool)
-                out.append(Chunk(b, v[m & ok], None, float(np.count_nonzero(m & ~ok))))
+            if rr1 > rr0 and cc1 > cc0:
+                sl = (slice(rr0 - r0, rr1 - r0), slice(cc0 - c0, cc1 - c0))
+                wgt = weights(b, (rr0, cc0, rr1, cc1))
+                sel = wgt > 0 if method == "exact" else wgt
+                vals = data[sl][sel]
+                # nodata tested on the block's pixels only (a fraction of the tile)
+                ok = _valid(vals, nodata, floating)
+                if valid is not None:
+                    ok &= valid[sl][sel]
+                if method == "exact":
+                    cw = wgt[sel]
+                    out.append(Chunk(b, vals[ok], cw[ok], float(cw[~ok].sum())))
+                else:
+                    out.append(Chunk(b, vals[ok], None, float(ok.size - np.count_nonzero(ok))))
+            remaining[b] -= 1
+            if remaining[b] == 0:
+                cache.pop(b, None)
         return out
 
     items: Sequence = the_plan.tiles
@@ -263,7 +354,7 @@ def iter_chunks(
             it = iter(items)
             for item in it:
                 pending.append(pool.submit(read, item))
-                if len(pending) >= 2 * threads:
+                if len(pending) >= 4 * threads:
                     break
             while pending:
                 tile = pending.popleft().result()

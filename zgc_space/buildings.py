@@ -39,6 +39,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
+from rasterio.features import rasterize as _gdal_rasterize
 
 from zgc_space.crs import check_crs
 from zgc_space.errors import ColumnError, DataFileError
@@ -93,7 +95,8 @@ def area_and_centroid(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     if rest.size:
         area[rest] = shapely.area(geoms[rest])
         cent = shapely.centroid(geoms[rest])
-        cx[rest], cy[rest] = shapely.get_x(cent), shapely.get_y(cent)
+        has = ~shapely.is_empty(cent)
+        cx[rest[has]], cy[rest[has]] = shapely.get_x(cent[has]), shapely.get_y(cent[has])
     return area, cx, cy
 
 
@@ -122,7 +125,8 @@ def _floors(footprints: gpd.GeoDataFrame, floors: str | None, height: str | None
 def _assign_centroid(block_geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Index of the block containing each point (-1 if none; the first block wins on overlap)."""
     owner = np.full(len(x), -1, dtype=np.int64)
-    order = np.argsort(x, kind="stable")
+    found = np.isfinite(x) & np.isfinite(y)
+    order = np.flatnonzero(found)[np.argsort(x[found], kind="stable")]
     xs = x[order]
     bounds = shapely.bounds(block_geoms)
     for b, geom in enumerate(block_geoms):
@@ -141,6 +145,72 @@ def _assign_centroid(block_geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> n
         hit = shapely.contains_xy(geom, x[cand], y[cand])
         owner[cand[hit]] = b
     return owner
+
+
+def _cell_labels(block_geoms: np.ndarray, cell: float) -> tuple[np.ndarray, Affine, np.ndarray]:
+    """Label a grid of square cells over the blocks.
+
+    Labels are the block index + 1 for cells wholly inside a block (the first block wins where
+    blocks overlap), 0 for cells outside every block; ``unsure`` marks cells a block boundary
+    passes through (GDAL's all-touched line rasteriser).
+    """
+    minx, miny, maxx, maxy = shapely.total_bounds(block_geoms)
+    x0, y1 = minx - cell, maxy + cell
+    w = int(np.ceil((maxx - x0) / cell)) + 2
+    h = int(np.ceil((y1 - miny) / cell)) + 2
+    transform = Affine(cell, 0.0, x0, 0.0, -cell, y1)
+    shapes = [(g, i + 1) for i, g in reversed(list(enumerate(block_geoms))) if g is not None and not g.is_empty]
+    labels = _gdal_rasterize(shapes, out_shape=(h, w), transform=transform, fill=0, dtype="int32")
+    rings = [(shapely.boundary(g), 1) for g, _ in shapes]
+    touched = _gdal_rasterize(rings, out_shape=(h, w), transform=transform, all_touched=True, dtype="uint8")
+    return labels, transform, touched.astype(bool)
+
+
+def _owner_by_centroid(block_geoms: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Block index holding each building's centroid (-1: none) and each building's area.
+
+    A centroid lies inside its polygon's bounding box, so a building whose box falls in grid
+    cells wholly inside one block (or wholly outside all) is settled without computing the
+    centroid; the rest (near block boundaries) get exact centroids and ``contains_xy``.
+    """
+    n = len(geoms)
+    area = shapely.area(geoms)
+    owner = np.full(n, -1, dtype=np.int64)
+    b = shapely.bounds(geoms)
+    size = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    extent = shapely.total_bounds(block_geoms)
+    span = max(extent[2] - extent[0], extent[3] - extent[1], 1.0)
+    # cells of half the usual building size: most boxes then span at most 3 cells per axis
+    known = size[np.isfinite(size)]
+    cell = max(float(np.percentile(known, 90)) / 2.0 if known.size else 1.0, span / 4096.0, 0.5)
+    labels, t, unsure = _cell_labels(block_geoms, cell)
+    h, w = labels.shape
+    code = np.where(unsure, -1, labels).ravel()  # -1: a boundary passes through the cell
+    col0 = np.floor((b[:, 0] - t.c) / cell)
+    col1 = np.floor((b[:, 2] - t.c) / cell)
+    row0 = np.floor((t.f - b[:, 3]) / cell)
+    row1 = np.floor((t.f - b[:, 1]) / cell)
+    finite = np.isfinite(col0) & np.isfinite(row0)
+    far = finite & ((col1 < 0) | (col0 >= w) | (row1 < 0) | (row0 >= h))  # wholly off the grid
+    settled = far.copy()
+    idx = np.flatnonzero(finite & ~far & (col1 - col0 <= 2) & (row1 - row0 <= 2) & (col0 >= 0) & (row0 >= 0)
+                         & (col1 < w) & (row1 < h))
+    if idx.size:
+        c0, c1 = col0[idx].astype(np.int64), col1[idx].astype(np.int64)
+        r0, r1 = row0[idx].astype(np.int64) * w, row1[idx].astype(np.int64) * w
+        lab = code[r0 + c0]
+        ok = lab >= 0
+        for r in (r0, (r0 + r1) // w // 2 * w, r1):
+            for c in (c0, (c0 + c1) // 2, c1):
+                ok &= code[r + c] == lab
+        owner[idx[ok]] = lab[ok] - 1
+        settled[idx[ok]] = True
+    rest = np.flatnonzero(~settled)
+    logger.debug("%d of %d buildings need an exact centroid test", rest.size, n)
+    if rest.size:
+        _, x, y = area_and_centroid(geoms[rest])
+        owner[rest] = _assign_centroid(block_geoms, x, y)
+    return owner, area
 
 
 def aggregate(
@@ -208,8 +278,7 @@ def aggregate(
     fg = np.asarray(fgeo.values, dtype=object)
     nb = len(bg)
     if assign == "centroid":
-        area, x, y = area_and_centroid(fg)
-        owner = _assign_centroid(bg, x, y)
+        owner, area = _owner_by_centroid(bg, fg)
         inside = owner >= 0
         logger.info("%d of %d buildings have their centroid in no block", int((~inside).sum()), len(fg))
         gfa = np.bincount(owner[inside], weights=(area * nfloors)[inside], minlength=nb)
