@@ -254,7 +254,9 @@ def run(
     items = [read[k][0] for k in todo]
     parts = _execute(items, base, cands, p, peers, executor=executor, scheduler=scheduler, jobs=jobs,
                      chunk_size=chunk_size, progress=progress)
-    fresh = pd.concat(parts, ignore_index=True) if parts else None
+    template = _evaluate_chunk([], base, cands, p, peers)  # the columns, dtypes and baseline metrics
+    fresh = pd.concat(parts, ignore_index=True) if parts else template
+    fresh.attrs["baseline"] = template.attrs["baseline"]
     rows = [{"file": info["path"], "proposal_sha256": info["sha256"]} for _, info in read]
     meta = pd.DataFrame(rows).astype({"file": "string", "proposal_sha256": "string"})
     table = _assemble(meta, todo, fresh, previous, shas)
@@ -299,26 +301,18 @@ def _previous(out: Path, key: dict[str, Any]) -> pd.DataFrame | None:
     return table.set_index("proposal_sha256", drop=False)
 
 
-def _assemble(meta: pd.DataFrame, todo: list[int], fresh: pd.DataFrame | None, previous: pd.DataFrame | None,
+def _assemble(meta: pd.DataFrame, todo: list[int], fresh: pd.DataFrame, previous: pd.DataFrame | None,
               shas: list[str | None]) -> pd.DataFrame:
-    pieces: dict[int, pd.Series] = {}
-    baseline: dict[str, Any] = {}
-    if fresh is not None:
-        baseline = fresh.attrs.get("baseline", {})
-        for row, k in enumerate(todo):
-            pieces[k] = fresh.iloc[row]
-    columns = list(fresh.columns) if fresh is not None else list(previous.columns) if previous is not None else []
-    columns = [c for c in columns if c not in ("file", "proposal_sha256", "error_line")]
-    if previous is not None:
-        baseline = baseline or previous.attrs.get("baseline", {})
-        for k, s in enumerate(shas):
-            if k not in pieces:
-                pieces[k] = previous.loc[s]
-    body = pd.DataFrame([pieces[k][columns] for k in range(len(shas))], columns=columns).reset_index(drop=True)
-    if fresh is not None:
-        body = body.astype(fresh[columns].dtypes.to_dict())
+    """Put fresh rows (positions ``todo``) and reused rows back in input order, with fresh dtypes."""
+    columns = [c for c in fresh.columns if c not in ("file", "proposal_sha256", "error_line")]
+    parts = [fresh[columns].set_axis(todo)]
+    reused = [k for k in range(len(shas)) if k not in set(todo)]
+    if reused and previous is not None:
+        old = previous.loc[[shas[k] for k in reused]].reindex(columns=columns).set_axis(reused)
+        parts.append(old.astype(fresh[columns].dtypes.to_dict()))
+    body = pd.concat(parts).sort_index().reset_index(drop=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     table = pd.concat([meta, body], axis=1)
-    table.attrs["baseline"] = baseline
+    table.attrs["baseline"] = fresh.attrs.get("baseline", {})
     return table
 
 

@@ -306,7 +306,11 @@ def evaluate(
 # comparison
 
 
-def _load(item: Proposal | str | Path, errors: str) -> Proposal | ProposalError:
+def _load(item: Proposal | str | Path | ProposalError, errors: str) -> Proposal | ProposalError:
+    if isinstance(item, ProposalError):
+        if errors == "raise":
+            raise item
+        return item
     if isinstance(item, Proposal):
         return item
     try:
@@ -427,8 +431,8 @@ def _table(items: Sequence[Proposal | ProposalError], outcome: fast.Outcome, met
         else:
             cols[f"{c}_change"] = (metrics[c] - float(base_row[c])).reset_index(drop=True)
     table = pd.concat([head, pd.DataFrame(cols)], axis=1)
-    if "block_count" in table:
-        table["block_count"] = table["block_count"].astype("Int64")
+    counts = ("rank", "rank_change", "rank_of", "block_count", "block_count_change")
+    table = table.astype({c: ("Int64" if c in counts else "float64") for c in cols})
     table.attrs["baseline"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in base_row.items()}
     table.attrs["violations"] = {
         str(getattr(p, "id", k)): [v.to_dict() for v in vs]

@@ -1,0 +1,118 @@
+import json
+from pathlib import Path
+
+import distributed
+import pandas as pd
+import pytest
+
+from zgc_space import batch, io
+from zgc_space.cli import main
+from zgc_space.errors import DataFileError
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+BASELINE = SAMPLE / "zgc_blocks.gpkg"
+CANDIDATES = SAMPLE / "candidates.gpkg"
+
+
+@pytest.fixture(scope="module")
+def blocks():
+    return io.read_blocks(BASELINE)
+
+
+@pytest.fixture()
+def proposals(tmp_path):
+    folder = tmp_path / "proposals"
+    folder.mkdir()
+    for f in batch.sample_proposals():
+        (folder / f.name).write_bytes(f.read_bytes())
+    (folder / "p90_broken.yaml").write_text("id: BROKEN\ntitle: t\nrenew:\n  - blocks: [B001]\n    far_stp: 1\n",
+                                            encoding="utf-8")
+    (folder / "p91_unknown.yaml").write_text("id: UNKNOWN\ntitle: t\nrelease:\n  - block: B999\n",
+                                             encoding="utf-8")
+    return folder
+
+
+def test_run_writes_results_and_manifest(proposals, tmp_path):
+    out = tmp_path / "out"
+    table = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "results.csv", "results.parquet"]
+    assert len(table) == 7
+    assert table["status"].tolist() == ["ok", "ok", "ok", "ok", "violations", "error", "error"]
+    broken = table.iloc[5]
+    assert broken["file"].endswith("p90_broken.yaml") and broken["error_line"] == 5
+    assert "renew[0].far_stp (line 5): unknown field (did you mean 'far_step'?)" in broken["error"]
+    assert table.iloc[6]["error_line"] == 4 and "'B999'" in table.iloc[6]["error"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["baseline"]["sha256"] == io.sha256_file(BASELINE)
+    assert manifest["inputs"]["candidates"]["sha256"] == io.sha256_file(CANDIDATES)
+    assert len(manifest["inputs"]["proposals"]) == 7 and all(p["sha256"] for p in manifest["inputs"]["proposals"])
+    assert manifest["counts"] == {"proposals": 7, "evaluated": 7, "reused": 0, "ok": 4, "violations": 1, "error": 2}
+    assert manifest["versions"]["zgc_space"] and manifest["parameters"]["preset"] == "cic_default"
+    assert manifest["baseline_metrics"]["rank"] == 74
+    again = batch.load_results(out)
+    assert again["proposal_id"].tolist() == table["proposal_id"].tolist()
+    assert pd.read_csv(out / "results.csv", encoding="utf-8-sig")["status"].tolist() == table["status"].tolist()
+
+
+def test_resume_skips_evaluated_proposals_and_notices_changes(proposals, tmp_path):
+    out = tmp_path / "out"
+    first = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out)
+    second = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out)
+    assert second.attrs["manifest"]["counts"]["evaluated"] == 0
+    assert second.attrs["manifest"]["counts"]["reused"] == 7
+    pd.testing.assert_frame_equal(first, second, check_dtype=False)
+    # edit one proposal: only that one is evaluated again
+    target = proposals / "p02_renew_fengtai_chaoyang.yaml"
+    target.write_text(target.read_text(encoding="utf-8").replace("far_target: 1.0", "far_target: 1.1", 1),
+                      encoding="utf-8")
+    third = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out)
+    assert third.attrs["manifest"]["counts"]["evaluated"] == 1
+    assert third.loc[1, "far"] > first.loc[1, "far"]
+    # other peers: everything again
+    peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [80.0, 20.0]})
+    fourth = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out, peers=peers)
+    assert fourth.attrs["manifest"]["counts"]["evaluated"] == 7
+    fifth = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out, resume=False)
+    assert fifth.attrs["manifest"]["counts"]["evaluated"] == 7
+
+
+def test_chunking_and_processes_do_not_change_results(proposals, tmp_path):
+    one = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "a", resume=False)
+    chunked = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "b", chunk_size=2,
+                        jobs=2, resume=False)
+    pd.testing.assert_frame_equal(one, chunked)
+
+
+def test_dask_local_cluster_gives_identical_results(proposals, tmp_path):
+    local = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "local", chunk_size=3)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "dask", chunk_size=3,
+                           executor="dask", scheduler=cluster.scheduler_address)
+        assert len(cluster.workers) == 2
+    pd.testing.assert_frame_equal(local, remote)
+    assert remote.attrs["manifest"]["parameters"]["executor"] == "dask"
+
+
+def test_bad_arguments(blocks, tmp_path):
+    with pytest.raises(ValueError, match=r"executor must be 'local' or 'dask'"):
+        batch.run(batch.sample_proposals()[:1], blocks, out_dir=tmp_path, executor="spark", candidates=CANDIDATES)
+    with pytest.raises(ValueError, match=r"chunk_size must be at least 1"):
+        batch.run(batch.sample_proposals()[:1], blocks, out_dir=tmp_path, chunk_size=0, candidates=CANDIDATES)
+    with pytest.raises(DataFileError, match=r"no batch results in"):
+        batch.load_results(tmp_path / "nothing")
+
+
+def test_cli_compare_json(proposals, tmp_path, capsys):
+    code = main(["compare", str(proposals), "--baseline", str(BASELINE), "--candidates", str(CANDIDATES),
+                 "--out", str(tmp_path / "out"), "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["counts"]["proposals"] == 7 and payload["counts"]["error"] == 2
+    assert payload["baseline"]["rank"] == 74
+    first = payload["results"][0]
+    assert first["proposal_id"] == "P02-renew-fengtai-chaoyang" and first["rank_change"] < 0
+    code = main(["compare", *map(str, sorted(proposals.glob("p0*.yaml"))), "--baseline", str(BASELINE),
+                 "--candidates", str(CANDIDATES), "--out", str(tmp_path / "out")])
+    assert code == 0
+    assert "5 proposals (0 evaluated, 5 reused)" in capsys.readouterr().out
