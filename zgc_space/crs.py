@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable
 from typing import TypeVar, overload
 
 import geopandas as gpd
@@ -34,6 +33,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 
+from zgc_space import _gcj02
 from zgc_space.errors import CRSError, CRSGuessWarning, ReprojectionWarning
 from zgc_space.schema import METRIC_CRS
 
@@ -81,8 +81,6 @@ _GUESS_NOTES = {
 }
 #: Longitude/latitude window a frame must fall in after reprojection (Beijing plus a margin).
 _REGION = (114.5, 118.5, 38.5, 42.0)
-#: Longitude/latitude window where GCJ-02 is defined (mainland China).
-_CHINA = (73.0, 136.0, 3.0, 54.0)
 _FIX = "set the right CRS, e.g. gdf.set_crs('EPSG:4548', allow_override=True)"
 
 
@@ -416,53 +414,10 @@ def to_display(frame: _Frame, *, source: str | None = None) -> _Frame:
     return frame.set_crs(_source_crs(frame.crs, epsg), allow_override=True).to_crs(DISPLAY_CRS)
 
 
-# --- GCJ-02 -------------------------------------------------------------------------------
-
-# Krasovsky 1940 ellipsoid, as used by the published GCJ-02 algorithm.
-_A = 6378245.0
-_EE = 0.00669342162296594323
+# --- GCJ-02 (the mathematics is in zgc_space._gcj02) ---------------------------------------
 
 
-def _offset(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
-    """GCJ-02 offset (dlon, dlat) in degrees at WGS84 coordinates."""
-    x = lon - 105.0
-    y = lat - 35.0
-    sq = np.sqrt(np.abs(x))
-    sin_x6 = np.sin(6.0 * x * np.pi)
-    sin_x2 = np.sin(2.0 * x * np.pi)
-    common = (20.0 * sin_x6 + 20.0 * sin_x2) * 2.0 / 3.0
-    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sq + common
-    dlat += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
-    dlat += (160.0 * np.sin(y / 12.0 * np.pi) + 320 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
-    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sq + common
-    dlon += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
-    dlon += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
-    rad = lat / 180.0 * np.pi
-    magic = 1 - _EE * np.sin(rad) ** 2
-    sqrt_magic = np.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrt_magic) * np.pi)
-    dlon = (dlon * 180.0) / (_A / sqrt_magic * np.cos(rad) * np.pi)
-    return dlon, dlat
-
-
-def _to_gcj(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
-    dlon, dlat = _offset(lon, lat)
-    return lon + dlon, lat + dlat
-
-
-def _from_gcj(lon: NDArray[np.float64], lat: NDArray[np.float64], iterations: int) -> tuple[NDArray, NDArray]:
-    w_lon, w_lat = lon.copy(), lat.copy()
-    for _ in range(iterations):
-        dlon, dlat = _offset(w_lon, w_lat)
-        w_lon = lon - dlon
-        w_lat = lat - dlat
-    return w_lon, w_lat
-
-
-_PairFunc = Callable[[NDArray[np.float64], NDArray[np.float64]], tuple[NDArray, NDArray]]
-
-
-def _convert_frame(obj: _Frame, func: _PairFunc, what: str) -> _Frame:
+def _convert_frame(obj: _Frame, func: _gcj02.PairFunc, what: str) -> _Frame:
     """Apply ``func`` to every vertex of a geographic frame; the result is in EPSG:4326."""
     if obj.crs is not None:
         epsg, _ = _classify(CRS.from_user_input(obj.crs).srs)
@@ -472,29 +427,14 @@ def _convert_frame(obj: _Frame, func: _PairFunc, what: str) -> _Frame:
                 f"in {obj.crs.name!r}; convert them with zgc_space.crs.to_display first"
             )
     bounds = obj.total_bounds
-    if np.isfinite(bounds).all() and not _within(tuple(bounds), _CHINA):
+    china = _gcj02.CHINA
+    if np.isfinite(bounds).all() and not _within(tuple(bounds), china):
         raise CRSError(
-            f"{what} needs longitude/latitude in China (lon {_CHINA[0]} to {_CHINA[1]}, lat "
-            f"{_CHINA[2]} to {_CHINA[3]}), but x runs {bounds[0]:,.6g} to {bounds[2]:,.6g} and "
+            f"{what} needs longitude/latitude in China (lon {china[0]} to {china[1]}, lat "
+            f"{china[2]} to {china[3]}), but x runs {bounds[0]:,.6g} to {bounds[2]:,.6g} and "
             f"y runs {bounds[1]:,.6g} to {bounds[3]:,.6g}; reproject to EPSG:4326 first"
         )
-
-    def on_coords(coords: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = coords.copy()
-        out[:, 0], out[:, 1] = func(coords[:, 0], coords[:, 1])
-        return out
-
-    geoms = np.asarray(obj.geometry.array, dtype=object)
-    has_z = shapely.has_z(geoms)
-    converted = shapely.transform(geoms, on_coords, include_z=False)
-    if has_z.any():
-        converted[has_z] = shapely.transform(geoms[has_z], on_coords, include_z=True)
-    series = gpd.GeoSeries(converted, index=obj.index, crs=DISPLAY_CRS, name=obj.geometry.name)
-    if isinstance(obj, gpd.GeoSeries):
-        return series
-    out = obj.copy()
-    out[obj.geometry.name] = series
-    return out.set_crs(DISPLAY_CRS, allow_override=True)
+    return _gcj02.convert_vertices(obj, func, crs=DISPLAY_CRS)
 
 
 @overload
@@ -530,8 +470,8 @@ def wgs84_to_gcj02(lon: object, lat: ArrayLike | None = None) -> object:
     (116.3161, 39.98128)
     """
     if lat is None and isinstance(lon, gpd.GeoDataFrame | gpd.GeoSeries):
-        return _convert_frame(lon, _to_gcj, "wgs84_to_gcj02")
-    return _to_gcj(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+        return _convert_frame(lon, _gcj02.to_gcj, "wgs84_to_gcj02")
+    return _gcj02.to_gcj(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
 
 
 @overload
@@ -578,5 +518,5 @@ def gcj02_to_wgs84(lon: object, lat: ArrayLike | None = None, *, iterations: int
     (116.31, 39.98)
     """
     if lat is None and isinstance(lon, gpd.GeoDataFrame | gpd.GeoSeries):
-        return _convert_frame(lon, lambda x, y: _from_gcj(x, y, iterations), "gcj02_to_wgs84")
-    return _from_gcj(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64), iterations)
+        return _convert_frame(lon, lambda x, y: _gcj02.from_gcj(x, y, iterations), "gcj02_to_wgs84")
+    return _gcj02.from_gcj(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64), iterations)
