@@ -360,3 +360,46 @@ def test_cli_zonal_and_floor_area(tmp_path, capsys, blocks, int_raster):
     assert rows[0]["block_id"] == "A" and rows[0]["gfa_m2"] == pytest.approx(19600)
     assert main(["zonal", str(gpkg), str(tmp_path / "none.tif")]) == 2
     assert "cannot open raster" in capsys.readouterr().err
+
+
+def random_shapes(seed, n):
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        g = star(rng, X0 + 100, Y0 - 100, rng.uniform(30, 95), k=int(rng.integers(4, 40)))
+        if k % 2:
+            g = g.difference(shapely.Point(X0 + 100, Y0 - 100).buffer(rng.uniform(5, 20)))
+        if k % 3 == 0:
+            g = shapely.reverse(g)  # orientation must not matter
+        if k % 5 == 0:
+            g = shapely.union(g, box(X0 + 160, Y0 - 20, X0 + 187.3, Y0 - 5))
+        out.append(g)
+    return [g for g in out if g.is_valid]
+
+
+def test_center_rule_equals_gdal_rasterizer():
+    from rasterio.features import rasterize
+
+    from zgc_space._zonal import _edges, center_mask
+
+    rng = np.random.default_rng(9)
+    for g in random_shapes(5, 120):
+        t = Affine(3.7, 0, X0 - 5 + rng.uniform(0, 5), 0, -3.7, Y0 + 5 - rng.uniform(0, 5))
+        shape = (int(rng.integers(20, 70)), int(rng.integers(20, 70)))
+        gdal = rasterize([(g, 1)], out_shape=shape, transform=t, dtype="uint8").astype(bool)
+        np.testing.assert_array_equal(center_mask(_edges(g), t, shape), gdal)
+
+
+def test_exact_coverage_equals_polygon_clipping():
+    from zgc_space._zonal import _coverage
+
+    rng = np.random.default_rng(10)
+    for g in random_shapes(6, 25):
+        res = rng.uniform(8, 15)
+        t = Affine(res, 0, X0 - 3, 0, -res, Y0 + 3)
+        shape = (20, 22)
+        rows, cols = np.indices(shape)
+        left, top = X0 - 3 + cols * res, Y0 + 3 - rows * res
+        boxes = shapely.box(left, top - res, left + res, top)
+        expect = shapely.area(shapely.intersection(g, boxes)) / res**2
+        np.testing.assert_allclose(_coverage(g, t, shape), expect, rtol=0, atol=1e-9)
