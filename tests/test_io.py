@@ -15,7 +15,7 @@ import pyogrio
 import pytest
 from shapely import box
 
-from zgc_space import _io_private, io
+from zgc_space import _io_private, _io_readers, io
 from zgc_space.errors import (
     AttributeJoinError,
     ColumnError,
@@ -83,7 +83,7 @@ def tmp_dirs(folder: Path) -> list[Path]:
 def test_gbk_shapefile_with_chinese_field_names(gbk_shp: Path) -> None:
     raw = gbk_shp.with_suffix(".dbf").read_bytes()
     assert "地块编号".encode("gbk") in raw and not gbk_shp.with_suffix(".cpg").exists()
-    assert _io_private.detect_dbf_encoding(gbk_shp.with_suffix(".dbf")) == "gb18030"
+    assert _io_readers.detect_dbf_encoding(gbk_shp.with_suffix(".dbf")) == "gb18030"
     blocks = io.read_blocks(gbk_shp)
     assert list(blocks.columns) == ["block_id", "subpark", "gfa_m2", "备注", "site_area_m2", "geometry"]
     assert blocks["subpark"].tolist() == ["海淀园", "东城园", "昌平园"]
@@ -112,7 +112,7 @@ def test_utf8_shapefile_without_cpg_is_detected(tmp_path: Path) -> None:
     frame = chinese_frame().rename(columns={"地块编号": "编号", "总建筑面积": "gfa_m2"})
     pyogrio.write_dataframe(frame, path, encoding="UTF-8")
     path.with_suffix(".cpg").unlink()
-    assert _io_private.detect_dbf_encoding(path.with_suffix(".dbf")) == "utf-8"
+    assert _io_readers.detect_dbf_encoding(path.with_suffix(".dbf")) == "utf-8"
     blocks = io.read_blocks(path)
     assert blocks["subpark"].tolist() == ["海淀园", "东城园", "昌平园"]
     assert blocks["block_id"].tolist() == ["B001", "B002", "B003"]

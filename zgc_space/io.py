@@ -33,6 +33,7 @@ import pandas as pd
 import pyogrio
 
 from zgc_space import _io_private as _p
+from zgc_space import _io_readers as _r
 from zgc_space import crs, schema
 from zgc_space.errors import ColumnError, DataFileError
 
@@ -184,19 +185,19 @@ def read_blocks(
     kind = _check_readable(src, _BLOCK_FORMATS, "block layer")
     sources = [src.resolve()]
     if kind == "parquet":
-        frame = _p.read_parquet(src)
+        frame = _r.read_parquet(src)
     elif kind == "ESRI Shapefile":
-        frame, extra = _p.read_shapefile(src, encoding=encoding)
+        frame, extra = _r.read_shapefile(src, encoding=encoding)
         sources += extra
     else:
-        frame = _p.read_ogr(src, layer=layer, kind=kind)
+        frame = _r.read_ogr(src, layer=layer, kind=kind)
     if id_column is not None:
         frame = _use_id_column(frame, id_column, src)
     frame = rename_aliases(frame)
     if "block_id" in frame.columns:
         frame["block_id"] = _p.ids_to_str(frame["block_id"])
     frame = crs.to_metric(frame, source=str(src))
-    frame = _p.site_area(frame, src, tolerance=AREA_TOLERANCE)
+    frame = _r.site_area(frame, src, tolerance=AREA_TOLERANCE)
     frame.attrs["zgc_sources"] = [str(s) for s in sources]
     tables = [] if attributes is None else attributes
     if isinstance(tables, (str, os.PathLike, pd.DataFrame)):
@@ -232,7 +233,7 @@ def read_table(path: _PathLike, *, sheet: str | None = None, encoding: str | Non
     src = Path(path)
     kind = _check_readable(src, {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"},
                            "attribute table")
-    table = _p.read_csv(src, encoding) if kind == "csv" else _p.read_xlsx(src, sheet)
+    table = _r.read_csv(src, encoding) if kind == "csv" else _r.read_xlsx(src, sheet)
     table = rename_aliases(table)
     if "block_id" in table.columns:
         table["block_id"] = _p.ids_to_str(table["block_id"])
@@ -306,12 +307,12 @@ def attach_attributes(
             raise ColumnError(f"{side} has no id column {on!r} (columns: {list(frame.columns)}); {fix}")
     block_ids = _p.ids_to_str(blocks[on])
     table_ids = _p.ids_to_str(table[on])
-    _p.check_table_ids(table_ids, origin)
-    _p.report_unmatched(block_ids, table_ids, origin, how)
+    _r.check_table_ids(table_ids, origin)
+    _r.report_unmatched(block_ids, table_ids, origin, how)
     values = table.drop(columns=[on]).set_axis(table_ids.to_numpy(), axis=0)
     aligned = values.reindex(block_ids.to_numpy()).set_axis(blocks.index, axis=0)
-    out = _p.merge_columns(blocks, aligned, block_ids, origin=origin, overlap=overlap)
-    out.attrs["zgc_sources"] = _p.merge_sources(
+    out = _r.merge_columns(blocks, aligned, block_ids, origin=origin, overlap=overlap)
+    out.attrs["zgc_sources"] = _r.merge_sources(
         blocks.attrs.get("zgc_sources", []), table.attrs.get("zgc_sources", [])
     )
     return out
@@ -510,7 +511,7 @@ def sha256_file(path: _PathLike) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# helpers (the plumbing is in zgc_space._io_private)
+# helpers (the plumbing is in zgc_space._io_private and zgc_space._io_readers)
 
 
 def _check_readable(src: Path, formats: dict[str, str], what: str) -> str:
