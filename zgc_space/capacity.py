@@ -44,8 +44,8 @@ import pandas as pd
 import shapely
 
 from zgc_space import crs as _crs
+from zgc_space._grouping import group_sums, index_name, numeric_columns, resolve_by
 from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
-from zgc_space.indicators import _group_sums, _index_name, _numeric, _resolve_by
 
 __all__ = ["LAND_BASE", "compute", "fragmentation"]
 
@@ -252,7 +252,7 @@ def compute(
     >>> round(float(compute(datasets.load_blocks(), by="zone").loc["ZGC", "remaining_m2"]) / 1e6, 1)
     27.0
     """
-    keys = _resolve_by(blocks, by)
+    keys = resolve_by(blocks, by)
     missing: dict[str, list[str]] = {}
     attrs: dict[str, object] = {"land_base": "constructible land A + B (built_m2 + ready_m2 + unready_m2)"}
     parts: list[pd.DataFrame] = []
@@ -260,13 +260,13 @@ def compute(
     if absent_land:
         missing.update({c: absent_land for c in _LAND_OUT})
     else:
-        parts.append(_group_sums(blocks, _land(_numeric(blocks, _LAND_IN), blocks), keys, _index_name(by)))
+        parts.append(group_sums(blocks, _land(numeric_columns(blocks, _LAND_IN), blocks), keys, index_name(by)))
     absent_cap = [c for c in _CAP_IN if c not in blocks.columns]
     if absent_cap:
         missing.update({c: absent_cap for c in _CAP_OUT + _COUNT_OUT})
     else:
-        per_block = _capacity(_numeric(blocks, _CAP_IN), blocks, attrs)
-        sums = _group_sums(blocks, per_block, keys, _index_name(by), skipna=True)
+        per_block = _capacity(numeric_columns(blocks, _CAP_IN), blocks, attrs)
+        sums = group_sums(blocks, per_block, keys, index_name(by), skipna=True)
         for col in _COUNT_OUT:
             sums[col] = sums[col].fillna(0).astype("int64")
         parts.append(sums.drop(columns="block_count") if parts else sums)
@@ -278,7 +278,7 @@ def compute(
             ValidationWarning, stacklevel=2,
         )
     if not parts:
-        parts.append(_group_sums(blocks, pd.DataFrame(index=blocks.index), keys, _index_name(by)))
+        parts.append(group_sums(blocks, pd.DataFrame(index=blocks.index), keys, index_name(by)))
     out = pd.concat(parts, axis=1)
     out = out[[c for c in out.columns if c != "block_count"] + ["block_count"]]
     if annual_supply_m2 is not None:
@@ -371,7 +371,7 @@ def fragmentation(
         raise ColumnError("fragmentation needs block geometry: pass a GeoDataFrame (e.g. io.read_blocks(path))")
     if not small_km2 > 0:
         raise ValueError(f"small_km2 must be > 0 (got {small_km2!r})")
-    keys = _resolve_by(blocks, by)
+    keys = resolve_by(blocks, by)
     metric = _crs.to_metric(blocks)
     geoms = metric.geometry.to_numpy()
     area = shapely.area(geoms)
@@ -385,7 +385,7 @@ def fragmentation(
     )
     has_owners = "owner_count" in blocks.columns
     if has_owners:
-        per["owners"] = _numeric(blocks, ["owner_count"])["owner_count"]
+        per["owners"] = numeric_columns(blocks, ["owner_count"])["owner_count"]
     else:
         warnings.warn(
             "block table lacks column owner_count; owners_per_km2 cannot be computed and is left out",
@@ -403,8 +403,8 @@ def fragmentation(
         where = np.flatnonzero(labels == code)
         nearest[where] = _nearest_within(geoms[where])
     per["nearest"] = nearest
-    sums = _group_sums(blocks, per[["km2", "small", "pp_a"] + (["owners"] if has_owners else [])],
-                       keys, _index_name(by))
+    sums = group_sums(blocks, per[["km2", "small", "pp_a"] + (["owners"] if has_owners else [])],
+                      keys, index_name(by))
     stats = per.groupby(labels, sort=True).agg(
         min_block_km2=("km2", "min"), median_block_km2=("km2", "median"), max_block_km2=("km2", "max"),
         polsby_popper_mean=("pp", "mean"), nearest_distance_median_m=("nearest", "median"),

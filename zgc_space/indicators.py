@@ -44,7 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
+from zgc_space import _grouping
+from zgc_space._grouping import group_sums, index_name, numeric_columns, resolve_by
+from zgc_space.errors import ColumnError, ValidationWarning
 from zgc_space.schema import COLUMNS, MU_M2
 
 __all__ = [
@@ -59,7 +61,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Index label of the single row ``compute(..., by="zone")`` returns.
-ZONE_LABEL = "ZGC"
+ZONE_LABEL = _grouping.ZONE_LABEL
 
 _TD = "TD/T 1029-2010 (2014 rev.)"
 _MNR = "MNR annual monitoring"
@@ -194,96 +196,6 @@ def indicator_catalog() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# grouping plumbing (shared with zgc_space.capacity)
-
-
-def _resolve_by(frame: pd.DataFrame, by: str | Sequence[str] | None) -> list[str] | str | None:
-    """Turn ``by`` into ``None`` (per row), ``"zone"`` (one row) or a list of key columns."""
-    if by is None or (isinstance(by, str) and by == "zone"):
-        return by
-    if isinstance(by, str):
-        keys = ["block_id" if by == "block" else by]
-    else:
-        keys = list(by)
-        if not keys:
-            raise ColumnError("`by` is an empty list; give at least one column, or by=None for per-row")
-    missing = [k for k in keys if k not in frame.columns]
-    if missing:
-        available = ", ".join(str(c) for c in frame.columns if c != "geometry")
-        raise ColumnError(
-            f"`by` names column(s) {missing} that the block table does not have; "
-            f"available columns: {available} (or by='zone', by='block', by=None)"
-        )
-    if keys == ["cluster"] and "subpark" in frame.columns:
-        spread = frame.groupby("cluster", dropna=False, observed=True)["subpark"].nunique()
-        shared = spread[spread > 1].index.tolist()
-        if shared:
-            warnings.warn(
-                f"cluster name(s) {shared[:5]} occur in more than one sub-park and are pooled; "
-                "use by=['subpark', 'cluster'] to keep them apart",
-                ValidationWarning, stacklevel=3,
-            )
-    return keys
-
-
-def _index_name(by: str | Sequence[str] | None) -> str | None:
-    if isinstance(by, str):
-        return "block_id" if by == "block" else by
-    return None
-
-
-def _numeric(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Return the given columns as float64, with a clear error for text that is not a number."""
-    out = {}
-    for col in columns:
-        try:
-            out[col] = pd.to_numeric(frame[col], errors="raise").astype("float64")
-        except (ValueError, TypeError) as exc:
-            raise BlockValidationError(
-                f"column {col!r} must be numeric ({exc}); fix the values or map the column on read",
-                [col],
-            ) from exc
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _group_sums(
-    frame: pd.DataFrame,
-    values: pd.DataFrame,
-    keys: list[str] | str | None,
-    index_name: str | None,
-    *,
-    skipna: bool = False,
-) -> pd.DataFrame:
-    """Sum ``values`` per group of ``frame[keys]`` and add ``block_count``.
-
-    With ``skipna=False`` any NaN in a group makes that group's sum NaN; with ``skipna=True``
-    NaNs are skipped and only an all-NaN group sums to NaN. ``keys=None`` keeps one row per
-    input row; ``"zone"`` gives one row labelled :data:`ZONE_LABEL`.
-    """
-    if keys is None:
-        out = values.copy()
-        out["block_count"] = 1
-        return out
-    if keys == "zone":
-        total = values.sum(min_count=1) if skipna else values.sum(skipna=False)
-        out = total.to_frame().T.astype("float64")
-        out.index = pd.Index([ZONE_LABEL], name="zone")
-        out["block_count"] = len(values)
-        return out
-    groupers = [frame[k] for k in keys]
-    grouped = values.groupby(groupers, dropna=False, observed=True, sort=True)
-    if skipna:
-        out = grouped.sum(min_count=1)
-    else:
-        has_nan = values.isna().groupby(groupers, dropna=False, observed=True, sort=True).any()
-        out = grouped.sum().mask(has_nan)
-    out["block_count"] = grouped.size().astype("int64")
-    if len(keys) == 1:
-        out.index.name = index_name or keys[0]
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def _select(indicators: Sequence[str] | None) -> list[Indicator]:
@@ -386,7 +298,7 @@ def compute(
     >>> round(float(zone.loc["ZGC", "far"]), 2), int(zone.loc["ZGC", "block_count"])
     (1.18, 164)
     """
-    keys = _resolve_by(blocks, by)
+    keys = resolve_by(blocks, by)
     chosen = _select(indicators)
     missing: dict[str, list[str]] = {}
     usable: list[Indicator] = []
@@ -405,8 +317,8 @@ def compute(
         )
     needed = {c for ind in usable for c in ind.columns}
     components = [c for c in COLUMNS if c in needed]
-    values = _numeric(blocks, components)
-    sums = _group_sums(blocks, values, keys, _index_name(by))
+    values = numeric_columns(blocks, components)
+    sums = group_sums(blocks, values, keys, index_name(by))
 
     result: dict[str, np.ndarray] = {}
     reasons: dict[str, str] = {}

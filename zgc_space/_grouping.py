@@ -1,0 +1,103 @@
+"""Grouping plumbing shared by :mod:`zgc_space.indicators` and :mod:`zgc_space.capacity`.
+
+Both sum block components per group (``by=None``, ``"zone"``, ``"block"``, a column or a list
+of columns) before forming ratios or totals. Nothing here is public API.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import pandas as pd
+
+from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
+
+#: Index label of the single row ``compute(..., by="zone")`` returns.
+ZONE_LABEL = "ZGC"
+
+
+def resolve_by(frame: pd.DataFrame, by: str | Sequence[str] | None) -> list[str] | str | None:
+    """Turn ``by`` into ``None`` (per row), ``"zone"`` (one row) or a list of key columns."""
+    if by is None or (isinstance(by, str) and by == "zone"):
+        return by
+    if isinstance(by, str):
+        keys = ["block_id" if by == "block" else by]
+    else:
+        keys = list(by)
+        if not keys:
+            raise ColumnError("`by` is an empty list; give at least one column, or by=None for per-row")
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        available = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        raise ColumnError(
+            f"`by` names column(s) {missing} that the block table does not have; "
+            f"available columns: {available} (or by='zone', by='block', by=None)"
+        )
+    if keys == ["cluster"] and "subpark" in frame.columns:
+        spread = frame.groupby("cluster", dropna=False, observed=True)["subpark"].nunique()
+        shared = spread[spread > 1].index.tolist()
+        if shared:
+            warnings.warn(
+                f"cluster name(s) {shared[:5]} occur in more than one sub-park and are pooled; "
+                "use by=['subpark', 'cluster'] to keep them apart",
+                ValidationWarning, stacklevel=3,
+            )
+    return keys
+
+
+def index_name(by: str | Sequence[str] | None) -> str | None:
+    if isinstance(by, str):
+        return "block_id" if by == "block" else by
+    return None
+
+
+def numeric_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Return the given columns as float64, with a clear error for text that is not a number."""
+    out = {}
+    for col in columns:
+        try:
+            out[col] = pd.to_numeric(frame[col], errors="raise").astype("float64")
+        except (ValueError, TypeError) as exc:
+            raise BlockValidationError(
+                f"column {col!r} must be numeric ({exc}); fix the values or map the column on read",
+                [col],
+            ) from exc
+    return pd.DataFrame(out, index=frame.index)
+
+
+def group_sums(
+    frame: pd.DataFrame,
+    values: pd.DataFrame,
+    keys: list[str] | str | None,
+    index_name: str | None,
+    *,
+    skipna: bool = False,
+) -> pd.DataFrame:
+    """Sum ``values`` per group of ``frame[keys]`` and add ``block_count``.
+
+    With ``skipna=False`` any NaN in a group makes that group's sum NaN; with ``skipna=True``
+    NaNs are skipped and only an all-NaN group sums to NaN. ``keys=None`` keeps one row per
+    input row; ``"zone"`` gives one row labelled :data:`ZONE_LABEL`.
+    """
+    if keys is None:
+        out = values.copy()
+        out["block_count"] = 1
+        return out
+    if keys == "zone":
+        total = values.sum(min_count=1) if skipna else values.sum(skipna=False)
+        out = total.to_frame().T.astype("float64")
+        out.index = pd.Index([ZONE_LABEL], name="zone")
+        out["block_count"] = len(values)
+        return out
+    groupers = [frame[k] for k in keys]
+    grouped = values.groupby(groupers, dropna=False, observed=True, sort=True)
+    if skipna:
+        out = grouped.sum(min_count=1)
+    else:
+        has_nan = values.isna().groupby(groupers, dropna=False, observed=True, sort=True).any()
+        out = grouped.sum().mask(has_nan)
+    out["block_count"] = grouped.size().astype("int64")
+    if len(keys) == 1:
+        out.index.name = index_name or keys[0]
+    return out
