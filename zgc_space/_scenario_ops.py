@@ -115,8 +115,12 @@ def prepare(baseline: gpd.GeoDataFrame) -> Base:
     )
 
 
-def check_ids(base: Base, proposal: Proposal) -> None:
+def check_ids(base: Base, p: Proposal) -> None:
     """Raise one ProposalError naming every unknown block id with its line and suggestions."""
+    pos = base.pos
+    if all(b in pos for b in p.block_ids()) and all(b in pos for b in p.constraints.must_keep):
+        return
+    proposal = p
     unknown = []
     for path, block in _id_paths(proposal):
         if block not in base.pos:

@@ -295,6 +295,7 @@ def evaluate(
     (2.5, 2, 1, 3)
     """
     base = ops.prepare(blocks)
+    preset = evaluation.load_preset(preset)
     sums, cap = fast.sums_of(base.X, base.cols)
     out = _metrics(sums, np.array([cap]), np.array([len(base.ids)]), preset=preset,
                    peers=peer_scores(peers, preset=preset))
@@ -381,6 +382,7 @@ def compare(
     [['P2', 3.0, 1.0], ['P1', 2.5, 0.5]]
     """
     items = [_load(p, errors) for p in proposals]
+    preset = evaluation.load_preset(preset)
     base = ops.prepare(baseline)
     cands = _candidates(candidates)
     cache: dict[str, gpd.GeoDataFrame] = {}
