@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,24 +19,41 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement
 from folium.template import Template
+from folium.utilities import JsCode
 
-from zgc_space._mapstyle import ClassBreaks, column_labels, format_value
+from zgc_space import indicators
+from zgc_space._mapstyle import LABEL_MODES, ClassBreaks, column_labels, format_value
 from zgc_space.crs import wgs84_to_gcj02
-from zgc_space.errors import CRSError, MapError
+from zgc_space.errors import ColumnError, CRSError, MapError, ValidationWarning
 from zgc_space.schema import METRIC_CRS
 
 __all__ = [
+    "BIND_TIP",
     "CSS",
+    "OTHER_COLOUR",
     "TILES",
     "HtmlControl",
     "MetricScale",
+    "SyncViews",
+    "bilingual",
+    "block_layer",
+    "check_labels",
     "check_polygons",
     "display_geometry",
+    "districts_layer",
     "feature_collection",
+    "finish_map",
+    "legend_entries_html",
     "legend_html",
     "metric_frame",
+    "new_map",
+    "outline_layer",
+    "rows_html",
+    "subpark_outlines",
     "tile_layer",
     "tooltip_html",
+    "value_text",
+    "with_columns",
 ]
 
 logger = logging.getLogger(__name__)
@@ -59,6 +77,9 @@ TILES: dict[str, tuple[str, str, str]] = {
         "1234",
     ),
 }
+
+#: Fill of a status or class without a style of its own.
+OTHER_COLOUR = "#bdbdbd"
 
 CSS = """<style>
 .leaflet-container { background: #ffffff; font-family: "Noto Sans CJK SC", "Microsoft YaHei",
@@ -197,3 +218,147 @@ def tile_layer(tiles: str, key: str | None) -> folium.TileLayer:
             raise MapError('tiles="tianditu" needs tianditu_key=... (a key from console.tianditu.gov.cn)')
         url = url.replace("{key}", html.escape(key, quote=True))
     return folium.TileLayer(tiles=url, attr=attr, name=html.escape(name), subdomains=subdomains, overlay=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# building blocks of the scenario, comparison and dynamic maps
+
+BIND_TIP = JsCode("function (f, layer) { layer.bindTooltip(f.properties.tip, {sticky: true}); }")
+
+
+class SyncViews(MacroElement):
+    """Keep two maps on the same centre and zoom (each follows the other's ``move``)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+    var panes = [{{ this.a.get_name() }}, {{ this.b.get_name() }}], busy = false;
+    panes.forEach(function (src, i) {
+        var dst = panes[1 - i];
+        src.on("move zoomend", function () {
+            if (busy) { return; }
+            busy = true;
+            dst.setView(src.getCenter(), src.getZoom(), {animate: false});
+            busy = false;
+        });
+    });
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, a: folium.Map, b: folium.Map) -> None:
+        super().__init__()
+        self._name = "SyncViews"
+        self.a = a
+        self.b = b
+
+
+def bilingual(zh: str, en: str, labels: str) -> str:
+    return {"zh": zh, "en": en, "both": f"{zh} {en}" if zh != en else zh}[labels]
+
+
+def check_labels(labels: str) -> None:
+    if labels not in LABEL_MODES:
+        raise MapError(f"labels={labels!r} is not one of {LABEL_MODES}")
+
+
+def with_columns(frame: gpd.GeoDataFrame, columns: Sequence[str], *,
+                  strict: bool) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Add block indicators named in ``columns`` that ``frame`` lacks; return it and the usable columns."""
+    wanted = [c for c in columns if c not in frame.columns and c in indicators.INDICATORS]
+    computable = [c for c in wanted if all(x in frame.columns for x in indicators.INDICATORS[c].columns)]
+    if computable:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ValidationWarning)
+            values = indicators.compute(frame, indicators=computable)
+        frame = frame.assign(**{c: values[c].to_numpy(float) for c in computable})
+    usable = [c for c in columns if c in frame.columns]
+    if strict and len(usable) < len(columns):
+        missing = [c for c in columns if c not in usable]
+        raise ColumnError(f"columns {missing} are neither in the blocks nor indicators computable from them")
+    return frame, usable
+
+
+def value_text(value: Any, unit: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return format_value(float(value), unit=unit)
+    return str(value)
+
+
+def rows_html(rows: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+
+
+def legend_entries_html(entries: Sequence[tuple[str, str, int | None]], title: str) -> str:
+    out = [f'<div class="zgc-legend-title">{html.escape(title)}</div>']
+    for colour, text, count in entries:
+        suffix = f" ({count})" if count is not None else ""
+        out.append(f'<div><span class="zgc-swatch" style="background:{colour}"></span>'
+                   f"{html.escape(text + suffix)}</div>")
+    return "".join(out)
+
+
+def new_map(*, tiles: str | None, tianditu_key: str | None, title: str | None) -> folium.Map:
+    m = folium.Map(tiles=None, attribution_control=tiles is not None)
+    if tiles is not None:
+        tile_layer(tiles, tianditu_key).add_to(m)
+    if title:
+        m.get_root().title = html.escape(title)  # type: ignore[attr-defined]  # a branca Figure
+    MetricScale().add_to(m)
+    return m
+
+
+def finish_map(m: folium.Map, display: np.ndarray, *, legend: str, title: str | None, info: str | None) -> None:
+    HtmlControl(legend, css_class="zgc-box zgc-legend", position="bottomright", css=CSS).add_to(m)
+    if title:
+        HtmlControl(f'<div class="zgc-title">{html.escape(title)}</div>', css_class="zgc-box",
+                    position="topleft").add_to(m)
+    if info:
+        HtmlControl(info, css_class="zgc-box zgc-info", position="topright").add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    minx, miny, maxx, maxy = shapely.total_bounds(display)
+    m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
+
+
+def outline_layer(m: folium.Map, geoms: np.ndarray, name: str, style: dict[str, Any]) -> None:
+    if len(geoms):
+        folium.GeoJson(feature_collection(geoms, [{} for _ in geoms]), name=html.escape(name),
+                       style_function=lambda _f: style, interactive=False).add_to(m)
+
+
+def subpark_outlines(m: folium.Map, frame: gpd.GeoDataFrame, display: np.ndarray) -> None:
+    if "subpark" not in frame.columns:
+        return
+    keys = frame["subpark"].astype(str).to_numpy()
+    outlines = [shapely.union_all(display[keys == k]) for k in sorted(set(keys))]
+    outline_layer(m, np.asarray(outlines, dtype=object), "分园边界 Sub-park outlines",
+                   {"color": "#1f3a93", "weight": 2.2, "fill": False})
+
+
+def districts_layer(m: folium.Map, districts: gpd.GeoDataFrame | None, simplify_m: float | None, gcj02: bool) -> None:
+    if districts is None:
+        return
+    dist = metric_frame(districts, "districts")
+    check_polygons(dist, "districts")
+    geoms = display_geometry(dist.geometry.values, simplify_m=(simplify_m or 0) * 10, gcj02=gcj02)
+    outline_layer(m, geoms, "行政区 Districts", {"color": "#888888", "weight": 1, "fillColor": "#f2f2f2",
+                                                  "fillOpacity": 0.6, "dashArray": "4 3"})
+
+
+def block_layer(m: folium.Map, geoms: np.ndarray, props: list[dict[str, Any]], name: str, *,
+                 dashed: bool = False, show: bool = True, overlay: bool = True, weight: float = 0.8) -> None:
+    """Add one interactive layer of blocks, each filled with ``properties["fill"]``, tooltip ``properties["tip"]``."""
+    line = "#555555" if weight < 1 else "#222222"
+    folium.GeoJson(
+        feature_collection(geoms, props),
+        name=html.escape(name),
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": line, "weight": weight,
+                                  "fillOpacity": 0.85, "dashArray": "5 4" if dashed else None},
+        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
+        on_each_feature=BIND_TIP,
+        className="zgc-block",
+        show=show,
+        overlay=overlay,
+    ).add_to(m)
