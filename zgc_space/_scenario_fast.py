@@ -80,8 +80,11 @@ class _Deltas:
             p = np.concatenate(self.p)
             rows = np.concatenate(self.rows)
             sign = np.concatenate(self.sign)
-            np.add.at(S, p, np.nan_to_num(rows) * sign[:, None])
-            np.add.at(N, p, np.isnan(rows) * sign[:, None])
+            missing = np.isnan(rows)
+            if missing.any():
+                np.add.at(N, p, missing * sign[:, None])
+                rows = np.where(missing, 0.0, rows)
+            np.add.at(S, p, rows * sign[:, None])
             cap += np.bincount(p, weights=row_capacity(rows, base.cols) * sign, minlength=n)
         return np.where(N > 0.5, np.nan, S), cap
 
@@ -105,6 +108,7 @@ def evaluate_many(
     rz: list[tuple[int, int, int, int, float, int]] = []  # pair, src col, dst col, p, amount, op index
     rn: list[tuple[int, float, float, float, float, float, int, int, int]] = []
     col = base.col
+    planned = np.zeros(n, dtype=bool)
     for k, prop in enumerate(proposals):
         if isinstance(prop, ProposalError):
             errors[k] = str(prop)
@@ -112,6 +116,7 @@ def evaluate_many(
         try:
             ops.check_ids(base, prop)
             if prop.changes_geometry or _repeated_rezone(prop):
+                planned[k] = True
                 plan = ops.make_plan(base, prop, candidates=candidates, protected=protected[k])
                 _plan_deltas(base, plan, k, deltas)
                 violations[k] = plan.violations
@@ -147,8 +152,7 @@ def evaluate_many(
     sums = pd.DataFrame(S, columns=base.cols)
     area = sums["site_area_m2"].to_numpy()
     for k, prop in enumerate(proposals):
-        if errors[k] is None and isinstance(prop, Proposal) and not prop.changes_geometry \
-                and not _repeated_rezone(prop):
+        if errors[k] is None and isinstance(prop, Proposal) and not planned[k]:
             v = ops.area_cap_violation(base, prop, float(area[k]))
             if v is not None:
                 violations[k].append(v)
