@@ -53,7 +53,7 @@ X0, Y0, RES = 400_000.0, 4_450_000.0, 10.0  # top-left (EPSG:4548), Beijing-size
 def sizes(quick: bool) -> dict:
     if quick:
         return {"pixels": 4_000, "footprints": 100_000, "repeats": 1, "tag": "quick"}
-    return {"pixels": 10_000, "footprints": 1_000_000, "repeats": 3, "tag": "full"}
+    return {"pixels": 10_000, "footprints": 1_000_000, "repeats": 5, "tag": "full"}
 
 
 # ---------------------------------------------------------------- data
@@ -140,13 +140,19 @@ def ensure_data(cfg: dict) -> dict:
 
 
 # ---------------------------------------------------------------- timing
-def timed(func, repeats: int) -> tuple[float, object]:
-    times, result = [], None
+def interleaved(funcs: dict, repeats: int) -> tuple[dict, dict]:
+    """Median time per engine, running the engines in turn each round (so load spikes on a
+    shared machine hit them alike), after one untimed warm-up round."""
+    times: dict = {k: [] for k in funcs}
+    results: dict = {}
+    for k, f in funcs.items():
+        results[k] = f()
     for _ in range(repeats):
-        t = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
+        for k, f in funcs.items():
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}, results
 
 
 def read_touched_tiles(blocks: gpd.GeoDataFrame, tif: Path) -> int:
@@ -181,10 +187,10 @@ def bench_zonal(files: dict, repeats: int) -> list[dict]:
     tif = str(files["raster"])
     rows = []
 
-    def ours(method: str = "center"):
+    def ours(method: str = "center", threads: int = 2):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return raster.zonal_stats(blocks, tif, stats="count,sum,mean", method=method)
+            return raster.zonal_stats(blocks, tif, stats="count,sum,mean", method=method, threads=threads)
 
     def rs():
         return pd.DataFrame(rs_zonal(list(blocks.geometry), tif, stats=["count", "sum", "mean"]))
@@ -192,11 +198,12 @@ def bench_zonal(files: dict, repeats: int) -> list[dict]:
     def ee():
         return exact_extract(tif, blocks, ["count", "sum", "mean"], output="pandas")
 
-    t_floor, ntiles = timed(lambda: read_touched_tiles(blocks, tif), repeats)
-    t_ours, r_ours = timed(ours, repeats)
-    t_exact, r_exact = timed(lambda: ours("exact"), repeats)
-    t_rs, r_rs = timed(rs, repeats)
-    t_ee, r_ee = timed(ee, repeats)
+    med, res = interleaved({
+        "floor": lambda: read_touched_tiles(blocks, tif), "ours": ours, "ours1": lambda: ours(threads=1),
+        "exact": lambda: ours("exact"), "rs": rs, "ee": ee,
+    }, repeats)
+    t_floor, t_ours, t_exact, t_rs, t_ee = (med[k] for k in ("floor", "ours", "exact", "rs", "ee"))
+    ntiles, r_ours, r_exact, r_rs, r_ee = (res[k] for k in ("floor", "ours", "exact", "rs", "ee"))
     # same answers, or the timing means nothing
     assert np.array_equal(r_ours["count"].to_numpy(), r_rs["count"].to_numpy())
     np.testing.assert_allclose(r_ours["sum"], r_rs["sum"], rtol=1e-5)
@@ -206,6 +213,7 @@ def bench_zonal(files: dict, repeats: int) -> list[dict]:
         size = f"{ds.width * ds.height / 1e6:.0f} Mpx, {ntiles} of {(-(-ds.width // 512)) ** 2} tiles touched"
     for name, t in [
         ("zgc_space center (count,sum,mean)", t_ours),
+        ("zgc_space center, 1 decode thread", med["ours1"]),
         ("zgc_space exact", t_exact),
         ("rasterstats", t_rs),
         ("exactextract", t_ee),
@@ -230,8 +238,8 @@ def bench_buildings(files: dict, repeats: int) -> list[dict]:
         joined = gpd.sjoin(pts, blocks[["block_id", "geometry"]], predicate="within", how="inner")
         return joined.groupby("block_id")[["gfa", "foot"]].sum()
 
-    t_ours, r_ours = timed(ours, repeats)
-    t_peer, r_peer = timed(peer, repeats)
+    med, res = interleaved({"ours": ours, "peer": peer}, repeats)
+    t_ours, t_peer, r_ours, r_peer = med["ours"], med["peer"], res["ours"], res["peer"]
     mine = r_ours.set_index("block_id")["gfa_m2"]
     theirs = r_peer["gfa"].reindex(mine.index).fillna(0.0)
     np.testing.assert_allclose(mine, theirs, rtol=1e-9)

@@ -45,13 +45,13 @@ class StatsAccumulator:
         if w is None:
             n_c, s_c = float(v.size), float(v.sum())
         else:
-            n_c, s_c = float(w.sum()), float(np.dot(v, w))
+            n_c, s_c = float(w.sum()), float((v * w).sum())
         self.min[b] = min(self.min[b], float(v.min()))
         self.max[b] = max(self.max[b], float(v.max()))
         if "std" in self.stats and n_c > 0:
             m_c = s_c / n_c
             d = v - m_c
-            q_c = float(np.dot(d * d, w)) if w is not None else float(np.dot(d, d))
+            q_c = float((d * d * w).sum()) if w is not None else float((d * d).sum())
             n_a = self.weight[b]
             delta = m_c - self.mean[b]
             tot = n_a + n_c

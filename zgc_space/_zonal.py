@@ -90,37 +90,34 @@ def check_transform(ds: Any) -> Affine:
 def plan(ds: Any, geoms: np.ndarray, *, band: int, method: str) -> Plan:
     """Compute every block's clipped pixel window and the tiles its geometry intersects."""
     t = check_transform(ds)
-    n = len(geoms)
-    windows = np.zeros((n, 4), dtype=np.int64)
+    a, c, e, f = t.a, t.c, t.e, t.f
     bounds = shapely.bounds(geoms)
-    inv = ~t
     pad = 0 if method == "center" else 1  # all_touched / exact may reach the edge pixel
     th, tw = _grid(ds, band)
+    with np.errstate(invalid="ignore"):
+        cols = np.sort(np.c_[(bounds[:, 0] - c) / a, (bounds[:, 2] - c) / a], axis=1)
+        rows = np.sort(np.c_[(bounds[:, 3] - f) / e, (bounds[:, 1] - f) / e], axis=1)
+    finite = np.isfinite(cols).all(axis=1) & np.isfinite(rows).all(axis=1)  # empty geometries are not
+    cols, rows = np.where(finite[:, None], cols, 0.0), np.where(finite[:, None], rows, 0.0)
+    windows = np.c_[
+        np.maximum(np.floor(rows[:, 0]) - pad, 0), np.maximum(np.floor(cols[:, 0]) - pad, 0),
+        np.minimum(np.ceil(rows[:, 1]) + pad, ds.height), np.minimum(np.ceil(cols[:, 1]) + pad, ds.width),
+    ].astype(np.int64)
+    windows[~finite | (windows[:, 2] <= windows[:, 0]) | (windows[:, 3] <= windows[:, 1])] = 0
     per_tile: dict[tuple[int, int], list[int]] = {}
-    for i in range(n):
-        minx, miny, maxx, maxy = bounds[i]
-        if not np.isfinite(minx):  # empty geometry
-            continue
-        cols, rows = inv @ (np.array([minx, maxx]), np.array([maxy, miny]))
-        c0, c1 = sorted(cols)
-        r0, r1 = sorted(rows)
-        r0 = max(int(np.floor(r0)) - pad, 0)
-        c0 = max(int(np.floor(c0)) - pad, 0)
-        r1 = min(int(np.ceil(r1)) + pad, ds.height)
-        c1 = min(int(np.ceil(c1)) + pad, ds.width)
-        if r1 <= r0 or c1 <= c0:
-            continue
-        windows[i] = (r0, c0, r1, c1)
+    for i in np.flatnonzero(windows[:, 2] > windows[:, 0]).tolist():
+        r0, c0, r1, c1 = windows[i].tolist()
         trs = np.arange(r0 // th, (r1 - 1) // th + 1)
         tcs = np.arange(c0 // tw, (c1 - 1) // tw + 1)
-        tr, tc = (a.ravel() for a in np.meshgrid(trs, tcs, indexing="ij"))
-        # keep only tiles the geometry itself intersects (L-shaped or sparse blocks)
-        x0, y0 = t @ (tc * tw, tr * th)
-        x1, y1 = t @ (np.minimum((tc + 1) * tw, ds.width), np.minimum((tr + 1) * th, ds.height))
-        boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
-        hit = shapely.intersects(geoms[i], boxes) if len(boxes) > 1 else np.ones(1, dtype=bool)
-        for a, b in zip(tr[hit], tc[hit], strict=True):
-            per_tile.setdefault((int(a), int(b)), []).append(i)
+        tr, tc = (v.ravel() for v in np.meshgrid(trs, tcs, indexing="ij"))
+        if tr.size > 1:  # keep only tiles the geometry itself intersects (L-shaped or sparse blocks)
+            xa, xb = c + tc * tw * a, c + np.minimum((tc + 1) * tw, ds.width) * a
+            ya, yb = f + tr * th * e, f + np.minimum((tr + 1) * th, ds.height) * e
+            boxes = shapely.box(np.minimum(xa, xb), np.minimum(ya, yb), np.maximum(xa, xb), np.maximum(ya, yb))
+            hit = shapely.intersects(geoms[i], boxes)
+            tr, tc = tr[hit], tc[hit]
+        for key in zip(tr.tolist(), tc.tolist(), strict=True):
+            per_tile.setdefault(key, []).append(i)
     tiles = []
     for (a, b) in sorted(per_tile):
         tw_ = (a * th, b * tw, min((a + 1) * th, ds.height), min((b + 1) * tw, ds.width))
@@ -160,8 +157,8 @@ def center_mask(edges: np.ndarray, transform: Affine, shape: tuple[int, int]) ->
     out = np.zeros((h, w), dtype=bool)
     if x1.size == 0:
         return out
-    r_lo = np.clip(np.ceil(y1 - 0.5), 0, h).astype(np.int64)  # first row whose centre >= y1
-    r_hi = np.clip(np.ceil(y2 - 0.5), 0, h).astype(np.int64)  # rows with centre < y2
+    r_lo = np.minimum(np.maximum(np.ceil(y1 - 0.5), 0), h).astype(np.int64)  # first row with centre >= y1
+    r_hi = np.minimum(np.maximum(np.ceil(y2 - 0.5), 0), h).astype(np.int64)  # rows with centre < y2
     counts = np.maximum(r_hi - r_lo, 0)
     total = int(counts.sum())
     if total == 0:
@@ -174,8 +171,8 @@ def center_mask(edges: np.ndarray, transform: Affine, shape: tuple[int, int]) ->
     row, xs = row[order], xs[order]
     # crossings per row are even (closed rings); pair them in order
     x_in, x_out, r = xs[0::2], xs[1::2], row[0::2]
-    start = np.clip(np.floor(x_in + 0.5), 0, w).astype(np.int64)
-    end = np.clip(np.floor(x_out + 0.5), 0, w).astype(np.int64)
+    start = np.minimum(np.maximum(np.floor(x_in + 0.5), 0), w).astype(np.int64)
+    end = np.minimum(np.maximum(np.floor(x_out + 0.5), 0), w).astype(np.int64)
     ok = start < end
     flat = np.zeros(h * (w + 1), dtype=np.int32)
     np.add.at(flat, r[ok] * (w + 1) + start[ok], 1)
@@ -244,15 +241,18 @@ def _coverage(geom: Any, transform: Affine, shape: tuple[int, int]) -> np.ndarra
 
 
 class _Reader:
-    """Thread-local dataset handles on one raster file."""
+    """Thread-local dataset handles on one raster file (the caller's own handle when serial)."""
 
-    def __init__(self, path: str) -> None:
-        self._path = path
+    def __init__(self, ds: Any, *, serial: bool) -> None:
+        self._path = ds.name
+        self._serial = ds if serial else None
         self._local = threading.local()
         self._opened: list[Any] = []
         self._lock = threading.Lock()
 
     def dataset(self) -> Any:
+        if self._serial is not None:
+            return self._serial
         ds = getattr(self._local, "ds", None)
         if ds is None:
             ds = rasterio.open(self._path)
@@ -291,7 +291,7 @@ def iter_chunks(
     progress: bool = False,
 ) -> Iterator[Chunk]:
     """Yield one :class:`Chunk` per (tile, block) pair, tiles in row-major order."""
-    reader = _Reader(ds.name)
+    reader = _Reader(ds, serial=threads <= 1)
     use_mask = _uses_mask(ds, band)
     floating = np.issubdtype(np.dtype(ds.dtypes[band - 1]), np.floating)
     windows = the_plan.windows
@@ -325,7 +325,7 @@ def iter_chunks(
         r0, c0, r1, c1 = (br0, bc0, br1, bc1) if whole else win
         arr = cache.get(b) if whole else None
         if arr is None:
-            sub_t = t @ Affine.translation(c0, r0)
+            sub_t = Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)
             shape = (r1 - r0, c1 - c0)
             if method == "exact":
                 arr = _coverage(geoms[b], sub_t, shape)

@@ -288,8 +288,8 @@ class _FloorAccumulator:
         built = h >= self.min_m
         floors = np.where(built, np.maximum(1.0, np.floor(h / self.storey + 1e-9)), 0.0)
         one = np.ones(h.size) if w is None else w
-        self.floors[b] += float(np.dot(floors, one))
-        self.built[b] += float(np.dot(built, one))
+        self.floors[b] += float((floors * one).sum())
+        self.built[b] += float(one[built].sum())
         self.valid[b] += float(one.sum())
 
 
