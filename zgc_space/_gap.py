@@ -55,6 +55,11 @@ def _new_value(term: pd.Series, r: float) -> float:
     return float(term["current"] + step if term["form"] == "positive" else term["current"] - step)
 
 
+def _change_pct(change: pd.Series, current: pd.Series) -> pd.Series:
+    """``100 · change / |current|``, NaN where the current value is zero."""
+    return change / current.where(current != 0).abs() * 100.0
+
+
 def _single(terms: pd.DataFrame, need: float, bounds: dict[str, float]) -> pd.DataFrame:
     rows = []
     for i, t in terms.iterrows():
@@ -79,8 +84,7 @@ def _single(terms: pd.DataFrame, need: float, bounds: dict[str, float]) -> pd.Da
         rows.append(rec)
     out = pd.DataFrame(rows, index=terms.index)
     out["change"] = out["required"] - out["current"]
-    cur = out["current"].where(out["current"] != 0)
-    out["change_pct"] = out["change"] / cur.abs() * 100.0
+    out["change_pct"] = _change_pct(out["change"], out["current"])
     base = terms["base"].where(terms["base"] > 0)
     out["effort_pct"] = (out["change"].abs() / base * 100.0).where(out["reachable"])
     cols = ["zh", "current", "required", "change", "change_pct", "effort_pct", "reachable", "s_now",
@@ -93,7 +97,7 @@ def _plan_frame(terms: pd.DataFrame, r: np.ndarray) -> pd.DataFrame:
     out = pd.DataFrame({"zh": [INDICATORS[i].zh for i in terms.index], "current": terms["current"],
                         "new": new}, index=terms.index)
     out["change"] = out["new"] - out["current"]
-    out["change_pct"] = (out["change"] / out["current"].where(out["current"] != 0).abs() * 100.0).fillna(0.0)
+    out["change_pct"] = _change_pct(out["change"], out["current"]).fillna(0.0)
     out["effort_pct"] = r * 100.0
     s_new = [float(standardise_values(np.array([v]), t["ideal"], t["form"])[0])
              for v, (_, t) in zip(new, terms.iterrows(), strict=True)]

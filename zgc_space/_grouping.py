@@ -1,7 +1,7 @@
 """Grouping plumbing shared by :mod:`zgc_space.indicators` and :mod:`zgc_space.capacity`.
 
 Both sum block components per group (``by=None``, ``"zone"``, ``"block"``, a column or a list
-of columns) before forming ratios or totals. Nothing here is public API.
+of columns) before forming ratios of the sums (:func:`ratio`) or totals. Nothing here is public API.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
@@ -100,4 +101,13 @@ def group_sums(
     out["block_count"] = grouped.size().astype("int64")
     if len(keys) == 1:
         out.index.name = index_name or keys[0]
+    return out
+
+
+def ratio(num: np.ndarray, den: np.ndarray, *, scale: float = 1.0) -> np.ndarray:
+    """``scale × num / den`` with NaN (not inf) where the denominator is zero or unknown."""
+    out = np.full(num.shape, np.nan)
+    ok = np.isfinite(num) & np.isfinite(den) & (den != 0)
+    np.divide(num, den, out=out, where=ok)
+    out[ok] *= scale
     return out

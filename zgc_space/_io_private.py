@@ -185,10 +185,10 @@ def atomic_files(targets: Sequence[Path], *, copy_existing: bool = False) -> Ite
 
 
 @contextlib.contextmanager
-def fixed_gdal_date() -> Iterator[None]:
-    """Make GDAL write :data:`FIXED_DATE` instead of "now" (GeoPackage timestamps)."""
+def fixed_gdal_date(day: str = FIXED_DATE) -> Iterator[None]:
+    """Make GDAL write ``day`` (ISO date) instead of "now" (GeoPackage timestamps)."""
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{FIXED_DATE}T00:00:00.000Z"})
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{day}T00:00:00.000Z"})
     try:
         yield
     finally:

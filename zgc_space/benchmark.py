@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ import pandas as pd
 
 from zgc_space import datasets, evaluation
 from zgc_space._gap import gap_tables
+from zgc_space._io_private import atomic_files, list_ids
 from zgc_space._synthetic_peers import NationalFigures, generate
 from zgc_space.errors import ColumnError, DataFileError, RankError
 from zgc_space.indicators import INDICATORS
@@ -165,14 +165,8 @@ def build_sample_peers(path: str | Path, *, seed: int = 20221231) -> Path:
     peers = make_synthetic_peers(anchor_score=anchor, seed=seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_files([path]) as (tmp,):
         peers.to_csv(tmp, index=False, float_format="%.4f", lineterminator="\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     log.info("wrote %d synthetic peers (anchor score %.3f) to %s", len(peers), anchor, path)
     return path
 
@@ -228,13 +222,13 @@ def _validate_peers(frame: pd.DataFrame, where: str) -> pd.DataFrame:
         raise ColumnError(f"peers table {where}: needs a score column or indicator columns (e.g. far)")
     dup = frame["zone_id"][frame["zone_id"].duplicated()].astype(str).tolist()
     if dup:
-        raise DataFileError(f"peers table {where}: duplicate zone_id {', '.join(dup[:10])}")
+        raise DataFileError(f"peers table {where}: duplicate zone_id {list_ids(dup)}")
     out = frame.copy()
     for col in numeric:
         values = pd.to_numeric(out[col], errors="coerce")
         bad = out.index[values.isna() & out[col].notna()]
         if len(bad):
-            rows = ", ".join(str(i + 2) for i in bad[:10])  # +2: header line and 1-based lines
+            rows = list_ids([i + 2 for i in bad])  # +2: header line and 1-based lines
             raise DataFileError(f"peers table {where}: column {col} is not numeric on line(s) {rows}")
         out[col] = values.astype(float)
     out["zone_id"] = out["zone_id"].astype(str)

@@ -44,7 +44,8 @@ import pandas as pd
 import shapely
 
 from zgc_space import crs as _crs
-from zgc_space._grouping import group_sums, index_name, numeric_columns, resolve_by
+from zgc_space._grouping import group_sums, index_name, numeric_columns, ratio, resolve_by
+from zgc_space._io_private import list_ids
 from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
 
 __all__ = ["LAND_BASE", "compute", "fragmentation"]
@@ -69,11 +70,6 @@ def _ids(blocks: pd.DataFrame, mask: np.ndarray) -> list[object]:
     return [v.item() if isinstance(v, np.generic) else v for v in labels.to_numpy()[mask]]
 
 
-def _short(ids: Sequence[object], limit: int = 10) -> str:
-    text = ", ".join(map(str, ids[:limit]))
-    return text + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
-
-
 def _land(values: pd.DataFrame, blocks: pd.DataFrame) -> pd.DataFrame:
     a, b21, b22, d = (values[c].to_numpy() for c in _LAND_IN)
     raw_e = a + b21 - d
@@ -81,7 +77,7 @@ def _land(values: pd.DataFrame, blocks: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         warnings.warn(
             f"{int(bad.sum())} block(s) have supplied land D above developed land A + B21 "
-            f"(ids {_short(_ids(blocks, bad))}); their suppliable land is set to 0. "
+            f"(ids {list_ids(_ids(blocks, bad))}); their suppliable land is set to 0. "
             "Check them with zgc_space.validate_blocks()",
             ValidationWarning, stacklevel=3,
         )
@@ -107,7 +103,7 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.Dat
     negative = cap < 0
     if negative.any():
         raise BlockValidationError(
-            f"far_cap is negative in {int(negative.sum())} block(s) (ids {_short(_ids(blocks, negative))}); "
+            f"far_cap is negative in {int(negative.sum())} block(s) (ids {list_ids(_ids(blocks, negative))}); "
             "a planned maximum FAR must be >= 0 (use NaN for unknown)",
             _ids(blocks, negative),
         )
@@ -121,7 +117,7 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.Dat
     attrs["over_cap"] = _ids(blocks, over)
     if missing_cap.any():
         warnings.warn(
-            f"far_cap is missing in {int(missing_cap.sum())} block(s) (ids {_short(attrs['missing_cap'])}); "
+            f"far_cap is missing in {int(missing_cap.sum())} block(s) (ids {list_ids(attrs['missing_cap'])}); "
             "their floor-area capacity is unknown (NaN) and group capacities leave them out "
             "(see the missing_cap_blocks column and attrs['missing_cap'])",
             ValidationWarning, stacklevel=3,
@@ -130,7 +126,7 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.Dat
     if other.any():
         warnings.warn(
             f"gfa_m2 or the land base is missing in {int(other.sum())} block(s) "
-            f"(ids {_short(_ids(blocks, other))}); their floor-area capacity is unknown (NaN)",
+            f"(ids {list_ids(_ids(blocks, other))}); their floor-area capacity is unknown (NaN)",
             ValidationWarning, stacklevel=3,
         )
     if (zero_cap & over).any():
@@ -411,6 +407,7 @@ def fragmentation(
     )
     stats.index = sums.index
     count = sums["block_count"].astype("float64")
+    km2_sum = sums["km2"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame(
             {
@@ -422,14 +419,14 @@ def fragmentation(
                 "mean_block_km2": sums["km2"] / count,
                 "small_block_share_pct": 100.0 * sums["small"] / count,
                 "polsby_popper_mean": stats["polsby_popper_mean"],
-                "polsby_popper_area_weighted": sums["pp_a"] / sums["km2"].where(sums["km2"] > 0),
+                "polsby_popper_area_weighted": ratio(sums["pp_a"].to_numpy(), km2_sum),
                 "nearest_distance_median_m": stats["nearest_distance_median_m"],
-                "blocks_per_km2": count / sums["km2"].where(sums["km2"] > 0),
+                "blocks_per_km2": ratio(count.to_numpy(), km2_sum),
             },
             index=sums.index,
         )
         if has_owners:
-            out["owners_per_km2"] = sums["owners"] / sums["km2"].where(sums["km2"] > 0)
+            out["owners_per_km2"] = ratio(sums["owners"].to_numpy(), km2_sum)
     out.attrs["missing"] = {} if has_owners else {"owners_per_km2": ["owner_count"]}
     out.attrs["small_km2"] = small_km2
     return out

@@ -206,8 +206,16 @@ def standardise(indicators: pd.DataFrame | pd.Series, preset: PresetLike = "cic_
     """
     p = load_preset(preset)
     values, _ = _values(indicators, p)
-    out = {i: standardise_values(values[i].to_numpy(), p.indicators[i].ideal, p.form(i)) for i in values}
-    return pd.DataFrame(out, index=values.index)
+    return _standardised(values, p)
+
+
+def _standardised(values: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """Capped standardised scores of every column of ``values`` (preset indicator ids)."""
+    return pd.DataFrame(
+        {i: standardise_values(values[i].to_numpy(), preset.indicators[i].ideal, preset.form(i))
+         for i in values},
+        index=values.index,
+    )
 
 
 def _weights(values: pd.DataFrame, missing: list[str], preset: Preset) -> pd.DataFrame:
@@ -232,11 +240,7 @@ def _weights(values: pd.DataFrame, missing: list[str], preset: Preset) -> pd.Dat
 
 
 def _composite(values: pd.DataFrame, missing: list[str], preset: Preset) -> tuple[pd.DataFrame, pd.DataFrame]:
-    s = pd.DataFrame(
-        {i: standardise_values(values[i].to_numpy(), preset.indicators[i].ideal, preset.form(i))
-         for i in values},
-        index=values.index,
-    )
+    s = _standardised(values, preset)
     w = _weights(values, missing, preset)
     out = pd.DataFrame(index=values.index)
     total = (w * s.fillna(0.0)).sum(axis=1)

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import _grouping
-from zgc_space._grouping import group_sums, index_name, numeric_columns, resolve_by
+from zgc_space._grouping import group_sums, index_name, numeric_columns, ratio, resolve_by
 from zgc_space.errors import ColumnError, ValidationWarning
 from zgc_space.schema import COLUMNS, MU_M2
 
@@ -207,15 +207,6 @@ def _select(indicators: Sequence[str] | None) -> list[Indicator]:
     return [INDICATORS[i] for i in dict.fromkeys(indicators)]
 
 
-def _ratio(num: np.ndarray, den: np.ndarray, scale: float) -> np.ndarray:
-    """``scale × num / den`` with NaN (not inf) where the denominator is zero or unknown."""
-    out = np.full(num.shape, np.nan)
-    ok = np.isfinite(num) & np.isfinite(den) & (den != 0)
-    np.divide(num, den, out=out, where=ok)
-    out[ok] *= scale
-    return out
-
-
 def _describe_nan(ind: Indicator, sums: pd.DataFrame) -> str | None:
     num = sums[list(ind.numerator)].sum(axis=1, skipna=False).to_numpy()
     den = sums[list(ind.denominator)].sum(axis=1, skipna=False).to_numpy()
@@ -325,7 +316,7 @@ def compute(
     for ind in usable:
         num = sums[list(ind.numerator)].sum(axis=1, skipna=False).to_numpy()
         den = sums[list(ind.denominator)].sum(axis=1, skipna=False).to_numpy()
-        result[ind.id] = _ratio(num, den, ind.scale)
+        result[ind.id] = ratio(num, den, scale=ind.scale)
         if np.isnan(result[ind.id]).any():
             reasons[ind.id] = _describe_nan(ind, sums) or "undefined"
     out = pd.concat([pd.DataFrame(result, index=sums.index), sums], axis=1)

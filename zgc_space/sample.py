@@ -25,11 +25,9 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-import os
 import shutil
 import sys
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,6 +40,7 @@ from zgc_space import _sample_parks as parks
 from zgc_space import _sample_raster as raster_mod
 from zgc_space import _sample_readme as readme_mod
 from zgc_space import _sample_shapes as shapes
+from zgc_space._io_private import atomic_files, fixed_gdal_date
 from zgc_space.schema import COLUMNS, METRIC_CRS
 
 __all__ = [
@@ -66,6 +65,8 @@ DEFAULT_SEED = 20240724
 SAMPLE_YEAR = 2023
 #: Files :func:`generate` writes, relative to its output directory.
 FILES: tuple[str, ...] = parks.FILES
+#: Timestamp written into the GeoPackages instead of "now", so the same data give the same bytes.
+_GPKG_DATE = "2024-07-24"
 
 
 def subpark_table() -> pd.DataFrame:
@@ -219,31 +220,18 @@ def make_rasters(*, seed: int = DEFAULT_SEED) -> dict[str, tuple[np.ndarray, dic
     return raster_mod.make_rasters(np.random.default_rng([seed, 3]), _build(seed)["blocks"])
 
 
-def _atomic(target: Path, write: object) -> None:
+def _atomic(target: Path, write: Callable[[Path], object]) -> None:
     """Write ``target`` through ``write(tmp_path)`` and rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    try:
-        write(Path(tmp))  # type: ignore[operator]
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_files([target]) as (tmp,):
+        write(tmp)
 
 
 def _write_gpkg(frame: gpd.GeoDataFrame, target: Path, layer: str) -> None:
-    import pyogrio
-
     def write(tmp: Path) -> None:
         # a fixed timestamp in gpkg_contents keeps the same data byte-identical
-        old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2024-07-24T00:00:00.000Z"})
-        try:
+        with fixed_gdal_date(_GPKG_DATE):
             frame.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="Unknown")
-        finally:
-            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
     _atomic(target, write)
 

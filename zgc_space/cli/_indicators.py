@@ -56,13 +56,6 @@ def _by(text: str) -> str | list[str]:
     return parts[0] if len(parts) == 1 else parts
 
 
-def _read(path: str, layer: str | None) -> tuple[Any, list[str]]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = io.read_blocks(path, layer=layer)
-    return frame, [str(w.message) for w in caught]
-
-
 def _noted(func: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
     """Call ``func`` and return its result with the messages of the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
@@ -99,7 +92,7 @@ def _show(table: pd.DataFrame) -> None:
 
 
 def _run_indicators(args: argparse.Namespace) -> int:
-    frame, notes = _read(args.file, args.layer)
+    frame, notes = _noted(io.read_blocks, args.file, layer=args.layer)
     chosen = [s.strip() for s in args.indicators.split(",")] if args.indicators else None
     table, more = _noted(_indicators.compute, frame, by=_by(args.by), indicators=chosen)
     notes += more
@@ -135,7 +128,7 @@ def _run_indicators(args: argparse.Namespace) -> int:
 
 
 def _run_capacity(args: argparse.Namespace) -> int:
-    frame, notes = _read(args.file, args.layer)
+    frame, notes = _noted(io.read_blocks, args.file, layer=args.layer)
     by = _by(args.by)
     table, more = _noted(_capacity.compute, frame, by=by, annual_supply_m2=args.annual_supply_m2)
     notes += more
