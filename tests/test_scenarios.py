@@ -190,9 +190,9 @@ def test_unknown_block_id_names_file_line_and_closest_ids(blocks, tmp_path):
     path = tmp_path / "typo.yaml"
     path.write_text("id: T1\ntitle: typo\nrelease:\n  - block: B1580\nrenew:\n  - blocks: [B001, B0O2]\n"
                     "    far_step: 0.2\n", encoding="utf-8")
-    with pytest.raises(ProposalError, match=r"2 block id\(s\) not in the baseline: 'B1580' at .*typo.yaml line 4 "
-                                            r"\(release\[0\]\.block\); did you mean B158.*'B0O2' at .*typo.yaml line 6 "
-                                            r"\(renew\[0\]\.blocks\[1\]\); did you mean B002"):
+    with pytest.raises(ProposalError, match=r"2 block id\(s\) not in the baseline: 'B1580' at .*typo.yaml "
+                                            r"line 4 \(release\[0\]\.block\) \(did you mean B158.*'B0O2' at "
+                                            r".*typo.yaml line 6 \(renew\[0\]\.blocks\[1\]\) \(did you mean B002"):
         scenarios.apply(blocks, read_proposal(path))
 
 

@@ -125,7 +125,7 @@ def check_ids(base: Base, p: Proposal) -> None:
     for path, block in _id_paths(proposal):
         if block not in base.pos:
             close = suggest_ids(block, base.ids)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
             unknown.append(f"{block!r} at {proposal.where(path)}{hint}")
     if unknown:
         raise ProposalError(

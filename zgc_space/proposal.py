@@ -582,12 +582,12 @@ def published_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "i": "1"})
+_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "i": "1", "G": "6", "S": "5", "Z": "2"})
 
 
 def _id_key(value: str) -> tuple[str, int] | None:
-    """Split an id like ``B0O2`` into (``"B"``, 2), reading O as 0 and l/I as 1."""
-    match = re.fullmatch(r"([A-Za-z_-]*?)([0-9OolIi]+)", value.strip())
+    """Split an id like ``B0O2`` into (``"B"``, 2), reading look-alikes as digits (O 0, l 1, G 6, S 5)."""
+    match = re.fullmatch(r"([A-Za-z_-]*?)([0-9OolIiGSZ]+)", value.strip())
     if not match:
         return None
     prefix, digits = match.group(1), match.group(2).translate(_CONFUSABLE)
@@ -597,7 +597,7 @@ def _id_key(value: str) -> tuple[str, int] | None:
 def suggest_ids(unknown: str, known: Iterable[str], *, n: int = 3) -> list[str]:
     """Return up to ``n`` existing ids closest to ``unknown`` (for "did you mean" messages).
 
-    Ids that differ only by zero padding, case or a look-alike character (O for 0, l for 1)
+    Ids that differ only by zero padding, case or a look-alike character (O for 0, l for 1, G for 6)
     come first, then the closest by :mod:`difflib` similarity, ties broken by the nearest number.
 
     Examples
