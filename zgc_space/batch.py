@@ -33,10 +33,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import platform
 import re
-import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -48,7 +46,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from zgc_space import __version__, benchmark, evaluation, io, scenarios
+from zgc_space import __version__, _io_private, benchmark, evaluation, io, scenarios
 from zgc_space.errors import DataFileError, ProposalError
 from zgc_space.proposal import Proposal, dump_proposal, read_proposal
 
@@ -387,20 +385,15 @@ def _run_dask(chunks: list[list[Proposal | ProposalError]], base: gpd.GeoDataFra
 
 
 def _write(out: Path, table: pd.DataFrame, manifest: dict[str, Any]) -> None:
+    """Write results (Parquet, CSV) and the manifest, each atomically; the manifest last."""
     plain = table.copy()
     plain.attrs = {}
-    tmp = Path(tempfile.mkdtemp(prefix=".zgc-batch-", dir=out))
-    try:
-        plain.to_parquet(tmp / RESULTS, index=False)
-        os.replace(tmp / RESULTS, out / RESULTS)
-        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str, allow_nan=False)
-        (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp / MANIFEST, out / MANIFEST)
-    finally:
-        for f in tmp.iterdir():
-            f.unlink()
-        tmp.rmdir()
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str, allow_nan=False)
+    with _io_private.atomic_files([out / RESULTS]) as (tmp,):
+        plain.to_parquet(tmp, index=False)
     io.write_table(plain, out / RESULTS_CSV)
+    with _io_private.atomic_files([out / MANIFEST]) as (tmp,):
+        tmp.write_text(text + "\n", encoding="utf-8")
 
 
 def load_results(out_dir: str | Path) -> pd.DataFrame:

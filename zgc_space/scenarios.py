@@ -211,17 +211,7 @@ def peer_scores(peers: PeersLike = None, *, preset: evaluation.PresetLike = "cic
     the shipped synthetic peers. Peers with the preset's indicators are scored with it;
     otherwise their ``score`` column is used.
     """
-    p = evaluation.load_preset(preset)
-    if peers is None:
-        peers = benchmark.sample_peers_path()
-    if isinstance(peers, (str, Path)):
-        peers = benchmark.load_peers(peers)
-    ids = list(p.leaf_weights())
-    if all(i in peers.columns for i in ids):
-        return evaluation.score(peers[ids], preset=p)["score"].to_numpy(float)
-    if "score" in peers.columns:
-        return pd.to_numeric(peers["score"], errors="coerce").to_numpy(float)
-    raise ColumnError(f"peers have neither the indicators {ids} of preset {p.name!r} nor a score column")
+    return benchmark._peer_scores(peers, evaluation.load_preset(preset)).to_numpy(float)
 
 
 def _ranks(scores: np.ndarray, peers: np.ndarray) -> pd.Series:
