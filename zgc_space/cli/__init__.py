@@ -18,7 +18,9 @@ from zgc_space.errors import ZgcSpaceError
 __all__ = ["build_parser", "main"]
 
 #: Topic modules under ``zgc_space.cli``, in the order their commands are listed.
-_COMMAND_MODULES: tuple[str, ...] = ("_demo", "_blocks", "_indicators", "_maps", "_rank", "_raster", "_scenarios",)
+_COMMAND_MODULES: tuple[str, ...] = (
+    "_demo", "_blocks", "_indicators", "_maps", "_rank", "_raster", "_scenarios", "_report",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

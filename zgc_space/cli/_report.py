@@ -1,0 +1,74 @@
+"""Subcommand ``report``: the hearing pack (index.html, maps, tables, manifest) in one folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from zgc_space import io, report
+from zgc_space._mapstyle import Footer
+from zgc_space.cli._common import add_json_flag, emit_json
+from zgc_space.errors import DataFileError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register ``report``."""
+    p = sub.add_parser("report", help="write the hearing pack: offline index.html, maps, tables, manifest.json")
+    p.add_argument("blocks", nargs="?", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
+    p.add_argument("--sample", action="store_true",
+                   help="build the full pack from the bundled sample (proposals, optimisation, dynamic adjustment)")
+    p.add_argument("--out", required=True, help="folder of the pack (new, empty, or a previous pack: replaced)")
+    p.add_argument("--layer", help="layer name in a multi-layer block file")
+    p.add_argument("--proposals", nargs="+", default=[], help="proposal YAML files (or folders) to compare")
+    p.add_argument("--candidates", help="candidate areas the proposals may admit")
+    p.add_argument("--preset", default="cic_default", help="evaluation preset (default cic_default)")
+    p.add_argument("--peers", help="peer zones CSV for the rank (default: the shipped synthetic peers)")
+    p.add_argument("--target-rank", type=int, default=30, help="rank for the gap analysis (default 30; 0: none)")
+    p.add_argument("--districts", help="district boundaries drawn under the maps")
+    p.add_argument("--title", help="title of the index page")
+    p.add_argument("--date", help="date printed and recorded (never taken from the clock)")
+    p.add_argument("--review-number", help="footer: map review number (审图号)")
+    p.add_argument("--data-source", help="footer: data source (数据来源)")
+    p.add_argument("--crs-note", help="footer: coordinate system statement (坐标系)")
+    p.add_argument("--no-png", action="store_true", help="skip the printed (PNG) maps")
+    p.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+    add_json_flag(p)
+    p.set_defaults(func=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    if args.sample == bool(args.blocks):
+        raise DataFileError("give either a block file or --sample (not both, not neither)")
+    if args.sample:
+        index = report.demo_pack(args.out, png=not args.no_png)
+    else:
+        import geopandas as gpd
+
+        from zgc_space import batch
+
+        blocks = io.read_blocks(args.blocks, layer=args.layer)
+        footer = Footer(review_number=args.review_number, data_source=args.data_source, crs=args.crs_note,
+                        date=args.date)
+        options = {"title": args.title} if args.title else {}
+        index = report.hearing_pack(
+            blocks, out_dir=args.out, preset=args.preset, peers=args.peers,
+            proposals=batch.expand_paths(args.proposals) or None, candidates=args.candidates, footer=footer,
+            inputs=[args.blocks, *([args.districts] if args.districts else [])],
+            target_rank=args.target_rank or None, date=args.date,
+            districts=gpd.read_file(args.districts) if args.districts else None,
+            png=not args.no_png, dpi=args.dpi, **options,
+        )
+    manifest = json.loads((index.parent / report.MANIFEST).read_text(encoding="utf-8"))
+    if args.json:
+        emit_json({
+            "index": str(index),
+            "out": str(index.parent),
+            "files": [f["path"] for f in manifest["files"]],
+            "inputs": manifest["inputs"],
+            "preset": manifest["preset"],
+        })
+    else:
+        print(f"{len(manifest['files']) + 1} files in {index.parent}")
+        print(Path(index))
+    return 0
