@@ -403,3 +403,20 @@ def test_exact_coverage_equals_polygon_clipping():
         boxes = shapely.box(left, top - res, left + res, top)
         expect = shapely.area(shapely.intersection(g, boxes)) / res**2
         np.testing.assert_allclose(_coverage(g, t, shape), expect, rtol=0, atol=1e-9)
+
+
+def test_batched_centre_masks_equal_single_masks():
+    from zgc_space._zonal import _edges, center_mask, center_masks
+
+    geoms = np.array(random_shapes(7, 30) + [shapely.Polygon()], dtype=object)
+    t = Affine(2.5, 0, X0 - 40, 0, -2.5, Y0 + 40)
+    rng = np.random.default_rng(3)
+    windows = np.array([[r, c, r + int(rng.integers(5, 90)), c + int(rng.integers(5, 90))]
+                        for r, c in rng.integers(0, 60, (len(geoms), 2))])
+    windows[-1] = 0
+    masks = center_masks(geoms, windows, t)
+    assert set(masks) == set(range(len(geoms) - 1))
+    for i, m in masks.items():
+        r0, c0, r1, c1 = windows[i]
+        sub = Affine(2.5, 0, X0 - 40 + c0 * 2.5, 0, -2.5, Y0 + 40 - r0 * 2.5)
+        np.testing.assert_array_equal(m, center_mask(_edges(geoms[i]), sub, (r1 - r0, c1 - c0)))

@@ -38,12 +38,14 @@ class StatsAccumulator:
         self.nodata[b] += chunk.nodata
         if chunk.values.size == 0:
             return
-        v = chunk.values.astype(np.float64)
-        if self.scale != 1.0 or self.offset != 0.0:
-            v = v * self.scale + self.offset
+        v = chunk.values
         w = chunk.weights
+        if self.scale != 1.0 or self.offset != 0.0 or w is not None or self.values is not None or "std" in self.stats:
+            v = v.astype(np.float64)
+            if self.scale != 1.0 or self.offset != 0.0:
+                v = v * self.scale + self.offset
         if w is None:
-            n_c, s_c = float(v.size), float(v.sum())
+            n_c, s_c = float(v.size), float(v.sum(dtype=np.float64))  # raw dtype read, float64 sum
         else:
             n_c, s_c = float(w.sum()), float((v * w).sum())
         self.min[b] = min(self.min[b], float(v.min()))

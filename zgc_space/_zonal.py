@@ -43,6 +43,10 @@ METHODS = ("center", "all_touched", "exact")
 
 #: Blocks whose pixel window is at most this large get their mask computed once, whole.
 _MAX_CACHED_PIXELS = 1 << 22
+#: Jobs touching at least this many tiles decode in two background threads by default.
+_THREADED_TILES = 128
+#: Masks of all blocks are computed in one pass when their windows hold at most this many pixels.
+_MAX_BATCH_PIXELS = 1 << 26
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,12 @@ def plan(ds: Any, geoms: np.ndarray, *, band: int, method: str) -> Plan:
     per_tile: dict[tuple[int, int], list[int]] = {}
     for i in np.flatnonzero(windows[:, 2] > windows[:, 0]).tolist():
         r0, c0, r1, c1 = windows[i].tolist()
-        trs = np.arange(r0 // th, (r1 - 1) // th + 1)
-        tcs = np.arange(c0 // tw, (c1 - 1) // tw + 1)
-        tr, tc = (v.ravel() for v in np.meshgrid(trs, tcs, indexing="ij"))
+        tr0, tr1, tc0, tc1 = r0 // th, (r1 - 1) // th + 1, c0 // tw, (c1 - 1) // tw + 1
+        if tr1 - tr0 == 1 and tc1 - tc0 == 1:
+            per_tile.setdefault((tr0, tc0), []).append(i)
+            continue
+        tr = np.repeat(np.arange(tr0, tr1), tc1 - tc0)
+        tc = np.tile(np.arange(tc0, tc1), tr1 - tr0)
         if tr.size > 1:  # keep only tiles the geometry itself intersects (L-shaped or sparse blocks)
             xa, xb = c + tc * tw * a, c + np.minimum((tc + 1) * tw, ds.width) * a
             ya, yb = f + tr * th * e, f + np.minimum((tr + 1) * th, ds.height) * e
@@ -178,6 +185,62 @@ def center_mask(edges: np.ndarray, transform: Affine, shape: tuple[int, int]) ->
     np.add.at(flat, r[ok] * (w + 1) + start[ok], 1)
     np.add.at(flat, r[ok] * (w + 1) + end[ok], -1)
     out[:] = np.cumsum(flat.reshape(h, w + 1), axis=1)[:, :w] > 0
+    return out
+
+
+def center_masks(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> dict[int, np.ndarray]:
+    """:func:`center_mask` of many blocks at once, each over its own pixel window.
+
+    All blocks' scanline crossings are computed in one pass and filled into one flat buffer
+    (row by row, each row's +1/-1 marks cancel within the row, so a single cumulative sum
+    fills every window); the masks returned are views into it.
+    """
+    live = np.flatnonzero(windows[:, 2] > windows[:, 0])
+    out: dict[int, np.ndarray] = {}
+    if live.size == 0:
+        return out
+    parts, part_of = shapely.get_parts(geoms[live], return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, coord_of = shapely.get_coordinates(rings, return_index=True)
+    same = coord_of[:-1] == coord_of[1:]
+    blk = live[part_of[ring_of[coord_of[:-1][same]]]]
+    a, c, e, f = transform.a, transform.c, transform.e, transform.f
+    r0, c0 = windows[blk, 0], windows[blk, 1]
+    hh, ww = (windows[:, 2] - windows[:, 0]), (windows[:, 3] - windows[:, 1])
+    x1 = (xy[:-1][same, 0] - c) / a - c0
+    x2 = (xy[1:][same, 0] - c) / a - c0
+    y1 = (xy[:-1][same, 1] - f) / e - r0
+    y2 = (xy[1:][same, 1] - f) / e - r0
+    flip = y1 > y2
+    x1, x2 = np.where(flip, x2, x1), np.where(flip, x1, x2)
+    y1, y2 = np.where(flip, y2, y1), np.where(flip, y1, y2)
+    h = hh[blk]
+    keep = (y1 < y2) & (y2 > -0.5) & (y1 < h)
+    x1, x2, y1, y2, blk, h = x1[keep], x2[keep], y1[keep], y2[keep], blk[keep], h[keep]
+    sizes = np.where(windows[:, 2] > windows[:, 0], hh * (ww + 1), 0)
+    offset = np.cumsum(sizes) - sizes
+    flat = np.zeros(int(sizes.sum()), dtype=np.int8)
+    r_lo = np.minimum(np.maximum(np.ceil(y1 - 0.5), 0), h).astype(np.int64)
+    r_hi = np.minimum(np.maximum(np.ceil(y2 - 0.5), 0), h).astype(np.int64)
+    counts = np.maximum(r_hi - r_lo, 0)
+    edge = np.repeat(np.arange(x1.size), counts)
+    row = np.arange(edge.size) - np.repeat(np.cumsum(counts) - counts, counts) + r_lo[edge]
+    xs = (row + 0.5 - y1[edge]) * (x2[edge] - x1[edge]) / (y2[edge] - y1[edge]) + x1[edge]
+    eb = blk[edge]
+    order = np.lexsort((xs, row, eb))
+    row, xs, eb = row[order], xs[order], eb[order]
+    x_in, x_out, r, b = xs[0::2], xs[1::2], row[0::2], eb[0::2]
+    w = ww[b]
+    start = np.minimum(np.maximum(np.floor(x_in + 0.5), 0), w).astype(np.int64)
+    end = np.minimum(np.maximum(np.floor(x_out + 0.5), 0), w).astype(np.int64)
+    ok = start < end
+    base = offset[b] + r * (w + 1)
+    np.add.at(flat, base[ok] + start[ok], 1)
+    np.add.at(flat, base[ok] + end[ok], -1)
+    filled = np.cumsum(flat, dtype=np.int8) > 0
+    for i in live.tolist():
+        o, hi, wi = int(offset[i]), int(hh[i]), int(ww[i])
+        out[i] = filled[o:o + hi * (wi + 1)].reshape(hi, wi + 1)[:, :wi]
     return out
 
 
@@ -267,11 +330,15 @@ class _Reader:
 
 
 def _valid(values: np.ndarray, nodata: float | None, floating: bool) -> np.ndarray:
-    """Pixels that are not nodata and not NaN."""
-    ok = np.ones(values.shape, dtype=bool) if nodata is None or np.isnan(nodata) else values != nodata
-    if floating:
-        ok &= ~np.isnan(values)
-    return ok
+    """Pixels that are not nodata and not NaN (``None`` when all are)."""
+    nan_nodata = nodata is not None and np.isnan(nodata)
+    if nodata is None or nan_nodata:
+        ok = values == values if floating else None  # NaN != NaN
+    else:
+        ok = values != nodata
+        if floating:
+            ok &= values == values
+    return None if ok is None or ok.all() else ok
 
 
 def _uses_mask(ds: Any, band: int) -> bool:
@@ -287,11 +354,17 @@ def iter_chunks(
     band: int,
     method: str,
     nodata: float | None,
-    threads: int = 2,
+    threads: int | None = None,
     progress: bool = False,
 ) -> Iterator[Chunk]:
-    """Yield one :class:`Chunk` per (tile, block) pair, tiles in row-major order."""
-    reader = _Reader(ds, serial=threads <= 1)
+    """Yield one :class:`Chunk` per (tile, block) pair, tiles in row-major order.
+
+    ``threads`` background threads decode tiles (``0``: in the calling thread; ``None``: 0
+    below :data:`_THREADED_TILES` tiles, else 2).
+    """
+    if threads is None:
+        threads = 0 if len(the_plan.tiles) < _THREADED_TILES else 2
+    reader = _Reader(ds, serial=threads <= 0)
     use_mask = _uses_mask(ds, band)
     floating = np.issubdtype(np.dtype(ds.dtypes[band - 1]), np.floating)
     windows = the_plan.windows
@@ -317,6 +390,10 @@ def iter_chunks(
         for b in blocks:
             remaining[b] = remaining.get(b, 0) + 1
     cache: dict[int, np.ndarray] = {}
+    if method == "center":
+        hh, ww = windows[:, 2] - windows[:, 0], windows[:, 3] - windows[:, 1]
+        if int((np.maximum(hh, 0) * (np.maximum(ww, 0) + 1)).sum()) <= _MAX_BATCH_PIXELS:
+            cache = center_masks(geoms, windows, t)
 
     def weights(b: int, win: tuple[int, int, int, int]) -> np.ndarray:
         """Mask (bool) or coverage (float) of block ``b`` over pixel window ``win``."""
@@ -357,9 +434,11 @@ def iter_chunks(
                 # nodata tested on the block's pixels only (a fraction of the tile)
                 ok = _valid(vals, nodata, floating)
                 if valid is not None:
-                    ok &= valid[sl][sel]
-                if method == "exact":
-                    cw = wgt[sel]
+                    ok = valid[sl][sel] if ok is None else ok & valid[sl][sel]
+                cw = wgt[sel] if method == "exact" else None
+                if ok is None:
+                    out.append(Chunk(b, vals, cw, 0.0))
+                elif cw is not None:
                     out.append(Chunk(b, vals[ok], cw[ok], float(cw[~ok].sum())))
                 else:
                     out.append(Chunk(b, vals[ok], None, float(ok.size - np.count_nonzero(ok))))
@@ -375,7 +454,7 @@ def iter_chunks(
 
         bar = tqdm(total=len(items), desc="tiles", unit="tile")
     try:
-        if threads <= 1:
+        if threads <= 0:
             for item in items:
                 yield from select(read(item))
                 if bar is not None:

@@ -147,7 +147,7 @@ def _parse_stats(stats: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _run(ds: Any, geoms: np.ndarray, acc: Any, *, band: int, method: str, nodata: float | None,
-         threads: int, progress: bool) -> None:
+         threads: int | None, progress: bool) -> None:
     the_plan = _zonal.plan(ds, geoms, band=band, method=method)
     logger.info("%s: %d blocks touch %d tiles (band %d)", ds.name, len(geoms), len(the_plan.tiles), band)
     for chunk in _zonal.iter_chunks(ds, geoms, the_plan, band=band, method=method, nodata=nodata,
@@ -169,7 +169,7 @@ def zonal_stats(
     method: str = "center",
     band: int | Sequence[int] = 1,
     nodata: float | None = None,
-    threads: int = 2,
+    threads: int | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Summarise a raster's pixels inside every block.
@@ -193,7 +193,9 @@ def zonal_stats(
         Nodata value overriding the raster's own. NaN pixels are always nodata, and so are
         pixels masked by an internal mask or alpha band. Scale and offset are applied.
     threads
-        Decode threads (two nearly halve the time on a 2-core machine).
+        Background decode threads; ``0`` decodes in the calling thread. By default ``0`` when
+        the blocks touch fewer than 128 internal tiles (thread start-up and hand-over cost more
+        than they save on small jobs and on a busy machine), else 2.
     progress
         Show a progress bar over tiles (tqdm).
 
@@ -303,7 +305,7 @@ def floor_area_from_height(
     method: str = "exact",
     band: int = 1,
     nodata: float | None = None,
-    threads: int = 2,
+    threads: int | None = None,
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
     r"""Estimate floor area and footprint per block from a building-height raster.
@@ -417,7 +419,7 @@ def built_fraction(
     method: str = "exact",
     band: int = 1,
     nodata: float | None = None,
-    threads: int = 2,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Share of each block's valid land-cover pixels in the built-up class(es).
 
