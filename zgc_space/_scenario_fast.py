@@ -4,7 +4,7 @@ Zone sums of a proposal are the baseline sums plus the proposal's deltas: ``S_p 
 rows) − Σ (removed rows)``. Attribute-only proposals (whole releases, renewals, rezonings) are
 flattened into arrays of (proposal, block) pairs and transformed all at once with the row
 transforms of :mod:`zgc_space._scenario_ops`; proposals that change geometry (admissions,
-partial releases, merges) get a per-proposal :class:`~zgc_space._scenario_ops.Plan`. Either way
+partial releases, merges) get a per-proposal :class:`~zgc_space._scenario_plan.Plan`. Either way
 the indicators, capacity, score and rank of every proposal come from one vectorised call.
 """
 
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import _scenario_ops as ops
+from zgc_space import _scenario_plan as plans
 from zgc_space import capacity
 from zgc_space.errors import ProposalError, ValidationWarning
 from zgc_space.proposal import LAND_CLASSES, Proposal
@@ -117,7 +118,7 @@ def evaluate_many(
             ops.check_ids(base, prop)
             if prop.changes_geometry or _repeated_rezone(prop):
                 planned[k] = True
-                plan = ops.make_plan(base, prop, candidates=candidates, protected=protected[k])
+                plan = plans.make_plan(base, prop, candidates=candidates, protected=protected[k])
                 _plan_deltas(base, plan, k, deltas)
                 violations[k] = plan.violations
                 count[k] += len(plan.added) - len(plan.removed)
@@ -167,7 +168,7 @@ def _repeated_rezone(p: Proposal) -> bool:
     return len(blocks) != len(set(blocks))
 
 
-def _plan_deltas(base: ops.Base, plan: ops.Plan, k: int, deltas: _Deltas) -> None:
+def _plan_deltas(base: ops.Base, plan: plans.Plan, k: int, deltas: _Deltas) -> None:
     removed = np.array(plan.removed, dtype=np.intp)
     deltas.add(np.full(len(removed), k), base.X[removed], -1.0)
     changed = [i for i in plan.replaced if i not in set(plan.removed)]

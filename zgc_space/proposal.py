@@ -44,7 +44,7 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -52,6 +52,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from zgc_space._proposal_yaml import format_path, load_yaml, validation_message
 from zgc_space.errors import ProposalError
 
 __all__ = [
@@ -305,14 +306,6 @@ class Proposal(_Model):
         return not (self.release or self.admit or self.renew or self.rezone or self.merge)
 
 
-def format_path(path: Iterable[str | int]) -> str:
-    """Format a field path as ``release[1].block``."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<top level>"
-
-
 def _conflicts(p: Proposal) -> list[str]:
     """Operations of one proposal that contradict each other, with their field paths."""
     seen: dict[str, dict[str, str]] = {}  # block -> {op: path}
@@ -359,114 +352,6 @@ def _conflicts(p: Proposal) -> list[str]:
     return problems
 
 
-# ---------------------------------------------------------------------------------------------
-# YAML with line numbers
-
-
-def _node_lines(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]) -> None:
-    """Record the 1-based start line of every node under ``node``, keyed by field path."""
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            # a scalar value's line is its key's line; a block mapping/sequence starts below it
-            out.setdefault(path + (key,), key_node.start_mark.line + 1)
-            _node_lines(value_node, path + (key,), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _node_lines(item, path + (i,), out)
-
-
-def _load_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, {}
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise ProposalError(
-            f"proposal {source} is not valid YAML at{where}: {problem}; check the indentation and "
-            "quoting on that line (a value containing ': ' or '#' needs quotes)"
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise ProposalError(f"proposal {source} is not valid YAML: {exc}") from exc
-    finally:
-        loader.dispose()
-    lines: dict[tuple[str | int, ...], int] = {}
-    _node_lines(node, (), lines)
-    return data, lines
-
-
-_PATH_RE = re.compile(r"\b(release|admit|renew|rezone|merge|constraints)((?:\[\d+\]|\.[A-Za-z_]+)+)")
-
-
-def _annotate(message: str, lines: Mapping[tuple[str | int, ...], int]) -> str:
-    """Append ``(line N)`` to every field path quoted in a model-level message."""
-
-    def repl(match: re.Match[str]) -> str:
-        path: tuple[str | int, ...] = (match.group(1),)
-        for part in re.findall(r"\[(\d+)\]|\.([A-Za-z_]+)", match.group(2)):
-            path += (int(part[0]),) if part[0] else (part[1],)
-        key = path
-        while key and key not in lines:
-            key = key[:-1]
-        return f"{match.group(0)} (line {lines[key]})" if key else match.group(0)
-
-    return _PATH_RE.sub(repl, message)
-
-
-def _validation_message(exc: ValidationError, lines: Mapping[tuple[str | int, ...], int], source: str) -> str:
-    parts = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        key = loc
-        while key and key not in lines:
-            key = key[:-1]
-        line = f" (line {lines[key]})" if key in lines else ""
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            allowed = _allowed_fields(loc[:-1])
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            msg = f"unknown field{hint}; allowed here: {', '.join(allowed)}"
-        elif not loc:
-            msg = _annotate(msg, lines)
-        parts.append(f"{format_path(loc)}{line}: {msg}")
-    return f"proposal {source} is invalid: " + "; ".join(parts)
-
-
-def _allowed_fields(loc: tuple[str | int, ...]) -> list[str]:
-    """Field names (aliases) allowed at ``loc`` in the proposal model."""
-    model: type[BaseModel] = Proposal
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        if field is None:
-            field = next((f for f in model.model_fields.values() if f.alias == part), None)
-        if field is None:
-            return []
-        inner = _model_of(field.annotation)
-        if inner is None:
-            return []
-        model = inner
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def parse_proposal(text: str, *, source: str | None = None) -> Proposal:
     r"""Parse and validate a proposal from YAML text, keeping line numbers for messages.
 
@@ -492,7 +377,7 @@ def parse_proposal(text: str, *, source: str | None = None) -> Proposal:
     zgc_space.errors.ProposalError: proposal x.yaml is invalid: ... release[0].blok (line 4): unknown field...
     """
     label = source or "<string>"
-    data, lines = _load_yaml(text, label)
+    data, lines = load_yaml(text, label)
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ProposalError(
@@ -501,7 +386,7 @@ def parse_proposal(text: str, *, source: str | None = None) -> Proposal:
     try:
         proposal = Proposal.model_validate(data)
     except ValidationError as exc:
-        raise ProposalError(_validation_message(exc, lines, label)) from None
+        raise ProposalError(validation_message(exc, lines, label, Proposal)) from None
     proposal._source = source
     proposal._lines = lines
     return proposal

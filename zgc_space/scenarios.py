@@ -58,6 +58,7 @@ import pandas as pd
 
 from zgc_space import _scenario_fast as fast
 from zgc_space import _scenario_ops as ops
+from zgc_space import _scenario_plan as plans
 from zgc_space import benchmark, evaluation, indicators
 from zgc_space._scenario_ops import Violation
 from zgc_space.errors import ColumnError, ProposalError, ValidationWarning
@@ -189,9 +190,9 @@ def apply(
     True
     """
     base = ops.prepare(baseline)
-    plan = ops.make_plan(base, proposal, candidates=_candidates(candidates),
+    plan = plans.make_plan(base, proposal, candidates=_candidates(candidates),
                          protected=_protected_for(proposal, protected))
-    blocks = ops.materialise(base, plan)
+    blocks = plans.materialise(base, plan)
     changes = pd.DataFrame(plan.changes, columns=[
         "block_id", "change", "operation", "line", "site_area_m2_before", "site_area_m2_after",
         "gfa_m2_before", "gfa_m2_after", "detail",

@@ -1,0 +1,132 @@
+"""Reading proposal YAML with line numbers, and turning validation errors into messages (private).
+
+The YAML is composed into nodes first, so every mapping key and sequence item keeps the line it
+starts on; :func:`validation_message` then maps pydantic's error locations (field paths such as
+``release[1].block``) to those lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from zgc_space.errors import ProposalError
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """Format a field path as ``release[1].block``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<top level>"
+
+
+def _node_lines(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]) -> None:
+    """Record the 1-based start line of every node under ``node``, keyed by field path."""
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            # a scalar value's line is its key's line; a block mapping/sequence starts below it
+            out.setdefault(path + (key,), key_node.start_mark.line + 1)
+            _node_lines(value_node, path + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_lines(item, path + (i,), out)
+
+
+def load_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise ProposalError(
+            f"proposal {source} is not valid YAML at{where}: {problem}; check the indentation and "
+            "quoting on that line (a value containing ': ' or '#' needs quotes)"
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ProposalError(f"proposal {source} is not valid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+    lines: dict[tuple[str | int, ...], int] = {}
+    _node_lines(node, (), lines)
+    return data, lines
+
+
+_PATH_RE = re.compile(r"\b(release|admit|renew|rezone|merge|constraints)((?:\[\d+\]|\.[A-Za-z_]+)+)")
+
+
+def _annotate(message: str, lines: Mapping[tuple[str | int, ...], int]) -> str:
+    """Append ``(line N)`` to every field path quoted in a model-level message."""
+
+    def repl(match: re.Match[str]) -> str:
+        path: tuple[str | int, ...] = (match.group(1),)
+        for part in re.findall(r"\[(\d+)\]|\.([A-Za-z_]+)", match.group(2)):
+            path += (int(part[0]),) if part[0] else (part[1],)
+        key = path
+        while key and key not in lines:
+            key = key[:-1]
+        return f"{match.group(0)} (line {lines[key]})" if key else match.group(0)
+
+    return _PATH_RE.sub(repl, message)
+
+
+def validation_message(
+    exc: ValidationError, lines: Mapping[tuple[str | int, ...], int], source: str, model: type[BaseModel]
+) -> str:
+    """Turn pydantic's errors into one message with field paths, lines and hints."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        key = loc
+        while key and key not in lines:
+            key = key[:-1]
+        line = f" (line {lines[key]})" if key in lines else ""
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_fields(model, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            msg = f"unknown field{hint}; allowed here: {', '.join(allowed)}"
+        elif not loc:
+            msg = _annotate(msg, lines)
+        parts.append(f"{format_path(loc)}{line}: {msg}")
+    return f"proposal {source} is invalid: " + "; ".join(parts)
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """Field names (aliases) allowed at ``loc`` in the proposal model."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            field = next((f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return []
+        inner = _model_of(field.annotation)
+        if inner is None:
+            return []
+        model = inner
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
