@@ -116,3 +116,10 @@ def test_cli_compare_json(proposals, tmp_path, capsys):
                  "--candidates", str(CANDIDATES), "--out", str(tmp_path / "out")])
     assert code == 0
     assert "5 proposals (0 evaluated, 5 reused)" in capsys.readouterr().out
+
+
+def test_progress_bar_is_opt_in(proposals, tmp_path, capsys):
+    batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "quiet", chunk_size=3)
+    assert capsys.readouterr().err == ""
+    batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "bar", chunk_size=3, progress=True)
+    assert "3/3" in capsys.readouterr().err

@@ -15,17 +15,22 @@ same table.
 
 Examples
 --------
->>> import tempfile, warnings
->>> from zgc_space import batch, sample
+>>> import pathlib, tempfile
+>>> import geopandas as gpd, pandas as pd
+>>> from shapely import box
+>>> from zgc_space import batch
 >>> from zgc_space.proposal import Proposal, Renew
->>> blocks = sample.make_blocks()
->>> ps = [Proposal(id=f"R{s}", title="renew", renew=[Renew(blocks=["B001"], far_step=s)]) for s in (1, 2)]
+>>> blocks = gpd.GeoDataFrame({"block_id": ["B1", "B2"], "subpark": ["海淀园"] * 2,
+...     "built_m2": [10_000.0] * 2, "gfa_m2": [10_000.0, 30_000.0]},
+...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4548")
+>>> ps = [Proposal(id=f"R{s}", title="renew", renew=[Renew(blocks=["B1"], far_step=s)]) for s in (1, 2)]
+>>> peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [90.0, 10.0]})
 >>> with tempfile.TemporaryDirectory() as tmp:
-...     table = batch.run(ps, blocks, out_dir=tmp, peers=batch.sample_peers())
-...     sorted(p.name for p in __import__("pathlib").Path(tmp).iterdir())
+...     table = batch.run(ps, blocks, out_dir=tmp, peers=peers)
+...     sorted(p.name for p in pathlib.Path(tmp).iterdir())
 ['manifest.json', 'results.csv', 'results.parquet']
->>> table[["proposal_id", "status"]].values.tolist()
-[['R1', 'ok'], ['R2', 'ok']]
+>>> table[["proposal_id", "status", "far"]].values.tolist()
+[['R1', 'ok', 2.5], ['R2', 'ok', 3.0]]
 """
 
 from __future__ import annotations
