@@ -19,14 +19,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from zgc_space import benchmark, evaluation, indicators, io, maps, scenario_maps, scenarios, static
+from zgc_space import benchmark, datasets, evaluation, indicators, io, maps, scenario_maps, scenarios, static
 from zgc_space._mapstyle import ClassBreaks, Footer, class_breaks
 from zgc_space._report_html import chinese_headers, links, table_html
 from zgc_space.errors import MapError, ProposalError, ValidationWarning
 from zgc_space.proposal import Proposal, dump_proposal, read_proposal
 
-__all__ = ["Context", "dynamic", "frame_sha256", "indicators_and_rank", "optimisation", "proposals",
-           "sample_dynamic"]
+__all__ = ["SAMPLE_RULES", "Context", "dynamic", "frame_sha256", "indicators_and_rank", "optimisation",
+           "proposals", "sample_dynamic"]
 
 logger = logging.getLogger(__name__)
 
@@ -290,44 +290,64 @@ def optimisation(ctx: Context, result: Any) -> Section:
     return "优化结果 Optimisation", "\n".join(parts), params
 
 
-def _statuses(value: Any) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
-    statuses = getattr(value, "statuses", value)
-    if not isinstance(statuses, pd.DataFrame):
-        raise MapError("dynamic must be a table (block_id, year, status) or an object with a .statuses table, "
+def _statuses(value: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+    """Return (statuses, zone table or None, unit column) of a status table or a simulation."""
+    if isinstance(value, pd.DataFrame):
+        return value, None, "block_id"
+    statuses = next((getattr(value, a) for a in ("status", "statuses")
+                     if isinstance(getattr(value, a, None), pd.DataFrame)), None)
+    if statuses is None:
+        raise MapError("dynamic must be a table (block_id, year, status) or a zgc_space.dynamic.Simulation, "
                        f"got {type(value).__name__}")
-    geo = getattr(value, "blocks", None)
-    return statuses, geo if isinstance(geo, gpd.GeoDataFrame) else None
+    zone = getattr(value, "zone", None)
+    unit = getattr(getattr(value, "rules", None), "unit", "block_id")
+    return statuses, zone if isinstance(zone, pd.DataFrame) else None, str(unit)
 
 
 def dynamic(ctx: Context, value: Any) -> Section:
-    """Write the dynamic-adjustment simulation: statuses per year, counts, the map."""
-    statuses, geo = _statuses(value)
+    """Write the dynamic-adjustment simulation: statuses per year, counts, the zone's course, the map."""
+    statuses, zone, unit = _statuses(value)
     plain = pd.DataFrame(statuses.drop(columns=[statuses.geometry.name]) if isinstance(
         statuses, gpd.GeoDataFrame) else statuses)
-    counts = (plain.groupby(["year", "status"]).size().unstack(fill_value=0)
-              if {"year", "status"} <= set(plain.columns) else pd.DataFrame())
-    if len(counts):
-        counts.columns = counts.columns.astype(str)
-        counts.columns.name = None
+    counts = pd.DataFrame()
+    if {"year", "status"} <= set(plain.columns):
+        counts = plain.groupby(["year", "status"]).size().unstack(fill_value=0)
+        counts.columns = pd.Index([str(c) for c in counts.columns])
     link_items = [*ctx.table(plain, "dynamic_statuses")]
     if len(counts):
         link_items += ctx.table(counts, "dynamic_counts")
-    if isinstance(statuses, gpd.GeoDataFrame):
-        m = scenario_maps.dynamic_map(statuses, districts=ctx.districts, title="动态调整 Dynamic adjustment")
-    else:
-        m = scenario_maps.dynamic_map(statuses, geo if geo is not None else ctx.blocks, districts=ctx.districts,
-                                      title="动态调整 Dynamic adjustment")
+    parts = []
+    if zone is not None:
+        link_items += ctx.table(zone, "dynamic_zone")
+        shown = [c for c in ("members", "score", "rank", "far", "tax_10k_cny_per_ha", "members_static",
+                             "score_static", "rank_static", "simulated") if c in zone.columns]
+        parts += [_para("政策区整体: 有动态调整机制 / 保持首年成员 (_static) · The policy zones as one zone, "
+                        "with the mechanism and with the first year's members kept (_static)."),
+                  table_html(zone, columns=shown)]
+    title = "动态调整 Dynamic adjustment"
+    geo = None if isinstance(statuses, gpd.GeoDataFrame) else ctx.blocks
+    m = scenario_maps.dynamic_map(statuses, geo, unit=unit, districts=ctx.districts, title=title)
     map_links = [ctx.web(m, "maps/dynamic.html", "动态调整 dynamic adjustment")]
-    parts = [table_html(counts) if len(counts) else "", links(map_links), links(link_items)]
-    years = sorted(map(int, pd.unique(plain["year"]))) if "year" in plain.columns else []
+    parts = [table_html(counts) if len(counts) else "", *parts, links(map_links), links(link_items)]
+    years = sorted(int(y) for y in pd.unique(plain["year"])) if "year" in plain.columns else []
     return "动态调整模拟 Dynamic-adjustment simulation", "\n".join(parts), {"dynamic_years": years}
 
 
+#: Rules of the sample simulation: warn the bottom 10 %, exit after two warnings in a row (at most
+#: three a year), admit blocks scoring 80 or more (at most two a year).
+SAMPLE_RULES: dict[str, Any] = {
+    "warning": {"bottom_pct": 10}, "exit": {"after_consecutive_warnings": 2, "max_per_round": 3},
+    "admission": {"min_score": 80, "max_per_round": 2},
+}
+SAMPLE_YEARS = 2
+
+
 def sample_dynamic() -> tuple[Any, dict[str, Any]]:
-    """Simulate the dynamic adjustment on the sample panel, when :mod:`zgc_space.dynamic` exists."""
+    """Simulate the dynamic adjustment on the sample panel (2021-2023 and two further years)."""
     try:
-        from zgc_space import dynamic as dyn  # noqa: F401
-    except ImportError:
+        from zgc_space import dynamic as dyn
+    except ImportError:  # pragma: no cover - the module ships with the package
         logger.info("zgc_space.dynamic is not available: the pack has no dynamic-adjustment section")
         return None, {}
-    return None, {}
+    sim = dyn.simulate(datasets.load_panel(), SAMPLE_RULES, years=SAMPLE_YEARS)
+    return sim, {"dynamic_rules": SAMPLE_RULES, "dynamic_simulated_years": SAMPLE_YEARS}

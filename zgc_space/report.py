@@ -280,8 +280,8 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
 
     Indicators and rank of the 164 sample blocks, the five example proposals
     (``sample_data/proposals``) compared, an optimisation (the best composite score with at most
-    8 changes, renewals raising FAR by 0.5, area-neutral within 1 km²) and a dynamic-adjustment
-    simulation of the 2021-2023 panel, when :mod:`zgc_space.dynamic` is available.
+    8 changes, renewals raising FAR by 0.5, the optimiser's default area constraints) and a
+    dynamic-adjustment simulation of the 2021-2023 panel and two further years.
 
     Parameters
     ----------
@@ -310,8 +310,8 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
         inputs.append(datasets.path("zgc_panel_2021_2023.gpkg"))
     footer = Footer(data_source="zgc_space 合成样例数据 synthetic sample (not official data)",
                     crs="CGCS2000 / EPSG:4548 (面积 areas); WGS 84 (显示 display)")
-    params = {"demo": True, "optimisation_setup": {"objective": "score", "max_changes": 8, "far_step": 0.5,
-                                                   "area_neutral": True} if optimise else None, **dyn_params}
+    setup = {"objective": "score", "max_changes": 8, "far_step": 0.5}
+    params = {"demo": True, "optimisation_setup": setup if optimise else None, **dyn_params}
     return hearing_pack(blocks, out_dir=out_dir, proposals=proposals, candidates=cand_path, optimisation=result,
                         dynamic=dynamic, footer=footer, inputs=inputs, png=png,
                         districts=datasets.load_districts(), parameters=params)

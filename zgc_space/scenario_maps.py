@@ -66,6 +66,12 @@ STATUS_STYLES: dict[str, tuple[str, str, str]] = {
     "warning": ("预警", "warning", "#fdae61"),
     "exit": ("退出", "exit", "#d7191c"),
     "admitted": ("新纳入", "admitted", "#2c7bb6"),
+    "outside": ("区外", "outside", "#f0f0f0"),
+}
+#: Labels of the columns :func:`zgc_space.dynamic.evaluate_panel` adds.
+_STATUS_COLUMNS: dict[str, tuple[str, str]] = {
+    "score": ("集约度分值", "score"), "member": ("政策区成员", "member"), "reason": ("原因", "reason"),
+    "consecutive_warnings": ("连续预警次数", "consecutive warnings"), "simulated": ("模拟年份", "simulated"),
 }
 
 
@@ -281,31 +287,34 @@ def compare_map(
 # dynamic adjustment over years
 
 
-def _status_frame(statuses: pd.DataFrame, blocks: gpd.GeoDataFrame | None, year_column: str,
+def _status_frame(statuses: pd.DataFrame, blocks: gpd.GeoDataFrame | None, unit: str, year_column: str,
                   status_column: str) -> gpd.GeoDataFrame:
     if not isinstance(statuses, pd.DataFrame):
-        raise MapError(f"`statuses` must be a DataFrame (block_id, year, status), got {type(statuses).__name__}")
-    need = ["block_id", year_column, status_column]
+        raise MapError(f"`statuses` must be a DataFrame ({unit}, year, status), got {type(statuses).__name__}")
+    need = [unit, year_column, status_column]
     missing = [c for c in need if c not in statuses.columns]
     if missing:
-        raise ColumnError(f"`statuses` lacks column(s) {missing}; it needs one row per block and year with {need}")
+        raise ColumnError(f"`statuses` lacks column(s) {missing}; it needs one row per unit and year with {need}")
     if isinstance(statuses, gpd.GeoDataFrame) and blocks is None:
         frame = metric_frame(statuses, "statuses")
     else:
         if blocks is None:
-            raise MapError("`statuses` has no geometry: pass blocks=... (a GeoDataFrame with block_id and geometry)")
+            raise MapError("`statuses` has no geometry: pass blocks=... (a GeoDataFrame with the unit column)")
         geo = metric_frame(blocks, "blocks")
-        if "block_id" not in geo.columns:
-            raise ColumnError("`blocks` has no block_id column to match the statuses")
-        geo = geo.drop_duplicates("block_id", keep="last")[["block_id", geo.geometry.name]]
+        if unit not in geo.columns:
+            raise ColumnError(f"`blocks` has no {unit} column to match the statuses")
+        if unit == "block_id":
+            geo = geo.drop_duplicates(unit, keep="last")[[unit, geo.geometry.name]]
+        else:  # groups of blocks (e.g. clusters): one outline per group
+            geo = geo[[unit, geo.geometry.name]].dissolve(by=unit, sort=True).reset_index()
         plain = pd.DataFrame(statuses.drop(columns=[statuses.geometry.name]) if isinstance(
             statuses, gpd.GeoDataFrame) else statuses)
-        unknown = sorted(set(plain["block_id"].astype(str)) - set(geo["block_id"].astype(str)))
+        unknown = sorted(set(plain[unit].astype(str)) - set(geo[unit].astype(str)))
         if unknown:
-            raise MapError(f"{len(unknown)} block(s) of `statuses` have no geometry in `blocks` "
+            raise MapError(f"{len(unknown)} unit(s) of `statuses` have no geometry in `blocks` "
                            f"({', '.join(unknown[:10])}); pass blocks that include them")
-        plain = plain.assign(_key=plain["block_id"].astype(str))
-        geo = geo.assign(_key=geo["block_id"].astype(str)).drop(columns="block_id")
+        plain = plain.assign(_key=plain[unit].astype(str))
+        geo = geo.assign(_key=geo[unit].astype(str)).drop(columns=unit)
         frame = gpd.GeoDataFrame(plain.merge(geo, on="_key", how="left", sort=False).drop(columns="_key"),
                                  geometry=geo.geometry.name, crs=geo.crs)
     if len(frame) == 0:
@@ -314,10 +323,17 @@ def _status_frame(statuses: pd.DataFrame, blocks: gpd.GeoDataFrame | None, year_
     return frame
 
 
+def _status_labels(col: str) -> tuple[str, str, str, str]:
+    if col in _STATUS_COLUMNS:
+        return (*_STATUS_COLUMNS[col], "", "")
+    return column_labels(col)
+
+
 def dynamic_map(
     statuses: pd.DataFrame,
     blocks: gpd.GeoDataFrame | None = None,
     *,
+    unit: str = "block_id",
     year: int | None = None,
     year_column: str = "year",
     status_column: str = "status",
@@ -328,31 +344,34 @@ def dynamic_map(
     districts: gpd.GeoDataFrame | None = None,
     simplify_m: float | None = 2.0,
 ) -> folium.Map:
-    r"""Show each year's dynamic-adjustment status of the blocks, one layer per year.
+    r"""Show each year's dynamic-adjustment status, one layer per year.
 
     Parameters
     ----------
     statuses
-        One row per block and year: ``block_id``, ``year``, ``status`` (``normal``, ``warning``,
-        ``exit``, ``admitted``; other values are drawn grey under their own name), and any
-        further columns (scores, reasons). A GeoDataFrame brings its own geometry.
+        One row per unit and year, e.g. :func:`zgc_space.dynamic.evaluate_panel` or
+        ``simulate(...).status``: the unit column, ``year``, ``status`` (``normal``, ``warning``,
+        ``exit``, ``admitted``, ``outside``; other values are drawn grey under their own name) and
+        any further columns (score, reason). A GeoDataFrame brings its own geometry.
     blocks
-        Block geometry matched by ``block_id`` (needed when ``statuses`` has none; the last
-        row of a block wins).
+        Geometry matched on ``unit`` (needed when ``statuses`` has none): the blocks, dissolved
+        by ``unit`` when the units are groups of blocks (e.g. ``"cluster"``).
+    unit
+        The column naming the units (default ``block_id``).
     year
         The year shown on opening (default: the last); the layer control switches years.
     year_column, status_column
         Column names in ``statuses``.
     tooltip_columns
-        Further columns of ``statuses`` shown on hover (default: the numeric ones, and
-        ``reason`` when present).
+        Further columns of ``statuses`` shown on hover (default: the numeric and boolean ones,
+        and ``reason`` when present).
     labels, title, subparks, districts, simplify_m
         As in :func:`zgc_space.maps.choropleth`.
 
     Returns
     -------
     folium.Map
-        With a legend counting each status in the year shown, and a table of the counts per year.
+        With a legend of the statuses and a table of their counts per year.
 
     Examples
     --------
@@ -369,13 +388,13 @@ def dynamic_map(
     (True, True)
     """
     check_labels(labels)
-    frame = _status_frame(statuses, blocks, year_column, status_column)
+    frame = _status_frame(statuses, blocks, unit, year_column, status_column)
     years = sorted(pd.unique(frame[year_column]).tolist())
     shown = years[-1] if year is None else year
     if shown not in years:
         raise MapError(f"year={year!r} is not in the statuses (years: {years})")
     if tooltip_columns is None:
-        skip = {"block_id", year_column, status_column, frame.geometry.name}
+        skip = {unit, year_column, status_column, frame.geometry.name}
         tooltip_columns = [c for c in frame.columns if c not in skip
                            and (pd.api.types.is_numeric_dtype(frame[c]) or c == "reason")]
     bad = [c for c in tooltip_columns if c not in frame.columns]
@@ -386,35 +405,36 @@ def dynamic_map(
     m = new_map(tiles=None, tianditu_key=None, title=title)
     districts_layer(m, districts, simplify_m, False)
     counts: dict[Any, dict[str, int]] = {}
+    unit_zh, unit_en = ("区块", "block") if unit == "block_id" else column_labels(unit)[:2]
     for y in years:
         idx = np.flatnonzero((frame[year_column] == y).to_numpy())
         props = []
         for i in idx:
             row = frame.iloc[i]
             zh, en, colour = STATUS_STYLES.get(status[i], (status[i], status[i], OTHER_COLOUR))
-            head = [(bilingual("区块", "block", labels), str(row["block_id"]))]
+            head = [(bilingual(unit_zh, unit_en, labels), str(row[unit]))]
             for col in ("name", "subpark"):
-                if col in frame.columns and isinstance(row[col], str):
+                if col in frame.columns and col != unit and isinstance(row[col], str):
                     zc, ec, _, _ = column_labels(col)
                     head.append((bilingual(zc, ec, labels), row[col]))
             head += [(bilingual("年份", "year", labels), str(y)),
                      (bilingual("状态", "status", labels), bilingual(zh, en, labels))]
             for col in tooltip_columns:
-                zc, ec, unit_zh, unit_en = column_labels(col)
-                head.append((bilingual(zc, ec, labels), value_text(row[col], unit_zh if labels == "zh" else unit_en)))
+                zc, ec, u_zh, u_en = _status_labels(col)
+                head.append((bilingual(zc, ec, labels), value_text(row[col], u_zh if labels == "zh" else u_en)))
             props.append({"fill": colour, "tip": f'<table class="zgc-tip">{rows_html(head)}</table>'})
             counts.setdefault(y, {}).setdefault(status[i], 0)
             counts[y][status[i]] += 1
         block_layer(m, display[idx], props, f"{y}年", show=y == shown, overlay=False)
     if subparks and "subpark" in frame.columns:
-        last = ~frame.duplicated("block_id", keep="last").to_numpy()
+        last = ~frame.duplicated(unit, keep="last").to_numpy()
         subpark_outlines(m, frame[last], display[last])
     order = [s for s in STATUS_STYLES if any(s in c for c in counts.values())]
     order += sorted({s for c in counts.values() for s in c} - set(order))
-    entries = [(STATUS_STYLES.get(s, (s, s, OTHER_COLOUR))[2],
-                bilingual(*STATUS_STYLES.get(s, (s, s, ""))[:2], labels), None) for s in order]
+    names = {s: bilingual(*STATUS_STYLES.get(s, (s, s, ""))[:2], labels) for s in order}
+    entries = [(STATUS_STYLES.get(s, (s, s, OTHER_COLOUR))[2], names[s], None) for s in order]
     legend = legend_entries_html(entries, bilingual("动态调整状态", "dynamic-adjustment status", labels))
-    header = "".join(f"<th>{html.escape(bilingual(*STATUS_STYLES.get(s, (s, s, ''))[:2], labels))}</th>" for s in order)
+    header = "".join(f"<th>{html.escape(names[s])}</th>" for s in order)
     body = "".join(f"<tr><th>{html.escape(str(y))}</th>"
                    + "".join(f"<td>{counts.get(y, {}).get(s, 0)}</td>" for s in order) + "</tr>" for y in years)
     info = f'<table class="zgc-tip zgc-counts"><tr><th></th>{header}</tr>{body}</table>'
