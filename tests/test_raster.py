@@ -290,11 +290,15 @@ def test_floor_area_from_height_hand_computed(tmp_path):
     # block A: 49 valid 12 m pixels fully inside (4 floors × 100 m²) + 10 pixels 40 % covered of 1 m (unbuilt)
     assert out.loc[0, "gfa_m2"] == pytest.approx(49 * 4 * 100)
     assert out.loc[0, "footprint_m2"] == pytest.approx(4900)
-    assert out.loc[0, "height_valid_fraction"] == pytest.approx(53 / 54)
+    assert out.loc[0, "height_valid_fraction"] == pytest.approx(5300 / 5400)  # one nodata pixel
     assert out.loc[1, "gfa_m2"] == 0.0
     assert list(out["gfa_source"]) == ["height_raster"] * 2
     assert list(out["gfa_m2_previous"]) == [1.0, 2.0] and list(out["gfa_source_previous"]) == ["surveyed"] * 2
     assert "gfa_m2_previous" not in blk.columns  # input untouched
+    half = blk.iloc[:1].set_geometry([box(X0 - 50, Y0 - 100, X0 + 50, Y0)], crs="EPSG:4548")
+    with pytest.warns(RasterCoverageWarning, match="partly outside it"):
+        outside = raster.floor_area_from_height(half, path)
+    assert outside.loc[0, "height_valid_fraction"] == pytest.approx(4900 / 10_000)
     out5 = raster.floor_area_from_height(blk, path, storey_height_m=5.0, method="center")
     assert out5.loc[0, "gfa_m2"] == pytest.approx(49 * 2 * 100)
 

@@ -340,8 +340,8 @@ def floor_area_from_height(
     -------
     GeoDataFrame
         A copy of ``blocks`` with ``gfa_m2``, ``footprint_m2``, ``gfa_source = "height_raster"``,
-        ``gfa_method`` (the pixel rule) and ``height_valid_fraction`` (share of the block's
-        pixels with a valid height). Previous ``gfa_m2``, ``footprint_m2`` and ``gfa_source``
+        ``gfa_method`` (the pixel rule) and ``height_valid_fraction`` (share of the block's area
+        covered by valid height pixels). Previous ``gfa_m2``, ``footprint_m2`` and ``gfa_source``
         values are kept in ``*_previous`` columns. Blocks with no valid pixel get NaN.
 
     Raises
@@ -398,7 +398,8 @@ def floor_area_from_height(
     with np.errstate(invalid="ignore", divide="ignore"):
         out["gfa_m2"] = np.where(empty, np.nan, acc.floors * pixel_m2)
         out["footprint_m2"] = np.where(empty, np.nan, acc.built * pixel_m2)
-        out["height_valid_fraction"] = np.where(seen > 0, acc.valid / seen, 0.0)
+        area = _metric_area(blocks)
+        out["height_valid_fraction"] = np.where(area > 0, np.minimum(acc.valid * pixel_m2 / area, 1.0), 0.0)
     out["gfa_source"] = "height_raster"
     out["gfa_method"] = method
     return out
