@@ -402,3 +402,19 @@ def test_property_geometry_proposals_agree(blocks, data):
                   for r in prop.release)
     added = sum(a.geometry.to_shapely().area for a in prop.admit)
     assert table.loc[0, "site_area_m2_change"] == pytest.approx(added - removed, abs=1e-3)
+
+
+def test_rezone_without_the_land_columns_is_an_error():
+    base = tiny().drop(columns=["nonconstruction_m2"])
+    prop = mk(rezone=[Rezone(block="B1", **{"from": "nonconstruction"}, to="ready", area_m2=10)])
+    with pytest.raises(ProposalError, match=r"the baseline has no nonconstruction_m2 / ready_m2 column to rezone"):
+        scenarios.apply(base, prop)
+    table = scenarios.compare(base, [prop], peers=PEERS, errors="report")
+    assert "no nonconstruction_m2 / ready_m2 column" in table.loc[0, "error"]
+
+
+def test_apply_keeps_a_non_default_index():
+    base = tiny().set_index(pd.Index(["x", "y", "x"], name="key"))
+    out = scenarios.apply(base, mk(renew=[Renew(blocks=["B3"], far_step=1.0)])).blocks
+    assert out.index.tolist() == ["x", "y", "x"]
+    assert out["gfa_m2"].tolist() == [6_000.0, 16_000.0, 10_000.0]

@@ -109,6 +109,7 @@ def evaluate_many(
     rz: list[tuple[int, int, int, int, float, int]] = []  # pair, src col, dst col, p, amount, op index
     rn: list[tuple[int, float, float, float, float, float, int, int, int]] = []
     col = base.col
+    classes_ok = all(c in col for c in LAND_CLASSES.values())
     planned = np.zeros(n, dtype=bool)
     for k, prop in enumerate(proposals):
         if isinstance(prop, ProposalError):
@@ -116,7 +117,7 @@ def evaluate_many(
             continue
         try:
             ops.check_ids(base, prop)
-            if prop.changes_geometry or _repeated_rezone(prop):
+            if prop.changes_geometry or _repeated_rezone(prop) or (prop.rezone and not classes_ok):
                 planned[k] = True
                 plan = plans.make_plan(base, prop, candidates=candidates, protected=protected[k])
                 _plan_deltas(base, plan, k, deltas)

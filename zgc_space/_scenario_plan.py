@@ -376,15 +376,15 @@ def materialise(base: Base, plan: Plan) -> gpd.GeoDataFrame:
     gone = set(plan.removed)
     keep = [i for i in range(len(frame)) if i not in gone]
     out = frame.iloc[keep].copy()
+    row_of = {i: r for r, i in enumerate(keep)}
     present = [c for c in base.cols if c in frame.columns]
     for i, (values, geom) in plan.replaced.items():
         if i in gone:
             continue
-        label = frame.index[i]
         for c in present:
-            out.loc[label, c] = _cast(frame[c], values[base.col[c]])
+            out.iloc[row_of[i], out.columns.get_loc(c)] = _cast(frame[c], values[base.col[c]])
         if geom is not base.geoms[i]:
-            out.loc[label, out.geometry.name] = geom
+            out.iloc[row_of[i], out.columns.get_loc(out.geometry.name)] = geom
     if plan.added:
         rows = []
         for a in plan.added:
