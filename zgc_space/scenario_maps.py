@@ -303,8 +303,9 @@ def _status_frame(statuses: pd.DataFrame, blocks: gpd.GeoDataFrame | None, unit:
         geo = metric_frame(blocks, "blocks")
         if unit not in geo.columns:
             raise ColumnError(f"`blocks` has no {unit} column to match the statuses")
-        if unit == "block_id":
-            geo = geo.drop_duplicates(unit, keep="last")[[unit, geo.geometry.name]]
+        if unit == "block_id":  # names and sub-parks come along for the tooltips and outlines
+            extra = [c for c in ("name", "subpark") if c in geo.columns and c not in statuses.columns]
+            geo = geo.drop_duplicates(unit, keep="last")[[unit, *extra, geo.geometry.name]]
         else:  # groups of blocks (e.g. clusters): one outline per group
             geo = geo[[unit, geo.geometry.name]].dissolve(by=unit, sort=True).reset_index()
         plain = pd.DataFrame(statuses.drop(columns=[statuses.geometry.name]) if isinstance(
