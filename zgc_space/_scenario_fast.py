@@ -141,11 +141,11 @@ def evaluate_many(
             src, dst = col[LAND_CLASSES[z.from_]], col[LAND_CLASSES[z.to]]
             amount = float(base.X[b, src]) if z.area_m2 is None else z.area_m2
             rz.append((pair.setdefault((k, b), len(pair)), src, dst, k, amount, i))
-        for i, r in enumerate(prop.renew):
-            e = r.elasticity
-            for j, block in enumerate(r.blocks):
-                t = np.nan if r.far_target is None else r.far_target
-                s = np.nan if r.far_step is None else r.far_step
+        for i, rn_op in enumerate(prop.renew):
+            e = rn_op.elasticity
+            for j, block in enumerate(rn_op.blocks):
+                t = np.nan if rn_op.far_target is None else rn_op.far_target
+                s = np.nan if rn_op.far_step is None else rn_op.far_step
                 rn.append((pair.setdefault((k, base.pos[block]), len(pair)), t, s,
                            e.revenue, e.tax, e.employees, k, i, j))
     deltas.add(np.array(rel_p, dtype=np.intp), base.X[np.array(rel_b, dtype=np.intp)], -1.0)

@@ -191,7 +191,7 @@ def nesting_broken(rows: np.ndarray, col: dict[str, int]) -> np.ndarray:
 def negative(rows: np.ndarray) -> np.ndarray:
     """Rows with a value below zero (beyond the area tolerance)."""
     with np.errstate(invalid="ignore"):
-        return (rows < -AREA_TOL_M2).any(axis=1)
+        return np.asarray((rows < -AREA_TOL_M2).any(axis=1))
 
 
 def merge_row(rows: np.ndarray, cols: Sequence[str]) -> np.ndarray:

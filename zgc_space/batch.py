@@ -133,7 +133,7 @@ def _input(obj: Any, name: str) -> tuple[Any, dict[str, Any]]:
 
 
 def _read_items(items: Iterable[Proposal | str | Path]) -> list[tuple[Proposal | ProposalError, dict[str, Any]]]:
-    out = []
+    out: list[tuple[Proposal | ProposalError, dict[str, Any]]] = []
     for item in items:
         if isinstance(item, Proposal):
             out.append((item, {"path": item.source, "sha256": _sha_bytes(dump_proposal(item).encode())}))

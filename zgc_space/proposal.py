@@ -165,7 +165,7 @@ class Renew(_Model):
     blocks: list[str] = Field(min_length=1, description="block_ids to renew")
     far_target: float | None = Field(None, gt=0, description="raise FAR to at least this value")
     far_step: float | None = Field(None, gt=0, description="raise FAR by this much")
-    elasticity: Elasticity = Field(default_factory=Elasticity)
+    elasticity: Elasticity = Field(default_factory=lambda: Elasticity.model_validate({}))
     reason: str = ""
 
     @model_validator(mode="after")
@@ -243,7 +243,7 @@ class Proposal(_Model):
     renew: list[Renew] = Field(default_factory=list)
     rezone: list[Rezone] = Field(default_factory=list)
     merge: list[Merge] = Field(default_factory=list)
-    constraints: Constraints = Field(default_factory=Constraints)
+    constraints: Constraints = Field(default_factory=lambda: Constraints.model_validate({}))
 
     _source: str | None = PrivateAttr(default=None)
     _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
@@ -321,8 +321,8 @@ def _conflicts(p: Proposal) -> list[str]:
         prev = note(r.block, "release", f"release[{i}].block")
         if prev:
             problems.append(f"block {r.block!r} is released twice ({prev} and release[{i}].block)")
-    for i, r in enumerate(p.renew):
-        for j, b in enumerate(r.blocks):
+    for i, rn in enumerate(p.renew):
+        for j, b in enumerate(rn.blocks):
             prev = note(b, "renew", f"renew[{i}].blocks[{j}]")
             if prev:
                 problems.append(f"block {b!r} is renewed twice ({prev} and renew[{i}].blocks[{j}])")

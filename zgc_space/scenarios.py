@@ -50,7 +50,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -86,7 +86,7 @@ HEADLINE: tuple[str, ...] = (
 #: Metrics where less is better (sorting ascending).
 _LOWER_IS_BETTER = {"rank", "idle_rate_pct", "site_area_m2"}
 
-PeersLike = pd.DataFrame | str | Path | None
+PeersLike: TypeAlias = "pd.DataFrame | str | Path | None"
 
 
 @dataclass(frozen=True)
@@ -139,12 +139,14 @@ def _candidates(candidates: gpd.GeoDataFrame | str | Path | None) -> gpd.GeoData
         return None
     if isinstance(candidates, (str, Path)):
         try:
-            candidates = gpd.read_file(candidates)
+            frame = gpd.read_file(candidates)
         except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
             raise ProposalError(f"cannot read the candidate file {candidates}: {exc}") from exc
-    if "candidate_id" not in candidates.columns:
+    else:
+        frame = candidates
+    if "candidate_id" not in frame.columns:
         raise ColumnError("`candidates` has no candidate_id column; proposals admit candidate areas by that id")
-    return ops.metric(candidates, "candidates")
+    return ops.metric(frame, "candidates")
 
 
 def apply(

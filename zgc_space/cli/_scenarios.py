@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from typing import Literal
 
 from zgc_space import batch, io, scenarios
 from zgc_space.cli._common import add_json_flag, emit_json, print_table
@@ -66,7 +67,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    executor = "dask" if args.scheduler else "local"
+    executor: Literal["local", "dask"] = "dask" if args.scheduler else "local"
     table = batch.run(
         args.proposals, args.baseline, out_dir=args.out, candidates=args.candidates, executor=executor,
         scheduler=args.scheduler, jobs=args.jobs, resume=not args.no_resume, progress=args.progress,
