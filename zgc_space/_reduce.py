@@ -120,3 +120,24 @@ class CategoryAccumulator:
         acc = self.counts[chunk.block]
         for k, s in zip(keys.tolist(), sums.tolist(), strict=True):
             acc[int(k)] = acc.get(int(k), 0.0) + s
+
+
+class FloorAccumulator:
+    """Per block: Σ coverage × floors, Σ coverage of built pixels, of valid and of all pixels."""
+
+    def __init__(self, n: int, *, to_m: float, scale: float, offset: float, storey_m: float, min_m: float) -> None:
+        self.floors, self.built, self.valid, self.nodata = (np.zeros(n) for _ in range(4))
+        self.to_m, self.scale, self.offset, self.storey, self.min_m = to_m, scale, offset, storey_m, min_m
+
+    def add(self, chunk: Chunk) -> None:
+        b, w = chunk.block, chunk.weights
+        self.nodata[b] += chunk.nodata
+        if chunk.values.size == 0:
+            return
+        h = (chunk.values.astype(np.float64) * self.scale + self.offset) * self.to_m
+        built = h >= self.min_m
+        floors = np.where(built, np.maximum(1.0, np.floor(h / self.storey + 1e-9)), 0.0)
+        one = np.ones(h.size) if w is None else w
+        self.floors[b] += float((floors * one).sum())
+        self.built[b] += float(one[built].sum())
+        self.valid[b] += float(one.sum())

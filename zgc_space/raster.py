@@ -32,12 +32,10 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import tempfile
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +43,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
-import shapely
 from affine import Affine
 from rasterio.features import rasterize as _gdal_rasterize
 
 from zgc_space import _zonal
-from zgc_space._reduce import STATS, CategoryAccumulator, StatsAccumulator
+from zgc_space._raster_inputs import RasterLike, block_geoms, metric_area, open_raster, warn_coverage
+from zgc_space._raster_inputs import bands as _bands
+from zgc_space._reduce import STATS, CategoryAccumulator, FloorAccumulator, StatsAccumulator
 from zgc_space.crs import check_crs
-from zgc_space.errors import ColumnError, CRSError, RasterCoverageWarning, RasterError
+from zgc_space.errors import ColumnError, RasterError
 from zgc_space.schema import METRIC_CRS
 
 __all__ = ["HEIGHT_UNITS", "STATS", "built_fraction", "floor_area_from_height", "rasterize", "zonal_stats"]
@@ -65,78 +64,6 @@ HEIGHT_UNITS: dict[str, float] = {
     "dm": 0.1, "cm": 0.01, "mm": 0.001, "ft": 0.3048, "foot": 0.3048, "feet": 0.3048,
     "us-ft": 1200 / 3937,
 }
-
-RasterLike = str | os.PathLike | Any
-
-
-@contextlib.contextmanager
-def _open(raster: RasterLike) -> Iterator[Any]:
-    """Open a path (or pass through an open rasterio dataset) and check it has a CRS."""
-    if hasattr(raster, "read") and hasattr(raster, "transform"):
-        ds, owned = raster, False
-    else:
-        try:
-            ds, owned = rasterio.open(raster), True
-        except rasterio.errors.RasterioIOError as exc:
-            raise RasterError(f"cannot open raster {str(raster)!r}: {exc}") from exc
-    try:
-        if ds.crs is None:
-            raise CRSError(
-                f"raster {ds.name!r} has no CRS; assign one first, e.g. "
-                "`gdal_edit.py -a_srs EPSG:4548 FILE` (never guess the grid of a raster)"
-            )
-        yield ds
-    finally:
-        if owned:
-            ds.close()
-
-
-def _bands(ds: Any, band: int | Sequence[int]) -> list[int]:
-    bands = [band] if isinstance(band, (int, np.integer)) else list(band)
-    bad = [b for b in bands if not 1 <= int(b) <= ds.count]
-    if not bands or bad:
-        raise RasterError(f"raster {ds.name!r} has bands 1..{ds.count}; band={band!r} is not among them")
-    return [int(b) for b in bands]
-
-
-def _geoms(blocks: gpd.GeoDataFrame, ds: Any) -> np.ndarray:
-    """Block geometries as a shapely array in the raster's CRS."""
-    check_crs(blocks, source="blocks")
-    geo = blocks.geometry
-    if not geo.crs.equals(ds.crs):
-        geo = geo.to_crs(ds.crs)
-    return np.asarray(geo.values, dtype=object)
-
-
-def _ids(blocks: gpd.GeoDataFrame, positions: np.ndarray) -> str:
-    labels = blocks["block_id"] if "block_id" in blocks.columns else pd.Series(blocks.index, index=blocks.index)
-    names = [str(v) for v in labels.iloc[positions[:10]]]
-    more = f" and {len(positions) - 10} more" if len(positions) > 10 else ""
-    return ", ".join(names) + more
-
-
-def _warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np.ndarray, valid: np.ndarray) -> None:
-    """One warning naming blocks outside, partly outside, or with only nodata pixels."""
-    left, bottom, right, top = ds.bounds
-    frame = shapely.box(min(left, right), min(bottom, top), max(left, right), max(bottom, top))
-    outside = np.flatnonzero(~seen)
-    partly = np.flatnonzero(seen & ~shapely.covers(frame, geoms))
-    blank = np.flatnonzero(seen & ~valid)
-    parts = []
-    if outside.size:
-        parts.append(f"{outside.size} block(s) lie wholly outside the raster ({_ids(blocks, outside)})")
-    if partly.size:
-        parts.append(f"{partly.size} block(s) lie partly outside it ({_ids(blocks, partly)})")
-    if blank.size:
-        parts.append(f"{blank.size} block(s) see only nodata pixels ({_ids(blocks, blank)})")
-    if parts:
-        warnings.warn(
-            f"raster {ds.name!r}: " + "; ".join(parts) + ". Their statistics cover only the pixels "
-            "inside (count 0 and NaN where none); use a raster covering every block to silence this.",
-            RasterCoverageWarning,
-            stacklevel=3,
-        )
-
 
 def _parse_stats(stats: str | Sequence[str]) -> tuple[str, ...]:
     names = [s.strip() for s in stats.split(",")] if isinstance(stats, str) else [str(s) for s in stats]
@@ -223,9 +150,9 @@ def zonal_stats(
     """
     _check_method(method)
     names = () if categorical else _parse_stats(stats)
-    with _open(raster) as ds:
+    with open_raster(raster) as ds:
         bands = _bands(ds, band)
-        geoms = _geoms(blocks, ds)
+        geoms = block_geoms(blocks, ds)
         n = len(geoms)
         frames, seen, valid = [], np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         for b in bands:
@@ -256,7 +183,7 @@ def zonal_stats(
             if len(bands) > 1:
                 table = table.add_prefix(f"b{b}_")
             frames.append(table)
-        _warn_coverage(blocks, geoms, ds, seen, valid)
+        warn_coverage(blocks, geoms, ds, seen, valid)
     return pd.concat(frames, axis=1) if len(frames) > 1 else frames[0]
 
 
@@ -272,27 +199,6 @@ def _height_factor(ds: Any, band: int, height_unit: str | None) -> float:
             f"{', '.join(sorted(HEIGHT_UNITS))}"
         )
     return HEIGHT_UNITS[key]
-
-
-class _FloorAccumulator:
-    """Per block: Σ coverage × floors, Σ coverage of built pixels, of valid and of all pixels."""
-
-    def __init__(self, n: int, *, to_m: float, scale: float, offset: float, storey_m: float, min_m: float) -> None:
-        self.floors, self.built, self.valid, self.nodata = (np.zeros(n) for _ in range(4))
-        self.to_m, self.scale, self.offset, self.storey, self.min_m = to_m, scale, offset, storey_m, min_m
-
-    def add(self, chunk: _zonal.Chunk) -> None:
-        b, w = chunk.block, chunk.weights
-        self.nodata[b] += chunk.nodata
-        if chunk.values.size == 0:
-            return
-        h = (chunk.values.astype(np.float64) * self.scale + self.offset) * self.to_m
-        built = h >= self.min_m
-        floors = np.where(built, np.maximum(1.0, np.floor(h / self.storey + 1e-9)), 0.0)
-        one = np.ones(h.size) if w is None else w
-        self.floors[b] += float((floors * one).sum())
-        self.built[b] += float(one[built].sum())
-        self.valid[b] += float(one.sum())
 
 
 def floor_area_from_height(
@@ -368,10 +274,10 @@ def floor_area_from_height(
     _check_method(method)
     if storey_height_m <= 0 or min_height_m < 0:
         raise ValueError(f"storey_height_m must be > 0 and min_height_m >= 0 (got {storey_height_m}, {min_height_m})")
-    with _open(height_raster) as ds:
+    with open_raster(height_raster) as ds:
         (b,) = _bands(ds, band)
-        geoms = _geoms(blocks, ds)
-        acc = _FloorAccumulator(
+        geoms = block_geoms(blocks, ds)
+        acc = FloorAccumulator(
             len(geoms), to_m=_height_factor(ds, b, height_unit), scale=float(ds.scales[b - 1]),
             offset=float(ds.offsets[b - 1]), storey_m=storey_height_m, min_m=min_height_m,
         )
@@ -382,14 +288,14 @@ def floor_area_from_height(
                 f"height raster {ds.name!r} has no valid pixel under any of the {len(geoms)} blocks "
                 "(all nodata or outside); check its extent, CRS and nodata value"
             )
-        _warn_coverage(blocks, geoms, ds, (acc.valid + acc.nodata) > 0, acc.valid > 0)
+        warn_coverage(blocks, geoms, ds, (acc.valid + acc.nodata) > 0, acc.valid > 0)
         seen = acc.valid + acc.nodata
         if ds.crs.is_projected:
             unit_m = float(ds.crs.linear_units_factor[1])
             pixel_m2 = np.full(len(geoms), abs(ds.transform.a * ds.transform.e) * unit_m**2)
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
-                pixel_m2 = _metric_area(blocks) / seen
+                pixel_m2 = metric_area(blocks) / seen
     out = blocks.copy()
     for col in ("gfa_m2", "footprint_m2", "gfa_source"):
         if col in out.columns:
@@ -398,18 +304,11 @@ def floor_area_from_height(
     with np.errstate(invalid="ignore", divide="ignore"):
         out["gfa_m2"] = np.where(empty, np.nan, acc.floors * pixel_m2)
         out["footprint_m2"] = np.where(empty, np.nan, acc.built * pixel_m2)
-        area = _metric_area(blocks)
+        area = metric_area(blocks)
         out["height_valid_fraction"] = np.where(area > 0, np.minimum(acc.valid * pixel_m2 / area, 1.0), 0.0)
     out["gfa_source"] = "height_raster"
     out["gfa_method"] = method
     return out
-
-
-def _metric_area(blocks: gpd.GeoDataFrame) -> np.ndarray:
-    geo = blocks.geometry
-    if not geo.crs.equals(METRIC_CRS):
-        geo = geo.to_crs(METRIC_CRS)
-    return geo.area.to_numpy()
 
 
 def built_fraction(
@@ -464,7 +363,7 @@ def built_fraction(
     hit = counts[[c for c in counts.columns if c in set(wanted)]].sum(axis=1).to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(total > 0, hit / total, np.nan)
-    return pd.DataFrame({"built_fraction": frac, "built_area_m2": frac * _metric_area(blocks)}, index=blocks.index)
+    return pd.DataFrame({"built_fraction": frac, "built_area_m2": frac * metric_area(blocks)}, index=blocks.index)
 
 
 def rasterize(

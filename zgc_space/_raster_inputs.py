@@ -1,0 +1,101 @@
+"""Plumbing for :mod:`zgc_space.raster`.
+
+Opening rasters, choosing bands, block geometries in the raster's CRS, the one coverage
+warning and metric block areas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+
+from zgc_space.crs import check_crs
+from zgc_space.errors import CRSError, RasterCoverageWarning, RasterError
+from zgc_space.schema import METRIC_CRS
+
+RasterLike = str | os.PathLike | Any
+
+
+@contextlib.contextmanager
+def open_raster(raster: RasterLike) -> Iterator[Any]:
+    """Open a path (or pass through an open rasterio dataset) and check it has a CRS."""
+    if hasattr(raster, "read") and hasattr(raster, "transform"):
+        ds, owned = raster, False
+    else:
+        try:
+            ds, owned = rasterio.open(raster), True
+        except rasterio.errors.RasterioIOError as exc:
+            raise RasterError(f"cannot open raster {str(raster)!r}: {exc}") from exc
+    try:
+        if ds.crs is None:
+            raise CRSError(
+                f"raster {ds.name!r} has no CRS; assign one first, e.g. "
+                "`gdal_edit.py -a_srs EPSG:4548 FILE` (never guess the grid of a raster)"
+            )
+        yield ds
+    finally:
+        if owned:
+            ds.close()
+
+
+def bands(ds: Any, band: int | Sequence[int]) -> list[int]:
+    bands = [band] if isinstance(band, (int, np.integer)) else list(band)
+    bad = [b for b in bands if not 1 <= int(b) <= ds.count]
+    if not bands or bad:
+        raise RasterError(f"raster {ds.name!r} has bands 1..{ds.count}; band={band!r} is not among them")
+    return [int(b) for b in bands]
+
+
+def block_geoms(blocks: gpd.GeoDataFrame, ds: Any) -> np.ndarray:
+    """Block geometries as a shapely array in the raster's CRS."""
+    check_crs(blocks, source="blocks")
+    geo = blocks.geometry
+    if not geo.crs.equals(ds.crs):
+        geo = geo.to_crs(ds.crs)
+    return np.asarray(geo.values, dtype=object)
+
+
+def _ids(blocks: gpd.GeoDataFrame, positions: np.ndarray) -> str:
+    labels = blocks["block_id"] if "block_id" in blocks.columns else pd.Series(blocks.index, index=blocks.index)
+    names = [str(v) for v in labels.iloc[positions[:10]]]
+    more = f" and {len(positions) - 10} more" if len(positions) > 10 else ""
+    return ", ".join(names) + more
+
+
+def warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np.ndarray, valid: np.ndarray) -> None:
+    """One warning naming blocks outside, partly outside, or with only nodata pixels."""
+    left, bottom, right, top = ds.bounds
+    frame = shapely.box(min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+    outside = np.flatnonzero(~seen)
+    partly = np.flatnonzero(seen & ~shapely.covers(frame, geoms))
+    blank = np.flatnonzero(seen & ~valid)
+    parts = []
+    if outside.size:
+        parts.append(f"{outside.size} block(s) lie wholly outside the raster ({_ids(blocks, outside)})")
+    if partly.size:
+        parts.append(f"{partly.size} block(s) lie partly outside it ({_ids(blocks, partly)})")
+    if blank.size:
+        parts.append(f"{blank.size} block(s) see only nodata pixels ({_ids(blocks, blank)})")
+    if parts:
+        warnings.warn(
+            f"raster {ds.name!r}: " + "; ".join(parts) + ". Their statistics cover only the pixels "
+            "inside (count 0 and NaN where none); use a raster covering every block to silence this.",
+            RasterCoverageWarning,
+            stacklevel=3,
+        )
+
+
+def metric_area(blocks: gpd.GeoDataFrame) -> np.ndarray:
+    geo = blocks.geometry
+    if not geo.crs.equals(METRIC_CRS):
+        geo = geo.to_crs(METRIC_CRS)
+    return geo.area.to_numpy()
