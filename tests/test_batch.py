@@ -84,6 +84,7 @@ def test_chunking_and_processes_do_not_change_results(proposals, tmp_path):
     pd.testing.assert_frame_equal(one, chunked)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_results(proposals, tmp_path):
     local = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "local", chunk_size=3)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:

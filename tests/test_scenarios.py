@@ -181,6 +181,10 @@ def test_merge_sums_and_weights_far_cap():
         scenarios.apply(tiny(), mk(merge=[Merge(blocks=["B1", "B3"], into="M1")]))
     merged = scenarios.apply(tiny(), mk(merge=[Merge(blocks=["B1", "B3"], into="M1", max_gap_m=300)]))
     assert len(merged.blocks) == 2
+    reused = scenarios.apply(tiny(), mk(merge=[Merge(blocks=["B1", "B2"], into="B1")]))
+    assert reused.blocks["block_id"].tolist() == ["B3", "B1"]
+    with pytest.raises(ProposalError, match=r"names the combined block 'B3', which a kept block already has"):
+        scenarios.apply(tiny(), mk(merge=[Merge(blocks=["B1", "B2"], into="B3")]))
 
 
 # --- errors and violations ------------------------------------------------------------------

@@ -316,6 +316,11 @@ def _renew(base: Base, p: Proposal, plan: Plan) -> None:
 
 def _merge(base: Base, p: Proposal, m: Any, path: tuple[str | int, ...], plan: Plan) -> None:
     idx = [base.pos[b] for b in m.blocks]
+    if m.into in base.pos and m.into not in m.blocks and base.pos[m.into] not in plan.removed:
+        raise ProposalError(
+            f"merge at {p.where(path + ('into',))} names the combined block {m.into!r}, which a kept block "
+            "already has; use a new id or one of the merged blocks' ids"
+        )
     gaps = base.gaps()[np.ix_(idx, idx)]
     linked = gaps <= m.max_gap_m + 1e-6
     reach = {0}
