@@ -219,3 +219,16 @@ def test_land_totals_by_subpark_and_unknown_column():
     assert totals.loc["合计 total", "remaining_km2"] == pytest.approx(0.009)
     with pytest.raises(ColumnError, match="no such column"):
         zb.land_totals(blocks, by="分区")
+
+
+def test_land_totals_keep_blocks_without_a_group_and_refuse_text():
+    blocks = make_blocks(3)
+    blocks.loc[2, "subpark"] = None
+    totals = zb.land_totals(blocks)
+    assert list(totals.index) == ["(no subpark)", "海淀园", "合计 total"]
+    groups = totals.drop(index="合计 total")
+    assert groups["blocks"].sum() == 3
+    assert groups["site_area_km2"].sum() == pytest.approx(totals.loc["合计 total", "site_area_km2"])
+    blocks["gfa_m2"] = pd.Series(["7080", "lots", "7080"], dtype="object")
+    with pytest.raises(BlockValidationError, match="gfa_m2"):
+        zb.land_totals(blocks)

@@ -30,6 +30,7 @@ import shapely
 
 from zgc_space import crs as _crs
 from zgc_space import schema
+from zgc_space._grouping import numeric_columns
 from zgc_space.errors import (
     BlockValidationError,
     ColumnError,
@@ -614,7 +615,9 @@ def _repair_report(
 def land_totals(blocks: gpd.GeoDataFrame, *, by: str | None = "subpark") -> pd.DataFrame:
     """Sum site area and land-accounting classes per group, in km², with a zone total row.
 
-    Site area comes from the geometry in EPSG:4548 (never from a declared column).
+    Site area comes from the geometry in EPSG:4548 (never from a declared column). Blocks with
+    no value in ``by`` form their own row ``"(no <by>)"``, so the rows always add up to the total.
+    A column that is absent is left out; text that is not a number is an error.
 
     Examples
     --------
@@ -632,12 +635,14 @@ def land_totals(blocks: gpd.GeoDataFrame, *, by: str | None = "subpark") -> pd.D
         metric = _crs.to_metric(blocks, allow_guess=False)
     frame = pd.DataFrame({"site_area_km2": metric.geometry.area.to_numpy() / 1e6}, index=blocks.index)
     frame["blocks"] = 1
-    for c in schema.LAND_COLUMNS + ("gfa_m2",):
-        if c in blocks.columns:
-            frame[c.removesuffix("_m2") + "_km2"] = _numeric(blocks, c).to_numpy() / 1e6
+    present = [c for c in schema.LAND_COLUMNS + ("gfa_m2",) if c in blocks.columns]
+    values = numeric_columns(blocks, present)  # text that is not a number is an error, not NaN
+    for c in present:
+        frame[c.removesuffix("_m2") + "_km2"] = values[c].to_numpy() / 1e6
     if "ready_km2" in frame and "unready_km2" in frame:
         frame["remaining_km2"] = frame["ready_km2"] + frame["unready_km2"]
-    key = blocks[by].astype("string").to_numpy() if by else np.full(len(blocks), "ZGC")
+    # blocks without a group value get their own row, so the groups add up to the total
+    key = blocks[by].astype("string").fillna(f"(no {by})").to_numpy() if by else np.full(len(blocks), "ZGC")
     grouped = frame.groupby(key, sort=True).sum(min_count=1)
     grouped.index.name = by or "zone"
     grouped.loc["合计 total"] = frame.sum(min_count=1)

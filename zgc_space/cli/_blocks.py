@@ -8,7 +8,7 @@ import warnings
 import geopandas as gpd
 
 from zgc_space import blocks as _blocks
-from zgc_space import io
+from zgc_space import indicators, io
 from zgc_space.cli._common import add_json_flag, emit_json, print_table
 
 
@@ -64,6 +64,13 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _zone_far(frame: gpd.GeoDataFrame) -> float | None:
+    """Comprehensive FAR Σgfa / ΣA over the same blocks (NaN when a block lacks either)."""
+    if not {"gfa_m2", "built_m2"} <= set(frame.columns):
+        return None
+    return float(indicators.compute(frame, by="zone", indicators=["far"])["far"].iloc[0])
+
+
 def _info(args: argparse.Namespace) -> int:
     frame, read_notes = read(args.file, layer=args.layer)
     totals = _blocks.land_totals(frame, by=args.by)
@@ -75,7 +82,7 @@ def _info(args: argparse.Namespace) -> int:
         "nonconstruction_km2": zone.get("nonconstruction_km2"),
         "supplied_km2": zone.get("supplied_km2"),
         "gfa_km2": zone.get("gfa_km2"),
-        "far": (zone["gfa_km2"] / zone["built_km2"]) if {"gfa_km2", "built_km2"} <= set(zone.index) else None,
+        "far": _zone_far(frame),
     }
     n_groups = int(frame[args.by].nunique()) if args.by in frame.columns else 0
     if args.json:
@@ -95,6 +102,6 @@ def _info(args: argparse.Namespace) -> int:
     for note in read_notes:
         print(f"note: {note}")
     print_table(totals)
-    if headline["far"] is not None:
+    if headline["far"] is not None and headline["far"] == headline["far"]:
         print(f"comprehensive FAR (Σ floor area / Σ built land A): {headline['far']:.3f}")
     return 0
