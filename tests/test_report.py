@@ -1,0 +1,299 @@
+"""Tests of zgc_space.report: the hearing pack's contents, manifest, reproducibility and atomicity."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+import zgc_space
+from zgc_space import _report_sections, benchmark, datasets, io, report, scenarios
+from zgc_space.cli import main
+from zgc_space.errors import DataFileError, MapError, OverwriteInputError
+from zgc_space.maps import Footer
+from zgc_space.proposal import parse_proposal
+
+XSS = "<img src=x onerror=alert(1)>"
+P01 = datasets.path("zgc_blocks.gpkg").parent / "proposals" / "p01_release_outer_admit_core.yaml"
+P03 = P01.with_name("p03_consolidate_scattered.yaml")
+OPT = """id: OPT-test
+title: 优化 test
+release:
+  - block: B158
+renew:
+  - blocks: [B076, B069]
+    far_step: 0.5
+"""
+
+
+def fake_optimisation(blocks):
+    """A search result (as zgc_space.optimize returns) for a fixed proposal, evaluated for real."""
+    prop = parse_proposal(OPT)
+    base = scenarios.evaluate(blocks)
+    after = scenarios.evaluate(scenarios.apply(blocks, prop).blocks)
+    evaluation = pd.concat([base.assign(case="baseline"), after.assign(case="optimised")]).set_index("case")
+    return SimpleNamespace(proposal=prop, objective="far", sense="max", value=float(after["far"].iloc[0]),
+                           baseline_value=float(base["far"].iloc[0]), status="optimal", gap=0.0, method="test",
+                           evaluation=evaluation, selection={"release": ["B158"], "admit": [], "renew": ["B076",
+                                                                                                         "B069"]})
+
+
+def fake_dynamic(blocks):
+    ids = blocks["block_id"].tolist()
+    rows = []
+    for year in (2022, 2023):
+        for k, bid in enumerate(ids):
+            status = "exit" if (year == 2023 and k < 3) else ("warning" if k < 6 else "normal")
+            rows.append({"block_id": bid, "year": year, "status": status, "score": 50.0 + k % 40,
+                         "reason": XSS if k == 0 else "ok"})
+    zone = pd.DataFrame({"members": [164, 161], "score": [61.2, 61.9]}, index=pd.Index([2022, 2023], name="year"))
+    return SimpleNamespace(status=pd.DataFrame(rows), zone=zone, rules=SimpleNamespace(unit="block_id"))
+
+
+def build(out: Path, **overrides) -> Path:
+    blocks = datasets.load_blocks()
+    args = {
+        "out_dir": out, "proposals": [P01, P03], "candidates": datasets.path("candidates.gpkg"),
+        "optimisation": fake_optimisation(blocks), "dynamic": fake_dynamic(blocks),
+        "footer": Footer(review_number="京S(2024)001号", data_source=XSS), "inputs": [datasets.path("zgc_blocks.gpkg")],
+        "date": "2024-07-24", "png": True, "dpi": 30, "title": "听证 " + XSS,
+    }
+    args.update(overrides)
+    return report.hearing_pack(blocks, **args)
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("pack") / "hearing").parent
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.links += [v or "" for k, v in attrs if k in ("src", "href", "action", "poster", "srcset")]
+
+
+def external_references(page: str) -> list[str]:
+    """Every reference in a page that could make a request to another host."""
+    parser = _Links()
+    parser.feed(page)
+    found = [u for u in parser.links if re.match(r"^[a-z]+:|^//", u) and not u.startswith(("data:", "#"))]
+    found += [u for u in re.findall(r"url\(\s*['\"]?([^'\")]*)", page) if not u.startswith(("data:", "#"))]
+    allowed = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}  # SVG namespace, attribution text
+    found += [u for u in re.findall(r"https?://[^\s\"'<>)\\]+", page) if u not in allowed]
+    return found
+
+
+def test_pack_contents_and_links(pack):
+    names = set(files_of(pack))
+    expected = {
+        "index.html", "manifest.json", "maps/far.html", "maps/far.png", "maps/tax_per_ha.html",
+        "maps/tax_per_ha.png", "maps/subpark_score.html", "maps/subpark_score.png",
+        "maps/proposals/01_P01-release-outer-admit-core.html",
+        "maps/proposals/01_P01-release-outer-admit-core_far_compare.html",
+        "maps/proposals/01_P01-release-outer-admit-core_far.png",
+        "maps/proposals/02_P03-consolidate-scattered.html", "maps/optimisation.html", "maps/optimisation_far.png",
+        "maps/dynamic.html", "tables/optimisation_proposal.yaml",
+    } | {f"tables/{stem}.{ext}" for ext in ("csv", "xlsx") for stem in (
+        "zone_indicators", "rank", "subpark_indicators", "gap_to_rank_single", "gap_to_rank_plan",
+        "proposals_comparison", "proposals_changes", "optimisation_summary", "optimisation_evaluation",
+        "optimisation_selection", "dynamic_statuses", "dynamic_counts", "dynamic_zone")}
+    assert expected <= names, sorted(expected - names)
+    parser = _Links()
+    parser.feed((pack / "index.html").read_text(encoding="utf-8"))
+    local = {link for link in parser.links if not link.startswith("#")}
+    assert all((pack / link).is_file() for link in local)
+    assert names - {"index.html", "manifest.json"} <= local  # the index links to everything
+    assert "script" not in parser.tags and "img" not in parser.tags
+    assert not list(pack.parent.glob(".*"))  # no temporary folder left beside the pack
+    yaml = (pack / "tables" / "optimisation_proposal.yaml").read_text(encoding="utf-8")
+    assert parse_proposal(yaml).id == "OPT-test"
+
+
+def test_index_page_sections_and_escaping(pack):
+    page = (pack / "index.html").read_text(encoding="utf-8")
+    for heading in ("指标与排名 Indicators and national rank", "方案比较 Proposals compared", "优化结果 Optimisation",
+                    "动态调整模拟 Dynamic-adjustment simulation"):
+        assert heading in page
+    assert "排名 rank 74 / 131" in page
+    assert "<img" not in page and page.count("&lt;img src=x onerror=alert(1)&gt;") >= 2  # title and footer
+    assert "京S(2024)001号" in page and "2024-07-24" in page
+
+
+def test_manifest_hashes_versions_and_parameters(pack):
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    contents = files_of(pack)
+    listed = {f["path"]: f for f in manifest["files"]}
+    assert set(listed) == set(contents) - {"manifest.json"}
+    for rel, data in contents.items():
+        if rel != "manifest.json":
+            assert listed[rel]["bytes"] == len(data)
+            assert listed[rel]["sha256"] == io.sha256_file(pack / rel)
+    inputs = {i["name"]: i["sha256"] for i in manifest["inputs"]}
+    for path in (datasets.path("zgc_blocks.gpkg"), P01, P03, datasets.path("candidates.gpkg"),
+                 benchmark.sample_peers_path()):
+        assert inputs[path.name] == io.sha256_file(path)
+    assert manifest["versions"]["zgc_space"] == zgc_space.__version__
+    assert manifest["versions"]["folium"] and manifest["versions"]["xstatic-leaflet"]
+    assert manifest["preset"] == {"name": "cic_default", "version": "1.0.0"}
+    params = manifest["parameters"]
+    assert params["target_rank"] == 30 and params["rank"] == 74 and params["dpi"] == 30
+    assert params["proposals"] == ["P01-release-outer-admit-core", "P03-consolidate-scattered"]
+    assert params["optimisation"]["objective"] == "far" and params["dynamic_years"] == [2022, 2023]
+    assert manifest["date"] == "2024-07-24" and manifest["footer"]["数据来源 Data source"] == XSS
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["blocks_sha256"])
+    assert manifest["zgc_space_pack"] == 1
+
+
+def test_two_runs_are_byte_identical_and_a_pack_is_replaced_whole(pack, tmp_path):
+    again = build(tmp_path / "again").parent
+    assert files_of(again) == files_of(pack)
+    (again / "stale.txt").write_text("from an older pack")
+    build(again, optimisation=None, dynamic=None, png=False)
+    replaced = files_of(again)
+    assert "stale.txt" not in replaced and "maps/dynamic.html" not in replaced and "maps/far.png" not in replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
+
+
+def test_no_date_no_clock(tmp_path):
+    index = report.hearing_pack(datasets.load_blocks(), out_dir=tmp_path / "p", png=False, target_rank=None)
+    manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
+    assert "date" not in manifest and manifest["parameters"]["target_rank"] is None
+    assert "gap_to_rank" not in " ".join(f["path"] for f in manifest["files"])
+    page = index.read_text(encoding="utf-8")
+    assert "方案比较" not in page and "优化结果" not in page and "动态调整" not in page
+    assert not re.search(r"20\d\d-\d\d-\d\d", page)
+
+
+def test_failed_run_leaves_the_old_pack(pack, tmp_path, monkeypatch):
+    out = build(tmp_path / "pack", png=False, proposals=None, optimisation=None).parent
+    before = files_of(out)
+
+    def broken(ctx, value):
+        (ctx.root / "maps" / "half-written.html").write_text("<html>")
+        raise RuntimeError("disk full (injected)")
+
+    monkeypatch.setattr(_report_sections, "dynamic", broken)
+    with pytest.raises(RuntimeError, match="injected"):
+        build(out, png=False, proposals=None, optimisation=None, date="2025-01-01")
+    assert files_of(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+def test_failed_swap_restores_the_old_pack(tmp_path, monkeypatch):
+    out = report.hearing_pack(datasets.load_blocks(), out_dir=tmp_path / "pack", png=False, target_rank=None).parent
+    before = files_of(out)
+    real = report.os.replace
+
+    def failing(src, dst):
+        if ".building-" in str(src):
+            raise OSError("rename failed (injected)")
+        return real(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", failing)
+    with pytest.raises(OSError, match="injected"):
+        report.hearing_pack(datasets.load_blocks(), out_dir=out, png=False, target_rank=None, date="2025-01-01")
+    monkeypatch.undo()
+    assert files_of(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+def test_refuses_to_replace_what_is_not_a_pack(tmp_path):
+    blocks = datasets.load_blocks()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(DataFileError, match="not empty and holds no hearing pack"):
+        report.hearing_pack(blocks, out_dir=mine, png=False)
+    assert (mine / "notes.txt").read_text() == "keep me"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataFileError, match="is a file"):
+        report.hearing_pack(blocks, out_dir=tmp_path / "file", png=False)
+    inside = tmp_path / "out" / "blocks.gpkg"
+    inside.parent.mkdir()
+    inside.write_bytes(datasets.path("zgc_blocks.gpkg").read_bytes())
+    (tmp_path / "out" / report.MANIFEST).write_text('{"zgc_space_pack": 1}')
+    with pytest.raises(OverwriteInputError, match="lie inside out_dir"):
+        report.hearing_pack(blocks, out_dir=tmp_path / "out", inputs=[inside], png=False)
+    with pytest.raises(DataFileError, match="is not a file"):
+        report.hearing_pack(blocks, out_dir=tmp_path / "new", inputs=[tmp_path / "missing.gpkg"], png=False)
+    with pytest.raises(MapError, match="Simulation"):
+        report.hearing_pack(blocks, out_dir=tmp_path / "new", dynamic=42, png=False, target_rank=None)
+    with pytest.raises(MapError, match="SearchResult"):
+        report.hearing_pack(blocks, out_dir=tmp_path / "new", optimisation=42, png=False, target_rank=None)
+    assert not (tmp_path / "new").exists()
+
+
+def header_row(path: Path) -> list[str]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [c.value for c in next(book.active.iter_rows(max_row=1))]
+    finally:
+        book.close()
+
+
+def test_xlsx_tables_have_chinese_headers_csv_canonical(pack):
+    tables = pack / "tables"
+    assert header_row(tables / "zone_indicators.xlsx")[:4] == ["指标", "指标名称", "数值", "单位"]
+    comparison = header_row(tables / "proposals_comparison.xlsx")
+    assert comparison[:2] == ["方案编号", "方案名称"] and "综合容积率 变化" in comparison and "排名" in comparison
+    sub = header_row(tables / "subpark_indicators.xlsx")
+    assert sub[:2] == ["分园", "集约度分值"] and "综合地均税收 (万元/ha)" in sub
+    assert "用地面积 (m²) 调整前" in header_row(tables / "proposals_changes.xlsx")
+    assert header_row(tables / "dynamic_statuses.xlsx")[:3] == ["地块编号", "年份", "状态"]
+    csv = pd.read_csv(tables / "proposals_comparison.csv", encoding="utf-8-sig")
+    assert list(csv.columns[:3]) == ["proposal_id", "title", "source"]
+    assert csv["source"].tolist() == [P01.name, P03.name]  # file names only: the pack does not depend on paths
+    zone = pd.read_csv(tables / "zone_indicators.csv", encoding="utf-8-sig").set_index("indicator")
+    assert round(float(zone.loc["far", "value"]), 2) == 1.18
+    # contributions add up to score − 100 (61.20 − 100)
+    assert np.isclose(zone["contribution"].sum(), 61.196826 - 100, atol=1e-4)
+
+
+def test_no_external_url_in_any_html_of_the_pack(pack):
+    pages = sorted(pack.rglob("*.html"))
+    assert len(pages) >= 10
+    for path in pages:
+        assert external_references(path.read_text(encoding="utf-8")) == [], path.name
+
+
+def test_cli_report_json_and_text(tmp_path, capsys):
+    src = str(datasets.path("zgc_blocks.gpkg"))
+    assert main(["report", src, "--out", str(tmp_path / "a"), "--no-png", "--target-rank", "0", "--json",
+                 "--date", "2024-07-24", "--review-number", "京S(2024)001号"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["index"] == str(tmp_path / "a" / "index.html") and "maps/far.html" in out["files"]
+    assert out["preset"]["name"] == "cic_default" and out["inputs"][0]["name"] == "zgc_blocks.gpkg"
+    assert main(["report", src, "--out", str(tmp_path / "b"), "--no-png", "--proposals", str(P01),
+                 "--candidates", str(datasets.path("candidates.gpkg")), "--title", "T"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[-1] == str(tmp_path / "b" / "index.html")
+    assert (tmp_path / "b" / "maps" / "proposals" / "01_P01-release-outer-admit-core.html").is_file()
+    assert main(["report", "--out", str(tmp_path / "c")]) == 2
+    assert "give either a block file or --sample" in capsys.readouterr().err
+
+
+def test_cli_sample_pack_has_every_section(tmp_path, capsys):
+    assert main(["report", "--sample", "--out", str(tmp_path / "demo"), "--no-png", "--json"]) == 0
+    files = set(json.loads(capsys.readouterr().out)["files"])
+    assert {"maps/optimisation.html", "maps/dynamic.html", "tables/proposals_comparison.xlsx",
+            "maps/proposals/05_P05-expand-haidian-no-release.html", "tables/dynamic_zone.csv"} <= files
+    manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text(encoding="utf-8"))
+    assert {"zgc_blocks.gpkg", "candidates.gpkg", "zgc_panel_2021_2023.gpkg"} <= {i["name"] for i in manifest["inputs"]}
+    assert manifest["parameters"]["dynamic_rules"] == _report_sections.SAMPLE_RULES
