@@ -145,6 +145,20 @@ def test_negative_cap_is_an_error():
         capacity.compute(blocks)
 
 
+def test_negative_or_infinite_land_is_refused():
+    blocks = two_blocks()
+    blocks.loc[0, "ready_m2"] = -5.0
+    with pytest.raises(BlockValidationError, match=r"ready_m2 is negative in 1 block\(s\) \(ids B1\).*validate_blocks"):
+        capacity.compute(blocks, by="zone")
+    blocks.loc[0, "ready_m2"] = np.inf
+    with pytest.raises(BlockValidationError, match=r"ready_m2 is infinite \(±inf\) in 1 block\(s\) \(ids B1\)"):
+        capacity.compute(blocks, by="zone")
+    blocks.loc[0, "ready_m2"] = 2_000.0
+    blocks.loc[1, "gfa_m2"] = -1e9
+    with pytest.raises(BlockValidationError, match=r"gfa_m2 is negative in 1 block\(s\) \(ids B2\)"):
+        capacity.compute(blocks, by="zone")
+
+
 def test_supplied_above_developed_warns_and_clips():
     blocks = two_blocks()
     blocks.loc[1, "supplied_m2"] = 9_000.0  # > A + B21 = 8000

@@ -255,6 +255,28 @@ def test_text_that_is_not_a_number():
     assert indicators.compute(ok, by="zone", indicators=["far"]).loc["ZGC", "far"] == pytest.approx(2500 / 1500)
 
 
+@pytest.mark.parametrize(
+    ("value", "what"), [(-1e9, "negative"), (math.inf, r"infinite \(±inf\)"), (-math.inf, r"infinite \(±inf\)")]
+)
+def test_negative_or_infinite_amount_is_refused_with_ids(value, what):
+    blocks = two_blocks()
+    blocks.loc[1, "gfa_m2"] = value
+    with pytest.raises(
+        BlockValidationError,
+        match=rf"gfa_m2 is {what} in 1 block\(s\) \(ids B2\).*zgc_space\.validate_blocks",
+    ) as info:
+        indicators.compute(blocks, by="zone", indicators=["far"])
+    assert info.value.problems == ["B2"]
+
+
+def test_missing_amount_stays_allowed():
+    blocks = two_blocks()
+    blocks.loc[1, "gfa_m2"] = np.nan
+    far = indicators.compute(blocks, by="block", indicators=["far"])["far"]
+    assert far.loc["B1"] == 1.5
+    assert math.isnan(far.loc["B2"])
+
+
 def test_cluster_shared_by_sub_parks_warns():
     blocks = two_blocks()
     blocks["subpark"] = ["海淀园", "朝阳园"]

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from zgc_space import schema
+from zgc_space._io_private import list_ids
 from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
 
 #: Index label of the single row ``compute(..., by="zone")`` returns.
@@ -54,17 +56,45 @@ def index_name(by: str | Sequence[str] | None) -> str | None:
 
 
 def numeric_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Return the given columns as float64, with a clear error for text that is not a number."""
+    """Return the given columns as float64, refusing text, and negative or infinite amounts.
+
+    NaN (missing) is allowed. Text that is not a number, and a negative or ±inf value in a
+    canonical numeric column of :mod:`zgc_space.schema` (all of them are non-negative amounts),
+    raise :class:`~zgc_space.errors.BlockValidationError` naming the column and the block ids.
+    """
     out = {}
     for col in columns:
         try:
-            out[col] = pd.to_numeric(frame[col], errors="raise").astype("float64")
+            values = pd.to_numeric(frame[col], errors="raise").astype("float64")
         except (ValueError, TypeError) as exc:
             raise BlockValidationError(
                 f"column {col!r} must be numeric ({exc}); fix the values or map the column on read",
                 [col],
             ) from exc
+        if col in schema.COLUMNS and schema.COLUMNS[col].numeric:
+            _refuse_out_of_range(frame, values, col)
+        out[col] = values
     return pd.DataFrame(out, index=frame.index)
+
+
+def _block_ids(frame: pd.DataFrame, mask: np.ndarray) -> list[object]:
+    labels = frame["block_id"] if "block_id" in frame.columns else frame.index.to_series()
+    return [v.item() if isinstance(v, np.generic) else v for v in labels.to_numpy()[mask]]
+
+
+def _refuse_out_of_range(frame: pd.DataFrame, values: pd.Series, col: str) -> None:
+    """Raise BlockValidationError if ``values`` has a negative or infinite entry."""
+    arr = values.to_numpy()
+    for mask, what in ((np.isinf(arr), "infinite (±inf)"), (arr < 0, "negative")):
+        if mask.any():
+            ids = _block_ids(frame, mask)
+            raise BlockValidationError(
+                f"{col} is {what} in {int(mask.sum())} block(s) (ids {list_ids(ids)}); "
+                f"{col} ({schema.COLUMNS[col].unit or 'count'}) must be a finite amount >= 0 "
+                "(use NaN for unknown): correct the source values, and check the whole table with "
+                "zgc_space.validate_blocks(blocks)",
+                ids,
+            )
 
 
 def group_sums(
