@@ -126,3 +126,128 @@ def test_ten_thousand_blocks_open_on_a_canvas(browser, tmp_path):
     assert page.locator(".leaflet-overlay-pane path.zgc-block").count() == 0
     assert page.locator(".zgc-legend").is_visible()
     page.screenshot(path=str(tmp_path / "large.png"))
+
+
+# ---------------------------------------------------------------------------------------------
+# the hearing pack and the scenario maps
+
+OPT = "id: OPT-b\ntitle: optimum\nrelease:\n  - block: B158\nrenew:\n  - blocks: [B076]\n    far_step: 0.5\n"
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory) -> dict:
+    """A hearing pack of the sample (two proposals, an optimisation, a dynamic simulation), no PNG."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from zgc_space import report, scenarios
+    from zgc_space.proposal import parse_proposal, read_proposal
+
+    blocks = datasets.load_blocks()
+    cands = datasets.load_candidates()
+    folder = datasets.path("zgc_blocks.gpkg").parent / "proposals"
+    paths = [folder / "p01_release_outer_admit_core.yaml", folder / "p03_consolidate_scattered.yaml"]
+    opt = parse_proposal(OPT)
+    ev = scenarios.evaluate(blocks)
+    result = SimpleNamespace(proposal=opt, objective="far", sense="max", value=1.2, baseline_value=1.18,
+                             status="optimal", gap=0.0, method="test", selection={"release": ["B158"]},
+                             evaluation=pd.concat([ev.assign(case="baseline"), ev.assign(case="optimised")])
+                             .set_index("case"))
+    statuses = pd.DataFrame([{"block_id": b, "year": y, "status": ("warning" if k % 7 == 0 else "normal")}
+                             for y in (2022, 2023) for k, b in enumerate(blocks["block_id"])])
+    out = tmp_path_factory.mktemp("pack") / "hearing"
+    index = report.hearing_pack(blocks, out_dir=out, proposals=paths, candidates=cands, optimisation=result,
+                                dynamic=statuses, png=False, footer=maps.Footer(data_source=XSS))
+    drawn = {"far.html": 164, "tax_per_ha.html": 164, "subpark_score.html": 164, "dynamic.html": 164}
+    for k, path in enumerate(paths, 1):
+        prop = read_proposal(path)
+        applied = scenarios.apply(blocks, prop, candidates=cands)
+        released = int((applied.changes["change"] == "released").sum())
+        stem = f"proposals/{k:02d}_{prop.id}"
+        drawn[f"{stem}.html"] = len(applied.blocks) + released
+        drawn[f"{stem}_far_compare.html"] = len(blocks) + len(applied.blocks)
+    drawn["optimisation.html"] = len(blocks)  # B158 released (drawn where it was), B076 renewed
+    return {"index": index, "drawn": drawn}
+
+
+def test_pack_index_opens_offline_and_links_everything(browser, pack, tmp_path):
+    visit = Visit(browser, pack["index"])
+    assert visit.requests == [visit.url]
+    assert visit.errors == []
+    page = visit.page
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+    local = [h for h in hrefs if not h.startswith("#")]
+    assert all((pack["index"].parent / h).is_file() for h in local) and len(local) > 30
+    assert page.locator("img, script").count() == 0
+    assert XSS in page.locator("footer").inner_text()
+    page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
+    assert (tmp_path / "index.png").stat().st_size > 10_000
+
+
+def test_every_map_of_the_pack_renders_offline(browser, pack, tmp_path):
+    maps_dir = pack["index"].parent / "maps"
+    found = sorted(p.relative_to(maps_dir).as_posix() for p in maps_dir.rglob("*.html"))
+    assert found == sorted(pack["drawn"])
+    for rel, expected in pack["drawn"].items():
+        visit = Visit(browser, maps_dir / rel)
+        visit.assert_clean()
+        page = visit.page
+        assert page.locator(".leaflet-overlay-pane path.zgc-block").count() == expected, rel
+        legends = page.locator(".zgc-legend")
+        assert legends.count() in (1, 2) and all(legends.nth(i).is_visible() for i in range(legends.count()))
+        assert XSS in page.locator(".zgc-footer").inner_text()
+        page.screenshot(path=str(tmp_path / (rel.replace("/", "_") + ".png")))
+        page.close()
+
+
+def test_scenario_map_tooltip_before_after(browser, pack):
+    path = pack["index"].parent / "maps" / "proposals" / "01_P01-release-outer-admit-core.html"
+    visit = Visit(browser, path)
+    visit.assert_clean()
+    page = visit.page
+    released = page.locator('path.zgc-block[fill="#d7301f"]')
+    assert released.count() == 4
+    released.first.hover(force=True)
+    tip = page.locator(".leaflet-tooltip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert "调出 released" in text and "调整前 before" in text and "line" in text
+    assert any(b in text for b in ("B158", "B094", "B164", "B088"))
+    admitted = page.locator('path.zgc-block[fill="#1a9850"]')
+    assert admitted.count() == 2
+
+
+def test_compare_map_panes_follow_each_other(browser, pack):
+    path = pack["index"].parent / "maps" / "proposals" / "01_P01-release-outer-admit-core_far_compare.html"
+    visit = Visit(browser, path)
+    visit.assert_clean()
+    page = visit.page
+    left, right = page.eval_on_selector_all(".folium-map", "els => els.map(e => e.id)")
+    view = "id => { const m = window[id], c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }"
+    assert page.evaluate(view, left) == page.evaluate(view, right)
+    page.evaluate(f"() => window['{left}'].setView([39.98, 116.31], window['{left}'].getZoom() + 2)")
+    a, b = page.evaluate(view, left), page.evaluate(view, right)
+    assert b[2] == a[2] and abs(b[0] - 39.98) < 1e-6 and abs(b[1] - 116.31) < 1e-6
+    box_ = page.locator(f"#{right}").bounding_box()
+    x, y = box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 150, y + 80, steps=8)
+    page.mouse.up()
+    moved_left, moved_right = page.evaluate(view, left), page.evaluate(view, right)
+    assert moved_right[1] > b[1] and moved_right[0] > b[0]  # dragged left and down: the view moved east, north
+    assert abs(moved_left[0] - moved_right[0]) < 1e-9 and abs(moved_left[1] - moved_right[1]) < 1e-9
+    assert visit.errors == []
+
+
+def test_dynamic_map_switches_years(browser, pack):
+    visit = Visit(browser, pack["index"].parent / "maps" / "dynamic.html")
+    visit.assert_clean()
+    page = visit.page
+    assert page.locator("path.zgc-block").count() == 164
+    page.locator(".leaflet-control-layers-base label", has_text="2022").click()
+    assert page.locator("path.zgc-block").count() == 164
+    assert page.locator(".leaflet-control-layers-base input:checked").count() == 1
+    assert "2022" in page.locator(".leaflet-control-layers-base label:has(input:checked)").inner_text()
+    assert visit.errors == []
