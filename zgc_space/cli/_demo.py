@@ -47,6 +47,13 @@ def _demo(args: argparse.Namespace) -> int:
         "of": ranked.of,
         "preset": ranked.preset,
     }
+    from zgc_space import batch
+
+    compared = batch.run(
+        batch.sample_proposals(), path, candidates=datasets.path("candidates.gpkg"), out_dir=out / "proposals",
+    )
+    summary["proposals"] = compared[["proposal_id", "status", "score_change", "rank", "rank_change", "far_change",
+                                     "n_violations"]]
     if args.json:
         emit_json(summary)
         return 0
@@ -57,4 +64,9 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  comprehensive FAR {summary['far']:.3f}")
     print(f"  land-use intensity score {summary['score']:.2f} ({summary['preset']}), "
           f"rank {summary['rank']} of {summary['of']} 产城融合型 zones (synthetic peers)")
+    print(f"Example proposals compared against the baseline ({out / 'proposals'}):")
+    for row in compared.itertuples():
+        note = f", {row.n_violations} constraint violation(s)" if row.n_violations else ""
+        print(f"  {row.proposal_id:34s} score {row.score_change:+.3f}  rank {row.rank - row.rank_change} → {row.rank}  "
+              f"FAR {row.far_change:+.4f}{note}")
     return 0
