@@ -66,7 +66,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"rank {summary['rank']} of {summary['of']} 产城融合型 zones (synthetic peers)")
     print(f"Example proposals compared against the baseline ({out / 'proposals'}):")
     for row in compared.itertuples():
-        note = f", {row.n_violations} constraint violation(s)" if row.n_violations else ""
+        note = f", {int(row.n_violations)} constraint violation(s)" if row.n_violations else ""
         print(f"  {row.proposal_id:34s} score {row.score_change:+.3f}  rank {row.rank - row.rank_change} → {row.rank}  "
               f"FAR {row.far_change:+.4f}{note}")
     return 0
