@@ -17,6 +17,9 @@ zonal
 buildings
     1,000,000 building footprints (rotated rectangles) -> the 164 blocks by centroid.
     Peer: centroids + ``geopandas.sjoin(predicate="within")`` + groupby.
+indicators, proposals
+    The scripts ``bench_indicators.py`` and ``bench_proposals.py`` (their own peers and
+    tables), run as child processes.
 
 Data are generated under benchmarks/data/ (git-ignored) with a fixed seed and reused.
 """
@@ -251,7 +254,24 @@ def bench_buildings(files: dict, repeats: int) -> list[dict]:
     ]
 
 
-WORKLOADS = {"zonal": bench_zonal, "buildings": bench_buildings}
+def script(name: str, quick_args: list[str]):
+    """A workload kept in its own script (added by later issues), run as a child process."""
+
+    def run(files: dict, repeats: int, *, quick: bool = False) -> list[dict]:
+        cmd = [sys.executable, str(HERE / name), *(quick_args if quick else [])]
+        print(f"--- {name} ---", flush=True)
+        subprocess.run(cmd, check=True)
+        return []
+
+    return run
+
+
+WORKLOADS = {
+    "zonal": bench_zonal,
+    "buildings": bench_buildings,
+    "indicators": script("bench_indicators.py", ["--blocks", "10000", "--repeats", "1"]),
+    "proposals": script("bench_proposals.py", ["--repeat", "1"]),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,19 +281,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     cfg = sizes(args.quick)
-    files = ensure_data(cfg)
+    wanted = [name for name in WORKLOADS if not args.only or name == args.only]
+    ours = [name for name in wanted if name in ("zonal", "buildings")]
     rows = []
-    for name, func in WORKLOADS.items():
-        if args.only and name != args.only:
-            continue
-        rows.extend(func(files, cfg["repeats"]))
-    table = pd.DataFrame(rows)
-    if args.json:
-        print(json.dumps(table.to_dict(orient="records"), indent=2, default=float))
-    else:
-        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
-            print(f"median of {cfg['repeats']} run(s); ratio = peer time / our time (> 1: we are faster)")
-            print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if ours:
+        files = ensure_data(cfg)
+        for name in ours:
+            rows.extend(WORKLOADS[name](files, cfg["repeats"]))
+        table = pd.DataFrame(rows)
+        if args.json:
+            records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+            print(json.dumps(records, indent=2, default=float, allow_nan=False))
+        else:
+            with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+                print(f"median of {cfg['repeats']} run(s); ratio = peer time / our time (> 1: we are faster)")
+                print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
+    for name in wanted:
+        if name not in ours and (HERE / f"bench_{name}.py").exists():
+            WORKLOADS[name]({}, cfg["repeats"], quick=args.quick)
     print(f"max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
           file=sys.stderr)
     return 0
