@@ -188,7 +188,7 @@ def indicators_and_rank(ctx: Context, *, target_rank: int | None) -> Section:
     if sub_table is not None and sub_table["score"].notna().any():
         scored = blocks.assign(subpark_score=blocks["subpark"].map(sub_table["score"]).astype(float))
         title = "分园集约度分值 Sub-park score"
-        opts = {"label_zh": "分园集约度分值", "label_en": "sub-park score", "unit": ""}
+        opts: dict[str, Any] = {"label_zh": "分园集约度分值", "label_en": "sub-park score", "unit": ""}
         map_links.append(ctx.web(maps.choropleth(scored, "subpark_score", districts=ctx.districts, title=title,
                                                  **opts), "maps/subpark_score.html", "subpark_score.html"))
         map_links += ctx.printed(scored, "subpark_score", "maps/subpark_score.png", "subpark_score.png",

@@ -174,9 +174,10 @@ def draw_scenario(baseline: gpd.GeoDataFrame, result: Any, *, columns: Sequence[
         props = []
         for k in idx:
             _, _, bid, before, aft = items[k]
-            src = aft if aft is not None else before
+            src = aft if aft is not None else before  # every block is in the baseline, the result or both
+            name, park = (None, None) if src is None else (src.get("name"), src.get("subpark"))
             props.append({"fill": colour, "tip": _scenario_tip(
-                bid, src.get("name"), src.get("subpark"), change, lines.get(bid, []), before, aft, cols, labels)})
+                bid, name, park, change, lines.get(bid, []), before, aft, cols, labels)})
         block_layer(m, geoms[idx], props, f"{bilingual(zh, en, labels)} ({len(idx)})", dashed=change == "released",
                     weight=0.8 if change == "unchanged" else 2.0)
         entries.append((colour, bilingual(zh, en, labels), len(idx)))

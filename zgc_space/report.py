@@ -239,7 +239,7 @@ def hearing_pack(
         index = tmp / "index.html"
         index.write_text(page(title=title, footer=footer, meta=meta, sections=[(h, c) for h, c, _ in sections],
                               files=listing), encoding="utf-8")
-        manifest = {
+        manifest: dict[str, Any] = {
             "zgc_space_pack": _PACK_FORMAT,
             "title": title,
             "versions": _versions(),
@@ -303,8 +303,8 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
         from zgc_space import optimize
 
         result = optimize.search(blocks, datasets.load_candidates(), objective="score",
-                                 constraints=optimize.SearchConstraints(max_changes=8),
-                                 renewal=optimize.Renewal(far_step=0.5), proposal_id="OPT-score")
+                                 constraints=optimize.SearchConstraints.model_validate({"max_changes": 8}),
+                                 renewal=optimize.Renewal.model_validate({"far_step": 0.5}), proposal_id="OPT-score")
     dynamic, dyn_params = _report_sections.sample_dynamic()
     if dynamic is not None:
         inputs.append(datasets.path("zgc_panel_2021_2023.gpkg"))
