@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -118,15 +119,52 @@ def test_utf8_shapefile_without_cpg_is_detected(tmp_path: Path) -> None:
     assert blocks["block_id"].tolist() == ["B001", "B002", "B003"]
 
 
-def test_utf8_shapefile_with_cut_chinese_names_warns_and_completes(tmp_path: Path) -> None:
+def cut_shapefile(tmp_path: Path, frame: gpd.GeoDataFrame | None = None) -> Path:
+    """A UTF-8 Shapefile whose Chinese field names GDAL cut at 10 bytes (3 characters)."""
     path = tmp_path / "cut.shp"
     with warnings.catch_warnings():  # GDAL's own complaint while cutting the names, not ours
         warnings.simplefilter("ignore", RuntimeWarning)
-        pyogrio.write_dataframe(chinese_frame(), path, encoding="UTF-8")
-    with pytest.warns(ValidationWarning, match=r"10-byte \.dbf limit.*'地块编' as '地块编号'"):
-        blocks = io.read_blocks(path)
+        pyogrio.write_dataframe(chinese_frame() if frame is None else frame, path, encoding="UTF-8")
+    return path
+
+
+def test_cut_numeric_field_name_is_refused_by_default(tmp_path: Path) -> None:
+    # 总建筑面积(万平方米) is cut to 总建筑: completing it would read 万平方米 as m²
+    path = cut_shapefile(tmp_path, chinese_frame().rename(columns={"总建筑面积": "总建筑面积(万平方米)"}))
+    with pytest.raises(
+        ColumnError,
+        match=r"cut\.dbf: field name\(s\) cut at the 10-byte .* '总建筑' may be 'gfa_m2' \(总建筑面积 \(m²\)\)"
+        r".*cut\.aliases\.json sidecar.*truncated_names='keep'.*rename_aliases.*GeoPackage",
+    ):
+        io.read_blocks(path)
+
+
+def test_cut_names_keep_completes_identity_columns_only(tmp_path: Path) -> None:
+    path = cut_shapefile(tmp_path)
+    with pytest.warns(ValidationWarning, match=r"10-byte \.dbf limit.*\(read '地块编' as '地块编号'\)"):
+        blocks = io.read_blocks(path, truncated_names="keep")
+    assert {"block_id", "subpark", "总建筑"} <= set(blocks.columns)
+    assert "gfa_m2" not in blocks.columns
+    assert blocks["总建筑"].tolist() == [15_000.0, 8_000.5, 0.0]
+
+
+def test_cut_names_complete_on_request(tmp_path: Path) -> None:
+    path = cut_shapefile(tmp_path)
+    pattern = r"10-byte \.dbf limit.*'地块编' as '地块编号'.*'总建筑' as '总建筑面积'"
+    with pytest.warns(ValidationWarning, match=pattern):
+        blocks = io.read_blocks(path, truncated_names="complete")
     assert {"block_id", "subpark", "gfa_m2"} <= set(blocks.columns)
     assert blocks["gfa_m2"].tolist() == [15_000.0, 8_000.5, 0.0]
+    with pytest.raises(ValueError, match=r"truncated_names must be one of \('raise', 'keep', 'complete'\)"):
+        io.read_blocks(path, truncated_names="guess")
+
+
+def test_cut_names_with_sidecar_need_no_guess(tmp_path: Path) -> None:
+    path = cut_shapefile(tmp_path)
+    sidecar = {"fields": {"地块编": {"name": "地块编号"}, "总建筑": {"name": "总建筑面积(万平方米)"}}}
+    (tmp_path / "cut.aliases.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")
+    blocks = io.read_blocks(path)
+    assert blocks["gfa_m2"].tolist() == [1.5e8, 8.0005e7, 0.0]
 
 
 def test_shapefile_round_trip_restores_names(tmp_path: Path) -> None:
@@ -298,6 +336,47 @@ def test_rename_aliases_units_and_unknown_columns() -> None:
     assert out["site_area_m2"].iloc[0] == pytest.approx(2_000.0)
     assert out["revenue_10k_cny"].iloc[0] == pytest.approx(5.0)
     assert list(table.columns)[0] == " 地块编号 "  # input untouched
+
+
+@pytest.mark.parametrize(
+    ("header", "factor"),
+    [("总建筑面积(万平方米)", 1e4), ("建筑面积（万㎡）", 1e4), ("总建筑面积(万m²)", 1e4), ("总建筑面积(㎡)", 1.0),
+     ("总建筑面积(平方米)", 1.0), ("用地面积(公顷)", 1e4), ("用地面积(hectare)", 1e4), ("用地面积(亩)", 10_000 / 15),
+     ("用地面积(平方公里)", 1e6), ("用地面积(km²)", 1e6)],
+)
+def test_area_units_are_converted_to_m2(header: str, factor: float) -> None:
+    out = io.rename_aliases(pd.DataFrame({header: [3.0]}))
+    assert out.iloc[0, 0] == pytest.approx(3.0 * factor)
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "factor"),
+    [("税收(元)", "tax_10k_cny", 1e-4), ("税收(万元)", "tax_10k_cny", 1.0), ("税收(千元)", "tax_10k_cny", 0.1),
+     ("纳税总额(亿元)", "tax_10k_cny", 1e4), ("税收(亿)", "tax_10k_cny", 1e4),
+     ("营业收入(10k CNY)", "revenue_10k_cny", 1.0),
+     ("从业人员(人)", "employees", 1.0), ("从业人员(千人)", "employees", 1e3), ("常住人口(万人)", "population", 1e4),
+     ("税收(2023)", "tax_10k_cny", 1.0), ("税收（2022年度）", "tax_10k_cny", 1.0), ("地块编号(唯一)", "block_id", 1.0)],
+)
+def test_money_and_people_units(header: str, column: str, factor: float) -> None:
+    out = io.rename_aliases(pd.DataFrame({header: [3.0]}))
+    assert list(out.columns) == [column]
+    assert out.iloc[0, 0] == pytest.approx(3.0 * factor)
+
+
+@pytest.mark.parametrize("header", ["税收(万美元)", "从业人员(%)", "总建筑面积(sq ft)", "规划容积率(%)"])
+def test_unknown_unit_on_numeric_column_is_an_error(header: str) -> None:
+    pattern = rf"column '{re.escape(header)}' would be read as .* not a unit zgc_space knows .*accepted: .*rename"
+    with pytest.raises(ColumnError, match=pattern):
+        io.rename_aliases(pd.DataFrame({header: [3.0]}))
+
+
+def test_unknown_unit_in_a_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("地块编号,总建筑面积(万平方米),税收(万美元)\nB1,3.0,1\n".encode("gb18030"))
+    with pytest.raises(ColumnError, match=r"gbk\.csv: column '税收\(万美元\)' would be read as 'tax_10k_cny'"):
+        io.read_table(path)
+    path.write_bytes("地块编号,总建筑面积(万平方米)\nB1,3.0\n".encode("gb18030"))
+    assert io.read_table(path)["gfa_m2"].tolist() == [30_000.0]
 
 
 def test_conflicting_alias_headers() -> None:

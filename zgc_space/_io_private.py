@@ -73,17 +73,41 @@ def _missing(value: object) -> bool:
 
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "[": "(", "]": ")", "【": "(", "】": ")", "\u3000": " "})
 _UNIT_SUFFIX = re.compile(r"^(?P<base>.+?)\s*\((?P<unit>[^()]*)\)$")
-_UNIT_FACTORS: dict[str, dict[str, float]] = {
+#: A suffix that is a year, not a unit: ``税收(2023)``, ``税收（2022年度）``.
+_YEAR_SUFFIX = re.compile(r"^(19|20)\d{2}\s*(年度|年末|年底|年)?$")
+#: Units understood in a header suffix, by canonical unit: factor to the canonical unit.
+_UNITS_AS_WRITTEN: dict[str, dict[str, float]] = {
     "m²": {
         "m²": 1.0, "m2": 1.0, "m^2": 1.0, "㎡": 1.0, "平方米": 1.0, "平米": 1.0, "sqm": 1.0,
-        "亩": schema.MU_M2, "mu": schema.MU_M2, "公顷": 1e4, "ha": 1e4, "hm²": 1e4, "hm2": 1e4,
+        "万平方米": 1e4, "万平米": 1e4, "万㎡": 1e4, "万m²": 1e4, "万m2": 1e4,
+        "亩": schema.MU_M2, "mu": schema.MU_M2, "万亩": 1e4 * schema.MU_M2,
+        "公顷": 1e4, "ha": 1e4, "hectare": 1e4, "hectares": 1e4, "hm²": 1e4, "hm2": 1e4,
         "km²": 1e6, "km2": 1e6, "平方公里": 1e6, "平方千米": 1e6,
     },
     "万元": {
-        "万元": 1.0, "10k cny": 1.0, "10k_cny": 1.0, "元": 1e-4, "千元": 0.1, "百万元": 100.0,
-        "亿元": 1e4,
+        "万元": 1.0, "万": 1.0, "万元人民币": 1.0, "10k CNY": 1.0, "10k yuan": 1.0,
+        "元": 1e-4, "人民币元": 1e-4, "CNY": 1e-4, "yuan": 1e-4, "RMB": 1e-4,
+        "千元": 0.1, "百万元": 100.0, "亿元": 1e4, "亿": 1e4,
     },
-    "persons": {"persons": 1.0, "person": 1.0, "人": 1.0, "万人": 1e4},
+    "persons": {
+        "persons": 1.0, "person": 1.0, "people": 1.0, "人": 1.0, "千人": 1e3, "万人": 1e4,
+    },
+    "enterprises": {"enterprises": 1.0, "个": 1.0, "家": 1.0, "户": 1.0},
+    "units": {"units": 1.0, "个": 1.0, "家": 1.0, "户": 1.0},
+    "": {"-": 1.0, "无量纲": 1.0},
+}
+#: Extra units for single columns whose canonical unit is "" (no unit).
+_COLUMN_UNITS: dict[str, dict[str, float]] = {"year": {"年": 1.0}}
+
+
+def _unit_key(unit: str) -> str:
+    """Normalise a unit as written: no spaces or underscores, ASCII lower case, no final dot."""
+    key = "".join(unit.split()).replace("_", "")
+    return key.lower().rstrip(".") if key.isascii() else key
+
+
+_UNIT_FACTORS: dict[str, dict[str, float]] = {
+    target: {_unit_key(k): v for k, v in units.items()} for target, units in _UNITS_AS_WRITTEN.items()
 }
 _LOWER_NAMES: dict[str, str] = {
     k.lower(): v for k, v in ({c: c for c in schema.COLUMNS} | schema.ALIASES).items() if k.isascii()
@@ -98,12 +122,21 @@ def _lookup(name: str) -> str | None:
     return _LOWER_NAMES.get(name.lower()) if name.isascii() else None
 
 
+def accepted_units(column: str) -> list[str]:
+    """Return the units a header suffix may name for a canonical column (as written)."""
+    target = schema.COLUMNS[column].unit
+    return list(_UNITS_AS_WRITTEN.get(target, {})) + list(_COLUMN_UNITS.get(column, {}))
+
+
 def canonical_header(header: object) -> tuple[str | None, float, str]:
     """Return ``(canonical name or None, factor to the canonical unit, unit as written)``.
 
     ``"总建筑面积(m²)"`` and ``"总建筑面积 （m²）"`` give ``("gfa_m2", 1.0, "m²")``;
-    ``"用地面积(亩)"`` gives ``("site_area_m2", 666.67, "亩")``. A suffix that is not a unit
-    (``"税收(2022年)"``) is an annotation and ignored; a unit of the wrong kind raises.
+    ``"用地面积(亩)"`` gives ``("site_area_m2", 666.67, "亩")`` and ``"总建筑面积(万平方米)"``
+    ``("gfa_m2", 10000.0, "万平方米")``. A year (``"税收(2022年)"``) is not a unit and is
+    ignored, as is any suffix on an identity or text column (``"地块编号(唯一)"``). On a numeric
+    column, a unit of the wrong kind or one that is not known raises ColumnError: a number in an
+    unknown unit must never be read as if it were in the canonical unit.
     """
     if not isinstance(header, str):
         return None, 1.0, ""
@@ -118,19 +151,41 @@ def canonical_header(header: object) -> tuple[str | None, float, str]:
     if found is None:
         return None, 1.0, ""
     unit = match["unit"].strip()
-    key = unit.lower().replace(" ", "") if unit.isascii() else unit
+    if _YEAR_SUFFIX.match(unit) or not schema.COLUMNS[found].numeric:
+        return found, 1.0, unit
+    key = _unit_key(unit)
     target_unit = schema.COLUMNS[found].unit
-    factors = _UNIT_FACTORS.get(target_unit, {})
-    if key in factors or key.replace("_", " ") in factors:
-        return found, factors.get(key, factors.get(key.replace("_", " "), 1.0)), unit
+    factors = _UNIT_FACTORS.get(target_unit, {}) | {_unit_key(k): v for k, v in _COLUMN_UNITS.get(found, {}).items()}
+    if key in factors:
+        return found, factors[key], unit
     for other_unit, other in _UNIT_FACTORS.items():
         if key in other and other_unit != target_unit:
             raise ColumnError(
                 f"column {header!r} is in {unit} but {found!r} is in {target_unit or 'no unit'}; "
                 f"convert the values or rename the header so it is not read as {found!r}"
             )
-    return found, 1.0, unit
+    accepted = ", ".join(accepted_units(found)) or "none"
+    raise ColumnError(
+        f"column {header!r} would be read as {found!r} ({schema.label(found)}), but its suffix "
+        f"({unit}) is not a unit zgc_space knows for it (accepted: {accepted}; a year such as "
+        f"(2023) is also allowed); rename the header to one of the accepted units, or convert "
+        f"the values to {target_unit or 'the canonical unit'} and rename the header to {found!r}"
+    )
 
+
+def in_file(source: object) -> contextlib.AbstractContextManager[None]:
+    """Re-raise a ColumnError from reading ``source`` with the file's name in front."""
+    return _named_errors(str(source))
+
+
+@contextlib.contextmanager
+def _named_errors(source: str) -> Iterator[None]:
+    try:
+        yield
+    except ColumnError as exc:
+        if source in str(exc):
+            raise
+        raise ColumnError(f"{source}: {exc}") from exc
 
 
 # ---------------------------------------------------------------------------------------------

@@ -158,11 +158,18 @@ def redecode(frame: pd.DataFrame, encoding: str, *, source: Path) -> tuple[pd.Da
     return out, cut_names
 
 
-def complete_cut_name(name: str) -> str | None:
-    """Return the alias whose start is ``name`` if exactly one is, else None (cut .dbf names)."""
-    hits = {key for key in schema.ALIASES if key.startswith(name) and key != name}
-    targets = {schema.ALIASES[key] for key in hits}
-    return min(hits) if len(targets) == 1 and name else None
+def cut_name_candidates(name: str) -> tuple[str | None, list[str]]:
+    """Return (the alias ``name`` is the start of, if only one column fits; those columns).
+
+    For a .dbf field name cut at 10 bytes: ``"地块编"`` gives ``("地块编号", ["block_id"])``.
+    """
+    hits = sorted(key for key in schema.ALIASES if key.startswith(name) and key != name) if name else []
+    targets = sorted({schema.ALIASES[key] for key in hits})
+    return (hits[0] if len(targets) == 1 else None), targets
+
+
+#: Accepted values of ``truncated_names`` (see :func:`zgc_space.io.read_blocks`).
+TRUNCATED_NAMES = ("raise", "keep", "complete")
 
 # ---------------------------------------------------------------------------------------------
 # readers, joins and write checks used by zgc_space.io
@@ -204,7 +211,9 @@ def read_ogr(src: Path, *, layer: str | None, kind: str) -> gpd.GeoDataFrame:
     return frame
 
 
-def read_shapefile(src: Path, *, encoding: str | None) -> tuple[gpd.GeoDataFrame, list[Path]]:
+def read_shapefile(
+    src: Path, *, encoding: str | None, truncated_names: str = "raise"
+) -> tuple[gpd.GeoDataFrame, list[Path]]:
     """Read a Shapefile, decoding its .dbf ourselves; return the frame and its other parts."""
     dbf, cpg = src.with_suffix(".dbf"), src.with_suffix(".cpg")
     if not dbf.is_file():
@@ -222,7 +231,7 @@ def read_shapefile(src: Path, *, encoding: str | None) -> tuple[gpd.GeoDataFrame
     if sidecar.is_file():
         frame = frame.rename(columns=read_sidecar(sidecar))
     else:
-        frame = complete_cut_names(frame, maybe_cut, dbf)
+        frame = complete_cut_names(frame, maybe_cut, dbf, mode=truncated_names)
     parts = [p.resolve() for p in [dbf, src.with_suffix(".shx"), src.with_suffix(".prj"), cpg, sidecar]
              if p.is_file()]
     return frame, parts
@@ -239,11 +248,41 @@ def read_sidecar(sidecar: Path) -> dict[str, str]:
         ) from exc
 
 
-def complete_cut_names(frame: gpd.GeoDataFrame, names: list[str], dbf: Path) -> gpd.GeoDataFrame:
-    """Rename cut .dbf field names to the one alias they start, and warn about every cut name."""
-    fixes = {n: full for n in names if canonical_header(n)[0] is None
-             and (full := complete_cut_name(n)) is not None}
+def complete_cut_names(
+    frame: gpd.GeoDataFrame, names: list[str], dbf: Path, *, mode: str = "raise"
+) -> gpd.GeoDataFrame:
+    """Complete cut .dbf field names, never guessing the unit of a numeric column.
+
+    A cut name that is the start of one alias of an identity or text column (``地块编`` →
+    ``地块编号``) is completed. One that may be a numeric column (``总建筑`` → 总建筑面积, but
+    was it 总建筑面积(万平方米)?) raises ColumnError (``mode="raise"``), is left as it is
+    (``"keep"``) or is completed in the canonical unit (``"complete"``). Every cut name is named
+    in a ValidationWarning.
+    """
     cut = [n for n in names if canonical_header(n)[0] is None]
+    fixes: dict[str, str] = {}
+    refused: dict[str, list[str]] = {}
+    for name in cut:
+        full, targets = cut_name_candidates(name)
+        numeric = any(schema.COLUMNS[t].numeric for t in targets)
+        if full is not None and (not numeric or mode == "complete"):
+            fixes[name] = full
+        elif numeric and mode == "raise":
+            refused[name] = targets
+    if refused:
+        listed = "; ".join(
+            f"{name!r} may be " + " or ".join(f"{t!r} ({schema.label(t)})" for t in targets)
+            for name, targets in refused.items()
+        )
+        raise ColumnError(
+            f"{dbf}: field name(s) cut at the 10-byte .dbf limit may hold numbers in an unknown unit "
+            f"(the cut may have removed a suffix such as (万平方米)): {listed}. Fix: put a "
+            f"{dbf.stem}.aliases.json sidecar with the full names next to the file (as "
+            "zgc_space.io.write_shapefile writes it), or read with truncated_names='keep' and rename "
+            "the field after reading (zgc_space.io.rename_aliases on a header with its unit, or "
+            "frame.rename(columns=...) after converting the values), or save the layer as a "
+            "GeoPackage; truncated_names='complete' reads it in the canonical unit"
+        )
     if cut:
         done = ", ".join(f"{k!r} as {v!r}" for k, v in fixes.items()) or "none"
         warnings.warn(

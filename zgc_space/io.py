@@ -63,14 +63,18 @@ def rename_aliases(frame: pd.DataFrame) -> pd.DataFrame:
 
     Headers are stripped; a unit suffix in ASCII or full-width brackets is understood
     (``总建筑面积(m²)``, ``税收（万元）``). A header in another unit of the same kind is converted
-    (``用地面积(亩)`` is multiplied by 666.67 into ``site_area_m2``; ``税收(元)`` divided by 10,000).
-    Unknown columns are kept unchanged.
+    (``用地面积(亩)`` is multiplied by 666.67 into ``site_area_m2``, ``总建筑面积(万平方米)`` by
+    10,000 into ``gfa_m2``; ``税收(元)`` divided by 10,000, ``税收(亿元)`` multiplied by 10,000;
+    ``从业人员(千人)`` by 1,000). Units understood: m², ㎡, 平方米, 万平方米, 万㎡, 亩, 公顷/ha,
+    平方公里/km²; 元, 千元, 万元, 百万元, 亿元/亿; 人, 千人, 万人; 个, 家, 户. A year suffix
+    (``税收(2023)``) is allowed. Unknown columns are kept unchanged.
 
     Raises
     ------
     ColumnError
-        If two headers map to the same canonical column (both are named), or a header's unit is
-        of the wrong kind (``税收(m²)``).
+        If two headers map to the same canonical column (both are named), or a header of a
+        numeric column has a unit of the wrong kind (``税收(m²)``) or one that is not known
+        (``税收(万美元)``): such values are never read as if they were in the canonical unit.
 
     Examples
     --------
@@ -123,6 +127,7 @@ def read_blocks(
     attributes: _PathLike | pd.DataFrame | Sequence[_PathLike | pd.DataFrame] | None = None,
     attributes_on: str = "block_id",
     attributes_how: str = "strict",
+    truncated_names: str = "raise",
 ) -> gpd.GeoDataFrame:
     """Read a block layer: GeoPackage, GeoJSON, Shapefile or GeoParquet.
 
@@ -142,6 +147,14 @@ def read_blocks(
         :func:`attach_attributes` on ``attributes_on`` with ``how=attributes_how``.
     attributes_on, attributes_how
         Passed to :func:`attach_attributes`.
+    truncated_names
+        Shapefile field names longer than 10 bytes are cut (after three Chinese characters in UTF-8), and
+        a unit suffix goes with the cut: ``总建筑面积(万平方米)`` becomes ``总建筑``. A cut name
+        that completes to one identity or text column (``地块编`` → ``block_id``) is always
+        renamed. One that may be a numeric column raises ColumnError with ``"raise"`` (default),
+        is kept as it is with ``"keep"`` (rename it yourself), or is read in the canonical unit
+        with ``"complete"`` (only if you know the values are in m², 万元, persons, ...). An
+        ``<name>.aliases.json`` sidecar (written by :func:`write_shapefile`) makes this moot.
 
     Returns
     -------
@@ -156,7 +169,9 @@ def read_blocks(
     DataFileError
         Missing file, unsupported format, unknown layer, no geometry, undecodable text.
     ColumnError
-        Conflicting aliases, or ``id_column`` not found.
+        Conflicting aliases, ``id_column`` not found, a header unit that is unknown or of the
+        wrong kind (``总建筑面积(万美元)``), or a cut Shapefile field name that may hold numbers
+        (see ``truncated_names``).
     AttributeJoinError
         From :func:`attach_attributes` when ``attributes`` are given.
     CRSError
@@ -182,18 +197,21 @@ def read_blocks(
     [{'block_id': '7', 'subpark': '海淀园', 'site_area_m2': 10000.0}]
     """
     src = Path(path)
+    if truncated_names not in _r.TRUNCATED_NAMES:
+        raise ValueError(f"truncated_names must be one of {_r.TRUNCATED_NAMES}, got {truncated_names!r}")
     kind = _check_readable(src, _BLOCK_FORMATS, "block layer")
     sources = [src.resolve()]
     if kind == "parquet":
         frame = _r.read_parquet(src)
     elif kind == "ESRI Shapefile":
-        frame, extra = _r.read_shapefile(src, encoding=encoding)
+        frame, extra = _r.read_shapefile(src, encoding=encoding, truncated_names=truncated_names)
         sources += extra
     else:
         frame = _r.read_ogr(src, layer=layer, kind=kind)
-    if id_column is not None:
-        frame = _use_id_column(frame, id_column, src)
-    frame = rename_aliases(frame)
+    with _p.in_file(src):
+        if id_column is not None:
+            frame = _use_id_column(frame, id_column, src)
+        frame = rename_aliases(frame)
     if "block_id" in frame.columns:
         frame["block_id"] = _p.ids_to_str(frame["block_id"])
     frame = crs.to_metric(frame, source=str(src))
@@ -233,8 +251,9 @@ def read_table(path: _PathLike, *, sheet: str | None = None, encoding: str | Non
     src = Path(path)
     kind = _check_readable(src, {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"},
                            "attribute table")
-    table = _r.read_csv(src, encoding) if kind == "csv" else _r.read_xlsx(src, sheet)
-    table = rename_aliases(table)
+    with _p.in_file(src):
+        table = _r.read_csv(src, encoding) if kind == "csv" else _r.read_xlsx(src, sheet)
+        table = rename_aliases(table)
     if "block_id" in table.columns:
         table["block_id"] = _p.ids_to_str(table["block_id"])
     table.attrs["zgc_sources"] = [str(src.resolve())]
