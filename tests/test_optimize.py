@@ -250,3 +250,40 @@ def test_overlapping_candidate_needs_the_block_released() -> None:
     if "C1" in res.selection["admit"]:
         assert "B1" in res.selection["release"]
     assert scenarios.apply(blocks, res.proposal, candidates=over).feasible
+
+
+def test_cli_optimize_and_pareto(tmp_path, capsys) -> None:
+    import json
+
+    from zgc_space import cli
+    from zgc_space.proposal import read_proposal
+
+    blocks, cands = make_instance(1)
+    bpath, cpath = tmp_path / "blocks.gpkg", tmp_path / "cands.gpkg"
+    blocks.to_file(bpath)
+    cands.to_file(cpath)
+    out = tmp_path / "proposal.yaml"
+    cons = tmp_path / "cons.yaml"
+    cons.write_text("max_changes: 3\nrenewal:\n  far_step: 0.5\n  blocks: [B1, B2]\n", encoding="utf-8")
+    argv = ["optimize", str(bpath), "--candidates", str(cpath), "--objective", "score", "--constraints", str(cons),
+            "--out", str(out), "--json"]
+    assert cli.main(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["status"] == "optimal" and payload["out"] == str(out)
+    proposal = read_proposal(out)
+    ev = scenarios.evaluate(scenarios.apply(blocks, proposal, candidates=cands).blocks)
+    assert float(ev["score"].iloc[0]) == payload["value"]
+    assert cli.main(["optimize", str(bpath), "--objective", "far", "--max-changes", "2", "--must-keep", "B1"]) == 0
+    text = capsys.readouterr().out
+    assert "max far" in text and "id: OPT" in text
+    front_csv = tmp_path / "front.csv"
+    assert cli.main(["pareto", str(bpath), "--candidates", str(cpath), "--objectives", "far,released_area_m2",
+                     "--points", "3", "--out", str(front_csv), "--proposals-dir", str(tmp_path / "front"),
+                     "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert len(payload["front"]) == len(list((tmp_path / "front").glob("*.yaml"))) >= 2
+    assert front_csv.exists()
+    assert cli.main(["pareto", str(bpath), "--objectives", "far"]) == 2
+    assert "exactly two names" in capsys.readouterr().err
+    assert cli.main(["optimize", str(bpath), "--objective", "nope"]) == 2
+    assert "unknown objective 'nope'" in capsys.readouterr().err

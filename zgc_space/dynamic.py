@@ -129,8 +129,9 @@ def unit_scores(panel: pd.DataFrame, *, unit: str = "block_id", preset: evaluati
     >>> s.shape, round(float(s["score"].min()), 2)
     ((492, 2), 40.08)
     """
-    ind = indicators.compute(panel, by=[unit, "year"])
-    scored = evaluation.score(ind, preset=preset)
+    p = evaluation.load_preset(preset)
+    ind = indicators.compute(panel, by=[unit, "year"], indicators=list(p.leaf_weights()))
+    scored = evaluation.score(ind, preset=p)
     out = pd.DataFrame({"score": scored["score"].to_numpy(float)}, index=ind.index)
     if members == "all":
         out["member"] = True
@@ -327,6 +328,9 @@ def _project(panel: pd.DataFrame, years: int, a: Assumptions) -> pd.DataFrame:
 def _zone_rows(panel: pd.DataFrame, status: pd.DataFrame, rules: Rules, peers: Any) -> pd.DataFrame:
     unit = rules.unit
     rows = []
+    leaf = list(evaluation.load_preset(rules.preset).leaf_weights())
+    extra = [i for i in ("far", "tax_10k_cny_per_ha")
+             if i not in leaf and all(c in panel.columns for c in indicators.INDICATORS[i].columns)]
     first = status[status["year"] == status["year"].min()]
     static = set(first.loc[first["member"], unit])
     for y, st in status.groupby("year"):
@@ -334,12 +338,12 @@ def _zone_rows(panel: pd.DataFrame, status: pd.DataFrame, rules: Rules, peers: A
         rec: dict[str, Any] = {"year": int(y)}
         for tag, chosen in (("", members), ("_static", static)):
             blocks = panel[(panel["year"] == y) & panel[unit].isin(chosen)]
-            ind = indicators.compute(blocks, by="zone", indicators=["far", "tax_10k_cny_per_ha"] + list(
-                evaluation.load_preset(rules.preset).leaf_weights()))
+            ind = indicators.compute(blocks, by="zone", indicators=leaf + extra)
             sc = float(evaluation.score(ind, preset=rules.preset)["score"].iloc[0])
             rec[f"members{tag}"] = len(chosen)
-            rec[f"far{tag}"] = float(ind["far"].iloc[0])
-            rec[f"tax_10k_cny_per_ha{tag}"] = float(ind["tax_10k_cny_per_ha"].iloc[0])
+            for i in ("far", "tax_10k_cny_per_ha"):
+                if i in ind.columns:
+                    rec[f"{i}{tag}"] = float(ind[i].iloc[0])
             rec[f"score{tag}"] = sc
             rec[f"rank{tag}"] = benchmark.rank(sc, peers=peers, preset=rules.preset).rank
         rec["warnings"] = int((st["status"] == "warning").sum())

@@ -1,0 +1,194 @@
+"""Subcommands ``optimize``, ``pareto`` and ``dynamic``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import yaml
+
+from zgc_space import dynamic, io, optimize
+from zgc_space.cli._common import add_json_flag, emit_json, print_table
+from zgc_space.errors import DataFileError, OptimizationError
+from zgc_space.proposal import Elasticity, dump_proposal, write_proposal
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register ``optimize``, ``pareto`` and ``dynamic``."""
+    p = sub.add_parser("optimize", help="search the best release/admit/renew adjustment; writes a proposal")
+    _common_search(p)
+    p.add_argument("--objective", default="score",
+                   help="score (default), an indicator id (far, tax_10k_cny_per_ha, revenue_10k_cny_per_ha, ...) "
+                        "or released_area_m2 / admitted_area_m2 / total_area_m2 / changes")
+    p.add_argument("--sense", choices=("max", "min"), help="default: max for score and positive indicators")
+    p.add_argument("--out", help="write the proposal (YAML) here")
+    p.add_argument("--id", default="OPT", help="id of the proposal written (default OPT)")
+    add_json_flag(p)
+    p.set_defaults(func=_run_optimize)
+
+    p = sub.add_parser("pareto", help="trade-off front between two objectives (epsilon-constraint)")
+    _common_search(p)
+    p.add_argument("--objectives", default="score,released_area_m2",
+                   help="two objectives joined by a comma (default: score,released_area_m2)")
+    p.add_argument("--points", type=int, default=20, help="number of points (default 20)")
+    p.add_argument("--out", help="write the front table to this .csv or .xlsx file")
+    p.add_argument("--proposals-dir", help="write each point's proposal (YAML) into this folder")
+    add_json_flag(p)
+    p.set_defaults(func=_run_pareto)
+
+    p = sub.add_parser("dynamic", help="dynamic adjustment rules (优胜劣汰) on a panel: statuses, simulation")
+    p.add_argument("panel", help="panel file: one row per block and year (column year)")
+    p.add_argument("--rules", required=True, help="rules YAML (see zgc_space/presets/dynamic_rules_default.yaml)")
+    p.add_argument("--simulate", type=int, metavar="YEARS", help="also simulate this many years ahead")
+    p.add_argument("--trend", choices=("panel", "flat"), default="panel",
+                   help="simulated years: continue each unit's panel trend (default) or keep it flat")
+    p.add_argument("--out", help="write the status table to this .csv or .xlsx file")
+    add_json_flag(p)
+    p.set_defaults(func=_run_dynamic)
+
+
+def _common_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument("blocks", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
+    p.add_argument("--candidates", help="candidate areas file (with candidate_id)")
+    p.add_argument("--constraints", help="YAML file with constraint keys (and an optional renewal: section)")
+    p.add_argument("--max-changes", type=int, help="at most this many releases + admissions + renewals")
+    p.add_argument("--must-keep", help="block ids that may not be released, joined by commas")
+    p.add_argument("--area-cap-m2", type=float, help="maximum total site area (default: the baseline total)")
+    p.add_argument("--min-area-m2", type=float, help="minimum total site area")
+    p.add_argument("--max-distance-m", type=float, help="admitted land within this distance of a kept block")
+    p.add_argument("--renew-far-step", type=float, help="allow renewals raising FAR by this step")
+    p.add_argument("--renew-elasticity", type=float, default=0.0,
+                   help="revenue and tax elasticity to floor area for renewals (default 0)")
+    p.add_argument("--renewal-budget", type=float, help="renewal budget (万元)")
+    p.add_argument("--preset", default="cic_default", help="evaluation preset (default cic_default)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP (default 60)")
+
+
+def _settings(args: argparse.Namespace) -> tuple[optimize.SearchConstraints, optimize.Renewal | None]:
+    data: dict[str, Any] = {}
+    if args.constraints:
+        try:
+            loaded = yaml.safe_load(Path(args.constraints).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise OptimizationError(f"cannot read constraints file {args.constraints}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise OptimizationError(f"constraints file {args.constraints} must be a YAML mapping")
+        data = dict(loaded)
+    renewal_data = data.pop("renewal", None)
+    flags = {"max_changes": args.max_changes, "area_cap_m2": args.area_cap_m2, "min_area_m2": args.min_area_m2,
+             "max_distance_m": args.max_distance_m, "renewal_budget_10k_cny": args.renewal_budget}
+    data.update({k: v for k, v in flags.items() if v is not None})
+    if args.must_keep:
+        data["must_keep"] = [s.strip() for s in args.must_keep.split(",") if s.strip()]
+    try:
+        cons = optimize.SearchConstraints(**data)
+        renewal = None
+        if args.renew_far_step is not None:
+            e = args.renew_elasticity
+            renewal = optimize.Renewal(far_step=args.renew_far_step, elasticity=Elasticity(revenue=e, tax=e))
+        elif renewal_data is not None:
+            renewal = optimize.Renewal(**renewal_data)
+    except (TypeError, ValueError) as exc:
+        raise OptimizationError(f"invalid constraints: {exc}") from exc
+    return cons, renewal
+
+
+def _read(path: str) -> gpd.GeoDataFrame:
+    return io.read_blocks(path)
+
+
+def _read_any(path: str) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
+        raise DataFileError(f"cannot read {path}: {exc}") from exc
+
+
+def _run_optimize(args: argparse.Namespace) -> int:
+    cons, renewal = _settings(args)
+    blocks = _read(args.blocks)
+    cands = _read_any(args.candidates) if args.candidates else None
+    res = optimize.search(blocks, cands, objective=args.objective, sense=args.sense, constraints=cons,
+                          renewal=renewal, preset=args.preset, proposal_id=args.id, time_limit_s=args.time_limit)
+    if args.out:
+        write_proposal(res.proposal, args.out)
+    if args.json:
+        payload = res.to_dict()
+        payload["out"] = args.out
+        emit_json(payload)
+        return 0
+    print(f"{res.sense} {res.objective}: {res.baseline_value:,.4f} → {res.value:,.4f} "
+          f"({res.status}, gap {res.gap:.2g}, {res.method}, {res.seconds:.2f} s)")
+    print(f"  released {len(res.selection['release'])}: {', '.join(res.selection['release']) or '-'}")
+    print(f"  admitted {len(res.selection['admit'])}: {', '.join(res.selection['admit']) or '-'}")
+    print(f"  renewed  {len(res.selection['renew'])}: {', '.join(res.selection['renew']) or '-'}")
+    cols = [c for c in ("score", "rank", "far", "tax_10k_cny_per_ha", "population_per_ha", "site_area_m2")
+            if c in res.evaluation.columns]
+    print_table(res.evaluation[cols].T)
+    if args.out:
+        print(f"proposal written to {args.out}")
+    else:
+        print(dump_proposal(res.proposal), end="")
+    return 0
+
+
+def _run_pareto(args: argparse.Namespace) -> int:
+    cons, renewal = _settings(args)
+    objs = [s.strip() for s in args.objectives.split(",") if s.strip()]
+    if len(objs) != 2:
+        raise OptimizationError(f"--objectives needs exactly two names joined by a comma, got {args.objectives!r}")
+    blocks = _read(args.blocks)
+    cands = _read_any(args.candidates) if args.candidates else None
+    front = optimize.pareto(blocks, cands, objectives=(objs[0], objs[1]), points=args.points, constraints=cons,
+                            renewal=renewal, preset=args.preset, time_limit_s=args.time_limit)
+    if args.out:
+        io.write_table(front.table, args.out)
+    if args.proposals_dir:
+        folder = Path(args.proposals_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for p in front.proposals:
+            write_proposal(p, folder / f"{p.id}.yaml")
+    if args.json:
+        emit_json({"objectives": list(front.objectives), "senses": list(front.senses), "front": front.table,
+                   "seconds": round(front.seconds, 3), "out": args.out, "proposals_dir": args.proposals_dir})
+        return 0
+    print(f"Pareto front: {front.senses[0]} {objs[0]} vs {front.senses[1]} {objs[1]} "
+          f"({len(front.table)} points, {front.seconds:.1f} s)")
+    print_table(front.table.drop(columns=["seconds"]), float_format="{:,.4f}")
+    return 0
+
+
+def _run_dynamic(args: argparse.Namespace) -> int:
+    rules = dynamic.load_rules(args.rules)
+    panel = _read_any(args.panel)
+    payload: dict[str, Any] = {"rules": rules.name, "unit": rules.unit}
+    if args.simulate is not None:
+        sim = dynamic.simulate(panel, rules, years=args.simulate, assumptions={"trend": args.trend})
+        status, zone = sim.status, sim.zone
+        payload["zone"] = zone
+    else:
+        status, zone = dynamic.evaluate_panel(panel, rules), None
+    if args.out:
+        io.write_table(status, args.out)
+    counts = status.groupby("year")["status"].value_counts().unstack(fill_value=0)
+    counts = counts.reindex(columns=[s for s in dynamic.STATUSES if s in counts.columns])
+    if args.json:
+        payload["status"] = status
+        payload["counts"] = counts
+        payload["out"] = args.out
+        emit_json(payload)
+        return 0
+    print(f"Rules {rules.name!r}: unit {rules.unit}, preset {rules.preset}")
+    print_table(counts, float_format="{:,.0f}")
+    changes = status[status["status"].isin(["exit", "admitted"])]
+    if len(changes):
+        print("\nExits and admissions:")
+        with pd.option_context("display.max_colwidth", 120):
+            print_table(changes[[rules.unit, "year", "status", "score", "reason"]].set_index([rules.unit, "year"]))
+    if zone is not None:
+        print("\nPolicy zones with the mechanism vs the first year's members kept:")
+        print_table(zone.T, float_format="{:,.3f}")
+    return 0
