@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 
 import geopandas as gpd
 
 from zgc_space import blocks as _blocks
 from zgc_space import indicators, io
-from zgc_space.cli._common import add_json_flag, emit_json, print_table
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,10 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def read(path: str, *, layer: str | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read a block file, returning the blocks and the warnings raised while reading."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = io.read_blocks(path, layer=layer)
-    return frame, [str(w.message) for w in caught]
+    frame, notes = noted(io.read_blocks, path, layer=layer)
+    return frame, notes
 
 
 def _validate(args: argparse.Namespace) -> int:

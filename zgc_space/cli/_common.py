@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -36,6 +39,26 @@ def print_table(frame: pd.DataFrame, *, float_format: str = "{:,.2f}") -> None:
     """Print a DataFrame as plain text with formatted numbers."""
     with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
         print(frame.to_string(float_format=float_format.format))
+
+
+@contextmanager
+def collecting_notes() -> Iterator[list[str]]:
+    """Collect the warnings raised inside the block as notes for the user (unique, in order).
+
+    The list is filled when the block ends; commands print the notes or put them in JSON.
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield notes
+    notes.extend(dict.fromkeys(str(w.message) for w in caught))
+
+
+def noted(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+    """Call ``func(*args, **kwargs)``; return its result and the notes of the warnings it raised."""
+    with collecting_notes() as notes:
+        result = func(*args, **kwargs)
+    return result, notes
 
 
 def add_json_flag(parser: Any) -> None:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
-from typing import Any
 
 import pandas as pd
 
 from zgc_space import capacity as _capacity
 from zgc_space import indicators as _indicators
 from zgc_space import io
-from zgc_space.cli._common import add_json_flag, emit_json, print_table
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,14 +54,6 @@ def _by(text: str) -> str | list[str]:
     return parts[0] if len(parts) == 1 else parts
 
 
-def _noted(func: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
-    """Call ``func`` and return its result with the messages of the warnings it raised."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = func(*args, **kwargs)
-    return result, [str(w.message) for w in caught]
-
-
 def _zone_land(frame: pd.DataFrame) -> dict[str, float | None]:
     """Zone-wide land totals in km² (None where the column is absent)."""
 
@@ -92,9 +82,9 @@ def _show(table: pd.DataFrame) -> None:
 
 
 def _run_indicators(args: argparse.Namespace) -> int:
-    frame, notes = _noted(io.read_blocks, args.file, layer=args.layer)
+    frame, notes = noted(io.read_blocks, args.file, layer=args.layer)
     chosen = [s.strip() for s in args.indicators.split(",")] if args.indicators else None
-    table, more = _noted(_indicators.compute, frame, by=_by(args.by), indicators=chosen)
+    table, more = noted(_indicators.compute, frame, by=_by(args.by), indicators=chosen)
     notes += more
     if args.out:
         out = table
@@ -128,13 +118,13 @@ def _run_indicators(args: argparse.Namespace) -> int:
 
 
 def _run_capacity(args: argparse.Namespace) -> int:
-    frame, notes = _noted(io.read_blocks, args.file, layer=args.layer)
+    frame, notes = noted(io.read_blocks, args.file, layer=args.layer)
     by = _by(args.by)
-    table, more = _noted(_capacity.compute, frame, by=by, annual_supply_m2=args.annual_supply_m2)
+    table, more = noted(_capacity.compute, frame, by=by, annual_supply_m2=args.annual_supply_m2)
     notes += more
     frag = None
     if args.fragmentation:
-        frag, more = _noted(_capacity.fragmentation, frame, by=by)
+        frag, more = noted(_capacity.fragmentation, frame, by=by)
         notes += more
     if args.json:
         payload = {

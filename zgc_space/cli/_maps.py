@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
 
 from zgc_space import io, maps, static
-from zgc_space.cli._common import add_json_flag, emit_json
+from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json
 from zgc_space.errors import ColumnError
 from zgc_space.indicators import INDICATORS, compute
 
@@ -42,8 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _map(args: argparse.Namespace) -> int:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with collecting_notes() as notes:
         blocks = io.read_blocks(args.file, layer=args.layer)
         derived = args.column not in blocks.columns and args.column in INDICATORS
         if derived:
@@ -55,7 +53,6 @@ def _map(args: argparse.Namespace) -> int:
                 )
             blocks = blocks.assign(**{args.column: values[args.column].to_numpy()})
         districts = gpd.read_file(args.districts) if args.districts else None
-    notes = [str(w.message) for w in caught]
     footer = maps.Footer(review_number=args.review_number, data_source=args.data_source,
                          crs=args.crs_note, date=args.date)
     options = {"scheme": args.scheme, "k": args.k, "bins": args.bins, "labels": args.labels}

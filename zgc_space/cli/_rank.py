@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 from typing import Any
 
 import pandas as pd
 
 from zgc_space import benchmark, evaluation, io
 from zgc_space import indicators as _indicators
-from zgc_space.cli._common import add_json_flag, emit_json, print_table
+from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,8 +41,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with collecting_notes() as notes:
         blocks = io.read_blocks(args.file, layer=args.layer)
         zone = _indicators.compute(blocks, by="zone")
         preset = evaluation.load_preset(args.preset)
@@ -52,7 +50,6 @@ def _run(args: argparse.Namespace) -> int:
         result = benchmark.rank(zone, peers=args.peers, preset=preset)
         gap = (benchmark.gap_to_rank(zone, args.target_rank, peers=args.peers, preset=preset)
                if args.target_rank else None)
-    notes = list(dict.fromkeys(str(w.message) for w in caught))
     ids = list(preset.leaf_weights())
     row = scored.iloc[0]
     peers_label = args.peers or str(benchmark.sample_peers_path())

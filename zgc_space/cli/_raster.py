@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from zgc_space import buildings, io, raster
-from zgc_space.cli._common import add_json_flag, emit_json, print_table
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
 from zgc_space.errors import DataFileError
 
 
@@ -62,14 +60,6 @@ def _pixel_options(p: argparse.ArgumentParser, *, default: str) -> None:
     p.add_argument("--nodata", type=float, help="nodata value overriding the file's")
 
 
-def _noted(func: Callable[[], Any]) -> tuple[Any, list[str]]:
-    """Run ``func``, collecting the warnings it raises as notes."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = func()
-    return result, [str(w.message) for w in caught]
-
-
 def _read_footprints(path: str) -> gpd.GeoDataFrame:
     src = Path(path)
     if not src.exists():
@@ -109,8 +99,8 @@ def _with_ids(blocks: gpd.GeoDataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _zonal(args: argparse.Namespace) -> int:
-    (blocks, notes) = _noted(lambda: io.read_blocks(args.blocks))
-    stats, more = _noted(lambda: raster.zonal_stats(
+    (blocks, notes) = noted(lambda: io.read_blocks(args.blocks))
+    stats, more = noted(lambda: raster.zonal_stats(
         blocks, args.raster, stats=args.stats, categorical=args.categorical, method=args.method,
         band=args.band, nodata=args.nodata,
     ))
@@ -119,8 +109,8 @@ def _zonal(args: argparse.Namespace) -> int:
 
 
 def _floor_area(args: argparse.Namespace) -> int:
-    (blocks, notes) = _noted(lambda: io.read_blocks(args.blocks))
-    out, more = _noted(lambda: raster.floor_area_from_height(
+    (blocks, notes) = noted(lambda: io.read_blocks(args.blocks))
+    out, more = noted(lambda: raster.floor_area_from_height(
         blocks, args.heights, storey_height_m=args.storey_height_m, min_height_m=args.min_height_m,
         height_unit=args.height_unit, method=args.method, band=args.band, nodata=args.nodata,
     ))
@@ -132,9 +122,9 @@ def _floor_area(args: argparse.Namespace) -> int:
 
 
 def _buildings(args: argparse.Namespace) -> int:
-    (blocks, notes) = _noted(lambda: io.read_blocks(args.blocks))
-    fps, more = _noted(lambda: _read_footprints(args.footprints))
-    out, more2 = _noted(lambda: buildings.aggregate(
+    (blocks, notes) = noted(lambda: io.read_blocks(args.blocks))
+    fps, more = noted(lambda: _read_footprints(args.footprints))
+    out, more2 = noted(lambda: buildings.aggregate(
         blocks, fps, floors=args.floors, height=args.height, storey_height_m=args.storey_height_m,
         default_floors=args.default_floors, assign=args.assign,
     ))

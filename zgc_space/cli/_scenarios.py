@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 from typing import Literal
 
 from zgc_space import batch, io, scenarios
-from zgc_space.cli._common import add_json_flag, emit_json, print_table
+from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table
 from zgc_space.proposal import read_proposal
 
 _SHOWN = ("proposal_id", "status", "score", "score_change", "rank", "rank_change", "far_change",
@@ -41,8 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _apply(args: argparse.Namespace) -> int:
     proposal = read_proposal(args.proposal)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with collecting_notes() as notes:
         baseline = io.read_blocks(args.baseline)
         result = scenarios.apply(baseline, proposal, candidates=args.candidates)
     io.write_blocks(result.blocks, args.out, inputs=[args.baseline, args.proposal])
@@ -56,7 +54,7 @@ def _apply(args: argparse.Namespace) -> int:
             "feasible": result.feasible,
             "violations": [v.to_dict() for v in result.violations],
             "changes": result.changes,
-            "notes": [str(w.message) for w in caught],
+            "notes": notes,
         })
     else:
         print(f"{proposal.id}: {len(result.changes)} change(s), {len(result.blocks)} blocks → {args.out}")
