@@ -86,7 +86,8 @@ def _cell(value: Any) -> tuple[str, bool]:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value)), True
     if isinstance(value, (float, np.floating)):
-        return format_value(float(value)), True
+        x = float(value)
+        return format_value(0.0 if abs(x) < 1e-9 else x), True  # float noise of a difference is no change
     return str(value), False
 
 
@@ -109,7 +110,7 @@ def table_html(frame: pd.DataFrame, *, columns: Sequence[str] | None = None, ind
 
 def links(items: Sequence[tuple[str, str]]) -> str:
     """Return a line of links from ``(text, relative path)`` pairs."""
-    return '<p class="links">' + "".join(
+    return '<p class="links">' + "\n".join(
         f'<a href="{html.escape(path, quote=True)}">{html.escape(text)}</a>' for text, path in items) + "</p>"
 
 

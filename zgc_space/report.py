@@ -280,7 +280,7 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
 
     Indicators and rank of the 164 sample blocks, the five example proposals
     (``sample_data/proposals``) compared, an optimisation (the best composite score with at most
-    8 changes, renewals raising FAR by 0.5, the optimiser's default area constraints) and a
+    8 changes, renewals raising FAR by 0.5, total area kept within 1 km² of the baseline) and a
     dynamic-adjustment simulation of the 2021-2023 panel and two further years.
 
     Parameters
@@ -299,18 +299,21 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
     proposals = batch.sample_proposals()
     inputs: list[Path] = [datasets.path("zgc_blocks.gpkg")]
     result = None
+    setup: dict[str, Any] = {"objective": "score", "max_changes": 8, "far_step": 0.5}
     if optimise:
         from zgc_space import optimize
 
+        setup["min_area_m2"] = float(blocks["site_area_m2"].sum()) - 1e6  # area-neutral within 1 km²
         result = optimize.search(blocks, datasets.load_candidates(), objective="score",
-                                 constraints=optimize.SearchConstraints.model_validate({"max_changes": 8}),
-                                 renewal=optimize.Renewal.model_validate({"far_step": 0.5}), proposal_id="OPT-score")
+                                 constraints=optimize.SearchConstraints.model_validate(
+                                     {"max_changes": setup["max_changes"], "min_area_m2": setup["min_area_m2"]}),
+                                 renewal=optimize.Renewal.model_validate({"far_step": setup["far_step"]}),
+                                 proposal_id="OPT-score")
     dynamic, dyn_params = _report_sections.sample_dynamic()
     if dynamic is not None:
         inputs.append(datasets.path("zgc_panel_2021_2023.gpkg"))
     footer = Footer(data_source="zgc_space 合成样例数据 synthetic sample (not official data)",
                     crs="CGCS2000 / EPSG:4548 (面积 areas); WGS 84 (显示 display)")
-    setup = {"objective": "score", "max_changes": 8, "far_step": 0.5}
     params = {"demo": True, "optimisation_setup": setup if optimise else None, **dyn_params}
     return hearing_pack(blocks, out_dir=out_dir, proposals=proposals, candidates=cand_path, optimisation=result,
                         dynamic=dynamic, footer=footer, inputs=inputs, png=png,
