@@ -120,6 +120,27 @@ def test_group_capacity_sums_known_caps_and_counts_the_rest():
     assert row["block_count"] == 5
 
 
+def test_group_capacity_columns_cover_the_same_blocks_by_hand():
+    # K1: cap 2 on 1 ha, gfa 10,000: permitted 20,000, capacity 10,000
+    # K2: cap unknown, gfa 50,000: left out of every capacity column
+    # K3: cap 1 on 1 ha, gfa 15,000: permitted 10,000, over by 5,000
+    # K4: cap 3 on 1 ha, gfa unknown: capacity unknown, left out too
+    blocks = pd.DataFrame({
+        "block_id": ["K1", "K2", "K3", "K4"], "built_m2": [10_000.0] * 4, "ready_m2": [0.0] * 4,
+        "unready_m2": [0.0] * 4, "supplied_m2": [10_000.0] * 4,
+        "gfa_m2": [10_000.0, 50_000.0, 15_000.0, np.nan], "far_cap": [2.0, np.nan, 1.0, 3.0],
+    })
+    with pytest.warns(ValidationWarning, match="far_cap is missing|gfa_m2 or the land base is missing"):
+        row = capacity.compute(blocks, by="zone").loc["ZGC"]
+    assert row["gfa_m2"] == 75_000.0  # every block with a value
+    assert row["gfa_capped_blocks_m2"] == 25_000.0  # K1 + K3
+    assert row["permitted_gfa_m2"] == 30_000.0  # 2 x 10,000 + 1 x 10,000
+    assert row["gfa_capacity_m2"] == 10_000.0  # max(0, 20,000 - 10,000) + max(0, 10,000 - 15,000)
+    assert row["over_cap_m2"] == 5_000.0
+    assert row["gfa_capacity_m2"] - row["over_cap_m2"] == row["permitted_gfa_m2"] - row["gfa_capped_blocks_m2"]
+    assert row["unknown_capacity_blocks"] == 2
+
+
 def test_group_with_only_missing_caps_is_nan():
     blocks = cap_cases().iloc[[0]]
     with pytest.warns(ValidationWarning, match="far_cap is missing"):

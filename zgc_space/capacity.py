@@ -61,7 +61,7 @@ _LAND_OUT = (
     "constructible_m2", "developed_m2", "remaining_m2", "ready_m2", "unready_m2",
     "supplied_m2", "suppliable_m2", "unsupplied_m2",
 )
-_CAP_OUT = ("gfa_m2", "permitted_gfa_m2", "gfa_capacity_m2", "over_cap_m2")
+_CAP_OUT = ("gfa_m2", "gfa_capped_blocks_m2", "permitted_gfa_m2", "gfa_capacity_m2", "over_cap_m2")
 _COUNT_OUT = ("missing_cap_blocks", "unknown_capacity_blocks", "zero_cap_blocks", "over_cap_blocks")
 
 
@@ -137,7 +137,9 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.Dat
     return pd.DataFrame(
         {
             "gfa_m2": gfa,
-            "permitted_gfa_m2": permitted,
+            # the capacity columns are over the same blocks: those whose cap, land and gfa are known
+            "gfa_capped_blocks_m2": np.where(unknown, np.nan, gfa),
+            "permitted_gfa_m2": np.where(unknown, np.nan, permitted),
             "gfa_capacity_m2": capacity,
             "over_cap_m2": over_m2,
             "missing_cap_blocks": missing_cap.astype("float64"),
@@ -200,9 +202,13 @@ def compute(
     pandas.DataFrame
         One row per group with (m²) ``constructible_m2`` (A + B), ``developed_m2`` (A + B21),
         ``remaining_m2`` (B), ``ready_m2`` (B21), ``unready_m2`` (other B), ``supplied_m2``
-        (D), ``suppliable_m2`` (E = A + B21 − D), ``unsupplied_m2`` (A + B − D); ``gfa_m2``,
-        ``permitted_gfa_m2`` (far_cap × (A + B)), ``gfa_capacity_m2`` and ``over_cap_m2``
-        (sums over blocks with a known cap; NaN only if no block of the group has one); counts
+        (D), ``suppliable_m2`` (E = A + B21 − D), ``unsupplied_m2`` (A + B − D); ``gfa_m2``
+        (floor area of every block with a value); ``gfa_capped_blocks_m2`` (floor area),
+        ``permitted_gfa_m2`` (far_cap × (A + B)), ``gfa_capacity_m2`` (Σ max(0, permitted − gfa))
+        and ``over_cap_m2`` (Σ max(0, gfa − permitted)), these four summed over the same blocks:
+        those whose capacity is known (cap, land and floor area known), so that
+        ``gfa_capacity_m2 − over_cap_m2 = permitted_gfa_m2 − gfa_capped_blocks_m2``; NaN only if
+        no block of the group has a known capacity; counts
         ``missing_cap_blocks``, ``unknown_capacity_blocks`` (cap, floor area or land missing),
         ``zero_cap_blocks``, ``over_cap_blocks``, ``block_count``; and the years columns when
         ``annual_supply_m2`` is given. ``attrs`` holds ``missing`` (output column → absent
