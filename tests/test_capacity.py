@@ -78,10 +78,18 @@ def test_zone_totals_and_years_of_supply():
 
 
 def test_annual_supply_per_group():
-    res = capacity.compute(two_blocks(), by="subpark", annual_supply_m2={"海淀园": 250.0})
+    with pytest.warns(ValidationWarning, match=r"annual_supply_m2 gives no value for 1 group\(s\) \(朝阳园\)"):
+        res = capacity.compute(two_blocks(), by="subpark", annual_supply_m2={"海淀园": 250.0})
     assert res.loc["海淀园", "years_of_supply_left"] == 4.0
     assert math.isnan(res.loc["朝阳园", "years_of_supply_left"])
     assert res.loc["朝阳园", "suppliable_m2"] == 0.0
+
+
+def test_annual_supply_key_matching_no_group_is_an_error():
+    with pytest.raises(ColumnError, match=r"key\(s\) ZGX that match no group; the groups are ZGC"):
+        capacity.compute(two_blocks(), by="zone", annual_supply_m2={"ZGX": 1.0})
+    with pytest.raises(ColumnError, match=r"key\(s\) 海定园 that match no group; the groups are 朝阳园, 海淀园"):
+        capacity.compute(two_blocks(), by="subpark", annual_supply_m2={"海定园": 1.0, "朝阳园": 1.0})
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), {"海淀园": 0.0}])

@@ -154,17 +154,31 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.Dat
 def _years(
     table: pd.DataFrame, annual_supply_m2: float | Mapping[object, float] | pd.Series
 ) -> pd.DataFrame:
-    if isinstance(annual_supply_m2, (Mapping, pd.Series)):
-        given = pd.Series(annual_supply_m2, dtype="float64")
-        supply = given.reindex(table.index).to_numpy()
-    else:
-        given = pd.Series([float(annual_supply_m2)])
-        supply = np.full(len(table), given.iloc[0])
+    per_group = isinstance(annual_supply_m2, (Mapping, pd.Series))
+    given = pd.Series(annual_supply_m2 if per_group else [float(annual_supply_m2)], dtype="float64")
     bad = given[~(np.isfinite(given) & (given > 0))]
     if len(bad):
         raise ValueError(
             f"annual_supply_m2 must be a positive finite area in m² per year; got {bad.tolist()}"
         )
+    if per_group:
+        groups = list(table.index)
+        unknown = [k for k in given.index if k not in set(groups)]
+        if unknown:
+            raise ColumnError(
+                f"annual_supply_m2 has key(s) {list_ids(unknown)} that match no group; the groups "
+                f"are {list_ids(groups, limit=30)}; correct the keys (or the `by` grouping)"
+            )
+        absent = [g for g in groups if g not in set(given.index)]
+        if absent:
+            warnings.warn(
+                f"annual_supply_m2 gives no value for {len(absent)} group(s) ({list_ids(absent)}); "
+                "their years_of_supply_left is NaN",
+                ValidationWarning, stacklevel=3,
+            )
+        supply = given.reindex(table.index).to_numpy()
+    else:
+        supply = np.full(len(table), given.iloc[0])
     out = table.copy()
     out["annual_supply_m2"] = supply
     if "suppliable_m2" in out:
@@ -223,12 +237,15 @@ def compute(
         If ``far_cap`` is negative or a column holds text that is not a number.
     ValueError
         If ``annual_supply_m2`` is not positive.
+    ColumnError
+        If a key of an ``annual_supply_m2`` mapping matches no group (the groups are listed).
 
     Warns
     -----
     ValidationWarning
-        Absent input columns (the outputs they prevent are named), missing caps, and blocks
-        whose supplied land exceeds developed land (their E is set to 0).
+        Absent input columns (the outputs they prevent are named), missing caps, blocks
+        whose supplied land exceeds developed land (their E is set to 0), and groups that an
+        ``annual_supply_m2`` mapping leaves out (their years are NaN).
 
     Examples
     --------
