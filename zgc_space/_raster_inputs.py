@@ -18,6 +18,7 @@ import pandas as pd
 import rasterio
 import shapely
 
+from zgc_space._io_private import list_ids
 from zgc_space.crs import check_crs
 from zgc_space.errors import CRSError, RasterCoverageWarning, RasterError
 from zgc_space.schema import METRIC_CRS
@@ -66,9 +67,7 @@ def block_geoms(blocks: gpd.GeoDataFrame, ds: Any) -> np.ndarray:
 
 def _ids(blocks: gpd.GeoDataFrame, positions: np.ndarray) -> str:
     labels = blocks["block_id"] if "block_id" in blocks.columns else pd.Series(blocks.index, index=blocks.index)
-    names = [str(v) for v in labels.iloc[positions[:10]]]
-    more = f" and {len(positions) - 10} more" if len(positions) > 10 else ""
-    return ", ".join(names) + more
+    return list_ids([str(v) for v in labels.iloc[positions]])
 
 
 def warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np.ndarray, valid: np.ndarray) -> None:

@@ -31,6 +31,7 @@ import shapely
 from zgc_space import crs as _crs
 from zgc_space import schema
 from zgc_space._grouping import numeric_columns
+from zgc_space._io_private import list_ids
 from zgc_space.errors import (
     BlockValidationError,
     ColumnError,
@@ -97,9 +98,7 @@ class Problem:
 
 
 def _ids_text(ids: Sequence[str]) -> str:
-    shown = ", ".join(str(i) for i in ids[:_MAX_IDS])
-    more = len(ids) - _MAX_IDS
-    return f"{shown}, and {more} more" if more > 0 else shown
+    return list_ids(list(ids), limit=_MAX_IDS)
 
 
 def _block_ids(blocks: pd.DataFrame) -> pd.Series:
