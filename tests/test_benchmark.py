@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from zgc_space import _gap, indicators, io
 from zgc_space import benchmark as bm
 from zgc_space import evaluation as ev
-from zgc_space import indicators, io
 from zgc_space.cli import main
-from zgc_space.errors import ColumnError, DataFileError, RankError
+from zgc_space.errors import BlockValidationError, ColumnError, DataFileError, RankError
 
 PRESET_DIR = Path(ev.__file__).parent / "presets"
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -244,6 +244,15 @@ def test_gap_errors(zone, peers):
         bm.gap_to_rank(zone, 42, peers=peers)
     with pytest.raises(RankError, match="one zone"):
         bm.gap_to_rank(pd.concat([zone.to_frame().T] * 2), 3, peers=peers)
+
+
+def test_gap_refuses_text_indicator_values(zone, peers):
+    row = zone.astype(object).rename("ZGC")
+    row["far"] = "1,18"
+    with pytest.raises(BlockValidationError, match=r"indicator 'far' holds text that is not a number in row\(s\) ZGC"):
+        bm.gap_to_rank(row, 3, peers=peers)
+    with pytest.raises(BlockValidationError, match=r"indicator 'far' holds text .*'1,18'"):
+        _gap.gap_tables(row, ev.load_preset("cic_default"), 60.0, 70.0, {})
 
 
 # ---- integration on the sample and the CLI ---------------------------------------------------

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zgc_space import evaluation as ev
-from zgc_space.errors import ColumnError, PresetError, PresetWarning
+from zgc_space.errors import BlockValidationError, ColumnError, PresetError, PresetWarning
 from zgc_space.indicators import INDICATORS
 
 PRESET_DIR = Path(ev.__file__).parent / "presets"
@@ -239,6 +239,24 @@ def test_renormalisation_nan_row_and_whole_subgoal(zone):
     assert math.isnan(out.loc["B", "score_efficiency"])
     assert out.attrs["renormalised_rows"] == 1
     assert out.loc["ZGC", "score"] == pytest.approx(SCORE, abs=1e-4)
+
+
+@pytest.mark.parametrize("func", [ev.score, ev.standardise, ev.contributions])
+def test_text_indicator_value_is_an_error_not_a_missing_value(zone, func):
+    frame = pd.concat([zone, zone.rename(index={"ZGC": "HD"})]).astype({"far": object})
+    frame.loc["HD", "far"] = "abc"  # a typo must not be re-normalised away (the score would go up)
+    pattern = r"indicator 'far' holds text that is not a number in row\(s\) HD \(e\.g\. 'abc'\)"
+    with pytest.raises(BlockValidationError, match=pattern):
+        func(frame, preset="cic_default")
+    frame.loc["HD", "far"] = "1.18"  # a number written as text is fine
+    assert func(frame, preset="cic_default").loc["HD"].equals(func(zone, preset="cic_default").loc["ZGC"])
+
+
+def test_text_indicator_value_in_a_series(zone):
+    row = zone.iloc[0].astype(object)
+    row["idle_rate_pct"] = "n/a"
+    with pytest.raises(BlockValidationError, match=r"indicator 'idle_rate_pct' holds text .*'n/a'"):
+        ev.score(row)
 
 
 def test_all_missing_row_scores_nan(zone):

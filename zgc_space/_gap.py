@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 from zgc_space._presets import Preset
-from zgc_space._scoring import effective_weights, invert, standardise_values
+from zgc_space._scoring import effective_weights, indicator_numbers, invert, standardise_values
 from zgc_space.indicators import INDICATORS
 
 #: Score slack so that float noise never leaves a plan a hair below the target score.
@@ -27,7 +27,10 @@ _SLACK = 1e-6
 def _terms(row: pd.Series, preset: Preset, bounds: dict[str, float]) -> pd.DataFrame:
     """One row per preset indicator: value, weight, standardised score, slope and cap of r."""
     ids = list(preset.leaf_weights())
-    values = pd.Series({i: float(pd.to_numeric(row.get(i, np.nan), errors="coerce")) for i in ids})
+    label = row.name if row.name is not None else 0
+    values = pd.Series(
+        {i: float(indicator_numbers(pd.Series([row.get(i, np.nan)], index=[label]), i).iloc[0]) for i in ids}
+    )
     w = effective_weights(values.notna().to_frame().T, preset).iloc[0]
     recs = []
     for i in ids:

@@ -9,7 +9,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from zgc_space._io_private import list_ids
 from zgc_space._presets import Preset
+from zgc_space.errors import BlockValidationError
+
+
+def indicator_numbers(values: pd.Series, indicator: str) -> pd.Series:
+    """Return ``values`` as float; text that is not a number raises (missing values stay NaN).
+
+    A typo such as ``"abc"`` must not become NaN: a NaN indicator is re-normalised away and the
+    score could go up.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        rows = [v.item() if isinstance(v, np.generic) else v for v in values.index[bad]]
+        example = values[bad].iloc[0]
+        raise BlockValidationError(
+            f"indicator {indicator!r} holds text that is not a number in row(s) {list_ids(rows)} "
+            f"(e.g. {example!r}); correct the value, or leave it empty (NaN) if it is unknown",
+            rows,
+        )
+    return numbers
 
 
 def standardise_values(x: np.ndarray, ideal: float, form: str) -> np.ndarray:

@@ -48,7 +48,7 @@ import pandas as pd
 
 from zgc_space import _presets
 from zgc_space._presets import IndicatorSpec, Preset
-from zgc_space._scoring import effective_weights, standardise_values
+from zgc_space._scoring import effective_weights, indicator_numbers, standardise_values
 from zgc_space.errors import ColumnError, PresetWarning
 
 __all__ = [
@@ -172,8 +172,7 @@ def _values(indicators: pd.DataFrame | pd.Series, preset: Preset) -> tuple[pd.Da
     ids = list(preset.leaf_weights())
     missing = [i for i in ids if i not in frame.columns]
     values = pd.DataFrame(
-        {i: (pd.to_numeric(frame[i], errors="coerce").astype(float) if i in frame.columns else np.nan)
-         for i in ids},
+        {i: (indicator_numbers(frame[i], i) if i in frame.columns else np.nan) for i in ids},
         index=frame.index,
     )
     return values, missing
@@ -194,6 +193,11 @@ def standardise(indicators: pd.DataFrame | pd.Series, preset: PresetLike = "cic_
     -------
     pandas.DataFrame
         One column per preset indicator; NaN where the value is missing.
+
+    Raises
+    ------
+    zgc_space.errors.BlockValidationError
+        When an indicator holds text that is not a number (the indicator and rows are named).
 
     Examples
     --------
@@ -283,6 +287,12 @@ def score(
         ``preset_version``, ``missing_indicators``, ``renormalised_rows`` and ``weights``
         (effective weights per row).
 
+    Raises
+    ------
+    zgc_space.errors.BlockValidationError
+        When an indicator holds text that is not a number (the indicator and rows are named);
+        only genuinely missing values (NaN) are re-normalised away.
+
     Warns
     -----
     zgc_space.errors.PresetWarning
@@ -337,6 +347,11 @@ def contributions(indicators: pd.DataFrame | pd.Series, *, preset: PresetLike = 
     -------
     pandas.DataFrame
         One column per preset indicator, same index; NaN for an indicator missing in a row.
+
+    Raises
+    ------
+    zgc_space.errors.BlockValidationError
+        When an indicator holds text that is not a number (the indicator and rows are named).
 
     Examples
     --------
