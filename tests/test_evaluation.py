@@ -179,11 +179,18 @@ def test_standardise_positive_capped_and_complement():
     assert math.isnan(s["idle_rate_pct"].iloc[3])
 
 
+def test_standardise_preset_is_keyword_only():
+    x = pd.DataFrame({"far": [1.0]})
+    with pytest.raises(TypeError, match="positional argument"):
+        ev.standardise(x, "cic_default")
+    assert ev.standardise(x, preset="cic_default").loc[0, "far"] == 40.0
+
+
 def test_standardise_negative_ratio_form(tmp_path):
     data = _cic_dict()
     data["indicators"]["idle_rate_pct"] |= {"negative_form": "ratio", "ideal": 2.0}
     p = ev.load_preset(_write(tmp_path, data))
-    s = ev.standardise(pd.DataFrame({"idle_rate_pct": [0.0, 1.0, 2.0, 4.0, 8.0]}), p)
+    s = ev.standardise(pd.DataFrame({"idle_rate_pct": [0.0, 1.0, 2.0, 4.0, 8.0]}), preset=p)
     assert s["idle_rate_pct"].tolist() == [100.0, 100.0, 100.0, 50.0, 25.0]
 
 
@@ -191,7 +198,7 @@ def test_standardise_complement_with_nonzero_ideal(tmp_path):
     data = _cic_dict()
     data["indicators"]["idle_rate_pct"]["ideal"] = 20.0
     p = ev.load_preset(_write(tmp_path, data))
-    s = ev.standardise(pd.DataFrame({"idle_rate_pct": [10.0, 20.0, 60.0]}), p)
+    s = ev.standardise(pd.DataFrame({"idle_rate_pct": [10.0, 20.0, 60.0]}), preset=p)
     assert s["idle_rate_pct"].tolist() == pytest.approx([100.0, 100.0, 50.0])  # (100-60)/(100-20)
 
 

@@ -178,7 +178,7 @@ def _values(indicators: pd.DataFrame | pd.Series, preset: Preset) -> tuple[pd.Da
     return values, missing
 
 
-def standardise(indicators: pd.DataFrame | pd.Series, preset: PresetLike = "cic_default") -> pd.DataFrame:
+def standardise(indicators: pd.DataFrame | pd.Series, *, preset: PresetLike = "cic_default") -> pd.DataFrame:
     """Return capped standardised scores (0-100) of the preset's indicators, one row per input row.
 
     Parameters
