@@ -107,7 +107,8 @@ def test_pack_contents_and_links(pack):
         "maps/tax_per_ha.png", "maps/subpark_score.html", "maps/subpark_score.png",
         "maps/proposals/01_P01-release-outer-admit-core.html",
         "maps/proposals/01_P01-release-outer-admit-core_far_compare.html",
-        "maps/proposals/01_P01-release-outer-admit-core_far.png",
+        "maps/proposals/01_P01-release-outer-admit-core_far.png", "maps/proposals/01_P01-release-outer-admit-core.png",
+        "maps/optimisation.png", "maps/dynamic.png",
         "maps/proposals/02_P03-consolidate-scattered.html", "maps/optimisation.html", "maps/optimisation_far.png",
         "maps/dynamic.html", "tables/optimisation_proposal.yaml",
     } | {f"tables/{stem}.{ext}" for ext in ("csv", "xlsx") for stem in (
@@ -297,3 +298,26 @@ def test_cli_sample_pack_has_every_section(tmp_path, capsys):
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text(encoding="utf-8"))
     assert {"zgc_blocks.gpkg", "candidates.gpkg", "zgc_panel_2021_2023.gpkg"} <= {i["name"] for i in manifest["inputs"]}
     assert manifest["parameters"]["dynamic_rules"] == _report_sections.SAMPLE_RULES
+
+
+def test_printed_category_map(tmp_path):
+    from PIL import Image
+
+    from zgc_space._printed import category_map
+
+    blocks = datasets.load_blocks().iloc[:6]
+    cats = ["a", "a", "b", "b", "b", "c"]
+    styles = {"a": ("甲 A", "#e6e6e6"), "b": ("乙 B", "#d7301f"), "c": ("丙 C", "#1a9850")}
+    out = category_map(blocks, cats, styles, path=tmp_path / "c.png", legend_title="类别", dpi=40, quiet=("a",),
+                       dashed=("b",), title=XSS, footer=Footer(date="2024-07-24"))
+    again = category_map(blocks, cats, styles, path=tmp_path / "d.png", legend_title="类别", dpi=40, quiet=("a",),
+                         dashed=("b",), title=XSS, footer=Footer(date="2024-07-24"))
+    assert out.read_bytes() == again.read_bytes()
+    with Image.open(out) as img:
+        assert img.size == (467, 330)  # A4 landscape (297 × 210 mm) at 40 dpi
+        colours = {c for _, c in img.convert("RGB").getcolors(1 << 20)}
+    assert (0xD7, 0x30, 0x1F) in colours and (0x1A, 0x98, 0x50) in colours
+    with pytest.raises(MapError, match=r"categories \['z'\] have no style"):
+        category_map(blocks, ["z"] * 6, styles, path=tmp_path / "e.png", legend_title="x")
+    with pytest.raises(MapError, match="paper='A5'"):
+        category_map(blocks, cats, styles, path=tmp_path / "e.png", legend_title="x", paper="A5")

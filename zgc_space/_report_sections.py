@@ -21,7 +21,9 @@ import pandas as pd
 
 from zgc_space import benchmark, datasets, evaluation, indicators, io, maps, scenario_maps, scenarios, static
 from zgc_space._mapstyle import ClassBreaks, Footer, class_breaks
+from zgc_space._printed import category_map
 from zgc_space._report_html import chinese_headers, links, table_html
+from zgc_space._scenario_layers import CHANGE_STYLES, scenario_categories
 from zgc_space.errors import MapError, ProposalError, ValidationWarning
 from zgc_space.proposal import Proposal, dump_proposal, read_proposal
 
@@ -99,6 +101,18 @@ class Context:
         static.static_map(frame, column, path=self.root / rel, paper=self.paper, dpi=self.dpi, footer=self.footer,
                           districts=self.districts, **options)
         return [(text, rel)]
+
+
+def _printed_changes(ctx: Context, result: Any, rel: str, title: str) -> list[tuple[str, str]]:
+    """Print a proposal's changes (as on its web map) as a PNG."""
+    if not ctx.png:
+        return []
+    frame, merged_away = scenario_categories(ctx.blocks, result)
+    styles = {k: (f"{zh} {en}", colour) for k, (zh, en, colour) in CHANGE_STYLES.items()}
+    category_map(frame, frame["change"].tolist(), styles, path=ctx.root / rel, legend_title="调整类型 change",
+                 title=title, footer=ctx.footer, paper=ctx.paper, dpi=ctx.dpi, dashed=("released",),
+                 quiet=("unchanged",), outlines=merged_away, districts=ctx.districts)
+    return [("调整 changes (PNG)", rel)]
 
 
 def _with_indicators(frame: gpd.GeoDataFrame, ids: tuple[str, ...]) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -231,7 +245,8 @@ def proposals(ctx: Context, items: list[Any], comparison: pd.DataFrame | None) -
             continue
         changes.append(result.changes.assign(proposal_id=prop.id))
         map_links = [ctx.web(scenario_maps.scenario_map(ctx.blocks, result, districts=ctx.districts),
-                             f"maps/proposals/{slug}.html", "调整 changes")]
+                             f"maps/proposals/{slug}.html", "调整 changes"),
+                     *_printed_changes(ctx, result, f"maps/proposals/{slug}.png", f"{prop.id}: {prop.title}")]
         after, usable = _with_indicators(result.blocks, ("far",))
         base, _ = _with_indicators(ctx.blocks, ("far",))
         if "far" in usable:
@@ -273,6 +288,7 @@ def optimisation(ctx: Context, result: Any) -> Section:
     map_links = [ctx.web(scenario_maps.optimisation_map(ctx.blocks, result, candidates=cands, districts=ctx.districts),
                          "maps/optimisation.html", "优化方案 optimised adjustment")]
     applied = scenarios.apply(ctx.blocks, result.proposal, candidates=cands)
+    map_links += _printed_changes(ctx, applied, "maps/optimisation.png", "优化方案 Optimised adjustment")
     after, usable = _with_indicators(applied.blocks, ("far",))
     if "far" in usable:
         map_links += ctx.printed(after, "far", "maps/optimisation_far.png", "FAR after (PNG)",
@@ -328,6 +344,21 @@ def dynamic(ctx: Context, value: Any) -> Section:
     geo = None if isinstance(statuses, gpd.GeoDataFrame) else ctx.blocks
     m = scenario_maps.dynamic_map(statuses, geo, unit=unit, districts=ctx.districts, title=title)
     map_links = [ctx.web(m, "maps/dynamic.html", "动态调整 dynamic adjustment")]
+    if ctx.png and geo is not None and unit == "block_id" and "year" in plain.columns:
+        last = plain[plain["year"] == plain["year"].max()]
+        shapes = geo.drop_duplicates("block_id", keep="last").set_index(geo["block_id"].drop_duplicates(
+            keep="last").astype(str))
+        known = last[last["block_id"].astype(str).isin(shapes.index)]
+        frame = gpd.GeoDataFrame({"status": known["status"].astype(str).to_numpy()},
+                                 geometry=shapes.loc[known["block_id"].astype(str)].geometry.to_numpy(),
+                                 crs=geo.crs)
+        styles = {k: (f"{zh} {en}", colour) for k, (zh, en, colour) in scenario_maps.STATUS_STYLES.items()}
+        styles |= {v: (v, "#bdbdbd") for v in sorted(set(frame["status"]) - set(styles))}
+        year = int(plain["year"].max())
+        category_map(frame, frame["status"].tolist(), styles, path=ctx.root / "maps" / "dynamic.png",
+                     legend_title="动态调整状态 status", title=f"{title} {year}", footer=ctx.footer,
+                     paper=ctx.paper, dpi=ctx.dpi, quiet=("normal", "outside"), districts=ctx.districts)
+        map_links.append((f"{year} (PNG)", "maps/dynamic.png"))
     parts = [table_html(counts) if len(counts) else "", *parts, links(map_links), links(link_items)]
     years = sorted(int(y) for y in pd.unique(plain["year"])) if "year" in plain.columns else []
     return "动态调整模拟 Dynamic-adjustment simulation", "\n".join(parts), {"dynamic_years": years}

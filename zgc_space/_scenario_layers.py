@@ -38,7 +38,7 @@ from zgc_space._leaflet import (
 from zgc_space._mapstyle import column_labels, format_value
 from zgc_space.errors import ColumnError, MapError, ValidationWarning
 
-__all__ = ["CHANGE_STYLES", "draw_scenario"]
+__all__ = ["CHANGE_STYLES", "draw_scenario", "scenario_categories", "scenario_items"]
 
 logger = logging.getLogger(__name__)
 
@@ -129,22 +129,16 @@ def _zone_summary(base: gpd.GeoDataFrame, after: gpd.GeoDataFrame, labels: str) 
     return f'<table class="zgc-tip zgc-summary">{body}</table>'
 
 
-def draw_scenario(baseline: gpd.GeoDataFrame, result: Any, *, columns: Sequence[str] | None, labels: str,
-              title: str | None, subparks: bool, districts: gpd.GeoDataFrame | None, tiles: str | None,
-              tianditu_key: str | None, simplify_m: float | None, summary: bool, info: str | None) -> folium.Map:
-    check_labels(labels)
-    base, after, changes = _scenario_parts(baseline, result)
-    cols = list(_DEFAULT_COLUMNS if columns is None else columns)
-    base, cols_b = with_columns(base, cols, strict=False)
-    after, cols_a = with_columns(after, cols, strict=columns is not None)
-    cols = [c for c in cols if c in cols_a or c in cols_b]
+Item = tuple[str, Any, str, "pd.Series | None", "pd.Series | None"]  # (change, geometry, id, before, after)
+
+
+def scenario_items(base: gpd.GeoDataFrame, after: gpd.GeoDataFrame,
+                   changes: pd.DataFrame) -> tuple[list[Item], list[Any]]:
+    """Classify every block: the result's blocks in order, then the released ones; and the merged-away geometries."""
     kinds = changes.groupby("block_id", sort=False)["change"].agg(list).to_dict() if len(changes) else {}
-    lines = _change_lines(changes, labels) if len(changes) else {}
     base_by_id = base.set_index(base["block_id"].astype(str), drop=False)
     after_ids = set(after["block_id"].astype(str))
-    gcj02 = tiles is not None and tiles.lower() == "gaode"
-
-    items: list[tuple[str, Any, str, pd.Series | None, pd.Series | None]] = []  # (change, geom, id, before, after)
+    items: list[Item] = []
     for i in range(len(after)):
         row = after.iloc[i]
         bid = str(row["block_id"])
@@ -162,6 +156,31 @@ def draw_scenario(baseline: gpd.GeoDataFrame, result: Any, *, columns: Sequence[
             items.append(("released", row.geometry, bid, row, None))
         else:
             merged_away.append(row.geometry)
+    return items, merged_away
+
+
+def scenario_categories(baseline: gpd.GeoDataFrame, result: Any) -> tuple[gpd.GeoDataFrame, list[Any]]:
+    """Return the blocks drawn on a scenario map (EPSG:4548) with their ``change``, and the merged-away outlines."""
+    base, after, changes = _scenario_parts(baseline, result)
+    items, merged_away = scenario_items(base, after, changes)
+    frame = gpd.GeoDataFrame({"block_id": [it[2] for it in items], "change": [it[0] for it in items]},
+                             geometry=[it[1] for it in items], crs=base.crs)
+    return frame, merged_away
+
+
+def draw_scenario(baseline: gpd.GeoDataFrame, result: Any, *, columns: Sequence[str] | None, labels: str,
+                  title: str | None, subparks: bool, districts: gpd.GeoDataFrame | None, tiles: str | None,
+                  tianditu_key: str | None, simplify_m: float | None, summary: bool, info: str | None) -> folium.Map:
+    """Draw a scenario map (see :func:`zgc_space.scenario_maps.scenario_map`)."""
+    check_labels(labels)
+    base, after, changes = _scenario_parts(baseline, result)
+    cols = list(_DEFAULT_COLUMNS if columns is None else columns)
+    base, cols_b = with_columns(base, cols, strict=False)
+    after, cols_a = with_columns(after, cols, strict=columns is not None)
+    cols = [c for c in cols if c in cols_a or c in cols_b]
+    lines = _change_lines(changes, labels) if len(changes) else {}
+    gcj02 = tiles is not None and tiles.lower() == "gaode"
+    items, merged_away = scenario_items(base, after, changes)
 
     m = new_map(tiles=tiles, tianditu_key=tianditu_key, title=title)
     districts_layer(m, districts, simplify_m, gcj02)
