@@ -14,7 +14,7 @@ from zgc_space import _gap, indicators, io
 from zgc_space import benchmark as bm
 from zgc_space import evaluation as ev
 from zgc_space.cli import main
-from zgc_space.errors import BlockValidationError, ColumnError, DataFileError, RankError
+from zgc_space.errors import BlockValidationError, ColumnError, DataFileError, PresetWarning, RankError
 
 PRESET_DIR = Path(ev.__file__).parent / "presets"
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -65,6 +65,40 @@ def test_rank_peers_scored_with_preset_not_their_score_column(zone, peers):
     assert bm.rank(zone, peers=frame).rank == 20
     with pytest.raises(ColumnError, match="lack indicator.*far.*no score column"):
         bm.rank(zone, peers=peers.drop(columns="far"))
+
+
+def test_rank_only_among_peers_of_the_presets_zone_type(zone, peers):
+    assert set(peers["zone_type"]) == {"city_industry"}
+    mixed = peers.copy()
+    mixed.loc[:9, "zone_type"] = "industry_led"  # 10 peers of another type: left out, not ranked
+    kept = peers.iloc[10:]
+    result = bm.rank(zone, peers=mixed)
+    alone = bm.rank(zone, peers=kept)
+    assert result.to_dict() == {**alone.to_dict(), "peers_other_type": 10}
+    assert result.of == len(kept) + 1 == 31
+    gap = bm.gap_to_rank(zone, 1, peers=mixed)
+    assert gap.current == result and gap.plan_rank == 1
+    labels = {"city_industry": "产城融合型", "industry_led": "工业主导型"}
+    chinese = mixed.assign(zone_type=mixed["zone_type"].map(labels))
+    assert bm.rank(zone, peers=chinese) == result
+
+
+def test_rank_without_peers_of_the_presets_type_is_an_error(zone, peers):
+    with pytest.raises(RankError, match=r"no peer has zone_type 'city_industry'.*\(the peers are industry_led\)"):
+        bm.rank(zone, peers=peers.assign(zone_type="industry_led"))
+
+
+def test_rank_warns_when_the_zone_is_of_another_type(zone, peers):
+    industrial = zone.copy()
+    industrial["industrial_share_pct"], industrial["residential_share_pct"] = 40.0, 10.0
+    pattern = r"zone's own type is 'industry_led'.*preset 'cic_default' ranks 'city_industry'"
+    with pytest.warns(PresetWarning, match=pattern):
+        bm.rank(industrial, peers=peers)
+    with pytest.warns(PresetWarning, match=pattern):
+        bm.gap_to_rank(industrial.to_frame().T, 3, peers=peers)
+    same = zone.copy()
+    same["industrial_share_pct"], same["residential_share_pct"] = 20.0, 30.0
+    assert bm.rank(same, peers=peers) == bm.rank(zone, peers=peers)  # no warning (warnings are errors)
 
 
 # ---- peers tables ----------------------------------------------------------------------------

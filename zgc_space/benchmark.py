@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ from zgc_space import datasets, evaluation
 from zgc_space._gap import gap_tables
 from zgc_space._io_private import atomic_files, list_ids
 from zgc_space._synthetic_peers import NationalFigures, generate
-from zgc_space.errors import ColumnError, DataFileError, RankError
+from zgc_space.errors import ColumnError, DataFileError, PresetWarning, RankError
 from zgc_space.indicators import INDICATORS
 
 __all__ = [
@@ -72,7 +73,9 @@ class RankResult:
     """A zone's place among its peers.
 
     ``rank`` 1 is best; ``of`` counts the peers plus the zone; ``percentile`` is the share (%)
-    of the other zones scoring strictly lower; ``ties`` counts peers with an equal score.
+    of the other zones scoring strictly lower; ``ties`` counts peers with an equal score;
+    ``peers_other_type`` counts the peers left out because their ``zone_type`` is not the
+    preset's (zones are ranked within their type).
     """
 
     rank: int
@@ -82,6 +85,7 @@ class RankResult:
     peers_above: int
     ties: int
     preset: str
+    peers_other_type: int = 0
 
     def to_dict(self) -> dict[str, object]:
         """Return the result as a plain dict (stable keys)."""
@@ -287,19 +291,64 @@ def make_synthetic_peers(
     )
 
 
+#: Zone-type labels as peers tables write them → the preset's zone types.
+_ZONE_TYPES = {"产城融合型": "city_industry", "工业主导型": "industry_led", "其他": "other"}
+
+
 def _peer_scores(peers_in: pd.DataFrame | str | Path | None, preset: evaluation.Preset) -> pd.Series:
+    """Return the scores of the peers of the preset's zone type."""
+    return _peers_of_type(peers_in, preset)[0]
+
+
+def _peers_of_type(
+    peers_in: pd.DataFrame | str | Path | None, preset: evaluation.Preset
+) -> tuple[pd.Series, int]:
+    """Return the scores of the peers of the preset's zone type, and how many others were left out."""
     if peers_in is None:
         peers_in = sample_peers_path()
     peers = load_peers(peers_in) if isinstance(peers_in, (str, Path)) else peers_in
+    left_out = 0
+    if "zone_type" in peers.columns:
+        types = peers["zone_type"].map(lambda v: _ZONE_TYPES.get(str(v).strip(), str(v).strip()))
+        same = (types == preset.zone_type).to_numpy(bool)
+        left_out = int((~same).sum())
+        if not same.any():
+            found = sorted(set(types.dropna().astype(str)))
+            raise RankError(
+                f"no peer has zone_type {preset.zone_type!r}, the type of preset {preset.name!r} "
+                f"(the peers are {', '.join(found)}); zones are ranked within their type: use a "
+                "preset of the peers' type or a peers table of this type"
+            )
+        if left_out:
+            log.info("ranking among %d %s peers; %d of other types left out", int(same.sum()),
+                     preset.zone_type, left_out)
+        peers = peers[same]
     ids = list(preset.leaf_weights())
     missing = [i for i in ids if i not in peers.columns]
     if not missing:
-        return evaluation.score(peers[ids], preset=preset)["score"]
+        return evaluation.score(peers[ids], preset=preset)["score"], left_out
     if "score" in peers.columns:
-        return pd.to_numeric(peers["score"], errors="coerce").astype(float)
+        return pd.to_numeric(peers["score"], errors="coerce").astype(float), left_out
     raise ColumnError(
         f"peers lack indicator(s) {', '.join(missing)} of preset {preset.name!r} and have no score column"
     )
+
+
+def _check_zone_type(zone: float | pd.Series | pd.DataFrame, preset: evaluation.Preset) -> None:
+    """Warn when the zone's own type (from its land shares) is not the preset's."""
+    if isinstance(zone, pd.DataFrame):
+        zone = zone.iloc[0] if len(zone) == 1 else zone
+    if not isinstance(zone, pd.Series) or not {"industrial_share_pct", "residential_share_pct"} <= set(zone.index):
+        return
+    own = evaluation.zone_type(zone)
+    if own != preset.zone_type:
+        warnings.warn(
+            f"the zone's own type is {own!r} (industrial share {zone['industrial_share_pct']}, residential "
+            f"share {zone['residential_share_pct']} %), but preset {preset.name!r} ranks "
+            f"{preset.zone_type!r} zones; the rank compares it with zones of another type: pick a "
+            "preset of the zone's type (zgc_space.evaluation.list_presets())",
+            PresetWarning, stacklevel=3,
+        )
 
 
 def _zone_score(zone: float | pd.Series | pd.DataFrame, preset: evaluation.Preset) -> float:
@@ -312,7 +361,7 @@ def _zone_score(zone: float | pd.Series | pd.DataFrame, preset: evaluation.Prese
     return float(evaluation.score(zone, preset=preset)["score"].iloc[0])
 
 
-def _rank_of(value: float, peer_scores: np.ndarray, preset_name: str) -> RankResult:
+def _rank_of(value: float, peer_scores: np.ndarray, preset_name: str, left_out: int = 0) -> RankResult:
     s = round(value, TIE_DECIMALS)
     peers = np.round(peer_scores[~np.isnan(peer_scores)], TIE_DECIMALS)
     above = int((peers > s).sum())
@@ -320,7 +369,7 @@ def _rank_of(value: float, peer_scores: np.ndarray, preset_name: str) -> RankRes
     of = len(peers) + 1
     pct = 100.0 * below / (of - 1) if of > 1 else 100.0
     return RankResult(rank=above + 1, of=of, score=value, percentile=round(pct, 2), peers_above=above,
-                      ties=int((peers == s).sum()), preset=preset_name)
+                      ties=int((peers == s).sum()), preset=preset_name, peers_other_type=left_out)
 
 
 def rank(
@@ -339,7 +388,10 @@ def rank(
     peers
         Peer table (DataFrame or CSV path, see :func:`load_peers`); default: the shipped
         synthetic peers. Peers with the preset's indicators are scored with the preset;
-        otherwise their ``score`` column is used.
+        otherwise their ``score`` column is used. Zones are ranked within their type: when the
+        table has a ``zone_type`` column (``city_industry``/产城融合型, ``industry_led``/工业主导型,
+        ``other``), only peers of the preset's type are compared; the others are counted in
+        ``RankResult.peers_other_type``.
     preset
         Preset name, path or object.
 
@@ -347,15 +399,29 @@ def rank(
     -------
     RankResult
 
+    Raises
+    ------
+    zgc_space.errors.RankError
+        More than one zone given, or no peer of the preset's zone type.
+
+    Warns
+    -----
+    zgc_space.errors.PresetWarning
+        When the zone's own type (:func:`zgc_space.evaluation.zone_type` of its indicators, if
+        they include the land shares) is not the preset's.
+
     Examples
     --------
     >>> import pandas as pd
     >>> peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [70.0, 50.0]})
     >>> rank(60.0, peers=peers)
-    RankResult(rank=2, of=3, score=60.0, percentile=50.0, peers_above=1, ties=0, preset='cic_default')
+    RankResult(rank=2, of=3, score=60.0, percentile=50.0, peers_above=1, ties=0, preset='cic_default', \
+peers_other_type=0)
     """
     p = evaluation.load_preset(preset)
-    return _rank_of(_zone_score(score_or_indicators, p), _peer_scores(peers, p).to_numpy(float), p.name)
+    _check_zone_type(score_or_indicators, p)
+    scores, left_out = _peers_of_type(peers, p)
+    return _rank_of(_zone_score(score_or_indicators, p), scores.to_numpy(float), p.name, left_out)
 
 
 def gap_to_rank(
@@ -408,8 +474,10 @@ def gap_to_rank(
     row = zone_indicators.iloc[0] if isinstance(zone_indicators, pd.DataFrame) else zone_indicators
     if isinstance(zone_indicators, pd.DataFrame) and len(zone_indicators) != 1:
         raise RankError(f"expected one zone (one row), got {len(zone_indicators)} rows")
-    peer_scores = _peer_scores(peers, p).to_numpy(float)
-    current = _rank_of(_zone_score(row, p), peer_scores, p.name)
+    _check_zone_type(row, p)
+    scores, left_out = _peers_of_type(peers, p)
+    peer_scores = scores.to_numpy(float)
+    current = _rank_of(_zone_score(row, p), peer_scores, p.name, left_out)
     if not 1 <= int(target_rank) <= current.of:
         raise RankError(f"target_rank must be between 1 and {current.of}, got {target_rank}")
     ordered = np.sort(peer_scores[~np.isnan(peer_scores)])[::-1]
@@ -419,7 +487,7 @@ def gap_to_rank(
     for ind, value in plan["new"].items():
         new_row[ind] = value
     plan_score = _zone_score(new_row, p)
-    plan_rank = _rank_of(plan_score, peer_scores, p.name)
+    plan_rank = _rank_of(plan_score, peer_scores, p.name, left_out)
     return GapResult(
         target_rank=int(target_rank), target_score=target_score, current=current, single=single, plan=plan,
         plan_score=plan_score, plan_rank=plan_rank.rank,
