@@ -241,3 +241,14 @@ def test_dynamic_map_year_units_geometry_and_errors():
         dynamic_map([1, 2], grid(3))
     with pytest.raises(MapError, match="is empty"):
         dynamic_map(st.iloc[:0], grid(3))
+
+
+def test_many_blocks_draw_on_a_canvas(applied, monkeypatch):
+    base, result = applied
+    assert '"preferCanvas": false' in maps.to_html(scenario_map(base, result))
+    monkeypatch.setattr(maps, "CANVAS_ABOVE", 4)
+    assert '"preferCanvas": true' in maps.to_html(scenario_map(base, result))  # 5 blocks drawn
+    st = statuses()
+    assert '"preferCanvas": false' in maps.to_html(dynamic_map(st, grid(3)))  # 3 a year
+    monkeypatch.setattr(maps, "CANVAS_ABOVE", 2)
+    assert '"preferCanvas": true' in maps.to_html(dynamic_map(st, grid(3)))

@@ -300,8 +300,9 @@ def legend_entries_html(entries: Sequence[tuple[str, str, int | None]], title: s
     return "".join(out)
 
 
-def new_map(*, tiles: str | None, tianditu_key: str | None, title: str | None) -> folium.Map:
-    m = folium.Map(tiles=None, attribution_control=tiles is not None)
+def new_map(*, tiles: str | None, tianditu_key: str | None, title: str | None, canvas: bool = False) -> folium.Map:
+    """Return an empty map: optional tiles, page title, metric scale; ``canvas`` for very many polygons."""
+    m = folium.Map(tiles=None, prefer_canvas=canvas, attribution_control=tiles is not None)
     if tiles is not None:
         tile_layer(tiles, tianditu_key).add_to(m)
     if title:

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from zgc_space import indicators
+from zgc_space import indicators, maps
 from zgc_space._leaflet import (
     bilingual,
     block_layer,
@@ -182,7 +182,7 @@ def draw_scenario(baseline: gpd.GeoDataFrame, result: Any, *, columns: Sequence[
     gcj02 = tiles is not None and tiles.lower() == "gaode"
     items, merged_away = scenario_items(base, after, changes)
 
-    m = new_map(tiles=tiles, tianditu_key=tianditu_key, title=title)
+    m = new_map(tiles=tiles, tianditu_key=tianditu_key, title=title, canvas=len(items) > maps.CANVAS_ABOVE)
     districts_layer(m, districts, simplify_m, gcj02)
     geoms = display_geometry(np.asarray([it[1] for it in items], dtype=object), simplify_m=simplify_m, gcj02=gcj02)
     entries = []

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Figure
 
+from zgc_space import maps
 from zgc_space._leaflet import (
     OTHER_COLOUR,
     SyncViews,
@@ -403,7 +404,8 @@ def dynamic_map(
         raise ColumnError(f"tooltip_columns {bad} are not columns of `statuses`")
     display = display_geometry(frame.geometry.values, simplify_m=simplify_m, gcj02=False)
     status = frame[status_column].astype(str).to_numpy()
-    m = new_map(tiles=None, tianditu_key=None, title=title)
+    largest = int(frame[year_column].value_counts().max())
+    m = new_map(tiles=None, tianditu_key=None, title=title, canvas=largest > maps.CANVAS_ABOVE)
     districts_layer(m, districts, simplify_m, False)
     counts: dict[Any, dict[str, int]] = {}
     unit_zh, unit_en = ("区块", "block") if unit == "block_id" else column_labels(unit)[:2]
