@@ -321,3 +321,14 @@ def test_printed_category_map(tmp_path):
         category_map(blocks, ["z"] * 6, styles, path=tmp_path / "e.png", legend_title="x")
     with pytest.raises(MapError, match="paper='A5'"):
         category_map(blocks, cats, styles, path=tmp_path / "e.png", legend_title="x", paper="A5")
+
+
+def test_pack_of_a_thin_block_table_keeps_what_it_can(tmp_path):
+    from zgc_space.errors import ZgcSpaceWarning
+
+    thin = datasets.load_blocks()[["block_id", "built_m2", "gfa_m2", "site_area_m2", "geometry"]]
+    with pytest.warns(ZgcSpaceWarning):  # missing columns: indicators left out, weights re-normalised
+        index = report.hearing_pack(thin, out_dir=tmp_path / "thin", png=False)
+    names = {p.relative_to(index.parent).as_posix() for p in index.parent.rglob("*") if p.is_file()}
+    assert "maps/far.html" in names and "maps/tax_per_ha.html" not in names
+    assert "tables/subpark_indicators.csv" not in names and "tables/rank.csv" in names
