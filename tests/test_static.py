@@ -11,7 +11,7 @@ from matplotlib import font_manager
 from shapely import box
 
 from zgc_space import static
-from zgc_space.errors import CRSError, DataFileError, MapError
+from zgc_space.errors import CRSError, DataFileError, MapError, ReprojectionWarning
 from zgc_space.maps import Footer
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -63,8 +63,20 @@ def test_a3_paper_single_pdf_and_escaping_is_not_needed_for_text(tmp_path):
 
 
 def test_geographic_input_is_drawn_in_metric_crs(tmp_path):
-    out = static.static_map(synthetic_blocks().to_crs("EPSG:4326"), "employees", path=tmp_path / "g.png", dpi=30)
+    with pytest.warns(ReprojectionWarning, match=r"reprojected 'blocks' from EPSG:4326"):
+        out = static.static_map(synthetic_blocks().to_crs("EPSG:4326"), "employees", path=tmp_path / "g.png",
+                                dpi=30)
     assert out[0].stat().st_size > 1000
+
+
+def test_crs_policy_refuses_what_to_metric_refuses(tmp_path):
+    blocks = synthetic_blocks()
+    wrong_zone = blocks.set_crs("EPSG:4547", allow_override=True)  # metres labelled with the wrong zone
+    with pytest.raises(CRSError, match="EPSG:4547"):
+        static.static_map(wrong_zone, "employees", path=tmp_path / "w.png", dpi=30)
+    with pytest.raises(CRSError, match="EPSG:4547"):
+        static.static_map(blocks, "employees", path=tmp_path / "d.png", dpi=30, districts=wrong_zone)
+    assert not list(tmp_path.iterdir())
 
 
 def test_nice_scale_bar_lengths():

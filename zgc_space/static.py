@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from zgc_space import crs as _crs
 from zgc_space._mapstyle import (
     NO_DATA_COLOUR,
     Footer,
@@ -37,7 +39,6 @@ from zgc_space._mapstyle import (
     write_atomic,
 )
 from zgc_space.errors import CRSError, DataFileError, MapError
-from zgc_space.schema import METRIC_CRS
 
 __all__ = ["CJK_FAMILIES", "PAPER_MM", "cjk_font", "static_map"]
 
@@ -138,6 +139,20 @@ def _north_arrow(ax: Axes, font: font_manager.FontProperties) -> None:
     ax.text(0.96, 0.84, "N 北", transform=ax.transAxes, ha="center", va="top", fontproperties=font, fontsize=10)
 
 
+def _metric(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """Return ``frame`` in EPSG:4548 through the package's CRS policy (:func:`zgc_space.crs.to_metric`).
+
+    Refused CRSs (EPSG:4547, local systems, data outside Beijing) raise CRSError; a
+    ReprojectionWarning (e.g. for longitude/latitude input) reaches the caller of static_map.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = _crs.to_metric(frame, source=what, allow_guess=False)
+    for w in caught:
+        warnings.warn(str(w.message), w.category, stacklevel=3)
+    return out
+
+
 def static_map(
     blocks: gpd.GeoDataFrame,
     column: str,
@@ -196,6 +211,20 @@ def static_map(
     tuple of pathlib.Path
         The files written.
 
+    Raises
+    ------
+    CRSError
+        ``blocks`` or ``districts`` without a CRS, or in one that :func:`zgc_space.crs.to_metric`
+        refuses (EPSG:4547, a local system, coordinates outside Beijing).
+    MapError
+        Unknown format or paper, empty blocks, a column that cannot be classed.
+
+    Warns
+    -----
+    ReprojectionWarning
+        The blocks or districts were not in EPSG:4548 (e.g. longitude/latitude) and were
+        reprojected for drawing.
+
     Examples
     --------
     >>> import tempfile, pathlib, geopandas as gpd
@@ -218,7 +247,7 @@ def static_map(
         raise MapError(f"paper={paper!r} is not one of {sorted(PAPER_MM)}")
     if not isinstance(blocks, gpd.GeoDataFrame) or blocks.crs is None:
         raise CRSError("`blocks` must be a GeoDataFrame with a CRS (e.g. EPSG:4548) to draw a printed map")
-    metric = blocks if blocks.crs == METRIC_CRS else blocks.to_crs(METRIC_CRS)
+    metric = _metric(blocks, "blocks")
     if len(metric) == 0:
         raise MapError("`blocks` is empty: nothing to map")
     prop = cjk_font(font)
@@ -236,7 +265,7 @@ def static_map(
     if districts is not None:
         if districts.crs is None:
             raise CRSError("`districts` has no CRS; set it before mapping")
-        dist = districts.to_crs(METRIC_CRS)
+        dist = _metric(districts, "districts")
         ax.add_collection(PathCollection([_path(g) for g in dist.geometry.values], facecolors="#f2f2f2",
                                          edgecolors="#888888", linewidths=0.5, linestyles="--", zorder=1))
     geoms = metric.geometry.values
