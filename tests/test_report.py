@@ -332,3 +332,18 @@ def test_pack_of_a_thin_block_table_keeps_what_it_can(tmp_path):
     names = {p.relative_to(index.parent).as_posix() for p in index.parent.rglob("*") if p.is_file()}
     assert "maps/far.html" in names and "maps/tax_per_ha.html" not in names
     assert "tables/subpark_indicators.csv" not in names and "tables/rank.csv" in names
+
+
+def test_manifest_records_proposal_objects_preset_file_and_peer_table(tmp_path):
+    from zgc_space.proposal import read_proposal
+
+    preset_file = tmp_path / "my_preset.yaml"
+    preset_file.write_bytes((Path(zgc_space.__file__).parent / "presets" / "cic_default.yaml").read_bytes())
+    peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [90.0, 10.0]})
+    index = report.hearing_pack(datasets.load_blocks(), out_dir=tmp_path / "p", png=False, target_rank=1,
+                                proposals=[read_proposal(P03)], preset=preset_file, peers=peers)
+    manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
+    names = [i["name"] for i in manifest["inputs"]]
+    assert P03.name in names and preset_file.name in names and "peers_cic_131.csv" not in names
+    assert manifest["parameters"]["peers"] == "table given" and len(manifest["peers_sha256"]) == 64
+    assert manifest["parameters"]["rank"] == 2 and manifest["parameters"]["rank_of"] == 3

@@ -201,13 +201,18 @@ def hearing_pack(
     ('index.html', True, True)
     """
     out = Path(out_dir)
+    preset_obj = evaluation.load_preset(preset)  # a bad preset fails before anything is written
     extra: list[Path] = []
     for item in proposals or ():
         if isinstance(item, (str, os.PathLike)):
             extra.append(Path(item))
+        elif isinstance(getattr(item, "source", None), str) and Path(item.source).is_file():
+            extra.append(Path(item.source))
     for item in (candidates, peers):
         if isinstance(item, (str, os.PathLike)):
             extra.append(Path(item))
+    if isinstance(preset, (str, os.PathLike)) and Path(preset).is_file():  # a preset file, not a name
+        extra.append(Path(preset))
     if peers is None:
         from zgc_space import benchmark
 
@@ -227,7 +232,6 @@ def hearing_pack(
             sections.append(_report_sections.optimisation(ctx, optimisation))
         if dynamic is not None:
             sections.append(_report_sections.dynamic(ctx, dynamic))
-        preset_obj = evaluation.load_preset(preset)
         meta = {
             "数据 Data": f"{len(blocks)} 个区块 blocks",
             "评价方案 Preset": f"{preset_obj.name} {preset_obj.version}",
@@ -252,6 +256,7 @@ def hearing_pack(
             "footer": dict(footer.items()) if footer is not None else {},
             "inputs": [{"name": p.name, "sha256": io.sha256_file(p), "bytes": p.stat().st_size} for p in files_in],
             "blocks_sha256": _report_sections.frame_sha256(blocks),
+            "peers_sha256": _report_sections.frame_sha256(peers) if isinstance(peers, pd.DataFrame) else None,
             "files": [{"path": rel, "bytes": size, "sha256": io.sha256_file(tmp / rel)}
                       for rel, size in sorted([*listing, ("index.html", index.stat().st_size)])],
         }
