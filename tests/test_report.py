@@ -288,6 +288,9 @@ def test_cli_report_json_and_text(tmp_path, capsys):
     assert (tmp_path / "b" / "maps" / "proposals" / "01_P01-release-outer-admit-core.html").is_file()
     assert main(["report", "--out", str(tmp_path / "c")]) == 2
     assert "give either a block file or --sample" in capsys.readouterr().err
+    assert main(["report", src, "--sample", "--out", str(tmp_path / "c")]) == 2
+    assert "(not both, not neither)" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
 
 
 def test_cli_sample_pack_has_every_section(tmp_path, capsys):

@@ -241,6 +241,8 @@ def test_dynamic_map_year_units_geometry_and_errors():
         dynamic_map([1, 2], grid(3))
     with pytest.raises(MapError, match="is empty"):
         dynamic_map(st.iloc[:0], grid(3))
+    with pytest.raises(ColumnError, match="`blocks` has no cluster column"):
+        dynamic_map(st.assign(cluster="C1"), grid(3), unit="cluster")
 
 
 def test_many_blocks_draw_on_a_canvas(applied, monkeypatch):
