@@ -346,8 +346,8 @@ def dynamic(ctx: Context, value: Any) -> Section:
     map_links = [ctx.web(m, "maps/dynamic.html", "动态调整 dynamic adjustment")]
     if ctx.png and geo is not None and unit == "block_id" and "year" in plain.columns:
         last = plain[plain["year"] == plain["year"].max()]
-        shapes = geo.drop_duplicates("block_id", keep="last").set_index(geo["block_id"].drop_duplicates(
-            keep="last").astype(str))
+        kept = geo[~geo["block_id"].duplicated(keep="last").to_numpy()]
+        shapes = kept.set_index(kept["block_id"].astype(str))
         known = last[last["block_id"].astype(str).isin(shapes.index)]
         frame = gpd.GeoDataFrame({"status": known["status"].astype(str).to_numpy()},
                                  geometry=shapes.loc[known["block_id"].astype(str)].geometry.to_numpy(),

@@ -306,7 +306,7 @@ def _status_frame(statuses: pd.DataFrame, blocks: gpd.GeoDataFrame | None, unit:
             raise ColumnError(f"`blocks` has no {unit} column to match the statuses")
         if unit == "block_id":  # names and sub-parks come along for the tooltips and outlines
             extra = [c for c in ("name", "subpark") if c in geo.columns and c not in statuses.columns]
-            geo = geo.drop_duplicates(unit, keep="last")[[unit, *extra, geo.geometry.name]]
+            geo = geo[~geo[unit].duplicated(keep="last").to_numpy()][[unit, *extra, geo.geometry.name]]
         else:  # groups of blocks (e.g. clusters): one outline per group
             geo = geo[[unit, geo.geometry.name]].dissolve(by=unit, sort=True).reset_index()
         plain = pd.DataFrame(statuses.drop(columns=[statuses.geometry.name]) if isinstance(
