@@ -165,7 +165,7 @@ def test_tight_preset_caps_bind() -> None:
     s = res.evaluation.loc["optimised"]
     ind = indicators.compute(scenarios.apply(blocks, res.proposal, candidates=cands).blocks, by="zone",
                              indicators=list(TIGHT.leaf_weights()))
-    capped = evaluation.standardise(ind, TIGHT).iloc[0]
+    capped = evaluation.standardise(ind, preset=TIGHT).iloc[0]
     assert (capped == 100.0).sum() >= 2 and s["score"] == pytest.approx(res.value)
 
 

@@ -16,6 +16,14 @@ Three solvers share one model builder:
   ``t_g G_g(x) ≤ Σ_k w_k u_k`` (``u_k ≤ P_k``, ``u_k ≤ G_g``). The products ``t_g x_i`` of a
   bounded continuous and a binary variable are linearised exactly (McCormick envelopes are exact
   when one factor is binary), so the MILP optimum *is* the maximum score.
+
+Three exact steps make the score MILP fast (164 blocks + 50 candidates in about a second):
+parametric linear MILPs give a good choice and its score ``V`` (a heuristic, never the answer by
+itself); each group value is then bounded over the relaxation restricted to scores ``≥ V``
+(bound tightening, repeated while it shrinks the ranges), which tightens the envelopes; binaries
+whose reduced cost in that relaxation exceeds ``bound − V`` are fixed (no choice scoring ``≥ V``
+changes them), and their products are eliminated. If the relaxation bound already equals ``V``
+within the requested gap, ``V``'s choice is returned as proved optimal.
 """
 
 from __future__ import annotations
@@ -106,6 +114,22 @@ class Ratio:
     def value(self, x: np.ndarray) -> float:
         d = self.den.value(x)
         return self.num.value(x) / d if d != 0 else float("nan")
+
+
+@dataclass
+class _Group:
+    """Score terms sharing a denominator ``g`` (scaled), with the range of the group's value."""
+
+    g: Expr
+    terms: list[tuple[float, Expr, float, float]]  # weight, capped numerator P, lo, hi of P/G
+    low: float
+    high: float
+
+    def value(self, x: np.ndarray) -> float:
+        den = self.g.value(x)
+        if den <= 0:
+            return float("nan")
+        return sum(w * min(cap.value(x), den) / den if lo < 1.0 else w for w, cap, lo, _ in self.terms)
 
 
 @dataclass
@@ -229,64 +253,124 @@ class _Model:
             out.append(sign * res.fun if res.status == 0 else (-np.inf if sign > 0 else np.inf))
         return out[0], out[1]
 
-    def add_score(self, terms: list[ScoreTerm]) -> np.ndarray:
-        """Add the exact score reformulation; return objective coefficients giving the score (0-100).
-
-        Each term ``w min(P, G) / G`` is bounded first (``P/G`` over the LP relaxation), which
-        tightens the envelopes and drops the ``min`` where the cap can never (or always) bind.
-        """
+    def score_groups(self, terms: list[ScoreTerm]) -> list[_Group]:
+        """Group the terms by denominator and bound each ``P/G`` over the LP relaxation."""
         groups: dict[bytes, list[tuple[ScoreTerm, float, float]]] = {}
         for t in terms:
+            if t.group.const:
+                raise ValueError("a score denominator with a constant term")
             lo, hi = self._ratio_range(t.capped, t.group)
             lo, hi = max(0.0, min(lo, 1.0)), max(0.0, min(hi, 1.0))
-            key = np.round(t.group.coef, 9).tobytes() + np.float64(round(t.group.const, 9)).tobytes()
+            key = np.round(t.group.coef, 9).tobytes()
             groups.setdefault(key, []).append((t, lo, hi))
-        t_vars = []
+        out = []
         for members in groups.values():
             # measure P, G and u in units of the largest possible G (keeps coefficients near 1)
             norm = float(np.abs(members[0][0].group.coef).sum()) or 1.0
-            g = members[0][0].group.scaled(1.0 / norm)
-            low = sum(m.weight * lo for m, lo, _ in members)
-            high = sum(m.weight * hi for m, _, hi in members)
+            out.append(_Group(
+                g=members[0][0].group.scaled(1.0 / norm),
+                terms=[(m.weight, m.capped.scaled(1.0 / norm), lo, hi) for m, lo, hi in members],
+                low=sum(m.weight * lo for m, lo, _ in members), high=sum(m.weight * hi for m, _, hi in members),
+            ))
+        return out
+
+    def _numerator(self, grp: _Group, extra: dict[int, float], sign: float) -> None:
+        """Add ``sign · Σ w min(P, G)`` of a group to a row or objective (``u`` variables for the min)."""
+        for w, cap, lo, hi in grp.terms:
+            if lo >= 1.0:  # always capped: w·min(P, G) = w·G
+                for i in np.flatnonzero(grp.g.coef):
+                    extra[int(i)] = extra.get(int(i), 0.0) + sign * w * float(grp.g.coef[i])
+                continue
+            u = self.var(-np.inf, np.inf)
+            self.row(cap.coef, -cap.const, np.inf, {u: -1.0})  # P(x) - u ≥ 0
+            if hi >= 1.0:  # the cap may bind
+                self.row(grp.g.coef, 0.0, np.inf, {u: -1.0})  # G(x) - u ≥ 0
+            extra[u] = extra.get(u, 0.0) + sign * w
+
+    def add_score(self, groups: list[_Group], bounds: list[tuple[float, float]] | None = None) -> np.ndarray:
+        """Add the exact score reformulation; return objective coefficients giving the score (0-100).
+
+        Group ``g`` gets ``t_g ∈ [L, U]`` with ``t_g·G(x) ≤ Σ w min(P(x), G(x))``; the products
+        ``z_i = t_g·x_i`` are exact for binary ``x_i`` with ``z ≥ L x`` and ``z ≥ t − U (1 − x)``.
+        """
+        t_vars = []
+        for k, grp in enumerate(groups):
+            low, high = bounds[k] if bounds is not None else (grp.low, grp.high)
             tg = self.var(low, high)
             t_vars.append(tg)
             extra: dict[int, float] = {}
-            for m, lo, hi in members:
-                if lo >= 1.0:  # always capped: w·min(P, G) = w·G
-                    for i in np.flatnonzero(g.coef):
-                        extra[int(i)] = extra.get(int(i), 0.0) - m.weight * float(g.coef[i])
+            self._numerator(grp, extra, -1.0)
+            for i in np.flatnonzero(grp.g.coef):
+                if self.lb[i] == self.ub[i]:  # a fixed binary: t·x_i is t or 0
+                    if self.lb[i] == 1.0:
+                        extra[tg] = extra.get(tg, 0.0) + float(grp.g.coef[i])
                     continue
-                u = self.var(-np.inf, np.inf)
-                cap = m.capped.scaled(1.0 / norm)
-                self.row(cap.coef, -cap.const, np.inf, {u: -1.0})  # P(x) - u ≥ 0
-                if hi >= 1.0:  # the cap may bind
-                    self.row(g.coef, -g.const, np.inf, {u: -1.0})  # G(x) - u ≥ 0
-                extra[u] = extra.get(u, 0.0) - m.weight
-            # t·G(x) - Σ w u ≤ 0, with z_i = t·x_i (exact for binary x_i: z ≥ L x, z ≥ t - U (1 - x))
-            if g.const:
-                raise ValueError("a score denominator with a constant term")
-            for i in np.flatnonzero(g.coef):
                 z = self.var(0.0, high)
                 self.row(None, -high, np.inf, {z: 1.0, tg: -1.0, int(i): -high})
                 if low > 0:
                     self.row(None, 0.0, np.inf, {z: 1.0, int(i): -low})
-                extra[z] = float(g.coef[i])
+                extra[z] = extra.get(z, 0.0) + float(grp.g.coef[i])
             self.row(None, -np.inf, 0.0, extra)
         obj = np.zeros(self.n)
         obj[t_vars] = 100.0
+        self.t_vars = t_vars
         return obj
+
+    def solve_lp(self, c: np.ndarray) -> float | None:
+        """Minimum of ``c·v`` over the continuous relaxation (None if not solved)."""
+        self.integrality = [0] * self.n
+        x, info = self.solve(c, maximize=False, time_limit=30.0, gap=1e-9)
+        return float(info["objective"]) if info["status"] == "optimal" else None
+
+    def fix_by_reduced_cost(self, c: np.ndarray, incumbent: float, *, margin: float) -> int:
+        """Fix binaries that cannot be 0/1 in any choice scoring at least ``incumbent`` (maximising ``c``).
+
+        Solves the continuous relaxation; a binary at a bound whose reduced cost exceeds
+        ``bound − incumbent`` (+ ``margin``) keeps that value in every such choice. Returns the
+        number fixed.
+        """
+        from scipy.optimize import linprog
+
+        a = self._matrix()
+        lo, hi = np.asarray(self.row_lb), np.asarray(self.row_ub)
+        fin_hi, fin_lo = np.isfinite(hi), np.isfinite(lo)
+        from scipy.sparse import vstack
+
+        a_ub = vstack([a[fin_hi], -a[fin_lo]]).tocsr()
+        b_ub = np.concatenate([hi[fin_hi], -lo[fin_lo]])
+        cc = np.zeros(self.n)
+        cc[: len(c)] = -c
+        res = linprog(cc, A_ub=a_ub, b_ub=b_ub, bounds=list(zip(self.lb, self.ub, strict=True)), method="highs")
+        if res.status != 0:
+            return 0
+        slack = -res.fun - incumbent + margin
+        fixed = 0
+        x = res.x
+        for i in range(self.n_bin):
+            if self.lb[i] == self.ub[i]:
+                continue
+            if x[i] <= 1e-9 and res.lower.marginals[i] > slack:
+                self.ub[i] = 0.0
+                fixed += 1
+            elif x[i] >= 1 - 1e-9 and -res.upper.marginals[i] > slack:
+                self.lb[i] = 1.0
+                fixed += 1
+        return fixed
+
+    def _matrix(self) -> csr_array:
+        indptr = np.cumsum([0] + [len(i) for i in self.rows_i])
+        return csr_array(
+            (np.concatenate(self.rows_v) if self.rows_v else np.zeros(0),
+             np.concatenate(self.rows_i) if self.rows_i else np.zeros(0, dtype=np.int64), indptr),
+            shape=(len(self.rows_i), self.n),
+        )
 
     def solve(self, c: np.ndarray, *, maximize: bool, time_limit: float, gap: float) -> tuple[np.ndarray | None, dict]:
         c_full = np.zeros(self.n)
         c_full[: len(c)] = c
         if maximize:
             c_full = -c_full
-        indptr = np.cumsum([0] + [len(i) for i in self.rows_i])
-        a = csr_array(
-            (np.concatenate(self.rows_v) if self.rows_v else np.zeros(0),
-             np.concatenate(self.rows_i) if self.rows_i else np.zeros(0, dtype=np.int64), indptr),
-            shape=(len(self.rows_i), self.n),
-        )
+        a = self._matrix()
         cons = [LinearConstraint(a, np.asarray(self.row_lb), np.asarray(self.row_ub))] if self.rows_i else []
         with _solver_output_to_log():
             res = milp(
@@ -312,7 +396,7 @@ def _fresh(n_bin: int, fixed: dict[int, float], rows: Rows, score_terms: list[Sc
     model = _Model(n_bin, fixed, rows)
     score_obj = None
     if score_terms is not None:
-        score_obj = model.add_score(score_terms)
+        score_obj = model.add_score(model.score_groups(score_terms))
         if score_min is not None:
             nz = np.flatnonzero(score_obj)
             model.row(None, score_min, np.inf, {int(i): float(score_obj[i]) for i in nz})
@@ -331,15 +415,118 @@ def solve_linear(
     return _solution(x, info, objective.const, 1, t0)
 
 
+def _score_of(groups: list[_Group], x: np.ndarray) -> float:
+    return 100.0 * sum(g.value(x) for g in groups)
+
+
+def _incumbent(groups: list[_Group], n_bin: int, fixed: dict[int, float], rows: Rows, start: np.ndarray | None,
+               time_limit: float) -> tuple[np.ndarray | None, float]:
+    """Find a good feasible choice by parametric linear MILPs (a Dinkelbach step per group), or None.
+
+    At ``x_k`` each group's ratio is replaced by ``(F_g(x) − λ_g G_g(x)) / G_g(x_k)`` with
+    ``λ_g`` its value at ``x_k``: a linear objective whose optimum improves the score unless
+    ``x_k`` is a fixed point. Used only to tighten the exact model, never as the answer.
+    """
+    x = start if start is not None and not rows.feasible(start, tol=1e-9) else None
+    best_x, best = (x, _score_of(groups, x)) if x is not None else (None, -np.inf)
+    for _ in range(8):
+        model = _Model(n_bin, fixed, rows)
+        obj: dict[int, float] = {}
+        for grp in groups:
+            den = grp.g.value(x) if x is not None else float(np.abs(grp.g.coef).sum()) / 2
+            lam = grp.value(x) if x is not None else (grp.low + grp.high) / 2
+            part: dict[int, float] = {}
+            model._numerator(grp, part, 1.0)
+            for i in np.flatnonzero(grp.g.coef):
+                part[int(i)] = part.get(int(i), 0.0) - lam * float(grp.g.coef[i])
+            for k, v in part.items():
+                obj[k] = obj.get(k, 0.0) + v / den
+        c = np.zeros(model.n)
+        for k, v in obj.items():
+            c[k] = v
+        new, _ = model.solve(c, maximize=True, time_limit=time_limit, gap=1e-6)
+        if new is None:
+            break
+        val = _score_of(groups, new)
+        if not val > best + 1e-12:
+            break
+        best_x, best, x = new, val, new
+    return best_x, best
+
+
+def _tighten(groups: list[_Group], n_bin: int, fixed: dict[int, float], rows: Rows,
+             floor: float) -> list[tuple[float, float]]:
+    """Bounds of each group's value over the relaxation restricted to scores ≥ ``floor``."""
+    bounds = [(g.low, g.high) for g in groups]
+    model = _Model(n_bin, fixed, rows)
+    obj = model.add_score(groups, bounds)
+    nz = np.flatnonzero(obj)
+    model.row(None, floor, np.inf, {int(i): float(obj[i]) for i in nz})
+    model.integrality = [0] * model.n
+    out = []
+    for k, tg in enumerate(model.t_vars):
+        c = np.zeros(model.n)
+        c[tg] = 1.0
+        lo_res = model.solve_lp(c)
+        hi_res = model.solve_lp(-c)
+        lo = max(bounds[k][0], lo_res - 1e-9) if lo_res is not None else bounds[k][0]
+        hi = min(bounds[k][1], -hi_res + 1e-9) if hi_res is not None else bounds[k][1]
+        out.append((lo, hi) if lo <= hi else bounds[k])
+    return out
+
+
+def _relaxation_bound(groups: list[_Group], n_bin: int, fixed: dict[int, float], rows: Rows) -> float | None:
+    """Maximum score over the continuous relaxation of the exact model (an upper bound)."""
+    model = _Model(n_bin, fixed, rows)
+    obj = model.add_score(groups, [(g.low, g.high) for g in groups])
+    value = model.solve_lp(-obj)
+    return None if value is None else -value
+
+
 def solve_score(
     terms: list[ScoreTerm], *, n_bin: int, fixed: dict[int, float], rows: Rows,
-    time_limit: float = 60.0, gap: float = 1e-7,
+    time_limit: float = 60.0, gap: float = 1e-7, start: np.ndarray | None = None,
 ) -> Solution:
-    """Maximise the composite score exactly (see the module notes)."""
+    """Maximise the composite score exactly (see the module notes).
+
+    A heuristic choice (:func:`_incumbent`) gives a score every optimum reaches; the group
+    values are then bounded over the relaxation restricted to that score (valid for every
+    optimum), which tightens the envelopes of the exact model before HiGHS solves it.
+    """
     t0 = time.perf_counter()
-    model, obj = _fresh(n_bin, fixed, rows, terms, None)
-    assert obj is not None
+    groups = _Model(n_bin, fixed, rows).score_groups(terms)
+    x_inc, v_inc = _incumbent(groups, n_bin, fixed, rows, start, time_limit)
+    bounds = None
+    if x_inc is not None:
+        floor = v_inc - 1e-7 * max(1.0, abs(v_inc))
+        tight = [_Group(g.g, g.terms, g.low, g.high) for g in groups]
+        for _ in range(6):  # bound tightening until the ranges stop shrinking
+            new = _tighten(tight, n_bin, fixed, rows, floor)
+            width = sum(g.high - g.low for g in tight)
+            for g, (lo, hi) in zip(tight, new, strict=True):
+                g.low, g.high = lo, hi
+            if sum(hi - lo for lo, hi in new) > 0.9 * width:
+                break
+        bounds = [(g.low, g.high) for g in tight]
+        proof = _relaxation_bound(tight, n_bin, fixed, rows)
+        if proof is not None and proof - v_inc <= gap * max(1.0, abs(v_inc)):
+            info = {"status": "optimal", "message": "the relaxation bound equals the heuristic choice's score",
+                    "objective": v_inc, "bound": max(proof, v_inc), "gap": max(proof - v_inc, 0.0) / max(1.0, v_inc),
+                    "nodes": 0}
+            return _solution(x_inc, info, 0.0, 1, t0)
+    model = _Model(n_bin, fixed, rows)
+    obj = model.add_score(groups, bounds)
+    if x_inc is not None:
+        n_fixed = model.fix_by_reduced_cost(obj, v_inc, margin=1e-7 * max(1.0, abs(v_inc)))
+        log.debug("score search: %d of %d binaries fixed by reduced costs", n_fixed, n_bin)
+        more = {i: model.lb[i] for i in range(n_bin) if model.lb[i] == model.ub[i]}
+        model = _Model(n_bin, more, rows)  # rebuilt without the products of fixed binaries
+        obj = model.add_score(groups, bounds)
     x, info = model.solve(obj, maximize=True, time_limit=time_limit, gap=gap)
+    if x is None and bounds is not None:  # numerical trouble with the tightened bounds: solve plainly
+        model = _Model(n_bin, fixed, rows)
+        obj = model.add_score(groups)
+        x, info = model.solve(obj, maximize=True, time_limit=time_limit, gap=gap)
     return _solution(x, info, 0.0, 1, t0)
 
 

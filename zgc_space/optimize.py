@@ -221,7 +221,7 @@ def _solve(prob: sm.Problem, objective: str, sense: str, preset: PresetLike, *, 
             raise OptimizationError("the score can only be maximised")
         if score_min is not None:
             raise OptimizationError("score cannot be both the objective and the constraint")
-        return _milp.solve_score(terms or [], **common), "exact MILP reformulation of the capped score"
+        return _milp.solve_score(terms or [], start=prob.baseline_x, **common), "exact MILP reformulation of the capped score"
     if objective in LINEAR_OBJECTIVES:
         sol = _milp.solve_linear(prob.linear(objective), maximize=sense == "max", score_terms=terms,
                                  score_min=score_min, **common)
