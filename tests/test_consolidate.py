@@ -62,3 +62,22 @@ def test_errors() -> None:
         consolidate(_blocks().drop(columns="subpark"))
     with pytest.raises(ValueError, match="max_gap_m must be ≥ 0"):
         consolidate(_blocks(), max_gap_m=-1)
+
+
+def test_cli(tmp_path, capsys) -> None:
+    import json
+
+    from zgc_space import cli
+    from zgc_space.proposal import read_proposal
+
+    path = tmp_path / "blocks.gpkg"
+    _blocks().to_file(path)
+    out = tmp_path / "merge.yaml"
+    assert cli.main(["consolidate", str(path), "--max-gap-m", "60", "--out", str(out), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [g["blocks"] for g in payload["groups"]] == [["P", "Q"], ["A", "B", "C"]]
+    assert [m.into for m in read_proposal(out).merge] == ["M_P", "M_A"]
+    assert cli.main(["consolidate", str(path), "--max-gap-m", "60"]) == 0
+    assert "2 groups of 5 small blocks" in capsys.readouterr().out
+    assert cli.main(["consolidate", str(path), "--max-gap-m", "-5"]) == 2
+    assert "--max-gap-m must be ≥ 0" in capsys.readouterr().err

@@ -191,3 +191,8 @@ def test_cli_dynamic(tmp_path: Path, capsys: pytest.CaptureFixture[str], panel: 
     rpath.write_text("warning: {below_score: 60}\nadmission: {min_score: 50}\n", encoding="utf-8")
     assert cli.main(["dynamic", str(ppath), "--rules", str(rpath)]) == 2
     assert "admission.min_score 50 is below" in capsys.readouterr().err
+
+
+def test_example_rules_file_matches_the_constant() -> None:
+    path = Path(__file__).resolve().parent.parent / "sample_data" / "dynamic_rules.yaml"
+    assert dynamic.load_rules(path) == dynamic.EXAMPLE_RULES

@@ -57,8 +57,10 @@ __all__ = [
     "Rules",
     "Simulation",
     "WarningRule",
+    "EXAMPLE_RULES",
     "evaluate_panel",
     "load_rules",
+    "sample_simulation",
     "simulate",
 ]
 
@@ -66,6 +68,16 @@ log = logging.getLogger(__name__)
 
 #: Status values of :func:`evaluate_panel`.
 STATUSES: tuple[str, ...] = ("normal", "warning", "exit", "admitted", "outside")
+
+#: The example rules of ``sample_data/dynamic_rules.yaml`` (an illustration, not adopted policy).
+EXAMPLE_RULES = Rules(
+    name="example_2024", unit="block_id", members="policy_zone", preset="cic_default", min_members=50,
+    description="Warn the weakest tenth of the policy zones every year, let a zone leave after two warnings in a "
+                "row (at most three per round), and admit outside blocks that score at least 80 (two per round).",
+    warning=WarningRule(bottom_pct=10, below_score=50),
+    exit=Exit(after_consecutive_warnings=2, max_per_round=3),
+    admission=Admission(min_score=80, max_per_round=2, readmit_exited=False),
+)
 
 #: Columns :func:`simulate` projects forward by each unit's trend (land stays as it is).
 TREND_COLUMNS: tuple[str, ...] = (
@@ -407,3 +419,17 @@ def simulate(
     zone = _zone_rows(projected, status, r, peers)
     zone["simulated"] = zone.index > last
     return Simulation(status=status, zone=zone, panel=projected, rules=r, assumptions=a)
+
+
+def sample_simulation(*, years: int = 3) -> Simulation:
+    """Run the demonstration simulation: :data:`EXAMPLE_RULES` on the sample panel, ``years`` ahead.
+
+    Examples
+    --------
+    >>> sim = sample_simulation(years=1)
+    >>> sim.zone.index.tolist(), int(sim.zone["exits"].sum()) > 0
+    ([2021, 2022, 2023, 2024], True)
+    """
+    from zgc_space import datasets
+
+    return simulate(datasets.load_panel(), EXAMPLE_RULES, years=years)

@@ -63,6 +63,7 @@ __all__ = [
     "SearchConstraints",
     "SearchResult",
     "pareto",
+    "sample_search",
     "search",
 ]
 
@@ -221,7 +222,8 @@ def _solve(prob: sm.Problem, objective: str, sense: str, preset: PresetLike, *, 
             raise OptimizationError("the score can only be maximised")
         if score_min is not None:
             raise OptimizationError("score cannot be both the objective and the constraint")
-        return _milp.solve_score(terms or [], start=prob.baseline_x, **common), "exact MILP reformulation of the capped score"
+        sol = _milp.solve_score(terms or [], start=prob.baseline_x, **common)
+        return sol, "exact MILP reformulation of the capped score"
     if objective in LINEAR_OBJECTIVES:
         sol = _milp.solve_linear(prob.linear(objective), maximize=sense == "max", score_terms=terms,
                                  score_min=score_min, **common)
@@ -514,3 +516,23 @@ def _copy(prob: sm.Problem) -> sm.Problem:
     return sm.Problem(ids=prob.ids, is_candidate=prob.is_candidate, subpark=prob.subpark, values=prob.values,
                       renew_items=prob.renew_items, renew_delta=prob.renew_delta, renew_cost=prob.renew_cost,
                       geoms=prob.geoms, rows=rows, fixed=dict(prob.fixed), total_area_m2=prob.total_area_m2)
+
+
+def sample_search(*, max_changes: int = 10) -> SearchResult:
+    """Run the demonstration search on the sample data: best score with at most ``max_changes`` changes.
+
+    The 164 sample blocks and 20 candidate areas, area-neutral, renewal (FAR + 0.3, revenue and
+    tax elasticity 0.8) allowed within a budget of 500,000 万元.
+
+    Examples
+    --------
+    >>> res = sample_search(max_changes=4)
+    >>> res.status, res.value > res.baseline_value, len(res.proposal.release) + len(res.proposal.admit) <= 4
+    ('optimal', True, True)
+    """
+    from zgc_space import datasets
+
+    renewal = Renewal(far_step=0.3, elasticity=Elasticity(revenue=0.8, tax=0.8))
+    return search(datasets.load_blocks(), datasets.load_candidates(), objective="score", renewal=renewal,
+                  constraints=SearchConstraints(max_changes=max_changes, renewal_budget_10k_cny=500_000.0),
+                  proposal_id="SAMPLE-OPT")

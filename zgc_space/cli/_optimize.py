@@ -1,4 +1,4 @@
-"""Subcommands ``optimize``, ``pareto`` and ``dynamic``."""
+"""Subcommands ``optimize``, ``pareto``, ``consolidate`` and ``dynamic``."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import geopandas as gpd
 import pandas as pd
 import yaml
 
-from zgc_space import dynamic, io, optimize
+from zgc_space import consolidate, dynamic, io, optimize
 from zgc_space.cli._common import add_json_flag, emit_json, print_table
 from zgc_space.errors import DataFileError, OptimizationError
 from zgc_space.proposal import Elasticity, dump_proposal, write_proposal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Register ``optimize``, ``pareto`` and ``dynamic``."""
+    """Register ``optimize``, ``pareto``, ``consolidate`` and ``dynamic``."""
     p = sub.add_parser("optimize", help="search the best release/admit/renew adjustment; writes a proposal")
     _common_search(p)
     p.add_argument("--objective", default="score",
@@ -38,6 +38,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--proposals-dir", help="write each point's proposal (YAML) into this folder")
     add_json_flag(p)
     p.set_defaults(func=_run_pareto)
+
+    p = sub.add_parser("consolidate", help="groups of small neighbouring blocks as merge proposals (小散弱)")
+    p.add_argument("blocks", help="block file")
+    p.add_argument("--max-gap-m", type=float, default=200.0, help="neighbour distance (default 200 m)")
+    p.add_argument("--small-km2", type=float, default=1.0, help="only blocks below this area (default 1 km²)")
+    p.add_argument("--max-group-km2", type=float, default=5.0, help="largest group area (default 5 km²)")
+    p.add_argument("--out", help="write the merge proposal (YAML) here")
+    add_json_flag(p)
+    p.set_defaults(func=_run_consolidate)
 
     p = sub.add_parser("dynamic", help="dynamic adjustment rules (优胜劣汰) on a panel: statuses, simulation")
     p.add_argument("panel", help="panel file: one row per block and year (column year)")
@@ -158,6 +167,26 @@ def _run_pareto(args: argparse.Namespace) -> int:
     print(f"Pareto front: {front.senses[0]} {objs[0]} vs {front.senses[1]} {objs[1]} "
           f"({len(front.table)} points, {front.seconds:.1f} s)")
     print_table(front.table.drop(columns=["seconds"]), float_format="{:,.4f}")
+    return 0
+
+
+def _run_consolidate(args: argparse.Namespace) -> int:
+    if args.max_gap_m < 0 or args.small_km2 <= 0 or args.max_group_km2 <= 0:
+        raise OptimizationError("--max-gap-m must be ≥ 0 and --small-km2, --max-group-km2 > 0")
+    res = consolidate.consolidate(_read(args.blocks), max_gap_m=args.max_gap_m, small_km2=args.small_km2,
+                                  max_group_km2=args.max_group_km2)
+    if args.out:
+        write_proposal(res.proposal, args.out)
+    if args.json:
+        emit_json({"groups": res.groups, "fragmentation": res.fragmentation, "out": args.out})
+        return 0
+    print(f"{len(res.groups)} groups of {int(res.groups['block_count'].sum())} small blocks")
+    if len(res.groups):
+        print_table(res.groups.assign(blocks=res.groups["blocks"].map(", ".join)).set_index("group"))
+    cols = ["block_count_before", "block_count_after", "small_block_share_pct_before", "small_block_share_pct_after"]
+    print_table(res.fragmentation[cols])
+    if args.out:
+        print(f"proposal written to {args.out}")
     return 0
 
 
