@@ -66,9 +66,14 @@ def test_missing_file_is_a_clear_error(capsys, tmp_path):
     assert "nope.gpkg" in capsys.readouterr().err
 
 
-def test_demo_runs(capsys, tmp_path):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
-    assert "164 blocks in 17 sub-parks" in capsys.readouterr().out
+def test_demo_runs_and_prints_the_pack_path(capsys, tmp_path):
+    assert main(["demo", "--out", str(tmp_path), "--no-png"]) == 0
+    out = capsys.readouterr().out
+    assert "164 blocks in 17 sub-parks" in out
+    assert "rank 74 of 131" in out
+    index = Path(out.strip().splitlines()[-1])
+    assert index == (tmp_path / "hearing_pack" / "index.html").resolve() and index.is_file()
+    assert "P02-renew-fengtai-chaoyang" in out and "Optimisation (score, optimal" in out
 
 
 def test_console_script_entry_point():
