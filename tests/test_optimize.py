@@ -211,6 +211,10 @@ def test_pareto_front_is_monotone_and_non_dominated() -> None:
     best = optimize.search(blocks, cands, objective="score").value
     assert t["score"].iloc[-1] == pytest.approx(best, rel=1e-7)
     assert t["released_area_m2"].iloc[0] == pytest.approx(0.0, abs=1e-6)
+    # a ratio against the score (Dinkelbach with the score as a constraint): no repeated points
+    mixed = optimize.pareto(blocks, cands, objectives=("far", "score"), points=4).table
+    assert not mixed[["far", "score"]].round(9).duplicated().any()
+    assert mixed["far"].is_monotonic_increasing and mixed["score"].is_monotonic_decreasing
 
 
 def test_errors() -> None:

@@ -28,7 +28,7 @@ class WarningRule(_Strict):
         None, gt=0, lt=100,
         description="warn members whose share of members scoring strictly lower is below this (bottom X %)",
     )
-    below_score: float | None = Field(None, gt=0, le=100, description="warn members scoring below this")
+    below_score: float | None = Field(default=None, gt=0, le=100, description="warn members scoring below this")
 
     @model_validator(mode="after")
     def _some(self) -> WarningRule:
@@ -40,16 +40,20 @@ class WarningRule(_Strict):
 class Exit(_Strict):
     """When a member leaves the policy zones (退出)."""
 
-    after_consecutive_warnings: int = Field(2, ge=1, description="exit after this many warnings in a row")
-    max_per_round: int | None = Field(None, ge=0, description="at most this many exits per round (lowest first)")
+    after_consecutive_warnings: int = Field(default=2, ge=1, description="exit after this many warnings in a row")
+    max_per_round: int | None = Field(
+        default=None, ge=0, description="at most this many exits per round (lowest first)"
+    )
 
 
 class Admission(_Strict):
     """When a unit outside the policy zones joins them (调入)."""
 
     min_score: float = Field(gt=0, le=100, description="admit non-members scoring at least this")
-    max_per_round: int | None = Field(None, ge=0, description="at most this many admissions per round (best first)")
-    readmit_exited: bool = Field(False, description="whether units that exited may be admitted again")
+    max_per_round: int | None = Field(
+        default=None, ge=0, description="at most this many admissions per round (best first)"
+    )
+    readmit_exited: bool = Field(default=False, description="whether units that exited may be admitted again")
 
 
 class Rules(_Strict):
@@ -64,12 +68,12 @@ class Rules(_Strict):
 
     name: str = "rules"
     description: str = ""
-    unit: str = Field("block_id", description="block_id, or a column grouping blocks into units (e.g. cluster)")
+    unit: str = Field(default="block_id", description="block_id, or a column grouping blocks into units (e.g. cluster)")
     members: str = Field(
         "policy_zone", description="boolean column: units in the policy zones in the first year ('all': every unit)"
     )
-    preset: str = Field("cic_default", description="evaluation preset (name or YAML path)")
-    min_members: int = Field(0, ge=0, description="exits never bring the policy zones below this many units")
+    preset: str = Field(default="cic_default", description="evaluation preset (name or YAML path)")
+    min_members: int = Field(default=0, ge=0, description="exits never bring the policy zones below this many units")
     warning: WarningRule
     exit: Exit = Field(default_factory=Exit)
     admission: Admission | None = None

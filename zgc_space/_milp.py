@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -117,7 +118,7 @@ class Ratio:
 
 
 @dataclass
-class _Group:
+class ScoreGroup:
     """Score terms sharing a denominator ``g`` (scaled), with the range of the group's value."""
 
     g: Expr
@@ -253,7 +254,7 @@ class _Model:
             out.append(sign * res.fun if res.status == 0 else (-np.inf if sign > 0 else np.inf))
         return out[0], out[1]
 
-    def score_groups(self, terms: list[ScoreTerm]) -> list[_Group]:
+    def score_groups(self, terms: list[ScoreTerm]) -> list[ScoreGroup]:
         """Group the terms by denominator and bound each ``P/G`` over the LP relaxation."""
         groups: dict[bytes, list[tuple[ScoreTerm, float, float]]] = {}
         for t in terms:
@@ -267,14 +268,14 @@ class _Model:
         for members in groups.values():
             # measure P, G and u in units of the largest possible G (keeps coefficients near 1)
             norm = float(np.abs(members[0][0].group.coef).sum()) or 1.0
-            out.append(_Group(
+            out.append(ScoreGroup(
                 g=members[0][0].group.scaled(1.0 / norm),
                 terms=[(m.weight, m.capped.scaled(1.0 / norm), lo, hi) for m, lo, hi in members],
                 low=sum(m.weight * lo for m, lo, _ in members), high=sum(m.weight * hi for m, _, hi in members),
             ))
         return out
 
-    def _numerator(self, grp: _Group, extra: dict[int, float], sign: float) -> None:
+    def _numerator(self, grp: ScoreGroup, extra: dict[int, float], sign: float) -> None:
         """Add ``sign · Σ w min(P, G)`` of a group to a row or objective (``u`` variables for the min)."""
         for w, cap, lo, hi in grp.terms:
             if lo >= 1.0:  # always capped: w·min(P, G) = w·G
@@ -287,7 +288,7 @@ class _Model:
                 self.row(grp.g.coef, 0.0, np.inf, {u: -1.0})  # G(x) - u ≥ 0
             extra[u] = extra.get(u, 0.0) + sign * w
 
-    def add_score(self, groups: list[_Group], bounds: list[tuple[float, float]] | None = None) -> np.ndarray:
+    def add_score(self, groups: list[ScoreGroup], bounds: list[tuple[float, float]] | None = None) -> np.ndarray:
         """Add the exact score reformulation; return objective coefficients giving the score (0-100).
 
         Group ``g`` gets ``t_g ∈ [L, U]`` with ``t_g·G(x) ≤ Σ w min(P(x), G(x))``; the products
@@ -415,121 +416,6 @@ def solve_linear(
     return _solution(x, info, objective.const, 1, t0)
 
 
-def _score_of(groups: list[_Group], x: np.ndarray) -> float:
-    return 100.0 * sum(g.value(x) for g in groups)
-
-
-def _incumbent(groups: list[_Group], n_bin: int, fixed: dict[int, float], rows: Rows, start: np.ndarray | None,
-               time_limit: float) -> tuple[np.ndarray | None, float]:
-    """Find a good feasible choice by parametric linear MILPs (a Dinkelbach step per group), or None.
-
-    At ``x_k`` each group's ratio is replaced by ``(F_g(x) − λ_g G_g(x)) / G_g(x_k)`` with
-    ``λ_g`` its value at ``x_k``: a linear objective whose optimum improves the score unless
-    ``x_k`` is a fixed point. Used only to tighten the exact model, never as the answer.
-    """
-    x = start if start is not None and not rows.feasible(start, tol=1e-9) else None
-    best_x, best = (x, _score_of(groups, x)) if x is not None else (None, -np.inf)
-    for _ in range(8):
-        model = _Model(n_bin, fixed, rows)
-        obj: dict[int, float] = {}
-        for grp in groups:
-            den = grp.g.value(x) if x is not None else float(np.abs(grp.g.coef).sum()) / 2
-            lam = grp.value(x) if x is not None else (grp.low + grp.high) / 2
-            part: dict[int, float] = {}
-            model._numerator(grp, part, 1.0)
-            for i in np.flatnonzero(grp.g.coef):
-                part[int(i)] = part.get(int(i), 0.0) - lam * float(grp.g.coef[i])
-            for k, v in part.items():
-                obj[k] = obj.get(k, 0.0) + v / den
-        c = np.zeros(model.n)
-        for k, v in obj.items():
-            c[k] = v
-        new, _ = model.solve(c, maximize=True, time_limit=time_limit, gap=1e-6)
-        if new is None:
-            break
-        val = _score_of(groups, new)
-        if not val > best + 1e-12:
-            break
-        best_x, best, x = new, val, new
-    return best_x, best
-
-
-def _tighten(groups: list[_Group], n_bin: int, fixed: dict[int, float], rows: Rows,
-             floor: float) -> list[tuple[float, float]]:
-    """Bounds of each group's value over the relaxation restricted to scores ≥ ``floor``."""
-    bounds = [(g.low, g.high) for g in groups]
-    model = _Model(n_bin, fixed, rows)
-    obj = model.add_score(groups, bounds)
-    nz = np.flatnonzero(obj)
-    model.row(None, floor, np.inf, {int(i): float(obj[i]) for i in nz})
-    model.integrality = [0] * model.n
-    out = []
-    for k, tg in enumerate(model.t_vars):
-        c = np.zeros(model.n)
-        c[tg] = 1.0
-        lo_res = model.solve_lp(c)
-        hi_res = model.solve_lp(-c)
-        lo = max(bounds[k][0], lo_res - 1e-9) if lo_res is not None else bounds[k][0]
-        hi = min(bounds[k][1], -hi_res + 1e-9) if hi_res is not None else bounds[k][1]
-        out.append((lo, hi) if lo <= hi else bounds[k])
-    return out
-
-
-def _relaxation_bound(groups: list[_Group], n_bin: int, fixed: dict[int, float], rows: Rows) -> float | None:
-    """Maximum score over the continuous relaxation of the exact model (an upper bound)."""
-    model = _Model(n_bin, fixed, rows)
-    obj = model.add_score(groups, [(g.low, g.high) for g in groups])
-    value = model.solve_lp(-obj)
-    return None if value is None else -value
-
-
-def solve_score(
-    terms: list[ScoreTerm], *, n_bin: int, fixed: dict[int, float], rows: Rows,
-    time_limit: float = 60.0, gap: float = 1e-7, start: np.ndarray | None = None,
-) -> Solution:
-    """Maximise the composite score exactly (see the module notes).
-
-    A heuristic choice (:func:`_incumbent`) gives a score every optimum reaches; the group
-    values are then bounded over the relaxation restricted to that score (valid for every
-    optimum), which tightens the envelopes of the exact model before HiGHS solves it.
-    """
-    t0 = time.perf_counter()
-    groups = _Model(n_bin, fixed, rows).score_groups(terms)
-    x_inc, v_inc = _incumbent(groups, n_bin, fixed, rows, start, time_limit)
-    bounds = None
-    if x_inc is not None:
-        floor = v_inc - 1e-7 * max(1.0, abs(v_inc))
-        tight = [_Group(g.g, g.terms, g.low, g.high) for g in groups]
-        for _ in range(6):  # bound tightening until the ranges stop shrinking
-            new = _tighten(tight, n_bin, fixed, rows, floor)
-            width = sum(g.high - g.low for g in tight)
-            for g, (lo, hi) in zip(tight, new, strict=True):
-                g.low, g.high = lo, hi
-            if sum(hi - lo for lo, hi in new) > 0.9 * width:
-                break
-        bounds = [(g.low, g.high) for g in tight]
-        proof = _relaxation_bound(tight, n_bin, fixed, rows)
-        if proof is not None and proof - v_inc <= gap * max(1.0, abs(v_inc)):
-            info = {"status": "optimal", "message": "the relaxation bound equals the heuristic choice's score",
-                    "objective": v_inc, "bound": max(proof, v_inc), "gap": max(proof - v_inc, 0.0) / max(1.0, v_inc),
-                    "nodes": 0}
-            return _solution(x_inc, info, 0.0, 1, t0)
-    model = _Model(n_bin, fixed, rows)
-    obj = model.add_score(groups, bounds)
-    if x_inc is not None:
-        n_fixed = model.fix_by_reduced_cost(obj, v_inc, margin=1e-7 * max(1.0, abs(v_inc)))
-        log.debug("score search: %d of %d binaries fixed by reduced costs", n_fixed, n_bin)
-        more = {i: model.lb[i] for i in range(n_bin) if model.lb[i] == model.ub[i]}
-        model = _Model(n_bin, more, rows)  # rebuilt without the products of fixed binaries
-        obj = model.add_score(groups, bounds)
-    x, info = model.solve(obj, maximize=True, time_limit=time_limit, gap=gap)
-    if x is None and bounds is not None:  # numerical trouble with the tightened bounds: solve plainly
-        model = _Model(n_bin, fixed, rows)
-        obj = model.add_score(groups)
-        x, info = model.solve(obj, maximize=True, time_limit=time_limit, gap=gap)
-    return _solution(x, info, 0.0, 1, t0)
-
-
 def solve_ratio(
     ratio: Ratio, *, maximize: bool, n_bin: int, fixed: dict[int, float], rows: Rows,
     start: np.ndarray, score_terms: list[ScoreTerm] | None = None, score_min: float | None = None,
@@ -544,7 +430,9 @@ def solve_ratio(
     lam = ratio.value(start)
     if not np.isfinite(lam):
         lam = 0.0
-    best_x, info, it = None, {}, 0
+    best_x: np.ndarray | None = None
+    info: dict[str, Any] = {}
+    it = 0
     scale = max(1.0, float(np.abs(ratio.den.coef).sum() + abs(ratio.den.const)))
     while it < max_iter:
         it += 1

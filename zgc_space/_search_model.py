@@ -11,6 +11,7 @@ geometry in EPSG:4548; a renewal raises floor area by ``far_step × built_m2`` (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -20,9 +21,13 @@ import shapely
 from zgc_space import crs as _crs
 from zgc_space._milp import Expr, Ratio, Rows, ScoreTerm
 from zgc_space.errors import OptimizationError
-from zgc_space.evaluation import load_preset
+from zgc_space.evaluation import PresetLike, load_preset, score
 from zgc_space.indicators import INDICATORS
+from zgc_space.indicators import compute as _compute
 from zgc_space.schema import COLUMNS
+
+if TYPE_CHECKING:
+    from zgc_space.optimize import Renewal, SearchConstraints
 
 __all__: list[str] = []
 
@@ -33,6 +38,8 @@ _ECON = {
     "employees": ("employees",),
 }
 AREA_TOL_M2 = 1.0
+#: Linear measures :meth:`Problem.linear` knows.
+LINEAR = ("released_area_m2", "admitted_area_m2", "total_area_m2", "changes")
 
 
 @dataclass
@@ -176,7 +183,8 @@ def renew_delta(values: pd.DataFrame, *, far_step: float | None, far_target: flo
     """Change of every column when each row is renewed (scenarios' renewal rule)."""
     gfa = values["gfa_m2"].to_numpy(float)
     built = values["built_m2"].to_numpy(float)
-    new = gfa + far_step * built if far_step is not None else np.maximum(gfa, float(far_target) * built)
+    target = far_target if far_target is not None else 0.0
+    new = gfa + far_step * built if far_step is not None else np.maximum(gfa, target * built)
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = np.where(gfa > 0, new / gfa - 1.0, 0.0)
     delta = pd.DataFrame(0.0, index=values.index, columns=values.columns)
@@ -219,8 +227,8 @@ def _unknown(names: list[str], known: list[str], what: str) -> None:
         raise OptimizationError(f"{what} names unknown id(s) {bad[:10]} ({hint})")
 
 
-def build(baseline: gpd.GeoDataFrame, cands: gpd.GeoDataFrame | None, renewal: object,
-          c: object) -> Problem:
+def build(baseline: gpd.GeoDataFrame, cands: gpd.GeoDataFrame | None, renewal: Renewal | None,
+          c: SearchConstraints) -> Problem:
     """Turn the inputs and the constraints into a :class:`Problem`."""
     base = metric_geoms(baseline, "baseline")
     block_ids = _ids(base, "block_id", "baseline")
@@ -285,7 +293,7 @@ def build(baseline: gpd.GeoDataFrame, cands: gpd.GeoDataFrame | None, renewal: o
     return prob
 
 
-def _constraint_rows(prob: Problem, c: object, block_ids: list[str], n_blocks: int) -> None:
+def _constraint_rows(prob: Problem, c: SearchConstraints, block_ids: list[str], n_blocks: int) -> None:
     n, rows = prob.n_items, prob.rows
     area = prob.values["site_area_m2"].to_numpy(float)
     total = prob.linear("total_area_m2")
@@ -325,7 +333,7 @@ def _constraint_rows(prob: Problem, c: object, block_ids: list[str], n_blocks: i
     cand = np.flatnonzero(prob.is_candidate)
     if len(cand):
         tree = shapely.STRtree(prob.geoms[:n_blocks])
-        for j in cand:
+        for j in cand.tolist():
             g = prob.geoms[j]
             hits = tree.query(g)
             over = [int(i) for i in hits if shapely.area(shapely.intersection(g, prob.geoms[i])) > AREA_TOL_M2]
@@ -345,3 +353,45 @@ def _constraint_rows(prob: Problem, c: object, block_ids: list[str], n_blocks: i
                 coef[j] = 1.0
                 coef[near] -= 1.0
                 rows.add(Expr(coef), -np.inf, 0.0, f"{prob.ids[j]} within {c.max_distance_m} m of a kept block")
+
+
+def indicators_of(frame: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """Compute indicators of zone-sum rows (only the ones asked, so no missing-column warning)."""
+    return _compute(frame, by=None, indicators=ids)
+
+
+def zone_value(prob: Problem, x: np.ndarray, objective: str, preset: PresetLike) -> float:
+    """Return the objective of a choice from the zone sums (the formulas of indicators/evaluation)."""
+    if objective in LINEAR:
+        return prob.linear(objective).value(x)
+    n = prob.n_items
+    sums = prob.values.fillna(0.0).to_numpy().T @ x[:n]
+    if len(prob.renew_items):
+        sums = sums + prob.renew_delta.to_numpy().T @ x[n:]
+    frame = pd.DataFrame([sums], columns=prob.values.columns)
+    if objective == "score":
+        p = load_preset(preset)
+        ind = indicators_of(frame, list(p.leaf_weights()))
+        return float(score(ind, preset=p)["score"].iloc[0])
+    return float(indicators_of(frame, [objective])[objective].iloc[0])
+
+
+def non_dominated(table: pd.DataFrame, cols: tuple[str, str], senses: tuple[str, str]) -> np.ndarray:
+    """Return which rows no other row beats in both objectives (and strictly in one)."""
+    v = np.column_stack([table[c].to_numpy(float) * (1.0 if s == "max" else -1.0) for c, s in zip(cols, senses,
+                                                                                                   strict=True)])
+    tol = 1e-9 * np.maximum(1.0, np.abs(v))
+    keep = np.ones(len(v), dtype=bool)
+    for i in range(len(v)):
+        better_eq = (v >= v[i] - tol[i]).all(axis=1)
+        strictly = (v > v[i] + tol[i]).any(axis=1)
+        keep[i] = not (better_eq & strictly).any()
+    return keep
+
+
+def copy_problem(prob: Problem) -> Problem:
+    """Return a copy of the problem whose rows can be extended without touching the original."""
+    rows = Rows(list(prob.rows.a), list(prob.rows.lb), list(prob.rows.ub), list(prob.rows.names))
+    return Problem(ids=prob.ids, is_candidate=prob.is_candidate, subpark=prob.subpark, values=prob.values,
+                   renew_items=prob.renew_items, renew_delta=prob.renew_delta, renew_cost=prob.renew_cost,
+                   geoms=prob.geoms, rows=rows, fixed=dict(prob.fixed), total_area_m2=prob.total_area_m2)

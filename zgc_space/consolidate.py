@@ -143,7 +143,8 @@ def consolidate(
     area = shapely.area(geoms) / 1e6
     parks = metric["subpark"].astype(str).to_numpy()
     small = (area < small_km2) & ~np.isin(ids, list(exclude))
-    rows, merges = [], []
+    rows: list[dict[str, object]] = []
+    merges: list[Merge] = []
     for park in sorted(set(parks[small])):
         idx = np.flatnonzero(small & (parks == park))
         if len(idx) < 2:

@@ -290,7 +290,7 @@ class Assumptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     trend: Literal["panel", "flat"] = "panel"
-    max_growth_pct: float = Field(15.0, ge=0)
+    max_growth_pct: float = Field(default=15.0, ge=0)
 
 
 @dataclass(frozen=True)

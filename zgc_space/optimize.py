@@ -48,12 +48,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from zgc_space import _milp
+from zgc_space import _milp, _milp_score
 from zgc_space import _search_model as sm
 from zgc_space.errors import OptimizationError
-from zgc_space.evaluation import PresetLike, load_preset, score
+from zgc_space.evaluation import PresetLike, load_preset
 from zgc_space.indicators import INDICATORS
-from zgc_space.indicators import compute as _compute
 from zgc_space.proposal import Admit, Constraints, Elasticity, Proposal, Release, Renew
 
 __all__ = [
@@ -89,11 +88,11 @@ class Renewal(_Model):
     ``far_cap × (A + B)`` (or with an unknown cap) are candidates for renewal.
     """
 
-    far_step: float | None = Field(None, gt=0)
-    far_target: float | None = Field(None, gt=0)
-    elasticity: Elasticity = Field(default_factory=Elasticity)
-    cost_10k_cny_per_m2: float = Field(0.5, ge=0, description="construction cost per m² of floor area added")
-    blocks: list[str] | None = Field(None, description="blocks that may be renewed (default: all)")
+    far_step: float | None = Field(default=None, gt=0)
+    far_target: float | None = Field(default=None, gt=0)
+    elasticity: Elasticity = Field(default=Elasticity(revenue=0.0, tax=0.0, employees=0.0))
+    cost_10k_cny_per_m2: float = Field(default=0.5, ge=0, description="construction cost per m² of floor area added")
+    blocks: list[str] | None = Field(default=None, description="blocks that may be renewed (default: all)")
     respect_far_cap: bool = True
 
     @model_validator(mode="after")
@@ -112,14 +111,14 @@ class SearchConstraints(_Model):
     land must be balanced by admitted land).
     """
 
-    area_cap_m2: float | None = Field(None, gt=0, description="maximum total site area (default: baseline)")
-    min_area_m2: float | None = Field(None, ge=0, description="minimum total site area (default: none)")
+    area_cap_m2: float | None = Field(default=None, gt=0, description="maximum total site area (default: baseline)")
+    min_area_m2: float | None = Field(default=None, ge=0, description="minimum total site area (default: none)")
     must_keep: list[str] = Field(default_factory=list)
     subpark_min_area_m2: dict[str, float] = Field(default_factory=dict)
     subpark_max_area_m2: dict[str, float] = Field(default_factory=dict)
-    max_changes: int | None = Field(None, ge=0, description="releases + admissions + renewals")
-    max_distance_m: float | None = Field(None, ge=0, description="admitted land within this of a kept block")
-    renewal_budget_10k_cny: float | None = Field(None, ge=0)
+    max_changes: int | None = Field(default=None, ge=0, description="releases + admissions + renewals")
+    max_distance_m: float | None = Field(default=None, ge=0, description="admitted land within this of a kept block")
+    renewal_budget_10k_cny: float | None = Field(default=None, ge=0)
 
 
 @dataclass(frozen=True)
@@ -214,7 +213,8 @@ def _add_goal(prob: sm.Problem, objective: str, preset: PresetLike, bound: float
 
 def _solve(prob: sm.Problem, objective: str, sense: str, preset: PresetLike, *, score_min: float | None,
            time_limit: float, gap: float) -> tuple[_milp.Solution, str]:
-    common = {"n_bin": prob.n_bin, "fixed": prob.fixed, "rows": prob.rows, "time_limit": time_limit, "gap": gap}
+    common: dict[str, Any] = {"n_bin": prob.n_bin, "fixed": prob.fixed, "rows": prob.rows,
+                              "time_limit": time_limit, "gap": gap}
     needs_score = objective == "score" or score_min is not None
     terms = prob.score_terms(preset) if needs_score else None
     if objective == "score":
@@ -222,7 +222,7 @@ def _solve(prob: sm.Problem, objective: str, sense: str, preset: PresetLike, *, 
             raise OptimizationError("the score can only be maximised")
         if score_min is not None:
             raise OptimizationError("score cannot be both the objective and the constraint")
-        sol = _milp.solve_score(terms or [], start=prob.baseline_x, **common)
+        sol = _milp_score.solve_score(terms or [], start=prob.baseline_x, **common)
         return sol, "exact MILP reformulation of the capped score"
     if objective in LINEAR_OBJECTIVES:
         sol = _milp.solve_linear(prob.linear(objective), maximize=sense == "max", score_terms=terms,
@@ -239,16 +239,18 @@ def _proposal(prob: sm.Problem, x: np.ndarray, renewal: Renewal | None, c: Searc
               objective: str, sense: str, pid: str) -> Proposal:
     n = prob.n_items
     keep = x[:n] > 0.5
-    release = [Release(block=prob.ids[i], reason=f"chosen by search ({sense} {objective})")
+    release = [Release(block=prob.ids[i], part=None, reason=f"chosen by search ({sense} {objective})")
                for i in range(n) if not prob.is_candidate[i] and not keep[i]]
-    admit = [Admit(candidate=prob.ids[i], reason=f"chosen by search ({sense} {objective})")
+    admit = [Admit(candidate=prob.ids[i], geometry=None, crs="EPSG:4548", block_id=None,
+                   reason=f"chosen by search ({sense} {objective})")
              for i in range(n) if prob.is_candidate[i] and keep[i]]
     renewed = [prob.ids[prob.renew_items[k]] for k in range(len(prob.renew_items)) if x[n + k] > 0.5]
     renew = []
     if renewed and renewal is not None:
         renew = [Renew(blocks=renewed, far_step=renewal.far_step, far_target=renewal.far_target,
                        elasticity=renewal.elasticity, reason=f"chosen by search ({sense} {objective})")]
-    cons = Constraints(area_cap_m2=c.area_cap_m2, must_keep=list(c.must_keep), max_distance_m=c.max_distance_m)
+    cons = Constraints(area_cap_m2=c.area_cap_m2, must_keep=list(c.must_keep), max_distance_m=c.max_distance_m,
+                       protected=None)
     desc = (f"Found by zgc_space.optimize.search: {sense} {objective}; "
             f"{len(release)} released, {len(admit)} admitted, {len(renewed)} renewed.")
     return Proposal(id=pid, title=f"Optimised adjustment ({sense} {objective})", description=desc,
@@ -376,27 +378,6 @@ def _value(ev: pd.DataFrame, objective: str) -> float:
 # Pareto front
 
 
-def _indicators_of(frame: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
-    """Compute indicators of zone-sum rows (only the ones asked, so no missing-column warning)."""
-    return _compute(frame, by=None, indicators=ids)
-
-
-def _zone_value(prob: sm.Problem, x: np.ndarray, objective: str, preset: PresetLike) -> float:
-    """Objective of a choice computed from the zone sums (the formulas of indicators/evaluation)."""
-    if objective in LINEAR_OBJECTIVES:
-        return prob.linear(objective).value(x)
-    n = prob.n_items
-    sums = prob.values.fillna(0.0).to_numpy().T @ x[:n]
-    if len(prob.renew_items):
-        sums = sums + prob.renew_delta.to_numpy().T @ x[n:]
-    frame = pd.DataFrame([sums], columns=prob.values.columns)
-    if objective == "score":
-        p = load_preset(preset)
-        ind = _indicators_of(frame, list(p.leaf_weights()))
-        return float(score(ind, preset=p)["score"].iloc[0])
-    return float(_indicators_of(frame, [objective])[objective].iloc[0])
-
-
 def pareto(
     baseline: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame | str | Path | None = None,
@@ -459,7 +440,7 @@ def pareto(
     base = _build(baseline, cands, renewal, c)
 
     def run(obj: str, sense: str, bound: float | None) -> _milp.Solution:
-        prob = _copy(base)
+        prob = sm.copy_problem(base)
         score_min = None
         if bound is not None:
             score_min = _add_goal(prob, o2, preset, bound, s2)
@@ -469,9 +450,11 @@ def pareto(
     first = run(o1, s1, None)
     if not len(first.x):
         raise OptimizationError(f"no adjustment meets the constraints ({first.status}); relax them")
-    worst = _zone_value(base, first.x, o2, preset)
-    best = _zone_value(base, run(o2, s2, None).x, o2, preset)
-    rows, props, seen = [], [], set()
+    worst = sm.zone_value(base, first.x, o2, preset)
+    best = sm.zone_value(base, run(o2, s2, None).x, o2, preset)
+    rows: list[dict[str, Any]] = []
+    props: list[Proposal] = []
+    seen: set[bytes] = set()
     for eps in np.linspace(worst, best, points):
         # a hair of slack keeps the end points feasible despite rounding
         slack = 1e-9 * max(1.0, abs(eps))
@@ -482,14 +465,16 @@ def pareto(
         if key in seen:
             continue
         seen.add(key)
-        v1, v2 = _zone_value(base, sol.x, o1, preset), _zone_value(base, sol.x, o2, preset)
+        v1, v2 = sm.zone_value(base, sol.x, o1, preset), sm.zone_value(base, sol.x, o2, preset)
         p = _proposal(base, sol.x, renewal, c, o1, s1, f"PARETO-{len(props) + 1:02d}")
         rows.append({"point": len(props) + 1, o1: v1, o2: v2, "bound": eps, "released": len(p.release),
                      "admitted": len(p.admit), "renewed": sum(len(r.blocks) for r in p.renew),
                      "status": sol.status, "gap": sol.gap, "seconds": sol.seconds})
         props.append(p)
     table = pd.DataFrame(rows)
-    keep = _non_dominated(table, (o1, o2), (s1, s2))
+    keep = sm.non_dominated(table, (o1, o2), (s1, s2))
+    rounded = table[[o1, o2]].apply(lambda col: col.map(lambda v: float(f"{v:.9g}")))
+    keep &= ~rounded.duplicated().to_numpy()  # distinct choices with the same values: keep the first
     table = table[keep].reset_index(drop=True)
     props = [p for p, k in zip(props, keep, strict=True) if k]
     table = table.sort_values(o1, kind="stable").reset_index(drop=True)
@@ -497,25 +482,6 @@ def pareto(
     props = [order[f"PARETO-{int(i):02d}"] for i in table["point"]]
     return ParetoFront(objectives=(o1, o2), senses=(s1, s2), table=table, proposals=props,
                        seconds=time.perf_counter() - t0)
-
-
-def _non_dominated(table: pd.DataFrame, cols: tuple[str, str], senses: tuple[str, str]) -> np.ndarray:
-    v = np.column_stack([table[c].to_numpy(float) * (1.0 if s == "max" else -1.0) for c, s in zip(cols, senses,
-                                                                                                   strict=True)])
-    tol = 1e-9 * np.maximum(1.0, np.abs(v))
-    keep = np.ones(len(v), dtype=bool)
-    for i in range(len(v)):
-        better_eq = (v >= v[i] - tol[i]).all(axis=1)
-        strictly = (v > v[i] + tol[i]).any(axis=1)
-        keep[i] = not (better_eq & strictly).any()
-    return keep
-
-
-def _copy(prob: sm.Problem) -> sm.Problem:
-    rows = _milp.Rows(list(prob.rows.a), list(prob.rows.lb), list(prob.rows.ub), list(prob.rows.names))
-    return sm.Problem(ids=prob.ids, is_candidate=prob.is_candidate, subpark=prob.subpark, values=prob.values,
-                      renew_items=prob.renew_items, renew_delta=prob.renew_delta, renew_cost=prob.renew_cost,
-                      geoms=prob.geoms, rows=rows, fixed=dict(prob.fixed), total_area_m2=prob.total_area_m2)
 
 
 def sample_search(*, max_changes: int = 10) -> SearchResult:
@@ -532,7 +498,7 @@ def sample_search(*, max_changes: int = 10) -> SearchResult:
     """
     from zgc_space import datasets
 
-    renewal = Renewal(far_step=0.3, elasticity=Elasticity(revenue=0.8, tax=0.8))
+    renewal = Renewal(far_step=0.3, elasticity=Elasticity(revenue=0.8, tax=0.8, employees=0.0))
     return search(datasets.load_blocks(), datasets.load_candidates(), objective="score", renewal=renewal,
                   constraints=SearchConstraints(max_changes=max_changes, renewal_budget_10k_cny=500_000.0),
                   proposal_id="SAMPLE-OPT")

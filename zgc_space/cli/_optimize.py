@@ -97,7 +97,8 @@ def _settings(args: argparse.Namespace) -> tuple[optimize.SearchConstraints, opt
         renewal = None
         if args.renew_far_step is not None:
             e = args.renew_elasticity
-            renewal = optimize.Renewal(far_step=args.renew_far_step, elasticity=Elasticity(revenue=e, tax=e))
+            elasticity = Elasticity(revenue=e, tax=e, employees=0.0)
+            renewal = optimize.Renewal(far_step=args.renew_far_step, elasticity=elasticity)
         elif renewal_data is not None:
             renewal = optimize.Renewal(**renewal_data)
     except (TypeError, ValueError) as exc:
