@@ -114,6 +114,9 @@ def brute_force(blocks: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, c: optimize.S
     for park, lo in c.subpark_min_area_m2.items():
         ok &= keep @ np.where(b["subpark"] == park, b["site_area_m2"], 0) + admit @ np.where(
             k["subpark"] == park, k["site_area_m2"], 0) >= lo
+    for park, hi in c.subpark_max_area_m2.items():
+        ok &= keep @ np.where(b["subpark"] == park, b["site_area_m2"], 0) + admit @ np.where(
+            k["subpark"] == park, k["site_area_m2"], 0) <= hi
     if c.max_distance_m is not None:
         dist = np.array([[g.distance(h) for h in b.geometry] for g in k.geometry])
         near = (dist <= c.max_distance_m).astype(float)
@@ -141,6 +144,9 @@ CASES = [
     ("tax_10k_cny_per_ha", optimize.SearchConstraints(renewal_budget_10k_cny=20.0, subpark_min_area_m2={"朝阳园": 5e5}),
      RENEWAL),
     ("revenue_10k_cny_per_ha", optimize.SearchConstraints(min_area_m2=6e5, max_distance_m=1500.0), None),
+    # the baseline breaks the sub-park cap, so the search cannot start from it
+    ("far", optimize.SearchConstraints(subpark_max_area_m2={"海淀园": 2e5}), None),
+    ("score", optimize.SearchConstraints(subpark_max_area_m2={"海淀园": 2e5}, max_changes=4), RENEWAL),
 ]
 
 

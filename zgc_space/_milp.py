@@ -427,6 +427,13 @@ def solve_ratio(
     point (any binary vector satisfying the rows, e.g. the baseline) giving the first λ.
     """
     t0 = time.perf_counter()
+    if rows.feasible(start) or any(start[i] != v for i, v in fixed.items()):
+        # the start breaks a constraint: any feasible choice gives a valid first λ
+        model, _ = _fresh(n_bin, fixed, rows, score_terms, score_min)
+        first, info = model.solve(np.zeros(n_bin), maximize=True, time_limit=time_limit, gap=gap)
+        if first is None:
+            return _solution(None, info, 0.0, 1, t0)
+        start = first
     lam = ratio.value(start)
     if not np.isfinite(lam):
         lam = 0.0

@@ -347,9 +347,13 @@ def _result(prob: sm.Problem, sol: _milp.Solution, method: str, baseline: gpd.Ge
             cands: gpd.GeoDataFrame | None, renewal: Renewal | None, c: SearchConstraints, objective: str,
             s: str, preset: PresetLike, peers: Any, pid: str) -> SearchResult:
     if not len(sol.x):
+        if sol.status == "time_limit":
+            raise OptimizationError(
+                f"HiGHS found no adjustment within the time limit ({sol.message}); raise time_limit_s"
+            )
         raise OptimizationError(
             f"no adjustment meets the constraints ({sol.status}: {sol.message}); relax must_keep, the "
-            "sub-park area bounds, the area tolerance or the distance limit"
+            "sub-park area bounds, min_area_m2, max_changes or the distance limit"
         )
     proposal = _proposal(prob, sol.x, renewal, c, objective, s, pid)
     ev = _evaluate(prob, baseline, cands, proposal, sol.x, preset, peers)
