@@ -491,8 +491,9 @@ def pareto(
 def sample_search(*, max_changes: int = 10) -> SearchResult:
     """Run the demonstration search on the sample data: best score with at most ``max_changes`` changes.
 
-    The 164 sample blocks and 20 candidate areas, area-neutral, renewal (FAR + 0.3, revenue and
-    tax elasticity 0.8) allowed within a budget of 500,000 万元.
+    The 164 sample blocks and 20 candidate areas; the total area may neither grow nor shrink by
+    more than 2 km² (released land is replaced by admitted land); renewal (FAR + 0.3, revenue
+    and tax elasticity 0.8) allowed within a budget of 500,000 万元.
 
     Examples
     --------
@@ -502,7 +503,9 @@ def sample_search(*, max_changes: int = 10) -> SearchResult:
     """
     from zgc_space import datasets
 
+    blocks = datasets.load_blocks()
+    total = float(blocks.geometry.area.sum())
     renewal = Renewal(far_step=0.3, elasticity=Elasticity(revenue=0.8, tax=0.8, employees=0.0))
-    return search(datasets.load_blocks(), datasets.load_candidates(), objective="score", renewal=renewal,
-                  constraints=SearchConstraints(max_changes=max_changes, renewal_budget_10k_cny=500_000.0),
+    cons = SearchConstraints(max_changes=max_changes, min_area_m2=total - 2e6, renewal_budget_10k_cny=500_000.0)
+    return search(blocks, datasets.load_candidates(), objective="score", renewal=renewal, constraints=cons,
                   proposal_id="SAMPLE-OPT")
