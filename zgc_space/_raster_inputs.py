@@ -29,6 +29,7 @@ RasterLike = str | os.PathLike | Any
 @contextlib.contextmanager
 def open_raster(raster: RasterLike) -> Iterator[Any]:
     """Open a path (or pass through an open rasterio dataset) and check it has a CRS."""
+    ds: Any
     if hasattr(raster, "read") and hasattr(raster, "transform"):
         ds, owned = raster, False
     else:
