@@ -188,6 +188,40 @@ def test_threads_and_tile_sizes_give_identical_results(tmp_path, blocks):
     np.testing.assert_array_equal(a["sum"].iloc[:-1], theirs["sum"].iloc[:-1])
 
 
+@pytest.mark.parametrize("kind", ["float_nodata_and_nan", "nan_nodata", "int_with_mask"])
+def test_run_length_path_equals_mask_path(tmp_path, blocks, kind):
+    # count/sum/mean/min/max reduce pixel runs straight from the tiles; adding "std" takes the
+    # per-block mask path. Overlapping blocks, a block ending at the raster's corner (a run
+    # ending at the last pixel read), 16-pixel tiles (runs cut at tile edges).
+    rng = np.random.default_rng(12)
+    extra = [box(X0 + 300, Y0 - 700, X0 + 900, Y0 - 300), box(X0 + 1500, Y0 - N * RES, X0 + N * RES, Y0 - 1500)]
+    more = gpd.GeoDataFrame({"block_id": ["O1", "C1"]}, geometry=extra, crs="EPSG:4548", index=[900, 901])
+    both = pd.concat([blocks, more])
+    data = (rng.integers(-20, 400, (N, N)) / 4).astype("float32")
+    extra_kw = {}
+    if kind == "float_nodata_and_nan":
+        data[rng.random((N, N)) < 0.1] = -5.0
+        data[rng.random((N, N)) < 0.01] = np.nan
+        nodata = -5.0
+    elif kind == "nan_nodata":
+        data[rng.random((N, N)) < 0.1] = np.nan
+        nodata = np.nan
+    else:
+        data, nodata = (data * 4).astype("int16"), None
+    path = write_tif(tmp_path / f"{kind}.tif", data, transform=grid_transform(), nodata=nodata, block=16,
+                     **extra_kw)
+    if kind == "int_with_mask":
+        with rasterio.open(path, "r+") as dst:
+            dst.write_mask(np.where(rng.random((N, N)) < 0.1, 0, 255).astype("uint8"))
+    cols = ["count", "sum", "mean", "min", "max", "range", "nodata"]
+    runs = ours(both, path, stats=cols, threads=0)
+    runs2 = ours(both, path, stats=cols, threads=2)
+    masks = ours(both, path, stats=[*cols, "std"])[cols]
+    pd.testing.assert_frame_equal(runs, masks)
+    pd.testing.assert_frame_equal(runs2, masks)
+    assert runs.loc[901, "count"] > 0 and runs["nodata"].sum() > 0
+
+
 def test_hand_computed_exact_coverage_and_extra_stats(tmp_path):
     # 4 × 4 pixels of 10 m, values 0..15 row by row; a block covering columns 0-1.5 of rows 0-1
     data = np.arange(16, dtype="float32").reshape(4, 4)

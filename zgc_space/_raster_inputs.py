@@ -74,9 +74,13 @@ def _ids(blocks: gpd.GeoDataFrame, positions: np.ndarray) -> str:
 def warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np.ndarray, valid: np.ndarray) -> None:
     """One warning naming blocks outside, partly outside, or with only nodata pixels."""
     left, bottom, right, top = ds.bounds
-    frame = shapely.box(min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+    # a box covers a geometry exactly when it covers the geometry's bounds (empty: NaN, not covered)
+    x0, y0, x1, y1 = shapely.bounds(geoms).T
+    with np.errstate(invalid="ignore"):
+        inside = ((x0 >= min(left, right)) & (x1 <= max(left, right))
+                  & (y0 >= min(bottom, top)) & (y1 <= max(bottom, top)))
     outside = np.flatnonzero(~seen)
-    partly = np.flatnonzero(seen & ~shapely.covers(frame, geoms))
+    partly = np.flatnonzero(seen & ~inside)
     blank = np.flatnonzero(seen & ~valid)
     parts = []
     if outside.size:

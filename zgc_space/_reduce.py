@@ -64,6 +64,26 @@ class StatsAccumulator:
         if self.values is not None:
             self.values[b].append((v, w))
 
+    @property
+    def takes_runs(self) -> bool:
+        """Whether :meth:`add_runs` can compute the statistics (no std/median, no scale/offset)."""
+        return (self.values is None and "std" not in self.stats and self.scale == 1.0 and self.offset == 0.0)
+
+    def add_runs(self, parts: list[tuple]) -> None:
+        """Merge the per-run results of :func:`zgc_space._tiles.iter_run_stats` (all tiles)."""
+        if not parts:
+            return
+        n = self.weight.size
+        blk = np.concatenate([p[0] for p in parts])
+        count = np.concatenate([p[1] for p in parts])
+        self.weight += np.bincount(blk, weights=count, minlength=n)
+        self.total += np.bincount(blk, weights=np.concatenate([p[2] for p in parts]), minlength=n)
+        self.nodata += np.bincount(blk, weights=np.concatenate([p[3] for p in parts]), minlength=n)
+        if parts[0][4] is not None:
+            some = count > 0
+            np.minimum.at(self.min, blk[some], np.concatenate([p[4] for p in parts])[some].astype(np.float64))
+            np.maximum.at(self.max, blk[some], np.concatenate([p[5] for p in parts])[some].astype(np.float64))
+
     def _median(self, b: int) -> float:
         parts = self.values[b] if self.values is not None else []
         if not parts:

@@ -5,10 +5,12 @@ Zonal statistics are decode-bound, so the engine
 1. turns every block's bounds into a pixel window of the raster (blocks already in the
    raster's CRS),
 2. lists the raster's *internal tiles* the block geometries intersect (never the whole raster),
-3. decodes each of those tiles exactly once, in ``threads`` worker threads, each with its own
-   dataset handle (rasterio releases the GIL while GDAL decodes), a bounded number in flight,
-4. in the calling thread, for every block touching a tile, selects the block's pixels inside that tile (GDAL's
-   rasterizer for ``center`` / ``all_touched``; exact pixel coverage fractions for ``exact``)
+3. decodes each of those tiles exactly once (:func:`zgc_space._tiles.decoded`, optionally in
+   background threads, each with its own dataset handle),
+4. either reduces the blocks' pixel runs straight from each tile (``center`` with sums, counts,
+   minima and maxima: :func:`center_spans` + :func:`zgc_space._tiles.iter_run_stats`), or, in
+   the calling thread, for every block touching a tile, selects the block's pixels inside that
+   tile (a mask for ``center`` / ``all_touched``, exact pixel coverage fractions for ``exact``)
    and hands the valid values, their weights and the nodata weight to the caller, chunk by
    chunk, in a fixed order (so results are deterministic).
 
@@ -20,21 +22,16 @@ polygon's rings over each pixel row (Green's theorem), giving every pixel's cove
 from __future__ import annotations
 
 import logging
-import threading
-from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import rasterio
 import shapely
 from affine import Affine
-from rasterio.enums import MaskFlags
 from rasterio.features import rasterize
-from rasterio.windows import Window
 
+from zgc_space._tiles import decoded
 from zgc_space.errors import RasterError
 
 logger = logging.getLogger(__name__)
@@ -43,8 +40,6 @@ METHODS = ("center", "all_touched", "exact")
 
 #: Blocks whose pixel window is at most this large get their mask computed once, whole.
 _MAX_CACHED_PIXELS = 1 << 22
-#: Jobs touching at least this many tiles decode in two background threads by default.
-_THREADED_TILES = 128
 #: Masks of all blocks are computed in one pass when their windows hold at most this many pixels.
 _MAX_BATCH_PIXELS = 1 << 26
 
@@ -70,6 +65,7 @@ class Plan:
 
     windows: np.ndarray  # (n, 4) int64: row0, col0, row1, col1 (clipped; empty when row1 <= row0)
     tiles: list[tuple[tuple[int, int, int, int], list[int]]]  # tile window, blocks inside
+    grid: tuple[int, int]  # tile (chunk) height and width
 
 
 def _grid(ds: Any, band: int) -> tuple[int, int]:
@@ -108,28 +104,36 @@ def plan(ds: Any, geoms: np.ndarray, *, band: int, method: str) -> Plan:
         np.minimum(np.ceil(rows[:, 1]) + pad, ds.height), np.minimum(np.ceil(cols[:, 1]) + pad, ds.width),
     ].astype(np.int64)
     windows[~finite | (windows[:, 2] <= windows[:, 0]) | (windows[:, 3] <= windows[:, 1])] = 0
-    per_tile: dict[tuple[int, int], list[int]] = {}
-    for i in np.flatnonzero(windows[:, 2] > windows[:, 0]).tolist():
-        r0, c0, r1, c1 = windows[i].tolist()
-        tr0, tr1, tc0, tc1 = r0 // th, (r1 - 1) // th + 1, c0 // tw, (c1 - 1) // tw + 1
-        if tr1 - tr0 == 1 and tc1 - tc0 == 1:
-            per_tile.setdefault((tr0, tc0), []).append(i)
-            continue
-        tr = np.repeat(np.arange(tr0, tr1), tc1 - tc0)
-        tc = np.tile(np.arange(tc0, tc1), tr1 - tr0)
-        if tr.size > 1:  # keep only tiles the geometry itself intersects (L-shaped or sparse blocks)
-            xa, xb = c + tc * tw * a, c + np.minimum((tc + 1) * tw, ds.width) * a
-            ya, yb = f + tr * th * e, f + np.minimum((tr + 1) * th, ds.height) * e
-            boxes = shapely.box(np.minimum(xa, xb), np.minimum(ya, yb), np.maximum(xa, xb), np.maximum(ya, yb))
-            hit = shapely.intersects(geoms[i], boxes)
-            tr, tc = tr[hit], tc[hit]
-        for key in zip(tr.tolist(), tc.tolist(), strict=True):
-            per_tile.setdefault(key, []).append(i)
+    # every (block, tile) pair of the blocks' windows, at once; blocks spanning several tiles keep
+    # only the tiles their geometry intersects (L-shaped or sparse blocks)
+    live = np.flatnonzero(windows[:, 2] > windows[:, 0])
+    wl = windows[live]
+    tr0, tr1 = wl[:, 0] // th, (wl[:, 2] - 1) // th + 1
+    tc0, tc1 = wl[:, 1] // tw, (wl[:, 3] - 1) // tw + 1
+    ncol = tc1 - tc0
+    count = (tr1 - tr0) * ncol
+    rep = np.repeat(np.arange(live.size), count)
+    k = np.arange(rep.size) - np.repeat(np.cumsum(count) - count, count)
+    blk, tr, tc = live[rep], tr0[rep] + k // ncol[rep], tc0[rep] + k % ncol[rep]
+    multi = np.flatnonzero(count[rep] > 1)
+    if multi.size:
+        mr, mc = tr[multi], tc[multi]
+        xa, xb = c + mc * tw * a, c + np.minimum((mc + 1) * tw, ds.width) * a
+        ya, yb = f + mr * th * e, f + np.minimum((mr + 1) * th, ds.height) * e
+        boxes = shapely.box(np.minimum(xa, xb), np.minimum(ya, yb), np.maximum(xa, xb), np.maximum(ya, yb))
+        keep = np.ones(rep.size, dtype=bool)
+        keep[multi] = shapely.intersects(geoms[blk[multi]], boxes)
+        blk, tr, tc = blk[keep], tr[keep], tc[keep]
+    key = tr * (-(-ds.width // tw)) + tc
+    order = np.lexsort((blk, key))
+    blk, tr, tc, key = blk[order], tr[order], tc[order], key[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, dtype=np.int64)
     tiles = []
-    for (a, b) in sorted(per_tile):
-        tw_ = (a * th, b * tw, min((a + 1) * th, ds.height), min((b + 1) * tw, ds.width))
-        tiles.append((tw_, per_tile[(a, b)]))
-    return Plan(windows=windows, tiles=tiles)
+    for (a_, b_), members in zip(np.c_[tr[first], tc[first]].tolist(),
+                                 np.split(blk, first[1:]) if first.size else [], strict=True):
+        window = (a_ * th, b_ * tw, min((a_ + 1) * th, ds.height), min((b_ + 1) * tw, ds.width))
+        tiles.append((window, members.tolist()))
+    return Plan(windows=windows, tiles=tiles, grid=(th, tw))
 
 
 def _edges(geom: Any) -> np.ndarray:
@@ -188,17 +192,31 @@ def center_mask(edges: np.ndarray, transform: Affine, shape: tuple[int, int]) ->
     return out
 
 
-def center_masks(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> dict[int, np.ndarray]:
-    """:func:`center_mask` of many blocks at once, each over its own pixel window.
+def _sort_crossings(block: np.ndarray, row: np.ndarray, x: np.ndarray, height: int) -> np.ndarray:
+    """Order of the crossings by block, row, then x: one integer argsort of a combined key.
 
-    All blocks' scanline crossings are computed in one pass and filled into one flat buffer
-    (row by row, each row's +1/-1 marks cancel within the row, so a single cumulative sum
-    fills every window); the masks returned are views into it.
+    (``np.lexsort`` on the three keys costs several times more.) x enters by its rank, so the
+    key is exact; beyond int64 range the three-key sort is used.
+    """
+    n = x.size
+    if n == 0 or (int(block.max()) + 1) * height * n >= 1 << 62:
+        return np.lexsort((x, row, block))
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(x)] = np.arange(n)
+    return np.argsort((block * height + row) * n + rank)
+
+
+def center_spans(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> tuple[np.ndarray, ...]:
+    """Every block's pixels (centre rule) as runs along raster rows: ``block, row, col0, col1``.
+
+    One vectorised pass over all blocks' ring segments: scanline crossings through the pixel
+    centres of each block's window, sorted and paired (even-odd), each pair the half-open
+    column run ``[col0, col1)`` of :func:`center_mask`. Rows and columns are the raster's, runs
+    are clipped to the block's window, empty runs dropped; sorted by block, row and column.
     """
     live = np.flatnonzero(windows[:, 2] > windows[:, 0])
-    out: dict[int, np.ndarray] = {}
     if live.size == 0:
-        return out
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
     parts, part_of = shapely.get_parts(geoms[live], return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     xy, coord_of = shapely.get_coordinates(rings, return_index=True)
@@ -217,9 +235,6 @@ def center_masks(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> d
     h = hh[blk]
     keep = (y1 < y2) & (y2 > -0.5) & (y1 < h)
     x1, x2, y1, y2, blk, h = x1[keep], x2[keep], y1[keep], y2[keep], blk[keep], h[keep]
-    sizes = np.where(windows[:, 2] > windows[:, 0], hh * (ww + 1), 0)
-    offset = np.cumsum(sizes) - sizes
-    flat = np.zeros(int(sizes.sum()), dtype=np.int8)
     r_lo = np.minimum(np.maximum(np.ceil(y1 - 0.5), 0), h).astype(np.int64)
     r_hi = np.minimum(np.maximum(np.ceil(y2 - 0.5), 0), h).astype(np.int64)
     counts = np.maximum(r_hi - r_lo, 0)
@@ -227,16 +242,36 @@ def center_masks(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> d
     row = np.arange(edge.size) - np.repeat(np.cumsum(counts) - counts, counts) + r_lo[edge]
     xs = (row + 0.5 - y1[edge]) * (x2[edge] - x1[edge]) / (y2[edge] - y1[edge]) + x1[edge]
     eb = blk[edge]
-    order = np.lexsort((xs, row, eb))
+    order = _sort_crossings(eb, row, xs, int(hh.max()) + 1)
     row, xs, eb = row[order], xs[order], eb[order]
     x_in, x_out, r, b = xs[0::2], xs[1::2], row[0::2], eb[0::2]
     w = ww[b]
     start = np.minimum(np.maximum(np.floor(x_in + 0.5), 0), w).astype(np.int64)
     end = np.minimum(np.maximum(np.floor(x_out + 0.5), 0), w).astype(np.int64)
     ok = start < end
-    base = offset[b] + r * (w + 1)
-    np.add.at(flat, base[ok] + start[ok], 1)
-    np.add.at(flat, base[ok] + end[ok], -1)
+    b, r, start, end = b[ok], r[ok], start[ok], end[ok]
+    return b, r + windows[b, 0], start + windows[b, 1], end + windows[b, 1]
+
+
+def center_masks(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> dict[int, np.ndarray]:
+    """:func:`center_mask` of many blocks at once, each over its own pixel window.
+
+    The runs of :func:`center_spans` are marked +1/-1 in one flat buffer (row by row, each
+    row's marks cancel within the row, so a single cumulative sum fills every window); the
+    masks returned are views into it.
+    """
+    live = np.flatnonzero(windows[:, 2] > windows[:, 0])
+    out: dict[int, np.ndarray] = {}
+    if live.size == 0:
+        return out
+    b, row, start, end = center_spans(geoms, windows, transform)
+    hh, ww = (windows[:, 2] - windows[:, 0]), (windows[:, 3] - windows[:, 1])
+    sizes = np.where(windows[:, 2] > windows[:, 0], hh * (ww + 1), 0)
+    offset = np.cumsum(sizes) - sizes
+    flat = np.zeros(int(sizes.sum()), dtype=np.int8)
+    base = offset[b] + (row - windows[b, 0]) * (ww[b] + 1) - windows[b, 1]
+    np.add.at(flat, base + start, 1)
+    np.add.at(flat, base + end, -1)
     filled = np.cumsum(flat, dtype=np.int8) > 0
     for i in live.tolist():
         o, hi, wi = int(offset[i]), int(hh[i]), int(ww[i])
@@ -303,33 +338,7 @@ def _coverage(geom: Any, transform: Affine, shape: tuple[int, int]) -> np.ndarra
     return np.clip(out, 0.0, 1.0)
 
 
-class _Reader:
-    """Thread-local dataset handles on one raster file (the caller's own handle when serial)."""
-
-    def __init__(self, ds: Any, *, serial: bool) -> None:
-        self._path = ds.name
-        self._serial = ds if serial else None
-        self._local = threading.local()
-        self._opened: list[Any] = []
-        self._lock = threading.Lock()
-
-    def dataset(self) -> Any:
-        if self._serial is not None:
-            return self._serial
-        ds = getattr(self._local, "ds", None)
-        if ds is None:
-            ds = rasterio.open(self._path)
-            self._local.ds = ds
-            with self._lock:
-                self._opened.append(ds)
-        return ds
-
-    def close(self) -> None:
-        for ds in self._opened:
-            ds.close()
-
-
-def _valid(values: np.ndarray, nodata: float | None, floating: bool) -> np.ndarray:
+def _valid(values: np.ndarray, nodata: float | None, floating: bool) -> np.ndarray | None:
     """Pixels that are not nodata and not NaN (``None`` when all are)."""
     nan_nodata = nodata is not None and np.isnan(nodata)
     if nodata is None or nan_nodata:
@@ -339,11 +348,6 @@ def _valid(values: np.ndarray, nodata: float | None, floating: bool) -> np.ndarr
         if floating:
             ok &= values == values
     return None if ok is None or ok.all() else ok
-
-
-def _uses_mask(ds: Any, band: int) -> bool:
-    flags = ds.mask_flag_enums[band - 1]
-    return MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
 
 
 def iter_chunks(
@@ -359,29 +363,11 @@ def iter_chunks(
 ) -> Iterator[Chunk]:
     """Yield one :class:`Chunk` per (tile, block) pair, tiles in row-major order.
 
-    ``threads`` background threads decode tiles (``0``: in the calling thread; ``None``: 0
-    below :data:`_THREADED_TILES` tiles, else 2).
+    ``threads`` background threads decode tiles (see :func:`zgc_space._tiles.decoded`).
     """
-    if threads is None:
-        threads = 0 if len(the_plan.tiles) < _THREADED_TILES else 2
-    reader = _Reader(ds, serial=threads <= 0)
-    use_mask = _uses_mask(ds, band)
     floating = np.issubdtype(np.dtype(ds.dtypes[band - 1]), np.floating)
     windows = the_plan.windows
     t = ds.transform
-
-    def read(item: tuple[tuple[int, int, int, int], list[int]]) -> tuple:
-        """Decode the part of one tile the blocks need (in a worker thread: I/O only)."""
-        (tr0, tc0, tr1, tc1), blocks = item
-        r0 = max(tr0, int(windows[blocks, 0].min()))
-        c0 = max(tc0, int(windows[blocks, 1].min()))
-        r1 = min(tr1, int(windows[blocks, 2].max()))
-        c1 = min(tc1, int(windows[blocks, 3].max()))
-        src = reader.dataset()
-        win = Window(c0, r0, c1 - c0, r1 - r0)
-        data = src.read(band, window=win)
-        valid = src.read_masks(band, window=win) > 0 if use_mask else None
-        return blocks, r0, c0, r1, c1, data, valid
 
     # per-block pixel weights over the block's whole window, computed once (while the worker
     # threads decode the next tiles) and dropped after the block's last tile
@@ -421,7 +407,8 @@ def iter_chunks(
         Runs in the calling thread: rasterio's rasterizer toggles warning filters, which is not
         thread-safe.
         """
-        blocks, r0, c0, r1, c1, data, valid = tile
+        k, (r0, c0, r1, c1), data, valid = tile
+        blocks = the_plan.tiles[k][1]
         out = []
         for b in blocks:
             br0, bc0, br1, bc1 = windows[b]
@@ -447,35 +434,5 @@ def iter_chunks(
                 cache.pop(b, None)
         return out
 
-    items: Sequence = the_plan.tiles
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(items), desc="tiles", unit="tile")
-    try:
-        if threads <= 0:
-            for item in items:
-                yield from select(read(item))
-                if bar is not None:
-                    bar.update()
-            return
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            pending: deque = deque()
-            it = iter(items)
-            for item in it:
-                pending.append(pool.submit(read, item))
-                if len(pending) >= 4 * threads:
-                    break
-            while pending:
-                tile = pending.popleft().result()
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append(pool.submit(read, nxt))
-                yield from select(tile)
-                if bar is not None:
-                    bar.update()
-    finally:
-        if bar is not None:
-            bar.close()
-        reader.close()
+    for tile in decoded(ds, the_plan, band=band, threads=threads, progress=progress):
+        yield from select(tile)

@@ -46,7 +46,7 @@ import rasterio
 from affine import Affine
 from rasterio.features import rasterize as _gdal_rasterize
 
-from zgc_space import _zonal
+from zgc_space import _tiles, _zonal
 from zgc_space._raster_inputs import RasterLike, block_geoms, metric_area, open_raster, warn_coverage
 from zgc_space._raster_inputs import bands as _bands
 from zgc_space._reduce import STATS, CategoryAccumulator, FloorAccumulator, StatsAccumulator
@@ -77,6 +77,12 @@ def _run(ds: Any, geoms: np.ndarray, acc: Any, *, band: int, method: str, nodata
          threads: int | None, progress: bool) -> None:
     the_plan = _zonal.plan(ds, geoms, band=band, method=method)
     logger.info("%s: %d blocks touch %d tiles (band %d)", ds.name, len(geoms), len(the_plan.tiles), band)
+    if method == "center" and isinstance(acc, StatsAccumulator) and acc.takes_runs:
+        runs = _zonal.center_spans(geoms, the_plan.windows, ds.transform)
+        minmax = bool({"min", "max", "range"} & set(acc.stats))
+        acc.add_runs(list(_tiles.iter_run_stats(ds, the_plan, runs, band=band, nodata=nodata, minmax=minmax,
+                                                threads=threads, progress=progress)))
+        return
     for chunk in _zonal.iter_chunks(ds, geoms, the_plan, band=band, method=method, nodata=nodata,
                                     threads=threads, progress=progress):
         acc.add(chunk)
