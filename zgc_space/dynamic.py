@@ -62,6 +62,7 @@ __all__ = [
     "load_rules",
     "sample_simulation",
     "simulate",
+    "unit_scores",
 ]
 
 log = logging.getLogger(__name__)
