@@ -148,7 +148,7 @@ class Rows:
         self.ub.append(ub - expr.const)
         self.names.append(name)
 
-    def feasible(self, x: np.ndarray, *, tol: float = 1e-9) -> list[str]:
+    def broken_rows(self, x: np.ndarray, *, tol: float = 1e-9) -> list[str]:
         """Names of the rows ``x`` breaks (relative tolerance)."""
         bad = []
         for a, lo, hi, name in zip(self.a, self.lb, self.ub, self.names, strict=True):
@@ -427,12 +427,12 @@ def solve_ratio(
     point (any binary vector satisfying the rows, e.g. the baseline) giving the first λ.
     """
     t0 = time.perf_counter()
-    if rows.feasible(start) or any(start[i] != v for i, v in fixed.items()):
+    if rows.broken_rows(start) or any(start[i] != v for i, v in fixed.items()):
         # the start breaks a constraint: any feasible choice gives a valid first λ
         model, _ = _fresh(n_bin, fixed, rows, score_terms, score_min)
-        first, info = model.solve(np.zeros(n_bin), maximize=True, time_limit=time_limit, gap=gap)
+        first, first_info = model.solve(np.zeros(n_bin), maximize=True, time_limit=time_limit, gap=gap)
         if first is None:
-            return _solution(None, info, 0.0, 1, t0)
+            return _solution(None, first_info, 0.0, 1, t0)
         start = first
     lam = ratio.value(start)
     if not np.isfinite(lam):

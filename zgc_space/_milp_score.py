@@ -30,7 +30,7 @@ def _incumbent(groups: list[ScoreGroup], n_bin: int, fixed: dict[int, float], ro
     ``λ_g`` its value at ``x_k``: a linear objective whose optimum improves the score unless
     ``x_k`` is a fixed point. Used only to tighten the exact model, never as the answer.
     """
-    x = start if start is not None and not rows.feasible(start, tol=1e-9) else None
+    x = start if start is not None and not rows.broken_rows(start, tol=1e-9) else None
     best_x, best = (x, _score_of(groups, x)) if x is not None else (None, -np.inf)
     for _ in range(8):
         model = _Model(n_bin, fixed, rows)

@@ -155,7 +155,10 @@ def _years(
     table: pd.DataFrame, annual_supply_m2: float | Mapping[object, float] | pd.Series
 ) -> pd.DataFrame:
     per_group = isinstance(annual_supply_m2, (Mapping, pd.Series))
-    given = pd.Series(annual_supply_m2 if per_group else [float(annual_supply_m2)], dtype="float64")
+    if isinstance(annual_supply_m2, (Mapping, pd.Series)):
+        given = pd.Series(annual_supply_m2, dtype="float64")
+    else:
+        given = pd.Series([float(annual_supply_m2)], dtype="float64")
     bad = given[~(np.isfinite(given) & (given > 0))]
     if len(bad):
         raise ValueError(
