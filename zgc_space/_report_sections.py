@@ -6,7 +6,6 @@ Private: :func:`zgc_space.report.hearing_pack` calls these. A section returns
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import re
@@ -27,8 +26,7 @@ from zgc_space._scenario_layers import CHANGE_STYLES, scenario_categories
 from zgc_space.errors import MapError, ProposalError, ValidationWarning
 from zgc_space.proposal import Proposal, dump_proposal, read_proposal
 
-__all__ = ["SAMPLE_RULES", "Context", "dynamic", "frame_sha256", "indicators_and_rank", "optimisation",
-           "proposals", "sample_dynamic"]
+__all__ = ["SAMPLE_RULES", "Context", "dynamic", "indicators_and_rank", "optimisation", "proposals", "sample_dynamic"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,19 +39,6 @@ _HEADLINE = ("supply_rate_pct", "completion_rate_pct", "far", "building_density_
 _COMPARE_COLUMNS = ("proposal_id", "title", "status", "score", "score_change", "rank", "rank_change", "far",
                     "far_change", "tax_10k_cny_per_ha", "tax_10k_cny_per_ha_change", "site_area_m2_change",
                     "block_count", "n_violations", "violations", "error")
-
-
-def frame_sha256(frame: pd.DataFrame) -> str:
-    """SHA-256 of a table's values, column names, geometry (WKB) and CRS."""
-    h = hashlib.sha256()
-    plain = frame.drop(columns=[frame.geometry.name]) if isinstance(frame, gpd.GeoDataFrame) else frame
-    h.update(pd.util.hash_pandas_object(plain.astype(str), index=False).to_numpy().tobytes())
-    h.update(",".join(map(str, plain.columns)).encode())
-    if isinstance(frame, gpd.GeoDataFrame):
-        for wkb in frame.geometry.to_wkb():
-            h.update(wkb)
-        h.update(str(frame.crs).encode())
-    return h.hexdigest()
 
 
 @dataclass

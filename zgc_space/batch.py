@@ -43,7 +43,6 @@ import re
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import __version__, _io_private, benchmark, evaluation, io, scenarios
+from zgc_space._manifest import frame_sha256, installed_versions
 from zgc_space.errors import DataFileError, ProposalError
 from zgc_space.proposal import Proposal, dump_proposal, read_proposal
 
@@ -109,18 +109,6 @@ def _sha_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _frame_sha(frame: pd.DataFrame) -> str:
-    h = hashlib.sha256()
-    plain = frame.drop(columns=[frame.geometry.name]) if isinstance(frame, gpd.GeoDataFrame) else frame
-    h.update(pd.util.hash_pandas_object(plain.astype(str), index=False).to_numpy().tobytes())
-    h.update(",".join(map(str, plain.columns)).encode())
-    if isinstance(frame, gpd.GeoDataFrame):
-        for wkb in frame.geometry.to_wkb():
-            h.update(wkb)
-        h.update(str(frame.crs).encode())
-    return h.hexdigest()
-
-
 def _input(obj: Any, name: str) -> tuple[Any, dict[str, Any]]:
     """Read a path (or keep a frame) and describe it for the manifest."""
     if obj is None:
@@ -129,7 +117,7 @@ def _input(obj: Any, name: str) -> tuple[Any, dict[str, Any]]:
         path = Path(obj)
         frame = io.read_blocks(path) if name == "baseline" else gpd.read_file(path)
         return frame, {"path": str(path), "sha256": io.sha256_file(path)}
-    return obj, {"path": None, "sha256": _frame_sha(obj)}
+    return obj, {"path": None, "sha256": frame_sha256(obj)}
 
 
 def _read_items(items: Iterable[Proposal | str | Path]) -> list[tuple[Proposal | ProposalError, dict[str, Any]]]:
@@ -154,13 +142,7 @@ def _read_items(items: Iterable[Proposal | str | Path]) -> list[tuple[Proposal |
 
 
 def _versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {"zgc_space": __version__, "python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+    return {"zgc_space": __version__, "python": platform.python_version(), **installed_versions(_VERSIONED)}
 
 
 def _line_of(message: str | None) -> int | None:
@@ -243,7 +225,7 @@ def run(
         peers_info = {"path": str(shipped), "sha256": io.sha256_file(shipped)}
         peers = sample_peers()
     else:
-        peers_info = {"path": None, "sha256": _frame_sha(peers)}
+        peers_info = {"path": None, "sha256": frame_sha256(peers)}
     p = evaluation.load_preset(preset)
     key = {
         "baseline": base_info["sha256"], "candidates": cand_info["sha256"], "peers": peers_info["sha256"],

@@ -31,6 +31,7 @@ import geopandas as gpd
 import pandas as pd
 
 from zgc_space import __version__, _report_sections, datasets, evaluation, io
+from zgc_space._manifest import frame_sha256, installed_versions
 from zgc_space._mapstyle import Footer
 from zgc_space._report_html import page
 from zgc_space.errors import DataFileError, OverwriteInputError
@@ -49,15 +50,7 @@ PathLike = str | os.PathLike[str]
 
 
 def _versions() -> dict[str, str | None]:
-    from importlib import metadata
-
-    found: dict[str, str | None] = {"zgc_space": __version__}
-    for name in _VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+    return {"zgc_space": __version__, **installed_versions(_VERSIONED)}
 
 
 def _is_pack(folder: Path) -> bool:
@@ -255,8 +248,8 @@ def hearing_pack(
                            **dict(parameters or {})},
             "footer": dict(footer.items()) if footer is not None else {},
             "inputs": [{"name": p.name, "sha256": io.sha256_file(p), "bytes": p.stat().st_size} for p in files_in],
-            "blocks_sha256": _report_sections.frame_sha256(blocks),
-            "peers_sha256": _report_sections.frame_sha256(peers) if isinstance(peers, pd.DataFrame) else None,
+            "blocks_sha256": frame_sha256(blocks),
+            "peers_sha256": frame_sha256(peers) if isinstance(peers, pd.DataFrame) else None,
             "files": [{"path": rel, "bytes": size, "sha256": io.sha256_file(tmp / rel)}
                       for rel, size in sorted([*listing, ("index.html", index.stat().st_size)])],
         }
