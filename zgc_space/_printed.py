@@ -17,13 +17,12 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from matplotlib.collections import PathCollection
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from zgc_space._mapstyle import Footer, write_atomic
 from zgc_space.errors import MapError
 from zgc_space.schema import METRIC_CRS
-from zgc_space.static import PAPER_MM, _north_arrow, _path, _scale_bar, cjk_font
+from zgc_space.static import PAPER_MM, _draw_districts, _finish_page, _page, _path, cjk_font
 
 __all__ = ["category_map"]
 
@@ -59,15 +58,9 @@ def category_map(
         raise MapError(f"categories {unknown} have no style")
     metric = frame if frame.crs == METRIC_CRS else frame.to_crs(METRIC_CRS)
     prop = cjk_font()
-    width_mm, height_mm = PAPER_MM[paper]
-    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4))
-    ax = fig.add_axes((0.03, 0.08, 0.68, 0.82))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+    fig, ax = _page(paper)
     if districts is not None:
-        dist = districts.to_crs(METRIC_CRS)
-        ax.add_collection(PathCollection([_path(g) for g in dist.geometry.values], facecolors="#f2f2f2",
-                                         edgecolors="#888888", linewidths=0.5, linestyles="--", zorder=1))
+        _draw_districts(ax, districts.to_crs(METRIC_CRS))
     geoms = metric.geometry.values
     handles = []
     for z, (cat, (label, colour)) in enumerate(styles.items()):
@@ -82,24 +75,8 @@ def category_map(
     if len(outlines):
         ax.add_collection(PathCollection([_path(g) for g in outlines], facecolors="none", edgecolors="#2c7fb8",
                                          linewidths=0.8, linestyles="--", zorder=20))
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
-    pad = 0.08 * max(xmax - xmin, ymax - ymin, 1.0)
-    bounds = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
-    ax.set_xlim(bounds[0], bounds[2])
-    ax.set_ylim(bounds[1], bounds[3])
-    _scale_bar(ax, bounds, prop)
-    _north_arrow(ax, prop)
-    legend = fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.73, 0.5), frameon=False,
-                        prop=prop.copy(), title=legend_title, title_fontproperties=prop.copy())
-    legend.get_title().set_fontsize(9)
-    for text in legend.get_texts():
-        text.set_fontsize(8)
-    if title:
-        fig.text(0.03, 0.95, title, fontproperties=prop, fontsize=14, va="center")
-    lines = [f"{len(metric)} 个区块 blocks · 绘图坐标 drawn in EPSG:4548"]
-    if footer is not None and footer.items():
-        lines.insert(0, footer.text())
-    fig.text(0.03, 0.03, "\n".join(lines), fontproperties=prop, fontsize=7, va="bottom")
+    _finish_page(fig, ax, geoms, prop, handles=handles, heading=legend_title, title=title, footer=footer,
+                 summary=f"{len(metric)} 个区块 blocks · 绘图坐标 drawn in EPSG:4548")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return write_atomic(Path(path), buf.getvalue())

@@ -139,6 +139,49 @@ def _north_arrow(ax: Axes, font: font_manager.FontProperties) -> None:
     ax.text(0.96, 0.84, "N 北", transform=ax.transAxes, ha="center", va="top", fontproperties=font, fontsize=10)
 
 
+def _page(paper: str) -> tuple[Figure, Axes]:
+    """Return a landscape page of ``paper`` (a key of :data:`PAPER_MM`) and the map axes on its left."""
+    width_mm, height_mm = PAPER_MM[paper]
+    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4))
+    ax = fig.add_axes((0.03, 0.08, 0.68, 0.82))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return fig, ax
+
+
+def _draw_districts(ax: Axes, districts: gpd.GeoDataFrame) -> None:
+    """Draw the district layer (in EPSG:4548) grey with dashed edges under the blocks."""
+    ax.add_collection(PathCollection([_path(g) for g in districts.geometry.values], facecolors="#f2f2f2",
+                                     edgecolors="#888888", linewidths=0.5, linestyles="--", zorder=1))
+
+
+def _finish_page(fig: Figure, ax: Axes, geoms: np.ndarray, font: font_manager.FontProperties, *,
+                 handles: Sequence[Patch], heading: str, title: str | None, summary: str,
+                 footer: Footer | None) -> None:
+    """Zoom to ``geoms`` with a margin; add the scale bar, north arrow, legend, title and footer.
+
+    The footer holds ``footer``'s text (when it has items) above the ``summary`` line.
+    """
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    pad = 0.08 * max(xmax - xmin, ymax - ymin, 1.0)
+    bounds = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+    ax.set_xlim(bounds[0], bounds[2])
+    ax.set_ylim(bounds[1], bounds[3])
+    _scale_bar(ax, bounds, font)
+    _north_arrow(ax, font)
+    legend = fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.73, 0.5), frameon=False,
+                        prop=font.copy(), title=heading, title_fontproperties=font.copy())
+    legend.get_title().set_fontsize(9)
+    for text in legend.get_texts():
+        text.set_fontsize(8)
+    if title:
+        fig.text(0.03, 0.95, title, fontproperties=font, fontsize=14, va="center")
+    lines = [summary]
+    if footer is not None and footer.items():
+        lines.insert(0, footer.text())
+    fig.text(0.03, 0.03, "\n".join(lines), fontproperties=font, fontsize=7, va="bottom")
+
+
 def _metric(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     """Return ``frame`` in EPSG:4548 through the package's CRS policy (:func:`zgc_space.crs.to_metric`).
 
@@ -257,17 +300,11 @@ def static_map(
     heading = legend_title(column, labels, **overrides)
     _, _, unit_zh, unit_en = column_labels(column, **overrides)
 
-    width_mm, height_mm = PAPER_MM[paper]
-    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4))
-    ax = fig.add_axes((0.03, 0.08, 0.68, 0.82))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+    fig, ax = _page(paper)
     if districts is not None:
         if districts.crs is None:
             raise CRSError("`districts` has no CRS; set it before mapping")
-        dist = _metric(districts, "districts")
-        ax.add_collection(PathCollection([_path(g) for g in dist.geometry.values], facecolors="#f2f2f2",
-                                         edgecolors="#888888", linewidths=0.5, linestyles="--", zorder=1))
+        _draw_districts(ax, _metric(districts, "districts"))
     geoms = metric.geometry.values
     ax.add_collection(PathCollection([_path(g) for g in geoms], facecolors=breaks.colour_of(values),
                                      edgecolors="#555555", linewidths=0.3, zorder=2))
@@ -282,24 +319,8 @@ def static_map(
         ax.add_collection(PathCollection([_path(g) for g in outlines], facecolors="none",
                                          edgecolors="#1f3a93", linewidths=1.2, zorder=3))
         handles.append(Patch(facecolor="none", edgecolor="#1f3a93", linewidth=1.2, label="分园边界 sub-park outline"))
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
-    pad = 0.08 * max(xmax - xmin, ymax - ymin, 1.0)
-    bounds = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
-    ax.set_xlim(bounds[0], bounds[2])
-    ax.set_ylim(bounds[1], bounds[3])
-    _scale_bar(ax, bounds, prop)
-    _north_arrow(ax, prop)
-    legend = fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.73, 0.5), frameon=False,
-                        prop=prop.copy(), title=heading, title_fontproperties=prop.copy())
-    legend.get_title().set_fontsize(9)
-    for text in legend.get_texts():
-        text.set_fontsize(8)
-    if title:
-        fig.text(0.03, 0.95, title, fontproperties=prop, fontsize=14, va="center")
-    lines = [f"{len(metric)} 个区块 blocks · 分级 classes: {breaks.scheme} · 绘图坐标 drawn in EPSG:4548"]
-    if footer is not None and footer.items():
-        lines.insert(0, footer.text())
-    fig.text(0.03, 0.03, "\n".join(lines), fontproperties=prop, fontsize=7, va="bottom")
+    _finish_page(fig, ax, geoms, prop, handles=handles, heading=heading, title=title, footer=footer,
+                 summary=f"{len(metric)} 个区块 blocks · 分级 classes: {breaks.scheme} · 绘图坐标 drawn in EPSG:4548")
 
     written = []
     for fmt in fmts:
