@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from zgc_space._proposal_yaml import line_of, node_lines
 from zgc_space.errors import RulesError
 
 __all__: list[str] = []
@@ -106,14 +107,6 @@ def contradictions(r: Rules) -> list[str]:
     return out
 
 
-def _paths(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            out.setdefault(path + (k.value,), k.start_mark.line + 1)
-            _paths(v, path + (k.value,), out)
-
-
 def parse(text: str, source: str) -> Rules:
     """Parse and validate rules YAML; errors name the file, line and key."""
     loader = yaml.SafeLoader(text)
@@ -126,19 +119,17 @@ def parse(text: str, source: str) -> Rules:
         loader.dispose()
     if not isinstance(data, dict):
         raise RulesError(f"rules {source} must be a YAML mapping with at least a `warning` section")
-    lines: dict[tuple[Any, ...], int] = {}
-    _paths(node, (), lines)
+    lines: dict[tuple[str | int, ...], int] = {}
+    node_lines(node, (), lines)
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:
         parts = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            key = loc
-            while key and key not in lines:
-                key = key[:-1]
             where = ".".join(str(p) for p in loc) or "<top level>"
-            line = f" (line {lines[key]})" if key in lines and loc else ""
+            found = line_of(loc, lines) if loc else None
+            line = f" (line {found})" if found is not None else ""
             parts.append(f"{where}{line}: {str(err['msg']).removeprefix('Value error, ')}")
         raise RulesError(f"rules {source} are invalid: " + "; ".join(parts)) from None
 

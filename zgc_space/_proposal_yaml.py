@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -26,7 +26,7 @@ def format_path(path: Iterable[str | int]) -> str:
     return out or "<top level>"
 
 
-def _node_lines(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]) -> None:
+def node_lines(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]) -> None:
     """Record the 1-based start line of every node under ``node``, keyed by field path."""
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -34,10 +34,18 @@ def _node_lines(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[st
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             # a scalar value's line is its key's line; a block mapping/sequence starts below it
             out.setdefault(path + (key,), key_node.start_mark.line + 1)
-            _node_lines(value_node, path + (key,), out)
+            node_lines(value_node, path + (key,), out)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _node_lines(item, path + (i,), out)
+            node_lines(item, path + (i,), out)
+
+
+def line_of(loc: Sequence[str | int], lines: Mapping[tuple[str | int, ...], int]) -> int | None:
+    """Return the line of the deepest prefix of the field path ``loc`` in ``lines`` (None if no prefix is there)."""
+    key = tuple(loc)
+    while key and key not in lines:
+        key = key[:-1]
+    return lines.get(key)
 
 
 def load_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
@@ -60,7 +68,7 @@ def load_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], 
     finally:
         loader.dispose()
     lines: dict[tuple[str | int, ...], int] = {}
-    _node_lines(node, (), lines)
+    node_lines(node, (), lines)
     return data, lines
 
 
@@ -89,10 +97,8 @@ def validation_message(
     parts = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        key = loc
-        while key and key not in lines:
-            key = key[:-1]
-        line = f" (line {lines[key]})" if key in lines else ""
+        found = line_of(loc, lines)
+        line = f" (line {found})" if found is not None else ""
         msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             allowed = _allowed_fields(model, loc[:-1])
