@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zgc_space._mapstyle import Footer
+
 
 def _plain(value: Any) -> Any:
     """Turn numpy/pandas scalars and containers into JSON-safe Python values (NaN → None)."""
@@ -64,3 +66,15 @@ def noted(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> tuple[Any, 
 def add_json_flag(parser: Any) -> None:
     """Add the ``--json`` flag every result-printing subcommand takes."""
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON (stable keys)")
+
+
+def add_footer_flags(parser: Any) -> None:
+    """Add the map footer's ``--review-number``, ``--data-source`` and ``--crs-note`` (each command adds ``--date``)."""
+    parser.add_argument("--review-number", help="footer: map review number (审图号)")
+    parser.add_argument("--data-source", help="footer: data source (数据来源)")
+    parser.add_argument("--crs-note", help="footer: coordinate system statement (坐标系)")
+
+
+def footer_from(args: Any) -> Footer:
+    """Return the map footer given by the flags of :func:`add_footer_flags` and ``--date``."""
+    return Footer(review_number=args.review_number, data_source=args.data_source, crs=args.crs_note, date=args.date)

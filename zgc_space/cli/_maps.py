@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from zgc_space import io, maps, static
-from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json
+from zgc_space.cli._common import add_footer_flags, add_json_flag, collecting_notes, emit_json, footer_from
 from zgc_space.errors import ColumnError
 from zgc_space.indicators import INDICATORS, compute
 
@@ -29,9 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--districts", help="optional district boundary file drawn as context")
     p.add_argument("--tiles", choices=sorted(maps.TILES), help="web tiles (need the network)")
     p.add_argument("--tianditu-key", help="key for --tiles tianditu")
-    p.add_argument("--review-number", help="footer: map review number (审图号)")
-    p.add_argument("--data-source", help="footer: data source (数据来源)")
-    p.add_argument("--crs-note", help="footer: coordinate system statement (坐标系)")
+    add_footer_flags(p)
     p.add_argument("--date", help="footer: date of the data or map (日期)")
     p.add_argument("--png", action="store_true", help="also write a printed map (PNG and PDF) next to --out")
     p.add_argument("--paper", default="A4", choices=sorted(static.PAPER_MM), help="paper for --png")
@@ -53,8 +51,7 @@ def _map(args: argparse.Namespace) -> int:
                 )
             blocks = blocks.assign(**{args.column: values[args.column].to_numpy()})
         districts = gpd.read_file(args.districts) if args.districts else None
-    footer = maps.Footer(review_number=args.review_number, data_source=args.data_source,
-                         crs=args.crs_note, date=args.date)
+    footer = footer_from(args)
     options = {"scheme": args.scheme, "k": args.k, "bins": args.bins, "labels": args.labels}
     m = maps.choropleth(blocks, args.column, title=args.title, districts=districts, tiles=args.tiles,
                         tianditu_key=args.tianditu_key, **options)

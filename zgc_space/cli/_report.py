@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 from zgc_space import io, report
-from zgc_space._mapstyle import Footer
-from zgc_space.cli._common import add_json_flag, emit_json
+from zgc_space.cli._common import add_footer_flags, add_json_flag, emit_json, footer_from
 from zgc_space.errors import DataFileError
 
 
@@ -28,9 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--districts", help="district boundaries drawn under the maps")
     p.add_argument("--title", help="title of the index page")
     p.add_argument("--date", help="date printed and recorded (never taken from the clock)")
-    p.add_argument("--review-number", help="footer: map review number (审图号)")
-    p.add_argument("--data-source", help="footer: data source (数据来源)")
-    p.add_argument("--crs-note", help="footer: coordinate system statement (坐标系)")
+    add_footer_flags(p)
     p.add_argument("--no-png", action="store_true", help="skip the printed (PNG) maps")
     p.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
     add_json_flag(p)
@@ -48,8 +45,7 @@ def _report(args: argparse.Namespace) -> int:
         from zgc_space import batch
 
         blocks = io.read_blocks(args.blocks, layer=args.layer)
-        footer = Footer(review_number=args.review_number, data_source=args.data_source, crs=args.crs_note,
-                        date=args.date)
+        footer = footer_from(args)
         options = {"title": args.title} if args.title else {}
         index = report.hearing_pack(
             blocks, out_dir=args.out, preset=args.preset, peers=args.peers,
