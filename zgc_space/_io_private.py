@@ -214,6 +214,13 @@ def refuse_inputs(targets: Sequence[Path], sources: Iterable[object]) -> None:
                 )
 
 
+def current_umask() -> int:
+    """Return the process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_files(targets: Sequence[Path], *, copy_existing: bool = False) -> Iterator[list[Path]]:
     """Yield temporary paths (same folder) for ``targets``; move them over the targets on success.

@@ -31,6 +31,7 @@ import geopandas as gpd
 import pandas as pd
 
 from zgc_space import __version__, _report_sections, datasets, evaluation, io
+from zgc_space._io_private import current_umask
 from zgc_space._manifest import frame_sha256, installed_versions
 from zgc_space._mapstyle import Footer
 from zgc_space._report_html import page
@@ -99,12 +100,6 @@ def _swap_in(tmp: Path, out: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def hearing_pack(
@@ -215,7 +210,7 @@ def hearing_pack(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~current_umask())
         ctx = _report_sections.Context(root=tmp, blocks=blocks, preset=preset, peers=peers, footer=footer,
                                        districts=districts, png=png, dpi=dpi, paper=paper, candidates=candidates)
         sections = [_report_sections.indicators_and_rank(ctx, target_rank=target_rank)]
