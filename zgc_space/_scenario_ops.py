@@ -31,7 +31,8 @@ LAND4 = ("built_m2", "ready_m2", "unready_m2", "nonconstruction_m2")
 
 _COUNTS = ("owner_count", "enterprises", "hightech_enterprises")
 _INTENSIVE = ("far_cap", "year")
-_ECON = {
+#: The columns a renewal scales by ``elasticity × growth`` (revenue, tax, employees).
+ECON = {
     "revenue": ("revenue_10k_cny", "industrial_revenue_10k_cny"),
     "tax": ("tax_10k_cny", "industrial_tax_10k_cny"),
     "employees": ("employees",),
@@ -160,7 +161,7 @@ def renew_rows(
     if "industrial_gfa_m2" in col:
         out[:, col["industrial_gfa_m2"]] = rows[:, col["industrial_gfa_m2"]] * (1.0 + growth)
     for k, key in enumerate(("revenue", "tax", "employees")):
-        for c in _ECON[key]:
+        for c in ECON[key]:
             if c in col:
                 out[:, col[c]] = rows[:, col[c]] * (1.0 + elasticity[:, k] * growth)
     return out

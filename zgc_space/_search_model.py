@@ -20,6 +20,7 @@ import shapely
 
 from zgc_space import crs as _crs
 from zgc_space._milp import Expr, Ratio, Rows, ScoreTerm
+from zgc_space._scenario_ops import AREA_TOL_M2, ECON, LAND4
 from zgc_space.errors import OptimizationError
 from zgc_space.evaluation import PresetLike, load_preset, score
 from zgc_space.indicators import INDICATORS
@@ -31,13 +32,6 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
-_LAND4 = ("built_m2", "ready_m2", "unready_m2", "nonconstruction_m2")
-_ECON = {
-    "revenue": ("revenue_10k_cny", "industrial_revenue_10k_cny"),
-    "tax": ("tax_10k_cny", "industrial_tax_10k_cny"),
-    "employees": ("employees",),
-}
-AREA_TOL_M2 = 1.0
 #: Linear measures :meth:`Problem.linear` knows.
 LINEAR = ("released_area_m2", "admitted_area_m2", "total_area_m2", "changes")
 
@@ -170,7 +164,7 @@ def candidate_values(cands: gpd.GeoDataFrame, columns: list[str]) -> pd.DataFram
     vals = numeric_values(cands, columns).fillna(0.0)
     geoms = shapely.normalize(cands.geometry.to_numpy())
     vals["site_area_m2"] = shapely.area(geoms)
-    given = [c for c in _LAND4 if c in cands.columns and c in columns]
+    given = [c for c in LAND4 if c in cands.columns and c in columns]
     if not given and "unready_m2" in vals.columns:
         vals["unready_m2"] = vals["site_area_m2"]
     if "far_cap" in vals.columns:
@@ -192,7 +186,7 @@ def renew_delta(values: pd.DataFrame, *, far_step: float | None, far_target: flo
     if "industrial_gfa_m2" in values.columns:
         delta["industrial_gfa_m2"] = values["industrial_gfa_m2"].to_numpy(float) * growth
     for e, key in zip(elasticity, ("revenue", "tax", "employees"), strict=True):
-        for c in _ECON[key]:
+        for c in ECON[key]:
             if c in values.columns:
                 delta[c] = values[c].to_numpy(float) * e * growth
     return delta
