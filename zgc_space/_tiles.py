@@ -70,8 +70,8 @@ def uses_mask(ds: Any, band: int) -> bool:
     return MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
 
 
-def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None,
-            progress: bool = False) -> Iterator[tuple]:
+def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None, progress: bool = False,
+            wins: list[tuple[int, int, int, int]] | None = None) -> Iterator[tuple]:
     """Yield ``(k, (r0, c0, r1, c1), data, valid)`` per touched tile ``k``, in plan order.
 
     ``valid`` is the internal mask (``None`` when the band has none). ``threads`` background
@@ -82,7 +82,8 @@ def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None,
         threads = 0 if len(the_plan.tiles) < THREADED_TILES else 2
     reader = _Reader(ds, serial=threads <= 0)
     use_mask = uses_mask(ds, band)
-    wins = read_windows(the_plan)
+    if wins is None:
+        wins = read_windows(the_plan)
 
     def read(k: int) -> tuple:
         r0, c0, r1, c1 = wins[k]
@@ -121,53 +122,68 @@ def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None,
         reader.close()
 
 
-def _runs_per_tile(runs: tuple[np.ndarray, ...], the_plan: Any, tile_shape: tuple[int, int],
-                   ) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Cut the runs at tile column edges and group them by plan tile.
+class _TileRuns:
+    """The runs cut at tile column edges, grouped by plan tile, as flat window positions.
 
-    Returns the cut runs (block, row, col0, col1) sorted by plan tile, and the offsets of each
-    plan tile's runs (``len(tiles) + 1``).
+    Positions are in the window :func:`read_windows` gives for the run's tile.
+    ``bounds[k]:bounds[k + 1]`` are tile ``k``'s runs. ``pairs[2 i], pairs[2 i + 1]`` are run
+    ``i``'s first and past-the-end positions (the searchsorted needles); ``idx`` the same with
+    the end clipped to the window's last pixel (``ufunc.reduceat`` needs indices inside the
+    array) and ``tail`` the runs that lost their last pixel to that clipping.
     """
-    blk, row, c0, c1 = runs
-    th, tw = tile_shape
-    first, last = c0 // tw, (c1 - 1) // tw
-    n = last - first + 1
-    rep = np.repeat(np.arange(blk.size), n)
-    tcol = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n) + first[rep]
-    blk, row = blk[rep], row[rep]
-    c0, c1 = np.maximum(c0[rep], tcol * tw), np.minimum(c1[rep], (tcol + 1) * tw)
-    keys = np.array([(r // th) * (1 << 32) + (c // tw) for (r, c, _, _), _ in the_plan.tiles], dtype=np.int64)
-    key = (row // th) * (1 << 32) + tcol
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    bounds = np.asarray(np.searchsorted(key, np.r_[keys, np.iinfo(np.int64).max]))
-    # runs in a tile the plan does not list cannot occur (a pixel centre inside a block lies
-    # in a tile the block intersects); the searchsorted bounds skip them if they did
-    return (blk[order], row[order], c0[order], c1[order]), bounds
 
+    def __init__(self, runs: tuple[np.ndarray, ...], the_plan: Any, wins: list[tuple[int, int, int, int]]) -> None:
+        blk, row, c0, c1 = runs
+        th, tw = the_plan.grid
+        first, last = c0 // tw, (c1 - 1) // tw
+        n = last - first + 1
+        rep = np.repeat(np.arange(blk.size), n)
+        tcol = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n) + first[rep]
+        blk, row = blk[rep], row[rep]
+        c0, c1 = np.maximum(c0[rep], tcol * tw), np.minimum(c1[rep], (tcol + 1) * tw)
+        # tile by tile (a stable sort of runs already in row order: row-major inside a tile,
+        # so reduceat sweeps each window once and searchsorted gets increasing needles); the
+        # order of each block's runs, and so its float sums, is deterministic
+        ntc = int(the_plan.windows[:, 3].max()) // tw + 1
+        keys = np.array([(r // th) * ntc + (c // tw) for (r, c, _, _), _ in the_plan.tiles], dtype=np.int64)
+        tkey = (row // th) * ntc + tcol
+        # (a pixel centre inside a block lies in a tile the block intersects, so every run's
+        # tile is planned; runs elsewhere, if any, are dropped)
+        tile = np.minimum(np.searchsorted(keys, tkey), max(keys.size - 1, 0))
+        planned = keys[tile] == tkey if keys.size else np.zeros(tkey.size, dtype=bool)
+        tile = np.where(planned, tile, keys.size)
+        order = np.argsort(tile.astype(np.int16 if keys.size < 1 << 15 else np.int64), kind="stable")
+        order = order[:int(planned.sum())]
+        self.blk, row, c0, c1, tile = blk[order], row[order], c0[order], c1[order], tile[order]
+        self.bounds = np.searchsorted(tile, np.arange(keys.size + 1))
+        w = np.array(wins, dtype=np.int64).reshape(-1, 4)
+        width = (w[:, 3] - w[:, 1])[tile]
+        size = ((w[:, 2] - w[:, 0]) * (w[:, 3] - w[:, 1]))[tile]
+        self.length = c1 - c0
+        ls = (row - w[tile, 0]) * width + (c0 - w[tile, 1])
+        le = ls + self.length
+        self.pairs = np.empty(2 * ls.size, dtype=np.intp)
+        self.pairs[0::2], self.pairs[1::2] = ls, le
+        self.idx = self.pairs.copy()
+        self.idx[1::2] = np.minimum(le, size - 1)
+        self.tail = (le == size) & (ls < size - 1)
 
-def _reduce_runs(flat: np.ndarray, ls: np.ndarray, le: np.ndarray, op: Any, dtype: Any) -> np.ndarray:
-    """``op`` over ``flat[ls[i]:le[i]]`` for every run (all runs non-empty)."""
-    n = flat.size
-    idx = np.empty(2 * ls.size, dtype=np.intp)
-    idx[0::2] = ls
-    idx[1::2] = np.minimum(le, n - 1)  # reduceat needs indices < n: runs ending at n fixed below
-    out = op.reduceat(flat, idx, dtype=dtype)[0::2]
-    tail = (le == n) & (ls < n - 1)
-    if tail.any():
-        out[tail] = op(out[tail], flat[n - 1])
-    return out
+    def reduce(self, flat: np.ndarray, i: int, j: int, op: Any, dtype: Any) -> np.ndarray:
+        """``op`` over every run of rows ``i:j`` (one tile; ``flat`` its window)."""
+        out = op.reduceat(flat, self.idx[2 * i:2 * j], dtype=dtype)[0::2]
+        tail = self.tail[i:j]
+        if tail.any():
+            out[tail] = op(out[tail], flat[-1])
+        return out
 
-
-def _zero_bad(flat: np.ndarray, bad: np.ndarray | None, ls: np.ndarray, le: np.ndarray,
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Zero the ``bad`` pixels in place; return their number per run and their positions."""
-    where = np.flatnonzero(bad) if bad is not None else np.zeros(0, dtype=np.intp)
-    if where.size == 0:
-        return np.zeros(ls.size, dtype=np.int64), where
-    flat[where] = 0
-    pos = np.searchsorted(where, np.concatenate([le, ls]))
-    return pos[:ls.size] - pos[ls.size:], where
+    def zero_bad(self, flat: np.ndarray, bad: np.ndarray | None, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Zero the ``bad`` pixels in place; return their number per run and their positions."""
+        where = np.flatnonzero(bad) if bad is not None else np.zeros(0, dtype=np.intp)
+        if where.size == 0:
+            return np.zeros(j - i, dtype=np.int64), where
+        flat[where] = 0
+        pos = np.searchsorted(where, self.pairs[2 * i:2 * j])
+        return pos[1::2] - pos[0::2], where
 
 
 def iter_run_stats(ds: Any, the_plan: Any, runs: tuple[np.ndarray, ...], *, band: int, nodata: float | None,
@@ -185,15 +201,13 @@ def iter_run_stats(ds: Any, the_plan: Any, runs: tuple[np.ndarray, ...], *, band
     else:
         info = np.iinfo(dtype)
         lo, hi = info.min, info.max
-    (blk, row, c0, c1), bounds = _runs_per_tile(runs, the_plan, the_plan.grid)
-    for k, (r0, col0, _, _), data, valid in decoded(ds, the_plan, band=band, threads=threads, progress=progress):
-        i, j = bounds[k], bounds[k + 1]
+    wins = read_windows(the_plan)
+    tr = _TileRuns(runs, the_plan, wins)
+    for k, _, data, valid in decoded(ds, the_plan, band=band, threads=threads, progress=progress, wins=wins):
+        i, j = int(tr.bounds[k]), int(tr.bounds[k + 1])
         if i == j:
             continue
-        w = data.shape[1]
         flat = data.reshape(-1)
-        ls = (row[i:j] - r0) * w + (c0[i:j] - col0)
-        le = ls + (c1[i:j] - c0[i:j])
         # nodata pixels are zeroed in place (the buffer is ours); NaNs are searched only when
         # they are nodata or when a run's sum comes out NaN (a pass saved on most rasters)
         bad = flat == nodata if check_nodata else None
@@ -201,19 +215,18 @@ def iter_run_stats(ds: Any, the_plan: Any, runs: tuple[np.ndarray, ...], *, band
             bad = np.isnan(flat)
         if valid is not None:
             bad = ~valid.reshape(-1) if bad is None else bad | ~valid.reshape(-1)
-        n_bad, where = _zero_bad(flat, bad, ls, le)
-        total = _reduce_runs(flat, ls, le, np.add, np.float64)
+        n_bad, where = tr.zero_bad(flat, bad, i, j)
+        total = tr.reduce(flat, i, j, np.add, np.float64)
         if floating and check_nodata and np.isnan(total).any():
             bad = np.isnan(flat) if bad is None else bad | np.isnan(flat)
-            n_bad, where = _zero_bad(flat, bad, ls, le)
-            total = _reduce_runs(flat, ls, le, np.add, np.float64)
-        length = le - ls
+            n_bad, where = tr.zero_bad(flat, bad, i, j)
+            total = tr.reduce(flat, i, j, np.add, np.float64)
         vmin = vmax = None
         if minmax:
             if where.size:
                 flat[where] = hi
-            vmin = _reduce_runs(flat, ls, le, np.minimum, None)
+            vmin = tr.reduce(flat, i, j, np.minimum, None)
             if where.size:
                 flat[where] = lo
-            vmax = _reduce_runs(flat, ls, le, np.maximum, None)
-        yield blk[i:j], length - n_bad, total, n_bad, vmin, vmax
+            vmax = tr.reduce(flat, i, j, np.maximum, None)
+        yield tr.blk[i:j], tr.length[i:j] - n_bad, total, n_bad, vmin, vmax

@@ -192,18 +192,18 @@ def center_mask(edges: np.ndarray, transform: Affine, shape: tuple[int, int]) ->
     return out
 
 
-def _sort_crossings(block: np.ndarray, row: np.ndarray, x: np.ndarray, height: int) -> np.ndarray:
-    """Order of the crossings by block, row, then x: one integer argsort of a combined key.
+def _sort_crossings(major: np.ndarray, minor: np.ndarray, x: np.ndarray, n_minor: int) -> np.ndarray:
+    """Order of the crossings by ``major``, ``minor``, then x: one argsort of a combined key.
 
     (``np.lexsort`` on the three keys costs several times more.) x enters by its rank, so the
     key is exact; beyond int64 range the three-key sort is used.
     """
     n = x.size
-    if n == 0 or (int(block.max()) + 1) * height * n >= 1 << 62:
-        return np.lexsort((x, row, block))
+    if n == 0 or (int(major.max()) + 1) * n_minor * n >= 1 << 62:
+        return np.lexsort((x, minor, major))
     rank = np.empty(n, dtype=np.int64)
     rank[np.argsort(x)] = np.arange(n)
-    return np.argsort((block * height + row) * n + rank)
+    return np.argsort((major * n_minor + minor) * n + rank)
 
 
 def center_spans(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> tuple[np.ndarray, ...]:
@@ -212,7 +212,7 @@ def center_spans(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> t
     One vectorised pass over all blocks' ring segments: scanline crossings through the pixel
     centres of each block's window, sorted and paired (even-odd), each pair the half-open
     column run ``[col0, col1)`` of :func:`center_mask`. Rows and columns are the raster's, runs
-    are clipped to the block's window, empty runs dropped; sorted by block, row and column.
+    are clipped to the block's window, empty runs dropped; sorted by row, block and column.
     """
     live = np.flatnonzero(windows[:, 2] > windows[:, 0])
     if live.size == 0:
@@ -242,7 +242,8 @@ def center_spans(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> t
     row = np.arange(edge.size) - np.repeat(np.cumsum(counts) - counts, counts) + r_lo[edge]
     xs = (row + 0.5 - y1[edge]) * (x2[edge] - x1[edge]) / (y2[edge] - y1[edge]) + x1[edge]
     eb = blk[edge]
-    order = _sort_crossings(eb, row, xs, int(hh.max()) + 1)
+    row += windows[eb, 0]  # raster rows from here on
+    order = _sort_crossings(row, eb, xs, windows.shape[0])
     row, xs, eb = row[order], xs[order], eb[order]
     x_in, x_out, r, b = xs[0::2], xs[1::2], row[0::2], eb[0::2]
     w = ww[b]
@@ -250,7 +251,7 @@ def center_spans(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> t
     end = np.minimum(np.maximum(np.floor(x_out + 0.5), 0), w).astype(np.int64)
     ok = start < end
     b, r, start, end = b[ok], r[ok], start[ok], end[ok]
-    return b, r + windows[b, 0], start + windows[b, 1], end + windows[b, 1]
+    return b, r, start + windows[b, 1], end + windows[b, 1]
 
 
 def center_masks(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> dict[int, np.ndarray]:
