@@ -77,7 +77,8 @@ def numeric_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame
     return pd.DataFrame(out, index=frame.index)
 
 
-def _block_ids(frame: pd.DataFrame, mask: np.ndarray) -> list[object]:
+def block_ids(frame: pd.DataFrame, mask: np.ndarray) -> list[object]:
+    """Return the ``block_id`` (else the index label) of the rows where ``mask`` holds, as Python values."""
     labels = frame["block_id"] if "block_id" in frame.columns else frame.index.to_series()
     return [v.item() if isinstance(v, np.generic) else v for v in labels.to_numpy()[mask]]
 
@@ -87,7 +88,7 @@ def _refuse_out_of_range(frame: pd.DataFrame, values: pd.Series, col: str) -> No
     arr = values.to_numpy()
     for mask, what in ((np.isinf(arr), "infinite (±inf)"), (arr < 0, "negative")):
         if mask.any():
-            ids = _block_ids(frame, mask)
+            ids = block_ids(frame, mask)
             raise BlockValidationError(
                 f"{col} is {what} in {int(mask.sum())} block(s) (ids {list_ids(ids)}); "
                 f"{col} ({schema.COLUMNS[col].unit or 'count'}) must be a finite amount >= 0 "

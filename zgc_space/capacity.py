@@ -44,7 +44,7 @@ import pandas as pd
 import shapely
 
 from zgc_space import crs as _crs
-from zgc_space._grouping import group_sums, index_name, numeric_columns, ratio, resolve_by
+from zgc_space._grouping import block_ids, group_sums, index_name, numeric_columns, ratio, resolve_by
 from zgc_space._io_private import list_ids
 from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
 
@@ -65,11 +65,6 @@ _CAP_OUT = ("gfa_m2", "gfa_capped_blocks_m2", "permitted_gfa_m2", "gfa_capacity_
 _COUNT_OUT = ("missing_cap_blocks", "unknown_capacity_blocks", "zero_cap_blocks", "over_cap_blocks")
 
 
-def _ids(blocks: pd.DataFrame, mask: np.ndarray) -> list[object]:
-    labels = blocks["block_id"] if "block_id" in blocks.columns else blocks.index.to_series()
-    return [v.item() if isinstance(v, np.generic) else v for v in labels.to_numpy()[mask]]
-
-
 def _land(values: pd.DataFrame, blocks: pd.DataFrame) -> pd.DataFrame:
     a, b21, b22, d = (values[c].to_numpy() for c in _LAND_IN)
     raw_e = a + b21 - d
@@ -77,7 +72,7 @@ def _land(values: pd.DataFrame, blocks: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         warnings.warn(
             f"{int(bad.sum())} block(s) have supplied land D above developed land A + B21 "
-            f"(ids {list_ids(_ids(blocks, bad))}); their suppliable land is set to 0. "
+            f"(ids {list_ids(block_ids(blocks, bad))}); their suppliable land is set to 0. "
             "Check them with zgc_space.validate_blocks()",
             ValidationWarning, stacklevel=3,
         )
@@ -103,18 +98,18 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.Dat
     negative = cap < 0
     if negative.any():
         raise BlockValidationError(
-            f"far_cap is negative in {int(negative.sum())} block(s) (ids {list_ids(_ids(blocks, negative))}); "
+            f"far_cap is negative in {int(negative.sum())} block(s) (ids {list_ids(block_ids(blocks, negative))}); "
             "a planned maximum FAR must be >= 0 (use NaN for unknown)",
-            _ids(blocks, negative),
+            block_ids(blocks, negative),
         )
     permitted = cap * land
     missing_cap = np.isnan(cap)
     unknown = np.isnan(permitted) | np.isnan(gfa)
     zero_cap = cap == 0
     over = ~unknown & (gfa > permitted)
-    attrs["missing_cap"] = _ids(blocks, missing_cap)
-    attrs["zero_cap"] = _ids(blocks, zero_cap)
-    attrs["over_cap"] = _ids(blocks, over)
+    attrs["missing_cap"] = block_ids(blocks, missing_cap)
+    attrs["zero_cap"] = block_ids(blocks, zero_cap)
+    attrs["over_cap"] = block_ids(blocks, over)
     if missing_cap.any():
         warnings.warn(
             f"far_cap is missing in {int(missing_cap.sum())} block(s) (ids {list_ids(attrs['missing_cap'])}); "
@@ -126,7 +121,7 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.Dat
     if other.any():
         warnings.warn(
             f"gfa_m2 or the land base is missing in {int(other.sum())} block(s) "
-            f"(ids {list_ids(_ids(blocks, other))}); their floor-area capacity is unknown (NaN)",
+            f"(ids {list_ids(block_ids(blocks, other))}); their floor-area capacity is unknown (NaN)",
             ValidationWarning, stacklevel=3,
         )
     if (zero_cap & over).any():
