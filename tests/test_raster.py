@@ -222,6 +222,22 @@ def test_run_length_path_equals_mask_path(tmp_path, blocks, kind):
     assert runs.loc[901, "count"] > 0 and runs["nodata"].sum() > 0
 
 
+def test_decode_threads_are_kept_and_stop_cleanly(blocks, int_raster):
+    from zgc_space import _tiles, _zonal
+
+    with rasterio.open(int_raster) as ds:
+        the_plan = _zonal.plan(ds, np.asarray(blocks.geometry.values), band=1, method="center")
+        gen = _tiles.decoded(ds, the_plan, band=1, threads=1)
+        assert next(gen)[0] == 0
+        gen.close()  # reads in flight finish before their dataset handles close
+        keys = [t[0] for t in _tiles.decoded(ds, the_plan, band=1, threads=1)]
+        serial = [t[2] for t in _tiles.decoded(ds, the_plan, band=1, threads=0)]
+        threaded = [t[2] for t in _tiles.decoded(ds, the_plan, band=1, threads=1)]
+    assert keys == list(range(len(the_plan.tiles))) and len(keys) > 4  # more tiles than reads in flight
+    assert all(np.array_equal(a, b) for a, b in zip(serial, threaded, strict=True))
+    assert _tiles._pool(1) is _tiles._pool(1)
+
+
 def test_hand_computed_exact_coverage_and_extra_stats(tmp_path):
     # 4 × 4 pixels of 10 m, values 0..15 row by row; a block covering columns 0-1.5 of rows 0-1
     data = np.arange(16, dtype="float32").reshape(4, 4)

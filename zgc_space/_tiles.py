@@ -12,10 +12,11 @@ pixel is copied, so the work beyond decoding stays small.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,27 @@ def uses_mask(ds: Any, band: int) -> bool:
     return MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_PID = [os.getpid()]
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """Return the process-wide pool of ``threads`` decode threads (created once, then kept).
+
+    A fresh thread pays ~10 ms of GDAL/PROJ set-up on its first ``rasterio.open``; a kept
+    one does not (after a fork the child makes its own pool).
+    """
+    with _POOLS_LOCK:
+        if _POOLS_PID[0] != os.getpid():
+            _POOLS.clear()
+            _POOLS_PID[0] = os.getpid()
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="zgc-decode")
+        return pool
+
+
 def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None, progress: bool = False,
             wins: list[tuple[int, int, int, int]] | None = None) -> Iterator[tuple]:
     """Yield ``(k, (r0, c0, r1, c1), data, valid)`` per touched tile ``k``, in plan order.
@@ -81,6 +103,7 @@ def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None, pr
     if threads is None:
         threads = 0 if len(the_plan.tiles) < THREADED_TILES else 2
     reader = _Reader(ds, serial=threads <= 0)
+    pending: deque = deque()
     use_mask = uses_mask(ds, band)
     if wins is None:
         wins = read_windows(the_plan)
@@ -105,18 +128,23 @@ def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None, pr
                 if bar is not None:
                     bar.update()
             return
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            pending: deque = deque(pool.submit(read, k) for k in range(min(len(wins), 4 * threads)))
-            nxt = len(pending)
-            while pending:
-                tile = pending.popleft().result()
-                if nxt < len(wins):
-                    pending.append(pool.submit(read, nxt))
-                    nxt += 1
-                yield tile
-                if bar is not None:
-                    bar.update()
+        pool = _pool(threads)
+        pending = deque(pool.submit(read, k) for k in range(min(len(wins), 4 * threads)))
+        nxt = len(pending)
+        while pending:
+            tile = pending.popleft().result()
+            if nxt < len(wins):
+                pending.append(pool.submit(read, nxt))
+                nxt += 1
+            yield tile
+            if bar is not None:
+                bar.update()
     finally:
+        # stopped early (error, generator closed): no worker may still read when the handles close
+        if pending:
+            for fut in pending:
+                fut.cancel()
+            wait(pending)
         if bar is not None:
             bar.close()
         reader.close()
