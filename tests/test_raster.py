@@ -474,3 +474,22 @@ def test_batched_centre_masks_equal_single_masks():
         r0, c0, r1, c1 = windows[i]
         sub = Affine(2.5, 0, X0 - 40 + c0 * 2.5, 0, -2.5, Y0 + 40 - r0 * 2.5)
         np.testing.assert_array_equal(m, center_mask(_edges(geoms[i]), sub, (r1 - r0, c1 - c0)))
+
+
+def test_batched_exact_coverages_equal_single_coverages():
+    from zgc_space._exact import coverages
+    from zgc_space._zonal import _coverage
+
+    geoms = np.array(random_shapes(7, 30) + [shapely.Polygon()], dtype=object)
+    t = Affine(2.5, 0, X0 - 40, 0, -2.5, Y0 + 40)
+    rng = np.random.default_rng(5)
+    windows = np.array([[r, c, r + int(rng.integers(5, 90)), c + int(rng.integers(5, 90))]
+                        for r, c in rng.integers(0, 60, (len(geoms), 2))])  # some cut through shapes
+    windows[-1] = 0
+    covs = coverages(geoms, windows, t)
+    assert set(covs) == set(range(len(geoms) - 1))
+    for i, cov in covs.items():
+        r0, c0, r1, c1 = windows[i]
+        sub = Affine(2.5, 0, X0 - 40 + c0 * 2.5, 0, -2.5, Y0 + 40 - r0 * 2.5)
+        np.testing.assert_allclose(cov, _coverage(geoms[i], sub, (r1 - r0, c1 - c0)), rtol=0, atol=1e-12)
+        assert ((cov > 0) == (_coverage(geoms[i], sub, (r1 - r0, c1 - c0)) > 0)).all()

@@ -31,6 +31,7 @@ import shapely
 from affine import Affine
 from rasterio.features import rasterize
 
+from zgc_space._exact import coverages
 from zgc_space._tiles import decoded
 from zgc_space.errors import RasterError
 
@@ -42,6 +43,8 @@ METHODS = ("center", "all_touched", "exact")
 _MAX_CACHED_PIXELS = 1 << 22
 #: Masks of all blocks are computed in one pass when their windows hold at most this many pixels.
 _MAX_BATCH_PIXELS = 1 << 26
+#: Exact coverages (float64) likewise, up to this many pixels (128 MiB).
+_MAX_BATCH_COVERAGE = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -377,10 +380,14 @@ def iter_chunks(
         for b in blocks:
             remaining[b] = remaining.get(b, 0) + 1
     cache: dict[int, np.ndarray] = {}
-    if method == "center":
-        hh, ww = windows[:, 2] - windows[:, 0], windows[:, 3] - windows[:, 1]
-        if int((np.maximum(hh, 0) * (np.maximum(ww, 0) + 1)).sum()) <= _MAX_BATCH_PIXELS:
-            cache = center_masks(geoms, windows, t)
+    hh, ww = windows[:, 2] - windows[:, 0], windows[:, 3] - windows[:, 1]
+    cells = np.maximum(hh, 0) * (np.maximum(ww, 0) + 1)
+    if method == "center" and int(cells.sum()) <= _MAX_BATCH_PIXELS:
+        cache = center_masks(geoms, windows, t)
+    elif method == "exact":  # float64: batch the blocks cached whole, up to a bound
+        whole = np.where((hh * ww <= _MAX_CACHED_PIXELS)[:, None], windows, 0)
+        if int(cells[whole[:, 2] > 0].sum()) <= _MAX_BATCH_COVERAGE:
+            cache = coverages(geoms, whole, t)
 
     def weights(b: int, win: tuple[int, int, int, int]) -> np.ndarray:
         """Mask (bool) or coverage (float) of block ``b`` over pixel window ``win``."""
