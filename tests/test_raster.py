@@ -222,6 +222,26 @@ def test_run_length_path_equals_mask_path(tmp_path, blocks, kind):
     assert runs.loc[901, "count"] > 0 and runs["nodata"].sum() > 0
 
 
+def test_runs_ending_at_the_last_pixel_read(tmp_path):
+    # one-pixel and longer runs ending at the last pixel of the window read, nodata or not
+    data = np.arange(16, dtype="float32").reshape(4, 4)
+    data[3, 3] = -1.0
+    path = write_tif(tmp_path / "c.tif", data, transform=grid_transform(), nodata=-1.0, block=16)
+    corner = box(X0 + 31, Y0 - 39, X0 + 39, Y0 - 31)  # the centre of pixel (3, 3) only
+    row = box(X0 + 1, Y0 - 39, X0 + 39, Y0 - 31)  # pixels (3, 0..3)
+    for geoms, count, total, nodata in [([corner], [0], [np.nan], [1]), ([row], [3], [12 + 13 + 14], [1]),
+                                        ([row, corner], [3, 0], [39, np.nan], [1, 1])]:
+        blk = gpd.GeoDataFrame({"block_id": [f"B{i}" for i in range(len(geoms))]}, geometry=geoms,
+                               crs="EPSG:4548")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RasterCoverageWarning)
+            out = raster.zonal_stats(blk, path, stats="count,sum,nodata")
+            masks = raster.zonal_stats(blk, path, stats="count,sum,nodata,std")
+        assert out["count"].tolist() == count and out["nodata"].tolist() == nodata
+        np.testing.assert_array_equal(out["sum"], total)
+        pd.testing.assert_frame_equal(out, masks[["count", "sum", "nodata"]])
+
+
 def test_decode_threads_are_kept_and_stop_cleanly(blocks, int_raster):
     from zgc_space import _tiles, _zonal
 

@@ -154,10 +154,10 @@ class _TileRuns:
     """The runs cut at tile column edges, grouped by plan tile, as flat window positions.
 
     Positions are in the window :func:`read_windows` gives for the run's tile.
-    ``bounds[k]:bounds[k + 1]`` are tile ``k``'s runs. ``pairs[2 i], pairs[2 i + 1]`` are run
-    ``i``'s first and past-the-end positions (the searchsorted needles); ``idx`` the same with
-    the end clipped to the window's last pixel (``ufunc.reduceat`` needs indices inside the
-    array) and ``tail`` the runs that lost their last pixel to that clipping.
+    ``bounds[k]:bounds[k + 1]`` are tile ``k``'s runs. ``idx[2 i], idx[2 i + 1]`` are run
+    ``i``'s first and past-the-end positions, the end clipped to the window's last pixel
+    (``ufunc.reduceat`` needs indices inside the array); ``at_end`` flags the runs ending at
+    the window's last pixel, ``tail`` those of them whose reduceat misses it.
     """
 
     def __init__(self, runs: tuple[np.ndarray, ...], the_plan: Any, wins: list[tuple[int, int, int, int]]) -> None:
@@ -188,13 +188,17 @@ class _TileRuns:
         width = (w[:, 3] - w[:, 1])[tile]
         size = ((w[:, 2] - w[:, 0]) * (w[:, 3] - w[:, 1]))[tile]
         self.length = c1 - c0
-        ls = (row - w[tile, 0]) * width + (c0 - w[tile, 1])
+        ls = row - w[tile, 0]  # in place from here: fewer large temporaries
+        ls *= width
+        ls += c0
+        ls -= w[tile, 1]
         le = ls + self.length
-        self.pairs = np.empty(2 * ls.size, dtype=np.intp)
-        self.pairs[0::2], self.pairs[1::2] = ls, le
-        self.idx = self.pairs.copy()
-        self.idx[1::2] = np.minimum(le, size - 1)
-        self.tail = (le == size) & (ls < size - 1)
+        size -= 1
+        self.idx = np.empty(2 * ls.size, dtype=np.intp)
+        self.idx[0::2] = ls
+        np.minimum(le, size, out=self.idx[1::2])
+        self.at_end = le > size  # runs ending at the window's last pixel
+        self.tail = self.at_end & (ls < size)  # ... whose reduceat misses that pixel
 
     def reduce(self, flat: np.ndarray, i: int, j: int, op: Any, dtype: Any) -> np.ndarray:
         """``op`` over every run of rows ``i:j`` (one tile; ``flat`` its window)."""
@@ -210,8 +214,11 @@ class _TileRuns:
         if where.size == 0:
             return np.zeros(j - i, dtype=np.int64), where
         flat[where] = 0
-        pos = np.searchsorted(where, self.pairs[2 * i:2 * j])
-        return pos[1::2] - pos[0::2], where
+        pos = np.searchsorted(where, self.idx[2 * i:2 * j])
+        n_bad = pos[1::2] - pos[0::2]
+        if bad is not None and bad[-1]:  # the window's last pixel, cut from the runs ending there
+            n_bad[self.at_end[i:j]] += 1
+        return n_bad, where
 
 
 def iter_run_stats(ds: Any, the_plan: Any, runs: tuple[np.ndarray, ...], *, band: int, nodata: float | None,
