@@ -126,9 +126,10 @@ def zonal_stats(
         Nodata value overriding the raster's own. NaN pixels are always nodata, and so are
         pixels masked by an internal mask or alpha band. Scale and offset are applied.
     threads
-        Background decode threads; ``0`` decodes in the calling thread. By default ``0`` when
-        the blocks touch fewer than 128 internal tiles (thread start-up and hand-over cost more
-        than they save on small jobs and on a busy machine), else 2.
+        Background decode threads (kept for the process once started); ``0`` decodes in the
+        calling thread. By default ``0`` when the blocks touch fewer than 128 internal tiles
+        (the hand-over of tiles between threads can cost more than it saves on small jobs and
+        on a busy machine), else 2.
     progress
         Show a progress bar over tiles (tqdm).
 
