@@ -30,13 +30,7 @@ THREADED_TILES = 128
 
 def read_windows(the_plan: Any) -> list[tuple[int, int, int, int]]:
     """Per touched tile, the pixel window read: the tile clipped to its blocks' windows."""
-    windows = the_plan.windows
-    out = []
-    for (tr0, tc0, tr1, tc1), blocks in the_plan.tiles:
-        w = windows[blocks]
-        out.append((max(tr0, int(w[:, 0].min())), max(tc0, int(w[:, 1].min())),
-                    min(tr1, int(w[:, 2].max())), min(tc1, int(w[:, 3].max()))))
-    return out
+    return list(the_plan.reads)
 
 
 class _Reader:

@@ -69,6 +69,7 @@ class Plan:
     windows: np.ndarray  # (n, 4) int64: row0, col0, row1, col1 (clipped; empty when row1 <= row0)
     tiles: list[tuple[tuple[int, int, int, int], list[int]]]  # tile window, blocks inside
     grid: tuple[int, int]  # tile (chunk) height and width
+    reads: list[tuple[int, int, int, int]]  # per tile, the window read: the tile clipped to its blocks' windows
 
 
 def _grid(ds: Any, band: int) -> tuple[int, int]:
@@ -136,7 +137,16 @@ def plan(ds: Any, geoms: np.ndarray, *, band: int, method: str) -> Plan:
                                  np.split(blk, first[1:]) if first.size else [], strict=True):
         window = (a_ * th, b_ * tw, min((a_ + 1) * th, ds.height), min((b_ + 1) * tw, ds.width))
         tiles.append((window, members.tolist()))
-    return Plan(windows=windows, tiles=tiles, grid=(th, tw))
+    # per tile, the part read: the tile clipped to its blocks' windows
+    reads = np.zeros((first.size, 4), dtype=np.int64)
+    if first.size:
+        wb = windows[blk]
+        reads[:, 0] = np.maximum(tr[first] * th, np.minimum.reduceat(wb[:, 0], first))
+        reads[:, 1] = np.maximum(tc[first] * tw, np.minimum.reduceat(wb[:, 1], first))
+        reads[:, 2] = np.minimum(np.minimum((tr[first] + 1) * th, ds.height), np.maximum.reduceat(wb[:, 2], first))
+        reads[:, 3] = np.minimum(np.minimum((tc[first] + 1) * tw, ds.width), np.maximum.reduceat(wb[:, 3], first))
+    read = [(r0, c0, r1, c1) for r0, c0, r1, c1 in reads.tolist()]
+    return Plan(windows=windows, tiles=tiles, grid=(th, tw), reads=read)
 
 
 def _edges(geom: Any) -> np.ndarray:
