@@ -17,9 +17,9 @@ zonal
 buildings
     1,000,000 building footprints (rotated rectangles) -> the 164 blocks by centroid.
     Peer: centroids + ``geopandas.sjoin(predicate="within")`` + groupby.
-indicators, proposals
-    The scripts ``bench_indicators.py`` and ``bench_proposals.py`` (their own peers and
-    tables), run as child processes.
+indicators, proposals, optimize
+    The scripts ``bench_indicators.py``, ``bench_proposals.py`` and ``bench_optimize.py`` (their
+    own peers and tables), run as child processes.
 
 Data are generated under benchmarks/data/ (git-ignored) with a fixed seed and reused.
 """
@@ -287,6 +287,7 @@ WORKLOADS = {
     "buildings": bench_buildings,
     "indicators": script("bench_indicators.py", ["--blocks", "10000", "--repeats", "1"]),
     "proposals": script("bench_proposals.py", ["--repeat", "1"]),
+    "optimize": script("bench_optimize.py", ["--repeat", "1", "--points", "5"]),
 }
 
 
