@@ -294,62 +294,16 @@ def center_masks(geoms: np.ndarray, windows: np.ndarray, transform: Affine) -> d
 
 
 def _coverage(geom: Any, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
-    r"""Exact fraction of each pixel of a window covered by ``geom`` (float64, 0..1).
+    """Exact fraction of each pixel of a window covered by ``geom`` (float64, 0..1).
 
-    By Green's theorem the area of the polygon inside pixel row :math:`r` and left of
-    :math:`x = X` is :math:`F_r(X) = \oint \min(x, X)\,\chi_r(y)\,dy`, a sum over the ring
-    segments crossing the row; the coverage of pixel :math:`(r, c)` is
-    :math:`F_r(c + 1) - F_r(c)`. Columns left of a segment get its whole signed height (a
-    cumulative sum), the one to three columns it crosses get the closed-form partial integral.
-    Pure numpy, no pixel-by-pixel polygon clipping; holes need consistently oriented rings.
+    The one-block case of :func:`zgc_space._exact.coverages` (Green's theorem per pixel row),
+    for blocks too large to cache whole, read window by window.
     """
     h, w = shape
-    edges = _edges(shapely.orient_polygons(geom))
-    a, c, e, f = transform.a, transform.c, transform.e, transform.f
-    x1, x2 = (edges[:, 0] - c) / a, (edges[:, 2] - c) / a
-    y1, y2 = (edges[:, 1] - f) / e, (edges[:, 3] - f) / e
-    lo, hi = np.minimum(y1, y2), np.maximum(y1, y2)
-    keep = (hi > lo) & (hi > 0) & (lo < h)
-    x1, x2, y1, y2, lo, hi = x1[keep], x2[keep], y1[keep], y2[keep], lo[keep], hi[keep]
-    cov = np.zeros(h * (w + 1))
-    if x1.size == 0:
-        return cov.reshape(h, w + 1)[:, :w]
-    r_lo = np.clip(np.floor(lo), 0, h).astype(np.int64)
-    r_hi = np.clip(np.ceil(hi), 0, h).astype(np.int64)
-    counts = np.maximum(r_hi - r_lo, 0)
-    edge = np.repeat(np.arange(x1.size), counts)
-    row = np.arange(edge.size) - np.repeat(np.cumsum(counts) - counts, counts) + r_lo[edge]
-    ya = np.maximum(lo[edge], row)
-    yb = np.minimum(hi[edge], row + 1)
-    slope = (x2 - x1)[edge] / (y2 - y1)[edge]
-    xa = x1[edge] + (ya - y1[edge]) * slope
-    xb = x1[edge] + (yb - y1[edge]) * slope
-    dy = (yb - ya) * np.sign((y2 - y1)[edge])
-    xmin, xmax = np.minimum(xa, xb), np.maximum(xa, xb)
-    base = row * (w + 1)
-    # whole columns left of the segment
-    k0 = np.clip(np.floor(xmin), 0, w).astype(np.int64)
-    np.add.at(cov, base, dy)
-    np.add.at(cov, base + k0, -dy)
-    cov = np.cumsum(cov.reshape(h, w + 1), axis=1).ravel()
-    # columns the segment crosses
-    p0 = np.clip(np.floor(xmin), 0, w).astype(np.int64)
-    p1 = np.clip(np.ceil(xmax), 0, w).astype(np.int64)
-    n_part = np.maximum(p1 - p0, 0)
-    pair = np.repeat(np.arange(edge.size), n_part)
-    col = np.arange(pair.size) - np.repeat(np.cumsum(n_part) - n_part, n_part) + p0[pair]
-    m0, m1 = xmin[pair], xmax[pair]
-    span = np.where(m1 > m0, m1 - m0, 1.0)
-
-    def integral(x: np.ndarray) -> np.ndarray:  # ∫ min(x(y), X) dy per unit of dy
-        frac = np.clip((x - m0) / span, 0.0, 1.0)
-        return np.where(x <= m0, x, np.where(x >= m1, (m0 + m1) / 2, frac * (m0 + x) / 2 + (1 - frac) * x))
-
-    np.add.at(cov, base[pair] + col, dy[pair] * (integral(col + 1.0) - integral(col.astype(float))))
-    # pixel axes (column right, row down) flip the orientation of a north-up world CRS
-    out = cov.reshape(h, w + 1)[:, :w] * np.sign(a * e)
-    out[np.abs(out) < 1e-12] = 0.0
-    return np.clip(out, 0.0, 1.0)
+    if h <= 0 or w <= 0:
+        return np.zeros((max(h, 0), max(w, 0)))
+    found = coverages(np.array([geom], dtype=object), np.array([[0, 0, h, w]]), transform)
+    return found.get(0, np.zeros((h, w)))
 
 
 def _valid(values: np.ndarray, nodata: float | None, floating: bool) -> np.ndarray | None:
