@@ -177,7 +177,7 @@ def test_central_dense_outer_loose(blocks: gpd.GeoDataFrame) -> None:
 def test_economy_of_the_published_order(blocks: gpd.GeoDataFrame) -> None:
     # published: ≈ 2,970 bn CNY revenue in Jan-May 2021; 1.74 m employees and 46.5 bn CNY tax in 2015 Q1
     assert 4e8 < blocks["revenue_10k_cny"].sum() < 1.5e9  # 万元: 4,000-15,000 bn CNY
-    assert 1.7e6 < blocks["employees"].sum() < 4e6
+    assert 1_700_000 < blocks["employees"].sum() < 4_000_000
     assert 1e7 < blocks["tax_10k_cny"].sum() < 1e8
     tax_per_ha = blocks["tax_10k_cny"].sum() / (blocks["built_m2"].sum() / 1e4)
     assert 300 < tax_per_ha < 1500  # national mean 540 万元/ha (2020): mid-table, not off the scale
@@ -185,7 +185,7 @@ def test_economy_of_the_published_order(blocks: gpd.GeoDataFrame) -> None:
 
 def test_far_caps_mostly_above_current(blocks: gpd.GeoDataFrame) -> None:
     over = blocks["far_cap"] * blocks["site_area_m2"] < blocks["gfa_m2"]
-    assert 1 <= over.sum() <= 5
+    assert 0 < over.sum() <= 5
     assert (blocks["far_cap"] > 0).all()
 
 

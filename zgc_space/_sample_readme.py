@@ -12,7 +12,7 @@ from zgc_space._sample_shapes import SIMPLIFY_M
 
 __all__: list[str] = []
 
-#: The README template (``string.Template`` placeholders), shipped as package data.
+#: The README template (``string.Template`` fields such as ``$total_km2``), shipped as package data.
 TEMPLATE_FILE = Path(__file__).parent / "data" / "sample_README.md.tmpl"
 
 
