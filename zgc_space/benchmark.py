@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from zgc_space import datasets, evaluation
 from zgc_space._gap import gap_tables
@@ -49,7 +50,9 @@ __all__ = [
     "gap_to_rank",
     "load_peers",
     "make_synthetic_peers",
+    "peer_scores",
     "rank",
+    "rank_scores",
     "sample_peers_path",
 ]
 
@@ -295,9 +298,40 @@ def make_synthetic_peers(
 _ZONE_TYPES = {"产城融合型": "city_industry", "工业主导型": "industry_led", "其他": "other"}
 
 
-def _peer_scores(peers_in: pd.DataFrame | str | Path | None, preset: evaluation.Preset) -> pd.Series:
-    """Return the scores of the peers of the preset's zone type."""
-    return _peers_of_type(peers_in, preset)[0]
+def peer_scores(
+    peers: pd.DataFrame | str | Path | None = None, *, preset: evaluation.PresetLike = "cic_default"
+) -> pd.Series:
+    """Return the composite scores of the peers a zone is ranked against.
+
+    Only peers of the preset's zone type count (see :func:`rank`); peers with the preset's
+    indicators are scored with it, otherwise their ``score`` column is used. Compute this once
+    and pass it to :func:`rank_scores` to rank many scores (e.g. one per proposal) at once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> peer_scores(pd.DataFrame({"zone_id": ["A", "B"], "score": [70.0, 50.0]})).tolist()
+    [70.0, 50.0]
+    """
+    return _peers_of_type(peers, evaluation.load_preset(preset))[0]
+
+
+def rank_scores(scores: ArrayLike, peer_scores: ArrayLike) -> np.ndarray:
+    """Rank each score among the peer scores, vectorised (1 = best; NaN stays NaN).
+
+    The same rule as :func:`rank`: scores are compared at :data:`TIE_DECIMALS` decimals and tied
+    zones share the better rank.
+
+    Examples
+    --------
+    >>> rank_scores([80.0, 60.0, 50.0, float("nan")], [70.0, 50.0])
+    array([ 1.,  2.,  2., nan])
+    """
+    s = np.round(np.asarray(scores, dtype=float), TIE_DECIMALS)
+    peers = np.asarray(peer_scores, dtype=float)
+    ps = np.sort(np.round(peers[~np.isnan(peers)], TIE_DECIMALS))
+    above = len(ps) - np.searchsorted(ps, s, side="right")
+    return np.where(np.isnan(s), np.nan, above + 1.0)
 
 
 def _peers_of_type(
@@ -364,7 +398,7 @@ def _zone_score(zone: float | pd.Series | pd.DataFrame, preset: evaluation.Prese
 def _rank_of(value: float, peer_scores: np.ndarray, preset_name: str, left_out: int = 0) -> RankResult:
     s = round(value, TIE_DECIMALS)
     peers = np.round(peer_scores[~np.isnan(peer_scores)], TIE_DECIMALS)
-    above = int((peers > s).sum())
+    above = int(rank_scores([value], peers)[0]) - 1
     below = int((peers < s).sum())
     of = len(peers) + 1
     pct = 100.0 * below / (of - 1) if of > 1 else 100.0

@@ -214,15 +214,7 @@ def peer_scores(peers: PeersLike = None, *, preset: evaluation.PresetLike = "cic
     the shipped synthetic peers. Peers with the preset's indicators are scored with it;
     otherwise their ``score`` column is used.
     """
-    return benchmark._peer_scores(peers, evaluation.load_preset(preset)).to_numpy(float)
-
-
-def _ranks(scores: np.ndarray, peers: np.ndarray) -> pd.Series:
-    """Rank of each score among the peers (1 = best; ties share the better rank, as benchmark.rank)."""
-    ps = np.sort(np.round(peers[~np.isnan(peers)], benchmark.TIE_DECIMALS))
-    s = np.round(scores, benchmark.TIE_DECIMALS)
-    above = len(ps) - np.searchsorted(ps, s, side="right")
-    return pd.Series(np.where(np.isnan(scores), pd.NA, above + 1), dtype="Int64")
+    return benchmark.peer_scores(peers, preset=preset).to_numpy(float)
 
 
 def _metrics(sums: pd.DataFrame, cap: np.ndarray, count: np.ndarray, *,
@@ -235,7 +227,7 @@ def _metrics(sums: pd.DataFrame, cap: np.ndarray, count: np.ndarray, *,
     scored = evaluation.score(ind[ind_cols], preset=preset)
     out = pd.DataFrame(index=sums.index)
     out["score"] = scored["score"].to_numpy(float)
-    out["rank"] = _ranks(out["score"].to_numpy(float), peers).to_numpy()
+    out["rank"] = pd.array(benchmark.rank_scores(out["score"].to_numpy(float), peers), dtype="Int64")
     out["rank_of"] = int((~np.isnan(peers)).sum()) + 1
     for c in ind_cols:
         out[c] = ind[c].to_numpy(float)
