@@ -196,3 +196,11 @@ def test_cli_dynamic(tmp_path: Path, capsys: pytest.CaptureFixture[str], panel: 
 def test_example_rules_file_matches_the_constant() -> None:
     path = Path(__file__).resolve().parent.parent / "sample_data" / "dynamic_rules.yaml"
     assert dynamic.load_rules(path) == dynamic.EXAMPLE_RULES
+
+
+def test_repeated_key_in_rules_file(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("warning:\n  bottom_pct: 10\nexit:\n  max_per_round: 3\nwarning:\n  below_score: 50\n",
+                    encoding="utf-8")
+    with pytest.raises(RulesError, match=r"rules .*rules.yaml: key 'warning' at line 5 repeats 'warning' from line 1"):
+        dynamic.load_rules(path)

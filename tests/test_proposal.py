@@ -146,3 +146,13 @@ def test_sample_proposals_are_valid():
 def test_suggest_ids():
     assert suggest_ids("B10", ["B100", "B010", "C01"])[0] in {"B100", "B010"}
     assert suggest_ids("zzzz", ["B1"]) == []
+
+
+def test_repeated_key_names_the_key_the_file_and_both_lines(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("id: D1\ntitle: t\nrelease:\n  - block: B158\nrelease:\n  - block: B159\n", encoding="utf-8")
+    with pytest.raises(ProposalError, match=r"dup.yaml: key 'release' at line 5 repeats 'release' from line 3"):
+        read_proposal(path)
+    nested = "id: D1\ntitle: t\nrenew:\n  - blocks: [B1]\n    far_step: 0.5\n    far_step: 0.7\n"
+    with pytest.raises(ProposalError, match=r"n.yaml: key 'far_step' at line 6 repeats 'far_step' from line 5"):
+        parse_proposal(nested, source="n.yaml")

@@ -12,7 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from zgc_space._proposal_yaml import line_of, node_lines
+from zgc_space._proposal_yaml import DuplicateKeyError, UniqueKeyLoader, line_of, node_lines
 from zgc_space.errors import RulesError
 
 __all__: list[str] = []
@@ -109,10 +109,12 @@ def contradictions(r: Rules) -> list[str]:
 
 def parse(text: str, source: str) -> Rules:
     """Parse and validate rules YAML; errors name the file, line and key."""
-    loader = yaml.SafeLoader(text)
+    loader = UniqueKeyLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except DuplicateKeyError as exc:
+        raise RulesError(exc.describe("rules", source)) from None
     except yaml.YAMLError as exc:
         raise RulesError(f"rules {source} are not valid YAML: {exc}") from exc
     finally:

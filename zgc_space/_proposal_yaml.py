@@ -48,13 +48,63 @@ def line_of(loc: Sequence[str | int], lines: Mapping[tuple[str | int, ...], int]
     return lines.get(key)
 
 
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping repeats a key (plain YAML would silently keep the last value)."""
+
+    def __init__(self, key: object, first_line: int, line: int) -> None:
+        self.key, self.first_line, self.line = key, first_line, line
+        super().__init__(problem=f"key {key!r} (line {line}) repeats {key!r} (line {first_line})")
+
+    def describe(self, what: str, source: str) -> str:
+        """Message naming the key, file and both lines, with the fix."""
+        return (
+            f"{what} {source}: key {self.key!r} at line {self.line} repeats {self.key!r} from line "
+            f"{self.first_line}, and YAML would silently drop the first one; give each key once per "
+            f"mapping (e.g. put all items of {self.key!r} in one list)"
+        )
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    r"""A safe YAML loader that refuses a mapping with a repeated key.
+
+    Examples
+    --------
+    >>> yaml.load("a: 1\nb: 2", Loader=UniqueKeyLoader)
+    {'a': 1, 'b': 2}
+    >>> yaml.load("a: 1\na: 2", Loader=UniqueKeyLoader)
+    Traceback (most recent call last):
+    ...
+    zgc_space._proposal_yaml.DuplicateKeyError: key 'a' (line 2) repeats 'a' (line 1)
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Construct a mapping after checking that no key repeats (``<<`` merges may be overridden)."""
+        seen: dict[Any, int] = {}
+        if isinstance(node, yaml.MappingNode):
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    if key in seen:
+                        raise DuplicateKeyError(key, seen[key], line)
+                    seen[key] = line
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
-    loader = yaml.SafeLoader(text)
+    """Compose and construct YAML, refusing repeated keys; return the data and the line of every field path."""
+    loader = UniqueKeyLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, {}
         data = loader.construct_document(node)
+    except DuplicateKeyError as exc:
+        raise ProposalError(exc.describe("proposal", source)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
