@@ -297,3 +297,33 @@ def test_cli_optimize_and_pareto(tmp_path, capsys) -> None:
     assert "exactly two names" in capsys.readouterr().err
     assert cli.main(["optimize", str(bpath), "--objective", "nope"]) == 2
     assert "unknown objective 'nope'" in capsys.readouterr().err
+
+
+def test_searches_in_threads_keep_stdout(capfd) -> None:
+    """The solver never redirects the process's stdout (other threads keep printing, fd 1 survives)."""
+    import os
+    import sys
+    import threading
+    import time
+
+    blocks, cands = make_instance(1)
+
+    def job() -> None:
+        for objective in ("far", "score"):
+            optimize.search(blocks, cands, objective=objective, constraints=optimize.SearchConstraints(max_changes=3))
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for t in threads:
+        t.start()
+    lines = 0
+    while any(t.is_alive() for t in threads):
+        print(f"main-{lines}", flush=True)
+        lines += 1
+        time.sleep(0.005)
+    for t in threads:
+        t.join()
+    os.write(1, b"fd-after\n")
+    print("print-after", flush=True)
+    sys.stdout.flush()
+    out = capfd.readouterr().out
+    assert out.splitlines() == [f"main-{i}" for i in range(lines)] + ["fd-after", "print-after"]

@@ -28,13 +28,8 @@ within the requested gap, ``V``'s choice is returned as proved optimal.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,31 +42,6 @@ log = logging.getLogger(__name__)
 __all__: list[str] = []
 
 _STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded", 4: "error"}
-
-
-@contextlib.contextmanager
-def _solver_output_to_log() -> Iterator[None]:
-    """Send what the compiled solver prints on file descriptor 1 to the debug log.
-
-    HiGHS writes some diagnostics straight to stdout, which would corrupt ``--json`` output.
-    """
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = 1
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), fd)
-        try:
-            yield
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
-            tmp.seek(0)
-            text = tmp.read().decode("utf-8", "replace").strip()
-            if text:
-                log.debug("HiGHS: %s", text)
 
 
 @dataclass
@@ -250,7 +220,8 @@ class _Model:
         out = []
         for sign in (1.0, -1.0):
             res = linprog(sign * c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0],
-                          bounds=[(0, None)] * (nb + 1), method="highs")
+                          bounds=[(0, None)] * (nb + 1), method="highs",
+                          options={"disp": False})
             out.append(sign * res.fun if res.status == 0 else (-np.inf if sign > 0 else np.inf))
         return out[0], out[1]
 
@@ -341,7 +312,8 @@ class _Model:
         b_ub = np.concatenate([hi[fin_hi], -lo[fin_lo]])
         cc = np.zeros(self.n)
         cc[: len(c)] = -c
-        res = linprog(cc, A_ub=a_ub, b_ub=b_ub, bounds=list(zip(self.lb, self.ub, strict=True)), method="highs")
+        res = linprog(cc, A_ub=a_ub, b_ub=b_ub, bounds=list(zip(self.lb, self.ub, strict=True)), method="highs",
+                      options={"disp": False})
         if res.status != 0:
             return 0
         slack = -res.fun - incumbent + margin
@@ -373,12 +345,12 @@ class _Model:
             c_full = -c_full
         a = self._matrix()
         cons = [LinearConstraint(a, np.asarray(self.row_lb), np.asarray(self.row_ub))] if self.rows_i else []
-        with _solver_output_to_log():
-            res = milp(
-                c_full, integrality=np.asarray(self.integrality),
-                bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),
-                constraints=cons, options={"time_limit": time_limit, "mip_rel_gap": gap, "disp": False},
-            )
+        # disp=False keeps HiGHS silent; the process's stdout is never redirected (thread safety)
+        res = milp(
+            c_full, integrality=np.asarray(self.integrality),
+            bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),
+            constraints=cons, options={"time_limit": time_limit, "mip_rel_gap": gap, "disp": False},
+        )
         sign = -1.0 if maximize else 1.0
         info = {
             "status": _STATUS.get(res.status, "error"), "message": res.message,
