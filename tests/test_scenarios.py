@@ -242,6 +242,17 @@ def test_unknown_candidate_and_missing_candidate_file(candidates):
         scenarios.apply(tiny(), mk(admit=[Admit(candidate="C1")]), candidates=candidates)
 
 
+def test_repeated_candidate_ids_are_refused(candidates, tmp_path):
+    twice = pd.concat([candidates, candidates.iloc[[0]]], ignore_index=True)
+    n = len(twice)
+    with pytest.raises(ProposalError, match=rf"`candidates` repeats candidate_id \(C01 in rows 1, {n}\); ids must be"):
+        scenarios.apply(tiny(), mk(admit=[Admit(candidate="C01")]), candidates=twice)
+    path = tmp_path / "cands.gpkg"
+    twice.to_file(path)
+    with pytest.raises(ProposalError, match=r"candidate file .*cands.gpkg repeats candidate_id \(C01 in rows 1, "):
+        scenarios.compare(tiny(), [mk(admit=[Admit(candidate="C01")])], candidates=path)
+
+
 def test_bad_attributes_of_admitted_land():
     with pytest.raises(ProposalError, match=r"unknown or derived attribute 'gfa' .* did you mean gfa_m2"):
         scenarios.apply(tiny(), mk(admit=[Admit(geometry=square(0, 300, 10), block_id="N", attributes={"gfa": 1})]))

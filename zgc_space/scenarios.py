@@ -146,6 +146,15 @@ def _candidates(candidates: gpd.GeoDataFrame | str | Path | None) -> gpd.GeoData
         frame = candidates
     if "candidate_id" not in frame.columns:
         raise ColumnError("`candidates` has no candidate_id column; proposals admit candidate areas by that id")
+    ids = frame["candidate_id"].astype(str)
+    repeated = ids[ids.duplicated(keep=False)]
+    if len(repeated):
+        where = f"the candidate file {candidates}" if isinstance(candidates, (str, Path)) else "`candidates`"
+        rows = "; ".join(f"{i} in rows {', '.join(str(r + 1) for r in np.flatnonzero(ids.to_numpy() == i))}"
+                         for i in sorted(set(repeated)))
+        raise ProposalError(
+            f"{where} repeats candidate_id ({rows}); ids must be unique, so give each candidate area its own id"
+        )
     return ops.metric(frame, "candidates")
 
 
