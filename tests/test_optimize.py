@@ -327,3 +327,29 @@ def test_searches_in_threads_keep_stdout(capfd) -> None:
     sys.stdout.flush()
     out = capfd.readouterr().out
     assert out.splitlines() == [f"main-{i}" for i in range(lines)] + ["fd-after", "print-after"]
+
+
+def test_candidates_missing_land_classes_follow_apply() -> None:
+    """A candidate row without any land class is all not-yet-ready land, in the model as in apply."""
+    from zgc_space import _search_model as sm
+    from zgc_space.proposal import Admit, Proposal
+
+    blocks, cands = make_instance(1)
+    sparse = cands[["candidate_id", "built_m2", "gfa_m2", "geometry"]].assign(supplied_m2=cands["built_m2"])
+    # C1 gives no land class at all; C2..C4 give built land
+    sparse.loc[0, ["built_m2", "supplied_m2", "gfa_m2"]] = np.nan
+    cons = optimize.SearchConstraints(area_cap_m2=1e9)
+    prob = sm.build(blocks, sparse, None, cons)
+    assert prob.values.loc[len(blocks), "unready_m2"] == pytest.approx(sparse.geometry.iloc[0].area)
+    assert prob.values.loc[len(blocks) + 1, "unready_m2"] == 0.0
+    for k, cid in enumerate(sparse["candidate_id"]):
+        x = prob.baseline_x.copy()
+        x[len(blocks) + k] = 1.0
+        proposal = Proposal(id="X", title="x", admit=[Admit(candidate=cid)], constraints={"area_cap_m2": 1e9})
+        ev = scenarios.evaluate(scenarios.apply(blocks, proposal, candidates=sparse).blocks).iloc[0]
+        for objective in ("development_rate_pct", "far", "score"):
+            assert sm.zone_value(prob, x, objective, "cic_default") == pytest.approx(ev[objective], rel=1e-9)
+    only_admit = cons.model_copy(update={"must_keep": list(blocks["block_id"]), "max_changes": 1})
+    res = optimize.search(blocks, sparse, objective="development_rate_pct", sense="min", constraints=only_admit)
+    assert "C1" in res.selection["admit"]
+    assert res.milp_value == pytest.approx(res.value, rel=1e-9)

@@ -160,13 +160,20 @@ def numeric_values(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def candidate_values(cands: gpd.GeoDataFrame, columns: list[str]) -> pd.DataFrame:
-    """Values an admitted candidate brings (the rules of scenarios.apply)."""
-    vals = numeric_values(cands, columns).fillna(0.0)
+    """Values an admitted candidate brings (the rules of scenarios.apply).
+
+    As in apply, land classes are decided per row: a candidate whose land classes
+    (:data:`~zgc_space._scenario_ops.LAND4`) are all missing, as columns or as values, is
+    entirely not-yet-ready land.
+    """
+    raw = numeric_values(cands, columns)
+    vals = raw.fillna(0.0)
     geoms = shapely.normalize(cands.geometry.to_numpy())
     vals["site_area_m2"] = shapely.area(geoms)
-    given = [c for c in LAND4 if c in cands.columns and c in columns]
-    if not given and "unready_m2" in vals.columns:
-        vals["unready_m2"] = vals["site_area_m2"]
+    land = [c for c in LAND4 if c in cands.columns and c in columns]
+    given = raw[land].notna().any(axis=1).to_numpy() if land else np.zeros(len(cands), dtype=bool)
+    if "unready_m2" in vals.columns:
+        vals.loc[~given, "unready_m2"] = vals.loc[~given, "site_area_m2"]
     if "far_cap" in vals.columns:
         vals["far_cap"] = numeric_values(cands, ["far_cap"])["far_cap"].to_numpy()
     return vals
