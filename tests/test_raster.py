@@ -399,6 +399,46 @@ def test_floor_area_on_geographic_raster(tmp_path):
     assert out.loc[0, "gfa_m2"] == pytest.approx(2 * 10_000, rel=1e-6)  # 7 m → 2 storeys everywhere
 
 
+def ground_heights_tif(path, crs, *, ground=(X0, Y0 - 1500, X0 + 1500, Y0), n=300):
+    """A height raster in ``crs`` whose pixels hold heights of the ground point (EPSG:4548) under their centre.
+
+    Heights vary over the ground (2.5 to 42.5 m); pixels west of X0 + 100 are nodata and pixels
+    south of Y0 - 1200 are 1 m (unbuilt), so every CRS sees the same city up to pixel size.
+    """
+    to_crs = Transformer.from_crs("EPSG:4548", crs, always_xy=True)
+    left, bottom, right, top = to_crs.transform_bounds(*ground)
+    transform = Affine((right - left) / n, 0, left, 0, -(top - bottom) / n, top)
+    cols, rows = np.meshgrid(np.arange(n) + 0.5, np.arange(n) + 0.5)
+    px, py = transform.c + cols * transform.a, transform.f + rows * transform.e
+    gx, gy = Transformer.from_crs(crs, "EPSG:4548", always_xy=True).transform(px, py)
+    h = 2.5 + 40.0 * (0.5 + 0.5 * np.sin(2 * np.pi * gx / 700.0) * np.cos(2 * np.pi * gy / 500.0))
+    h = np.where(gy < Y0 - 1200, 1.0, h)
+    h = np.where(gx < X0 + 100, -1.0, h).astype("float32")
+    return write_tif(path, h, transform=transform, crs=crs, nodata=-1.0, block=64)
+
+
+def test_floor_area_is_ground_area_in_any_raster_crs(tmp_path):
+    # the same city as a height raster in EPSG:4548, Web Mercator and longitude/latitude: floor area,
+    # footprint and valid fraction are areas on the ground, so they must agree (1 % tolerance; the
+    # per-block scale factor is exact to ~0.01 %, the rest is pixels resampled on another grid)
+    inner = shapely.Polygon([(X0 + 300, Y0 - 1100), (X0 + 1250, Y0 - 1000), (X0 + 1100, Y0 - 250),
+                             (X0 + 500, Y0 - 180), (X0 + 350, Y0 - 600)])
+    straddling = box(X0 - 300, Y0 - 900, X0 + 500, Y0 - 300)  # its west part is off the raster
+    blk = gpd.GeoDataFrame({"block_id": ["IN", "EDGE"]}, geometry=[inner, straddling], crs="EPSG:4548")
+    results = {}
+    for crs in ("EPSG:4548", "EPSG:3857", "EPSG:4326"):
+        path = ground_heights_tif(tmp_path / f"h{crs[5:]}.tif", crs)
+        with pytest.warns(RasterCoverageWarning, match="EDGE"):
+            results[crs] = raster.floor_area_from_height(blk, path)
+    truth = results["EPSG:4548"]
+    assert truth.loc[0, "height_valid_fraction"] == pytest.approx(1.0)
+    assert truth.loc[1, "height_valid_fraction"] == pytest.approx(400 * 600 / (800 * 600), rel=0.01)
+    assert truth.loc[0, "gfa_m2"] > 5 * inner.area  # a built-up fixture, not zeros
+    for crs in ("EPSG:3857", "EPSG:4326"):
+        for col in ("gfa_m2", "footprint_m2", "height_valid_fraction"):
+            np.testing.assert_allclose(results[crs][col], truth[col], rtol=0.01, err_msg=f"{crs} {col}")
+
+
 def test_rasterize_roundtrip(tmp_path):
     cells = [box(X0 + i * 200, Y0 - j * 200 - 190, X0 + i * 200 + 190, Y0 - j * 200)
              for i in range(3) for j in range(2)]

@@ -47,7 +47,14 @@ from affine import Affine
 from rasterio.features import rasterize as _gdal_rasterize
 
 from zgc_space import _tiles, _zonal
-from zgc_space._raster_inputs import RasterLike, block_geoms, metric_area, open_raster, warn_coverage
+from zgc_space._raster_inputs import (
+    RasterLike,
+    block_geoms,
+    metric_area,
+    open_raster,
+    pixel_ground_m2,
+    warn_coverage,
+)
 from zgc_space._raster_inputs import bands as _bands
 from zgc_space._reduce import STATS, CategoryAccumulator, FloorAccumulator, StatsAccumulator
 from zgc_space.crs import check_crs
@@ -230,8 +237,14 @@ def floor_area_from_height(
               \mathrm{footprint} = \sum_{i:\, h_i \ge h_{min}} c_i \, a_i
 
     with :math:`c_i` the pixel's coverage by the block (``method="exact"``) and :math:`a_i` its
-    area in m². On a geographic raster :math:`a_i` is the block's metric area divided by its
-    pixel coverage.
+    ground area in m², whatever the raster's CRS: the pixel's area in raster-CRS units times
+    the block's scale factor (its area in EPSG:4548 ÷ its area in the raster's CRS). So a
+    Web-Mercator (EPSG:3857) or longitude/latitude raster gives the same floor area as a
+    EPSG:4548 one, and a block partly outside the raster is not inflated. The scale factor is
+    one per block, so the error is the variation of the CRS's area distortion across the
+    block: at Beijing's latitude about 0.013 % per km of the block's north-south extent for
+    the pixels at its edge with EPSG:3857, half that with EPSG:4326, and nil with a metric
+    CRS; block totals average these out.
 
     Parameters
     ----------
@@ -296,13 +309,7 @@ def floor_area_from_height(
                 "(all nodata or outside); check its extent, CRS and nodata value"
             )
         warn_coverage(blocks, geoms, ds, (acc.valid + acc.nodata) > 0, acc.valid > 0)
-        seen = acc.valid + acc.nodata
-        if ds.crs.is_projected:
-            unit_m = float(ds.crs.linear_units_factor[1])
-            pixel_m2 = np.full(len(geoms), abs(ds.transform.a * ds.transform.e) * unit_m**2)
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pixel_m2 = metric_area(blocks) / seen
+        pixel_m2 = pixel_ground_m2(blocks, geoms, ds)
     out = blocks.copy()
     for col in ("gfa_m2", "footprint_m2", "gfa_source"):
         if col in out.columns:
