@@ -61,7 +61,8 @@ def test_resume_skips_evaluated_proposals_and_notices_changes(proposals, tmp_pat
     second = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out)
     assert second.attrs["manifest"]["counts"]["evaluated"] == 0
     assert second.attrs["manifest"]["counts"]["reused"] == 7
-    pd.testing.assert_frame_equal(first, second, check_dtype=False)
+    pd.testing.assert_frame_equal(first, second)
+    assert second["n_violations"].dtype == "int64"
     # edit one proposal: only that one is evaluated again
     target = proposals / "p02_renew_fengtai_chaoyang.yaml"
     target.write_text(target.read_text(encoding="utf-8").replace("far_target: 1.0", "far_target: 1.1", 1),
@@ -75,6 +76,17 @@ def test_resume_skips_evaluated_proposals_and_notices_changes(proposals, tmp_pat
     assert fourth.attrs["manifest"]["counts"]["evaluated"] == 7
     fifth = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out, resume=False)
     assert fifth.attrs["manifest"]["counts"]["evaluated"] == 7
+
+
+def test_fully_resumed_run_writes_the_same_bytes_as_a_fresh_run(proposals, tmp_path):
+    fresh, resumed = tmp_path / "fresh", tmp_path / "resumed"
+    batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=fresh)
+    batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=resumed)
+    table = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=resumed)
+    assert table.attrs["manifest"]["counts"]["evaluated"] == 0
+    assert (resumed / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
+    again, first = pd.read_parquet(resumed / "results.parquet"), pd.read_parquet(fresh / "results.parquet")
+    pd.testing.assert_frame_equal(again, first)
 
 
 def test_chunking_and_processes_do_not_change_results(proposals, tmp_path):

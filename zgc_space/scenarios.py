@@ -412,7 +412,7 @@ def _table(items: Sequence[Proposal | ProposalError], outcome: fast.Outcome, met
         "status": ["error" if e else ("violations" if v else "ok")
                    for e, v in zip(outcome.errors, outcome.violations, strict=True)],
         "error": outcome.errors,
-        "n_violations": [len(v) for v in outcome.violations],
+        "n_violations": pd.array([len(v) for v in outcome.violations], dtype="int64"),
         "violations": ["; ".join(str(x) for x in v) for v in outcome.violations],
     }).astype({"proposal_id": "string", "title": "string", "source": "string", "status": "string",
                "error": "string", "violations": "string"})
