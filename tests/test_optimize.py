@@ -353,3 +353,40 @@ def test_candidates_missing_land_classes_follow_apply() -> None:
     res = optimize.search(blocks, sparse, objective="development_rate_pct", sense="min", constraints=only_admit)
     assert "C1" in res.selection["admit"]
     assert res.milp_value == pytest.approx(res.value, rel=1e-9)
+
+
+def test_cli_refuses_to_overwrite_inputs(tmp_path, capsys) -> None:
+    import hashlib
+
+    from zgc_space import cli
+
+    blocks, cands = make_instance(1)
+    bpath, cpath, cons = tmp_path / "base.gpkg", tmp_path / "cands.gpkg", tmp_path / "cons.yaml"
+    blocks.to_file(bpath)
+    cands.to_file(cpath)
+    cons.write_text("max_changes: 2\n", encoding="utf-8")
+
+    def sha(path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    # a constraints file inside --proposals-dir, named as a proposal of the front
+    first = optimize.pareto(blocks, None, points=2, constraints=optimize.SearchConstraints(max_changes=2))
+    clash = tmp_path / f"{first.proposals[0].id}.yaml"
+    clash.write_text("max_changes: 2\n", encoding="utf-8")
+    before = {p: sha(p) for p in (bpath, cpath, cons, clash)}
+    common = ["--candidates", str(cpath), "--constraints", str(cons)]
+    for argv in (["optimize", str(bpath), "--out", str(bpath)],
+                 ["optimize", str(bpath), *common, "--out", str(cpath)],
+                 ["optimize", str(bpath), *common, "--out", str(cons), "--json"],
+                 ["pareto", str(bpath), *common, "--points", "2", "--out", str(cons)],
+                 ["pareto", str(bpath), "--points", "2", "--constraints", str(clash), "--proposals-dir", str(tmp_path)],
+                 ["consolidate", str(bpath), "--out", str(bpath)],
+                 ["dynamic", str(bpath), "--rules", str(cons), "--out", str(cons)]):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "refusing to write" in err and "it is an input" in err, err
+    assert {p: sha(p) for p in before} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["base.gpkg", "cands.gpkg", "cons.yaml", clash.name])
+    # a missing folder is a clear error, not a traceback
+    assert cli.main(["optimize", str(bpath), "--max-changes", "1", "--out", str(tmp_path / "no" / "x.yaml")]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -10,10 +10,10 @@ import geopandas as gpd
 import pandas as pd
 import yaml
 
-from zgc_space import consolidate, dynamic, io, optimize
+from zgc_space import _io_private, consolidate, dynamic, io, optimize
 from zgc_space.cli._common import add_json_flag, emit_json, print_table
 from zgc_space.errors import DataFileError, OptimizationError
-from zgc_space.proposal import Elasticity, dump_proposal, write_proposal
+from zgc_space.proposal import Elasticity, Proposal, dump_proposal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -106,6 +106,25 @@ def _settings(args: argparse.Namespace) -> tuple[optimize.SearchConstraints, opt
     return cons, renewal
 
 
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """Return the files this command reads (never overwritten)."""
+    names = ("blocks", "candidates", "constraints")
+    return [str(v) for v in (getattr(args, n, None) for n in names) if v]
+
+
+def _refuse(targets: list[Path], args: argparse.Namespace) -> None:
+    """Raise OverwriteInputError if a target is one of the command's input files."""
+    _io_private.refuse_inputs(targets, _inputs(args))
+
+
+def _write_proposals(pairs: list[tuple[Proposal, Path]], args: argparse.Namespace) -> None:
+    """Write proposals as YAML: inputs refused first, each file written atomically."""
+    _refuse([path for _, path in pairs], args)
+    for proposal, path in pairs:
+        with _io_private.atomic_files([path]) as (tmp,):
+            tmp.write_text(dump_proposal(proposal), encoding="utf-8")
+
+
 def _read(path: str) -> gpd.GeoDataFrame:
     return io.read_blocks(path)
 
@@ -118,13 +137,15 @@ def _read_any(path: str) -> gpd.GeoDataFrame:
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
+    if args.out:
+        _refuse([Path(args.out)], args)
     cons, renewal = _settings(args)
     blocks = _read(args.blocks)
     cands = _read_any(args.candidates) if args.candidates else None
     res = optimize.search(blocks, cands, objective=args.objective, sense=args.sense, constraints=cons,
                           renewal=renewal, preset=args.preset, proposal_id=args.id, time_limit_s=args.time_limit)
     if args.out:
-        write_proposal(res.proposal, args.out)
+        _write_proposals([(res.proposal, Path(args.out))], args)
     if args.json:
         payload = res.to_dict()
         payload["out"] = args.out
@@ -150,17 +171,20 @@ def _run_pareto(args: argparse.Namespace) -> int:
     objs = [s.strip() for s in args.objectives.split(",") if s.strip()]
     if len(objs) != 2:
         raise OptimizationError(f"--objectives needs exactly two names joined by a comma, got {args.objectives!r}")
+    if args.out:
+        _refuse([Path(args.out)], args)
     blocks = _read(args.blocks)
     cands = _read_any(args.candidates) if args.candidates else None
     front = optimize.pareto(blocks, cands, objectives=(objs[0], objs[1]), points=args.points, constraints=cons,
                             renewal=renewal, preset=args.preset, time_limit_s=args.time_limit)
+    folder = Path(args.proposals_dir) if args.proposals_dir else None
+    pairs = [(p, folder / f"{p.id}.yaml") for p in front.proposals] if folder is not None else []
+    _refuse([path for _, path in pairs], args)  # before anything is written
     if args.out:
-        io.write_table(front.table, args.out)
-    if args.proposals_dir:
-        folder = Path(args.proposals_dir)
+        io.write_table(front.table, args.out, inputs=_inputs(args))
+    if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        for p in front.proposals:
-            write_proposal(p, folder / f"{p.id}.yaml")
+        _write_proposals(pairs, args)
     if args.json:
         emit_json({"objectives": list(front.objectives), "senses": list(front.senses), "front": front.table,
                    "seconds": round(front.seconds, 3), "out": args.out, "proposals_dir": args.proposals_dir})
@@ -174,10 +198,12 @@ def _run_pareto(args: argparse.Namespace) -> int:
 def _run_consolidate(args: argparse.Namespace) -> int:
     if args.max_gap_m < 0 or args.small_km2 <= 0 or args.max_group_km2 <= 0:
         raise OptimizationError("--max-gap-m must be ≥ 0 and --small-km2, --max-group-km2 > 0")
+    if args.out:
+        _refuse([Path(args.out)], args)
     res = consolidate.consolidate(_read(args.blocks), max_gap_m=args.max_gap_m, small_km2=args.small_km2,
                                   max_group_km2=args.max_group_km2)
     if args.out:
-        write_proposal(res.proposal, args.out)
+        _write_proposals([(res.proposal, Path(args.out))], args)
     if args.json:
         emit_json({"groups": res.groups, "fragmentation": res.fragmentation, "out": args.out})
         return 0
@@ -192,6 +218,8 @@ def _run_consolidate(args: argparse.Namespace) -> int:
 
 
 def _run_dynamic(args: argparse.Namespace) -> int:
+    if args.out:
+        _io_private.refuse_inputs([Path(args.out)], [args.panel, args.rules])
     rules = dynamic.load_rules(args.rules)
     panel = _read_any(args.panel)
     payload: dict[str, Any] = {"rules": rules.name, "unit": rules.unit}
@@ -202,7 +230,7 @@ def _run_dynamic(args: argparse.Namespace) -> int:
     else:
         status, zone = dynamic.evaluate_panel(panel, rules), None
     if args.out:
-        io.write_table(status, args.out)
+        io.write_table(status, args.out, inputs=[args.panel, args.rules])
     counts = status.groupby("year")["status"].value_counts().unstack(fill_value=0)
     counts = counts.reindex(columns=[s for s in dynamic.STATUSES if s in counts.columns])
     if args.json:
