@@ -12,7 +12,7 @@ from shapely import box
 
 from zgc_space import buildings
 from zgc_space.cli import main
-from zgc_space.errors import ColumnError, CRSError, DataFileError
+from zgc_space.errors import AttributeJoinError, ColumnError, CRSError, DataFileError, ZgcSpaceError
 
 X0, Y0 = 441_000.0, 4_426_000.0
 
@@ -134,6 +134,40 @@ def test_errors():
         buildings.aggregate(blocks, holes, floors="floors")
     filled = buildings.aggregate(blocks, holes, floors="floors", default_floors=2)
     assert filled["gfa_m2"].tolist() == [1200.0, 800.0]
+
+
+@pytest.mark.parametrize("value", [-3.0, 0.0, float("nan")])
+def test_storey_height_must_be_positive(value):
+    # -3 used to give GFA = footprint (max(1, floor(h / -3)) = 1) and 0 blamed the data
+    with pytest.raises(AttributeJoinError, match=r"storey_height_m must be a positive number of metres \(got "
+                       + f"{value}" + r"\).*storey_height_m=3\.0"):
+        buildings.aggregate(two_blocks(), footprints(), height="height_m", storey_height_m=value)
+
+
+def test_bad_options_are_zgc_space_errors():
+    blocks, fps = two_blocks(), footprints()
+    with pytest.raises(AttributeJoinError, match=r"default_floors must be a number >= 0 \(got -1\.0\)"):
+        buildings.aggregate(blocks, fps.assign(floors=[3.0, np.nan, 1.0]), floors="floors", default_floors=-1.0)
+    with pytest.raises(ZgcSpaceError, match="exactly one of floors="):
+        buildings.aggregate(blocks, fps)
+    with pytest.raises(ZgcSpaceError, match="assign='nearest' is not one of centroid, split"):
+        buildings.aggregate(blocks, fps, floors="floors", assign="nearest")
+
+
+def test_cli_bad_storey_height_is_one_error_line(tmp_path, capsys):
+    bpath, fpath = tmp_path / "blocks.gpkg", tmp_path / "fps.gpkg"
+    two_blocks().to_file(bpath)
+    footprints().to_file(fpath)
+    assert main(["buildings", str(bpath), str(fpath), "--height", "height_m", "--storey-height-m", "-3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zgc-space buildings: error: storey_height_m must be a positive number")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    junk = tmp_path / "junk.gpkg"
+    junk.write_text("not a GeoPackage")
+    assert main(["buildings", str(bpath), str(junk), "--floors", "floors"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"zgc-space buildings: error: cannot read footprint file {str(junk)!r}")
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_cli_buildings(tmp_path, capsys):

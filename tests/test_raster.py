@@ -476,6 +476,35 @@ def test_cli_zonal_and_floor_area(tmp_path, capsys, blocks, int_raster):
     assert "cannot open raster" in capsys.readouterr().err
 
 
+def test_bad_options_are_raster_errors(tmp_path, blocks, int_raster):
+    path, blk = heights_fixture(tmp_path)
+    with pytest.raises(RasterError, match=r"stats='mean,mode': unknown statistic\(s\) \['mode'\]; choose among"):
+        raster.zonal_stats(blocks, int_raster, stats="mean,mode")
+    with pytest.raises(RasterError, match=r"method='nearest' is not one of center, all_touched, exact"):
+        raster.floor_area_from_height(blk, path, method="nearest")
+    for bad in (0.0, -3.0, float("nan")):
+        with pytest.raises(RasterError, match=r"storey_height_m must be > 0 \(got " + f"{bad}" + r"\).*=3\.0"):
+            raster.floor_area_from_height(blk, path, storey_height_m=bad)
+    with pytest.raises(RasterError, match=r"min_height_m must be >= 0 \(got -1\.0\)"):
+        raster.floor_area_from_height(blk, path, min_height_m=-1.0)
+    with pytest.raises(RasterError, match=r"resolution_m must be positive \(got 0\)"):
+        raster.rasterize(blk, "gfa_m2", resolution_m=0, path=tmp_path / "x.tif")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["floor-area", "{blocks}", "{heights}", "--storey-height-m", "0"], "storey_height_m must be > 0 (got 0.0)"),
+    (["zonal", "{blocks}", "{heights}", "--stats", "mean,foo"], "unknown statistic(s) ['foo']"),
+])
+def test_cli_bad_option_is_one_error_line(tmp_path, capsys, argv, message):
+    path, blk = heights_fixture(tmp_path)
+    gpkg = tmp_path / "b.gpkg"
+    blk.to_file(gpkg)
+    code = main([a.format(blocks=gpkg, heights=path) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err
+    assert err.startswith(f"zgc-space {argv[0]}: error: ") and len(err.strip().splitlines()) == 1
+
+
 def random_shapes(seed, n):
     rng = np.random.default_rng(seed)
     out = []

@@ -43,7 +43,7 @@ from affine import Affine
 from rasterio.features import rasterize as _gdal_rasterize
 
 from zgc_space.crs import check_crs
-from zgc_space.errors import ColumnError, DataFileError
+from zgc_space.errors import AttributeJoinError, ColumnError, DataFileError
 from zgc_space.schema import METRIC_CRS
 
 __all__ = ["ASSIGN_RULES", "aggregate", "area_and_centroid"]
@@ -100,10 +100,36 @@ def area_and_centroid(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return area, cx, cy
 
 
+def _check_options(storey_height_m: float, default_floors: float | None) -> None:
+    try:
+        storey_ok = bool(np.isfinite(storey_height_m) and storey_height_m > 0)
+    except TypeError:
+        storey_ok = False
+    if not storey_ok:
+        raise AttributeJoinError(
+            f"storey_height_m must be a positive number of metres (got {storey_height_m!r}): it turns the "
+            "height= column into floors, max(1, floor(height / storey_height_m)); pass e.g. "
+            "storey_height_m=3.0 (--storey-height-m 3 on the command line)"
+        )
+    if default_floors is not None:
+        try:
+            default_ok = bool(np.isfinite(default_floors) and default_floors >= 0)
+        except TypeError:
+            default_ok = False
+        if not default_ok:
+            raise AttributeJoinError(
+                f"default_floors must be a number >= 0 (got {default_floors!r}): it replaces missing or "
+                "negative floor counts; pass e.g. default_floors=1, or None to be told which rows they are"
+            )
+
+
 def _floors(footprints: gpd.GeoDataFrame, floors: str | None, height: str | None, storey_height_m: float,
             default_floors: float | None) -> np.ndarray:
     if (floors is None) == (height is None):
-        raise ValueError("pass exactly one of floors= (a floor-count column) or height= (a height column in metres)")
+        raise AttributeJoinError(
+            "pass exactly one of floors= (a floor-count column) or height= (a height column in metres) "
+            f"naming a column of `footprints` (got floors={floors!r}, height={height!r})"
+        )
     col = floors if floors is not None else height
     if col not in footprints.columns:
         raise ColumnError(f"`footprints` has no column {col!r}; its columns are {list(footprints.columns)}")
@@ -254,6 +280,9 @@ def aggregate(
 
     Raises
     ------
+    AttributeJoinError
+        Not exactly one of ``floors`` and ``height``, an unknown ``assign``, a
+        ``storey_height_m`` <= 0 or a negative ``default_floors``.
     DataFileError
         ``footprints`` is empty.
     ColumnError
@@ -266,7 +295,11 @@ def aggregate(
     See the module docstring.
     """
     if assign not in ASSIGN_RULES:
-        raise ValueError(f"assign={assign!r} is not one of {', '.join(ASSIGN_RULES)}")
+        raise AttributeJoinError(
+            f"assign={assign!r} is not one of {', '.join(ASSIGN_RULES)}; pass \"centroid\" (a building goes "
+            "wholly to the block holding its centroid) or \"split\" (shared by intersected area)"
+        )
+    _check_options(storey_height_m, default_floors)
     if len(footprints) == 0:
         raise DataFileError("`footprints` is empty: no building to aggregate (check the file and its layer)")
     check_crs(blocks, source="blocks")

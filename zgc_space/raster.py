@@ -76,7 +76,10 @@ def _parse_stats(stats: str | Sequence[str]) -> tuple[str, ...]:
     names = [s.strip() for s in stats.split(",")] if isinstance(stats, str) else [str(s) for s in stats]
     unknown = [s for s in names if s not in STATS]
     if unknown or not names:
-        raise ValueError(f"unknown statistic(s) {unknown or names!r}; choose among {', '.join(STATS)}")
+        raise RasterError(
+            f"stats={stats!r}: unknown statistic(s) {unknown or names!r}; choose among {', '.join(STATS)} "
+            "(a list or a comma-separated string)"
+        )
     return tuple(dict.fromkeys(names))
 
 
@@ -95,9 +98,20 @@ def _run(ds: Any, geoms: np.ndarray, acc: Any, *, band: int, method: str, nodata
         acc.add(chunk)
 
 
+def _is_number(value: Any, *, above: float | None = None, at_least: float | None = None) -> bool:
+    """Tell whether ``value`` is a finite real number > ``above`` (or >= ``at_least``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    number = float(value)
+    return bool(np.isfinite(number) and (above is None or number > above) and (at_least is None or number >= at_least))
+
+
 def _check_method(method: str) -> None:
     if method not in _zonal.METHODS:
-        raise ValueError(f"method={method!r} is not one of {', '.join(_zonal.METHODS)}")
+        raise RasterError(
+            f"method={method!r} is not one of {', '.join(_zonal.METHODS)}; pass one of them (\"exact\" weights "
+            "pixels by the share of their area inside the block)"
+        )
 
 
 def zonal_stats(
@@ -151,7 +165,8 @@ def zonal_stats(
     CRSError
         The blocks or the raster have no CRS.
     RasterError
-        Unknown band, a rotated grid, or ``categorical=True`` on a floating-point raster.
+        Unknown band, statistic or ``method``, a rotated grid, or ``categorical=True`` on a
+        floating-point raster.
 
     Warns
     -----
@@ -273,7 +288,8 @@ def floor_area_from_height(
     Raises
     ------
     RasterError
-        No valid height pixel under any block, or an unknown height unit.
+        No valid height pixel under any block, an unknown height unit or ``method``, or a
+        ``storey_height_m`` <= 0 or ``min_height_m`` < 0.
 
     Examples
     --------
@@ -292,8 +308,16 @@ def floor_area_from_height(
     0  20000.0        5000.0  height_raster           9000.0
     """
     _check_method(method)
-    if storey_height_m <= 0 or min_height_m < 0:
-        raise ValueError(f"storey_height_m must be > 0 and min_height_m >= 0 (got {storey_height_m}, {min_height_m})")
+    if not _is_number(storey_height_m, above=0.0):
+        raise RasterError(
+            f"storey_height_m must be > 0 (got {storey_height_m!r}): it is the height of one storey in metres; "
+            "pass e.g. storey_height_m=3.0 (--storey-height-m 3 on the command line)"
+        )
+    if not _is_number(min_height_m, at_least=0.0):
+        raise RasterError(
+            f"min_height_m must be >= 0 (got {min_height_m!r}): heights below it count as unbuilt; "
+            "pass e.g. min_height_m=2.0 (--min-height-m 2 on the command line)"
+        )
     with open_raster(height_raster) as ds:
         (b,) = _bands(ds, band)
         geoms = block_geoms(blocks, ds)
@@ -408,8 +432,11 @@ def rasterize(
     if column not in blocks.columns:
         raise ColumnError(f"`blocks` has no column {column!r}; choose one of {list(blocks.columns)}")
     values = pd.to_numeric(blocks[column], errors="coerce").to_numpy(dtype=np.float64)
-    if resolution_m <= 0:
-        raise ValueError(f"resolution_m must be positive (got {resolution_m})")
+    if not _is_number(resolution_m, above=0.0):
+        raise RasterError(
+            f"resolution_m must be positive (got {resolution_m!r}): it is the pixel size in metres of the "
+            f"raster written for column {column!r}; pass e.g. resolution_m=10"
+        )
     check_crs(blocks, source="blocks")
     geo = blocks.geometry if blocks.crs.equals(METRIC_CRS) else blocks.geometry.to_crs(METRIC_CRS)
     minx, miny, maxx, maxy = geo.total_bounds

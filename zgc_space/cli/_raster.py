@@ -9,6 +9,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from zgc_space import buildings, io, raster
 from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
@@ -64,7 +65,13 @@ def _read_footprints(path: str) -> gpd.GeoDataFrame:
     src = Path(path)
     if not src.exists():
         raise DataFileError(f"footprint file {path!r} does not exist")
-    frame = gpd.read_parquet(src) if src.suffix.lower() in {".parquet", ".geoparquet"} else gpd.read_file(src)
+    try:
+        frame = gpd.read_parquet(src) if src.suffix.lower() in {".parquet", ".geoparquet"} else gpd.read_file(src)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
+        raise DataFileError(
+            f"cannot read footprint file {path!r} ({exc}); give a GeoPackage, GeoJSON, Shapefile or GeoParquet "
+            "of building polygons"
+        ) from exc
     if len(frame) == 0:
         raise DataFileError(f"footprint file {path!r} holds no building (empty layer)")
     return frame
