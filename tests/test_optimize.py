@@ -390,3 +390,23 @@ def test_cli_refuses_to_overwrite_inputs(tmp_path, capsys) -> None:
     # a missing folder is a clear error, not a traceback
     assert cli.main(["optimize", str(bpath), "--max-changes", "1", "--out", str(tmp_path / "no" / "x.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_proposal_carries_the_search_constraints() -> None:
+    blocks, cands = make_instance(1)
+    cons = optimize.SearchConstraints(area_cap_m2=2e6, min_area_m2=5e5, must_keep=["B1", "B2", "B1"],
+                                      max_distance_m=1500.0, subpark_min_area_m2={"朝阳园": 4e5},
+                                      subpark_max_area_m2={"海淀园": 9e5}, max_changes=3,
+                                      renewal_budget_10k_cny=20.0)
+    assert cons.must_keep == ["B1", "B2"]
+    res = optimize.search(blocks, cands, objective="far", constraints=cons, renewal=RENEWAL)
+    kept = res.proposal.constraints
+    assert (kept.area_cap_m2, kept.must_keep, kept.max_distance_m) == (2e6, ["B1", "B2"], 1500.0)
+    desc = res.proposal.description
+    for text in ("min_area_m2 500,000", "subpark_min_area_m2 朝阳园 400,000", "subpark_max_area_m2 海淀园 900,000",
+                 "max_changes 3", "renewal_budget_10k_cny 20", "not checked by scenarios.apply"):
+        assert text in desc, desc
+    plain = optimize.search(blocks, cands, objective="far", constraints=optimize.SearchConstraints(max_changes=1))
+    assert "not checked" in plain.proposal.description and "min_area_m2" not in plain.proposal.description
+    unbounded = optimize.search(blocks, None, objective="changes")
+    assert "not checked" not in unbounded.proposal.description

@@ -46,7 +46,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zgc_space import _milp, _milp_score
 from zgc_space import _search_model as sm
@@ -106,9 +106,14 @@ class SearchConstraints(_Model):
     """Constraints of :func:`search`.
 
     The adjusted total site area may not exceed ``area_cap_m2``; the default is the baseline
-    total (area-neutral, as in :class:`zgc_space.proposal.Constraints`). ``min_area_m2`` keeps
-    the zone from shrinking below a floor (e.g. the baseline total minus 1 km², so that released
-    land must be balanced by admitted land).
+    total (area-neutral, as in :class:`zgc_space.proposal.Constraints`). There is no floor by
+    default, so any amount of land may be released; ``min_area_m2`` keeps the zone from
+    shrinking below a floor (e.g. the baseline total minus 1 km², so that released land must be
+    balanced by admitted land). Repeated ids in ``must_keep`` count once.
+
+    The proposal :func:`search` writes carries ``area_cap_m2``, ``must_keep`` and
+    ``max_distance_m`` (which :func:`zgc_space.scenarios.apply` checks); the others are listed
+    in its description.
     """
 
     area_cap_m2: float | None = Field(default=None, gt=0, description="maximum total site area (default: baseline)")
@@ -119,6 +124,11 @@ class SearchConstraints(_Model):
     max_changes: int | None = Field(default=None, ge=0, description="releases + admissions + renewals")
     max_distance_m: float | None = Field(default=None, ge=0, description="admitted land within this of a kept block")
     renewal_budget_10k_cny: float | None = Field(default=None, ge=0)
+
+    @field_validator("must_keep")
+    @classmethod
+    def _unique(cls, ids: list[str]) -> list[str]:
+        return list(dict.fromkeys(ids))
 
 
 @dataclass(frozen=True)
@@ -235,6 +245,20 @@ def _solve(prob: sm.Problem, objective: str, sense: str, preset: PresetLike, *, 
     return sol, f"Dinkelbach ({sol.iterations} MILPs)"
 
 
+def _unchecked(c: SearchConstraints) -> list[str]:
+    """List the set constraints a proposal cannot express (scenarios.apply does not check them)."""
+    out = []
+    if c.min_area_m2 is not None:
+        out.append(f"min_area_m2 {c.min_area_m2:,.0f}")
+    out += [f"subpark_min_area_m2 {k} {v:,.0f}" for k, v in c.subpark_min_area_m2.items()]
+    out += [f"subpark_max_area_m2 {k} {v:,.0f}" for k, v in c.subpark_max_area_m2.items()]
+    if c.max_changes is not None:
+        out.append(f"max_changes {c.max_changes}")
+    if c.renewal_budget_10k_cny is not None:
+        out.append(f"renewal_budget_10k_cny {c.renewal_budget_10k_cny:,.6g}")
+    return out
+
+
 def _proposal(prob: sm.Problem, x: np.ndarray, renewal: Renewal | None, c: SearchConstraints,
               objective: str, sense: str, pid: str) -> Proposal:
     n = prob.n_items
@@ -253,6 +277,10 @@ def _proposal(prob: sm.Problem, x: np.ndarray, renewal: Renewal | None, c: Searc
                        protected=None)
     desc = (f"Found by zgc_space.optimize.search: {sense} {objective}; "
             f"{len(release)} released, {len(admit)} admitted, {len(renewed)} renewed.")
+    unchecked = _unchecked(c)
+    if unchecked:
+        desc += (" Also optimised under (not checked by scenarios.apply; re-check an edited copy): "
+                 + "; ".join(unchecked) + ".")
     return Proposal(id=pid, title=f"Optimised adjustment ({sense} {objective})", description=desc,
                     release=release, admit=admit, renew=renew, constraints=cons)
 
@@ -306,7 +334,8 @@ def search(
         ``"max"`` or ``"min"``; default: maximise the score and positive indicators, minimise
         negative indicators and the linear measures.
     constraints
-        :class:`SearchConstraints` (default: area-neutral within 1 km², nothing else).
+        :class:`SearchConstraints` (default: total site area at most the baseline total, no
+        floor, nothing else).
     renewal
         The renewal the search may apply (default: no renewal).
     preset, peers
