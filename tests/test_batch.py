@@ -136,3 +136,30 @@ def test_progress_bar_is_opt_in(proposals, tmp_path, capsys):
     assert capsys.readouterr().err == ""
     batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "bar", chunk_size=3, progress=True)
     assert "3/3" in capsys.readouterr().err
+
+
+def test_resume_notices_an_edited_protected_layer(tmp_path):
+    import geopandas as gpd
+    from shapely import box
+
+    folder = tmp_path / "props"
+    folder.mkdir()
+    (folder / "pr.yaml").write_text("id: PR\ntitle: admit C01\nadmit:\n  - candidate: C01\nconstraints:\n"
+                                    "  protected: red.gpkg\n  area_cap_m2: 600000000\n", encoding="utf-8")
+    red = folder / "red.gpkg"
+    gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:4548").to_file(red)
+    out = tmp_path / "out"
+    first = batch.run([folder], BASELINE, candidates=CANDIDATES, out_dir=out)
+    assert first["status"].tolist() == ["ok"]
+    entry = first.attrs["manifest"]["inputs"]["proposals"][0]
+    assert entry["references"] == [{"field": "constraints.protected", "path": str(red), "sha256": io.sha256_file(red)}]
+    assert first.attrs["manifest"]["inputs"]["protected"] == [{"path": str(red), "sha256": io.sha256_file(red)}]
+    c01 = gpd.read_file(CANDIDATES).to_crs("EPSG:4548").query("candidate_id == 'C01'")
+    c01[["geometry"]].to_file(red)  # the red line now covers the admitted land
+    second = batch.run([folder], BASELINE, candidates=CANDIDATES, out_dir=out)
+    assert second.attrs["manifest"]["counts"]["evaluated"] == 1
+    assert second["status"].tolist() == ["violations"] and "[protected]" in second.loc[0, "violations"]
+    assert second.attrs["manifest"]["inputs"]["protected"][0]["sha256"] == io.sha256_file(red)
+    third = batch.run([folder], BASELINE, candidates=CANDIDATES, out_dir=out)
+    assert third.attrs["manifest"]["counts"]["evaluated"] == 0 and third["status"].tolist() == ["violations"]
+

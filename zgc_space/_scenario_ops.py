@@ -276,11 +276,20 @@ def area_cap_violation(base: Base, p: Proposal, total: float) -> Violation | Non
     )
 
 
-def read_protected(path: str, proposal: Proposal) -> gpd.GeoDataFrame:
-    """Read the protected layer a proposal names (relative to the proposal's folder)."""
+def protected_path(proposal: Proposal) -> Path | None:
+    """Return the protected layer a proposal names, resolved against the proposal file's folder (None if none)."""
+    path = proposal.constraints.protected
+    if path is None:
+        return None
     target = Path(path)
     if not target.is_absolute() and proposal.source:
         target = Path(proposal.source).parent / target
+    return target
+
+
+def read_protected(path: str, proposal: Proposal) -> gpd.GeoDataFrame:
+    """Read the protected layer a proposal names (relative to the proposal's folder)."""
+    target = protected_path(proposal) or Path(path)
     try:
         frame = gpd.read_file(target)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read"

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import __version__, _io_private, benchmark, evaluation, io, scenarios
+from zgc_space import _scenario_ops as ops
 from zgc_space._manifest import frame_sha256, installed_versions
 from zgc_space.errors import DataFileError, ProposalError
 from zgc_space.proposal import Proposal, dump_proposal, read_proposal
@@ -62,6 +63,9 @@ log = logging.getLogger(__name__)
 RESULTS = "results.parquet"
 RESULTS_CSV = "results.csv"
 MANIFEST = "manifest.json"
+#: Bump when the resume fingerprint changes meaning, so older results are evaluated again.
+_RESUME_FORMAT = 2
+_SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg")
 _VERSIONED = ("numpy", "pandas", "geopandas", "shapely", "pydantic", "pyyaml", "pyarrow", "dask", "distributed")
 
 
@@ -120,6 +124,39 @@ def _input(obj: Any, name: str) -> tuple[Any, dict[str, Any]]:
     return obj, {"path": None, "sha256": frame_sha256(obj)}
 
 
+def _layer_sha256(path: Path) -> str | None:
+    """SHA-256 of a layer file (None if missing); a shapefile's or a folder's parts are hashed together."""
+    if path.is_dir():
+        parts = sorted(p for p in path.rglob("*") if p.is_file())
+    elif path.is_file():
+        sidecars = _SHAPEFILE_PARTS if path.suffix.lower() == ".shp" else ()
+        parts = [path, *(q for q in (path.with_suffix(s) for s in sidecars) if q.is_file())]
+    else:
+        return None
+    if parts == [path]:
+        return io.sha256_file(path)
+    names = [f"{p.relative_to(path) if path.is_dir() else p.name}:{io.sha256_file(p)}" for p in parts]
+    return _sha_bytes("\n".join(names).encode())
+
+
+def _references(prop: Proposal | ProposalError) -> list[dict[str, Any]]:
+    """List the files a proposal names (its protected layer), each with its SHA-256."""
+    target = ops.protected_path(prop) if isinstance(prop, Proposal) else None
+    if target is None:
+        return []
+    return [{"field": "constraints.protected", "path": str(target), "sha256": _layer_sha256(target)}]
+
+
+def _fingerprint(info: dict[str, Any]) -> str | None:
+    """Return the resume key of one proposal: its own SHA-256 plus those of the files it names."""
+    if info["sha256"] is None:
+        return None
+    if not info["references"]:
+        return str(info["sha256"])
+    refs = [[r["field"], r["path"], r["sha256"]] for r in info["references"]]
+    return _sha_bytes(json.dumps([info["sha256"], refs]).encode())
+
+
 def _read_items(items: Iterable[Proposal | str | Path]) -> list[tuple[Proposal | ProposalError, dict[str, Any]]]:
     out: list[tuple[Proposal | ProposalError, dict[str, Any]]] = []
     for item in items:
@@ -138,6 +175,9 @@ def _read_items(items: Iterable[Proposal | str | Path]) -> list[tuple[Proposal |
             except ProposalError as exc:
                 prop = exc
             out.append((prop, {"path": str(path), "sha256": sha}))
+    for prop, info in out:
+        info["references"] = _references(prop)
+        info["fingerprint"] = _fingerprint(info)
     return out
 
 
@@ -200,7 +240,9 @@ def run(
         Proposals per task.
     resume
         Reuse rows of an earlier run in ``out_dir`` made from the same baseline, candidates,
-        preset, peers and zgc_space version, for proposals whose file is unchanged (SHA-256).
+        preset (name, version and content), peers and zgc_space version, for proposals whose
+        file and whose named files (the ``constraints.protected`` layer) are unchanged
+        (SHA-256 of each; the manifest lists them under ``inputs.protected`` and per proposal).
     progress
         Show a tqdm progress bar over chunks.
     preset, peers
@@ -229,12 +271,13 @@ def run(
     p = evaluation.load_preset(preset)
     key = {
         "baseline": base_info["sha256"], "candidates": cand_info["sha256"], "peers": peers_info["sha256"],
-        "preset": p.name, "preset_version": p.version, "zgc_space": __version__,
+        "preset": p.name, "preset_version": p.version, "preset_sha256": _sha_bytes(p.model_dump_json().encode()),
+        "zgc_space": __version__, "format": _RESUME_FORMAT,
     }
     read = _read_items(proposals)
-    shas = [info["sha256"] for _, info in read]
+    prints = [info["fingerprint"] for _, info in read]
     previous = _previous(out, key) if resume else None
-    todo = [k for k, s in enumerate(shas) if previous is None or s is None or s not in previous.index]
+    todo = [k for k, f in enumerate(prints) if previous is None or f is None or f not in previous.index]
     log.info("batch: %d proposals, %d to evaluate, %d reused", len(read), len(todo), len(read) - len(todo))
     items = [read[k][0] for k in todo]
     parts = _execute(items, base, cands, p, peers, executor=executor, scheduler=scheduler, jobs=jobs,
@@ -244,13 +287,15 @@ def run(
     fresh.attrs["baseline"] = template.attrs["baseline"]
     rows = [{"file": info["path"], "proposal_sha256": info["sha256"]} for _, info in read]
     meta = pd.DataFrame(rows).astype({"file": "string", "proposal_sha256": "string"})
-    table = _assemble(meta, todo, fresh, previous, shas)
+    table = _assemble(meta, todo, fresh, previous, prints)
     table["error_line"] = pd.array([_line_of(e) if isinstance(e, str) else None for e in table["error"]], dtype="Int64")
     manifest = {
         "zgc_space_version": __version__,
         "versions": _versions(),
         "inputs": {"baseline": base_info, "candidates": cand_info, "peers": peers_info,
-                   "proposals": [{"file": info["path"], "sha256": info["sha256"]} for _, info in read]},
+                   "protected": _protected_inputs(read),
+                   "proposals": [{"file": info["path"], "sha256": info["sha256"], "references": info["references"],
+                                  "fingerprint": info["fingerprint"]} for _, info in read]},
         "parameters": {"preset": p.name, "preset_version": p.version, "executor": executor,
                        "scheduler": scheduler if isinstance(scheduler, str) else None, "jobs": jobs,
                        "chunk_size": chunk_size, "resume": resume},
@@ -269,6 +314,15 @@ def _plain(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()}
 
 
+def _protected_inputs(read: list[tuple[Any, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every protected layer the proposals name, once each, with its SHA-256."""
+    seen: dict[str, Any] = {}
+    for _, info in read:
+        for ref in info["references"]:
+            seen.setdefault(ref["path"], ref["sha256"])
+    return [{"path": path, "sha256": sha} for path, sha in sorted(seen.items())]
+
+
 def _previous(out: Path, key: dict[str, Any]) -> pd.DataFrame | None:
     results, manifest = out / RESULTS, out / MANIFEST
     if not (results.is_file() and manifest.is_file()):
@@ -281,19 +335,23 @@ def _previous(out: Path, key: dict[str, Any]) -> pd.DataFrame | None:
         log.info("batch: inputs changed since the last run in %s; evaluating everything again", out)
         return None
     table = pd.read_parquet(results)
-    table = table[table["proposal_sha256"].notna()].drop_duplicates("proposal_sha256")
+    prints = [entry.get("fingerprint") for entry in old.get("inputs", {}).get("proposals", [])]
+    if len(prints) != len(table):
+        return None
+    table = table.assign(_fingerprint=prints)
+    table = table[table["_fingerprint"].notna()].drop_duplicates("_fingerprint")
     table.attrs["baseline"] = old.get("baseline_metrics", {})
-    return table.set_index("proposal_sha256", drop=False)
+    return table.set_index("_fingerprint")
 
 
 def _assemble(meta: pd.DataFrame, todo: list[int], fresh: pd.DataFrame, previous: pd.DataFrame | None,
-              shas: list[str | None]) -> pd.DataFrame:
+              prints: list[str | None]) -> pd.DataFrame:
     """Put fresh rows (positions ``todo``) and reused rows back in input order, with fresh dtypes."""
     columns = [c for c in fresh.columns if c not in ("file", "proposal_sha256", "error_line")]
     parts = [fresh[columns].set_axis(todo)]
-    reused = [k for k in range(len(shas)) if k not in set(todo)]
+    reused = [k for k in range(len(prints)) if k not in set(todo)]
     if reused and previous is not None:
-        old = previous.loc[[shas[k] for k in reused]].reindex(columns=columns).set_axis(reused)
+        old = previous.loc[[prints[k] for k in reused]].reindex(columns=columns).set_axis(reused)
         parts.append(old.astype(fresh[columns].dtypes.to_dict()))
     body = pd.concat(parts).sort_index().reset_index(drop=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     table = pd.concat([meta, body], axis=1)

@@ -125,7 +125,7 @@ def _protected_for(proposal: Proposal, protected: gpd.GeoDataFrame | None,
     path = proposal.constraints.protected
     if path is None:
         return None
-    key = str(Path(proposal.source).parent / path) if proposal.source else path
+    key = str(ops.protected_path(proposal))
     if cache is not None and key in cache:
         return cache[key]
     frame = ops.read_protected(path, proposal)
