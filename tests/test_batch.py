@@ -163,3 +163,19 @@ def test_resume_notices_an_edited_protected_layer(tmp_path):
     third = batch.run([folder], BASELINE, candidates=CANDIDATES, out_dir=out)
     assert third.attrs["manifest"]["counts"]["evaluated"] == 0 and third["status"].tolist() == ["violations"]
 
+
+def test_repeated_proposal_ids_become_error_rows_naming_both_files(tmp_path):
+    folder = tmp_path / "props"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("id: D1\ntitle: t\nrelease:\n  - block: B158\n", encoding="utf-8")
+    (folder / "b.yaml").write_text("id: D1\ntitle: t\nrelease:\n  - block: B159\n", encoding="utf-8")
+    out = tmp_path / "out"
+    table = batch.run([folder], BASELINE, out_dir=out)
+    assert table["status"].tolist() == ["ok", "error"]
+    assert table.loc[1, "error"] == (
+        f"proposal {folder / 'b.yaml'} has id 'D1', which {folder / 'a.yaml'} already has; results and "
+        "violations are keyed by id, so give each proposal its own id"
+    )
+    (folder / "a.yaml").unlink()
+    again = batch.run([folder], BASELINE, out_dir=out)  # the error depended on a.yaml: not reused
+    assert again["status"].tolist() == ["ok"] and again.attrs["manifest"]["counts"]["evaluated"] == 1

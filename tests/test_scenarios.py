@@ -253,6 +253,17 @@ def test_repeated_candidate_ids_are_refused(candidates, tmp_path):
         scenarios.compare(tiny(), [mk(admit=[Admit(candidate="C01")])], candidates=path)
 
 
+def test_repeated_proposal_ids_in_one_compare(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("id: D1\ntitle: t\nrelease:\n  - block: B1\nconstraints:\n  must_keep: [B1]\n", encoding="utf-8")
+    b.write_text("id: D1\ntitle: t\nrelease:\n  - block: B2\nconstraints:\n  must_keep: [B2]\n", encoding="utf-8")
+    with pytest.raises(ProposalError, match=r"proposal .*b.yaml has id 'D1', which .*a.yaml already has; .*own id"):
+        scenarios.compare(tiny(), [a, b], peers=PEERS)
+    table = scenarios.compare(tiny(), [a, b], peers=PEERS, errors="report")
+    assert table["status"].tolist() == ["violations", "error"] and table.loc[1, "source"] == str(b)
+    assert [v["block_ids"] for v in table.attrs["violations"]["D1"]] == [["B1"]]  # a.yaml's, not overwritten
+
+
 def test_bad_attributes_of_admitted_land():
     with pytest.raises(ProposalError, match=r"unknown or derived attribute 'gfa' .* did you mean gfa_m2"):
         scenarios.apply(tiny(), mk(admit=[Admit(geometry=square(0, 300, 10), block_id="N", attributes={"gfa": 1})]))

@@ -287,6 +287,29 @@ def protected_path(proposal: Proposal) -> Path | None:
     return target
 
 
+def repeated_ids(items: Sequence[object]) -> dict[int, ProposalError]:
+    """Errors for the proposals (by position) whose id an earlier proposal already has.
+
+    Results and violations are keyed by proposal id, so one run may hold each id once.
+    """
+    first: dict[str, int] = {}
+    out: dict[int, ProposalError] = {}
+    for k, p in enumerate(items):
+        if not isinstance(p, Proposal):
+            continue
+        if p.id not in first:
+            first[p.id] = k
+            continue
+        earlier = items[first[p.id]]
+        here = p.source or f"#{k + 1}"
+        there = getattr(earlier, "source", None) or f"proposal #{first[p.id] + 1}"
+        out[k] = ProposalError(
+            f"proposal {here} has id {p.id!r}, which {there} already has; results and violations are keyed "
+            "by id, so give each proposal its own id"
+        )
+    return out
+
+
 def read_protected(path: str, proposal: Proposal) -> gpd.GeoDataFrame:
     """Read the protected layer a proposal names (relative to the proposal's folder)."""
     target = protected_path(proposal) or Path(path)

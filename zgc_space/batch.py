@@ -175,10 +175,12 @@ def _read_items(items: Iterable[Proposal | str | Path]) -> list[tuple[Proposal |
             except ProposalError as exc:
                 prop = exc
             out.append((prop, {"path": str(path), "sha256": sha}))
-    for prop, info in out:
+    repeated = ops.repeated_ids([prop for prop, _ in out])
+    for k, (prop, info) in enumerate(out):
         info["references"] = _references(prop)
-        info["fingerprint"] = _fingerprint(info)
-    return out
+        # a repeated id is an error that depends on the other files: never reuse it
+        info["fingerprint"] = None if k in repeated else _fingerprint(info)
+    return [(repeated.get(k, prop), info) for k, (prop, info) in enumerate(out)]
 
 
 def _versions() -> dict[str, str | None]:
@@ -243,6 +245,7 @@ def run(
         preset (name, version and content), peers and zgc_space version, for proposals whose
         file and whose named files (the ``constraints.protected`` layer) are unchanged
         (SHA-256 of each; the manifest lists them under ``inputs.protected`` and per proposal).
+        A proposal whose id an earlier file already has becomes an error row naming both files.
     progress
         Show a tqdm progress bar over chunks.
     preset, peers

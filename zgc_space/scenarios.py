@@ -348,7 +348,9 @@ def compare(
         their changes), descending otherwise.
     errors
         ``"raise"``: the first broken proposal raises its ProposalError. ``"report"``: it
-        becomes a row with ``status`` "error" and the message in ``error``.
+        becomes a row with ``status`` "error" and the message in ``error``. A proposal whose id an
+        earlier one already has counts as broken (the message names both files), since rows
+        and ``attrs["violations"]`` are keyed by id.
 
     Returns
     -------
@@ -376,6 +378,10 @@ def compare(
     [['P2', 3.0, 1.0], ['P1', 2.5, 0.5]]
     """
     items = [_load(p, errors) for p in proposals]
+    for k, exc in ops.repeated_ids(items).items():
+        if errors == "raise":
+            raise exc
+        items[k] = exc
     preset = evaluation.load_preset(preset)
     base = ops.prepare(baseline)
     cands = _candidates(candidates)
