@@ -12,7 +12,7 @@ from shapely import box
 
 from zgc_space import buildings
 from zgc_space.cli import main
-from zgc_space.errors import AttributeJoinError, ColumnError, CRSError, DataFileError, ZgcSpaceError
+from zgc_space.errors import ColumnError, CRSError, DataFileError, ParameterError, ZgcSpaceError
 
 X0, Y0 = 441_000.0, 4_426_000.0
 
@@ -139,14 +139,14 @@ def test_errors():
 @pytest.mark.parametrize("value", [-3.0, 0.0, float("nan")])
 def test_storey_height_must_be_positive(value):
     # -3 used to give GFA = footprint (max(1, floor(h / -3)) = 1) and 0 blamed the data
-    with pytest.raises(AttributeJoinError, match=r"storey_height_m must be a positive number of metres \(got "
+    with pytest.raises(ParameterError, match=r"storey_height_m must be a positive number of metres \(got "
                        + f"{value}" + r"\).*storey_height_m=3\.0"):
         buildings.aggregate(two_blocks(), footprints(), height="height_m", storey_height_m=value)
 
 
 def test_bad_options_are_zgc_space_errors():
     blocks, fps = two_blocks(), footprints()
-    with pytest.raises(AttributeJoinError, match=r"default_floors must be a number >= 0 \(got -1\.0\)"):
+    with pytest.raises(ParameterError, match=r"default_floors must be a number >= 0 \(got -1\.0\)"):
         buildings.aggregate(blocks, fps.assign(floors=[3.0, np.nan, 1.0]), floors="floors", default_floors=-1.0)
     with pytest.raises(ZgcSpaceError, match="exactly one of floors="):
         buildings.aggregate(blocks, fps)

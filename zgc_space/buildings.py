@@ -43,7 +43,7 @@ from affine import Affine
 from rasterio.features import rasterize as _gdal_rasterize
 
 from zgc_space.crs import check_crs
-from zgc_space.errors import AttributeJoinError, ColumnError, DataFileError
+from zgc_space.errors import ColumnError, DataFileError, ParameterError
 from zgc_space.schema import METRIC_CRS
 
 __all__ = ["ASSIGN_RULES", "aggregate", "area_and_centroid"]
@@ -106,7 +106,7 @@ def _check_options(storey_height_m: float, default_floors: float | None) -> None
     except TypeError:
         storey_ok = False
     if not storey_ok:
-        raise AttributeJoinError(
+        raise ParameterError(
             f"storey_height_m must be a positive number of metres (got {storey_height_m!r}): it turns the "
             "height= column into floors, max(1, floor(height / storey_height_m)); pass e.g. "
             "storey_height_m=3.0 (--storey-height-m 3 on the command line)"
@@ -117,7 +117,7 @@ def _check_options(storey_height_m: float, default_floors: float | None) -> None
         except TypeError:
             default_ok = False
         if not default_ok:
-            raise AttributeJoinError(
+            raise ParameterError(
                 f"default_floors must be a number >= 0 (got {default_floors!r}): it replaces missing or "
                 "negative floor counts; pass e.g. default_floors=1, or None to be told which rows they are"
             )
@@ -126,7 +126,7 @@ def _check_options(storey_height_m: float, default_floors: float | None) -> None
 def _floors(footprints: gpd.GeoDataFrame, floors: str | None, height: str | None, storey_height_m: float,
             default_floors: float | None) -> np.ndarray:
     if (floors is None) == (height is None):
-        raise AttributeJoinError(
+        raise ParameterError(
             "pass exactly one of floors= (a floor-count column) or height= (a height column in metres) "
             f"naming a column of `footprints` (got floors={floors!r}, height={height!r})"
         )
@@ -280,7 +280,7 @@ def aggregate(
 
     Raises
     ------
-    AttributeJoinError
+    ParameterError
         Not exactly one of ``floors`` and ``height``, an unknown ``assign``, a
         ``storey_height_m`` <= 0 or a negative ``default_floors``.
     DataFileError
@@ -295,7 +295,7 @@ def aggregate(
     See the module docstring.
     """
     if assign not in ASSIGN_RULES:
-        raise AttributeJoinError(
+        raise ParameterError(
             f"assign={assign!r} is not one of {', '.join(ASSIGN_RULES)}; pass \"centroid\" (a building goes "
             "wholly to the block holding its centroid) or \"split\" (shared by intersected area)"
         )

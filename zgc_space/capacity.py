@@ -46,7 +46,7 @@ import shapely
 from zgc_space import crs as _crs
 from zgc_space._grouping import block_ids, group_sums, index_name, numeric_columns, ratio, resolve_by
 from zgc_space._io_private import list_ids
-from zgc_space.errors import BlockValidationError, ColumnError, ValidationWarning
+from zgc_space.errors import BlockValidationError, ColumnError, ParameterError, ValidationWarning
 
 __all__ = ["LAND_BASE", "compute", "fragmentation"]
 
@@ -387,7 +387,10 @@ def fragmentation(
     if not isinstance(blocks, gpd.GeoDataFrame) or blocks.geometry.name not in blocks.columns:
         raise ColumnError("fragmentation needs block geometry: pass a GeoDataFrame (e.g. io.read_blocks(path))")
     if not small_km2 > 0:
-        raise ValueError(f"small_km2 must be > 0 (got {small_km2!r})")
+        raise ParameterError(
+            f"small_km2 must be > 0 (got {small_km2!r}); pass the size below which a block counts as small, "
+            "e.g. small_km2=1.0"
+        )
     keys = resolve_by(blocks, by)
     metric = _crs.to_metric(blocks)
     geoms = metric.geometry.to_numpy()

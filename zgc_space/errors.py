@@ -26,6 +26,7 @@ __all__ = [
     "MapError",
     "OptimizationError",
     "OverwriteInputError",
+    "ParameterError",
     "PresetError",
     "PresetWarning",
     "ProposalError",
@@ -109,6 +110,10 @@ class OptimizationError(ZgcSpaceError, ValueError):
 
 class RulesError(ZgcSpaceError, ValueError):
     """Dynamic-adjustment rules are malformed, contradictory or infeasible; the message names the key."""
+
+
+class ParameterError(ZgcSpaceError, ValueError):
+    """An option passed to a function is out of range or not one of its allowed values."""
 
 
 class ZgcSpaceWarning(UserWarning):
