@@ -179,3 +179,18 @@ def test_repeated_proposal_ids_become_error_rows_naming_both_files(tmp_path):
     (folder / "a.yaml").unlink()
     again = batch.run([folder], BASELINE, out_dir=out)  # the error depended on a.yaml: not reused
     assert again["status"].tolist() == ["ok"] and again.attrs["manifest"]["counts"]["evaluated"] == 1
+
+
+def test_cli_compare_exits_1_when_every_proposal_errors(proposals, tmp_path, capsys):
+    broken = [str(proposals / "p90_broken.yaml"), str(proposals / "p91_unknown.yaml")]
+    code = main(["compare", *broken, "--baseline", str(BASELINE), "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert "0 ok, 0 with violations, 2 errors" in capsys.readouterr().out
+    code = main(["compare", *broken, "--baseline", str(BASELINE), "--out", str(tmp_path / "out"), "--json"])
+    assert code == 1 and json.loads(capsys.readouterr().out)["counts"]["error"] == 2
+    code = main(["compare", *broken, str(proposals / "p02_renew_fengtai_chaoyang.yaml"), "--baseline",
+                 str(BASELINE), "--out", str(tmp_path / "out")])
+    assert code == 0
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    assert "1 every proposal has an error" in capsys.readouterr().out

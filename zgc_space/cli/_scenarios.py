@@ -24,7 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(func=_apply)
 
-    p = sub.add_parser("compare", help="evaluate proposals against a baseline; write results and a manifest")
+    p = sub.add_parser(
+        "compare", help="evaluate proposals against a baseline; write results and a manifest",
+        epilog="exit codes: 0 at least one proposal was evaluated (others may have errors or violations; "
+        "see status); 1 every proposal has an error (or none was given); 2 the inputs cannot be used "
+        "(baseline, candidates, output folder)",
+    )
     p.add_argument("proposals", nargs="+", help="proposal YAML files or folders")
     p.add_argument("--baseline", required=True, help="baseline block file")
     p.add_argument("--out", required=True, help="output folder (results.parquet, results.csv, manifest.json)")
@@ -82,7 +87,7 @@ def _compare(args: argparse.Namespace) -> int:
             "results": table[[c for c in table.columns if c != "violations"]].assign(
                 violations=table["violations"].fillna("")),
         })
-        return 0
+        return _exit_code(manifest["counts"])
     shown = [c for c in _SHOWN if c in table.columns]
     print_table(table[shown].set_index("proposal_id"))
     for _, row in table[table["status"] == "error"].iterrows():
@@ -90,4 +95,9 @@ def _compare(args: argparse.Namespace) -> int:
     counts = manifest["counts"]
     print(f"{counts['proposals']} proposals ({counts['evaluated']} evaluated, {counts['reused']} reused): "
           f"{counts['ok']} ok, {counts['violations']} with violations, {counts['error']} errors → {args.out}")
-    return 0
+    return _exit_code(counts)
+
+
+def _exit_code(counts: dict[str, int]) -> int:
+    """Return 1 when no proposal could be evaluated (all errors, or none given), else 0."""
+    return 0 if counts["ok"] + counts["violations"] else 1
