@@ -23,6 +23,7 @@ from zgc_space.proposal import (
     Release,
     Renew,
     Rezone,
+    parse_proposal,
     read_proposal,
 )
 
@@ -233,6 +234,15 @@ def test_must_keep_distance_and_protected_violations():
     assert [v.rule for v in result.violations] == ["must-keep", "max-distance", "protected"]
     assert "lies 200 m from the nearest kept block" in result.violations[1].message
     assert "5,000 m²" in result.violations[2].message
+
+
+def test_repeated_must_keep_block_gives_one_violation():
+    text = "id: K\ntitle: t\nrelease:\n  - block: B1\n  - block: B3\nconstraints:\n  must_keep:\n    - B1\n    - B1\n"
+    prop = parse_proposal(text, source="k.yaml")
+    result = scenarios.apply(tiny(), prop)
+    assert [(v.rule, v.block_ids, v.line) for v in result.violations] == [("must-keep", ("B1",), 8)]
+    row = scenarios.compare(tiny(), [prop], peers=PEERS).iloc[0]  # the vectorised path agrees
+    assert row["n_violations"] == 1 and row["violations"] == str(result.violations[0])
 
 
 def test_unknown_candidate_and_missing_candidate_file(candidates):

@@ -127,15 +127,13 @@ def evaluate_many(
         except ProposalError as exc:
             errors[k] = str(exc)
             continue
-        released = set()
+        released: set[str] = set()
         for r in prop.release:
             released.add(r.block)
             rel_p.append(k)
             rel_b.append(base.pos[r.block])
         count[k] -= len(prop.release)
-        for j, block in enumerate(prop.constraints.must_keep):
-            if block in released:
-                violations[k].append(ops.must_keep_violation(prop, j, block))
+        violations[k] += ops.must_keep_violations(prop, released)
         for i, z in enumerate(prop.rezone):
             b = base.pos[z.block]
             src, dst = col[LAND_CLASSES[z.from_]], col[LAND_CLASSES[z.to]]

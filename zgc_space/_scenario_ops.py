@@ -216,6 +216,17 @@ def must_keep_violation(p: Proposal, j: int, block: str) -> Violation:
                      "or part of it", (block,), p.line_of(path))
 
 
+def must_keep_violations(p: Proposal, touched: set[str]) -> list[Violation]:
+    """Report every must-keep block in ``touched`` (released or cut) once, at its first listing."""
+    out: list[Violation] = []
+    seen: set[str] = set()
+    for j, block in enumerate(p.constraints.must_keep):
+        if block in touched and block not in seen:
+            out.append(must_keep_violation(p, j, block))
+        seen.add(block)
+    return out
+
+
 def rezone_error(p: Proposal, i: int, amount: float, problem: str) -> ProposalError:
     """Return the error for rezone[i] moving ``amount`` m² and causing ``problem``."""
     z = p.rezone[i]

@@ -27,7 +27,7 @@ from zgc_space._scenario_ops import (
     far_cap_violation,
     merge_row,
     metric,
-    must_keep_violation,
+    must_keep_violations,
     negative,
     nesting_broken,
     renew_rows,
@@ -133,10 +133,8 @@ def make_plan(
 
 
 def _must_keep(base: Base, p: Proposal, plan: Plan, released: set[int]) -> None:
-    for j, block in enumerate(p.constraints.must_keep):
-        b = base.pos[block]
-        if b in released or b in plan.replaced:
-            plan.violations.append(must_keep_violation(p, j, block))
+    touched = {base.ids[b] for b in released | set(plan.replaced)}
+    plan.violations += must_keep_violations(p, touched)
 
 
 def _geometry(geom: Any, crs: str, p: Proposal, path: tuple[str | int, ...]) -> Any:
