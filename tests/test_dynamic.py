@@ -100,13 +100,16 @@ def test_exit_cap_defers_the_higher_score(panel: pd.DataFrame, preset: str) -> N
 
 
 def test_min_members_defers_exits(panel: pd.DataFrame, preset: str) -> None:
-    rules = {"preset": preset, "min_members": 4, "warning": {"below_score": 35},
+    rules = {"preset": preset, "min_members": 3, "warning": {"below_score": 35},
              "exit": {"after_consecutive_warnings": 1}}
     table = dynamic.evaluate_panel(panel, rules).set_index(["block_id", "year"])
-    assert table.loc[("P2", 2021), "status"] == "warning"
-    assert "min_members 4" in table.loc[("P2", 2021), "reason"]
-    with pytest.raises(RulesError, match="min_members 9 exceeds the 5 units"):
-        dynamic.evaluate_panel(panel.reset_index(drop=True), {**rules, "min_members": 9})
+    assert table.loc[("P2", 2021), "status"] == "exit"  # 20: the lower of the two due; 4 - 1 = 3 members left
+    assert table.loc[("P3", 2021), "status"] == "warning"
+    assert "exit deferred by min_members 3" in table.loc[("P3", 2021), "reason"]
+    for floor in (4, 9):  # the 4 members of 2021 (P5 starts outside): no exit could ever happen
+        with pytest.raises(RulesError, match=rf"min_members {floor} is at or above the 4 members in the first year "
+                                             r"\(2021, members='policy_zone'\).*set min_members below 4"):
+            dynamic.evaluate_panel(panel.reset_index(drop=True), {**rules, "min_members": floor})
 
 
 def test_grouped_units(panel: pd.DataFrame, preset: str) -> None:

@@ -262,17 +262,22 @@ def evaluate_panel(panel: pd.DataFrame, rules: Rules | Mapping[str, Any] | str |
     Raises
     ------
     RulesError
-        Invalid or contradictory rules, or ``min_members`` above the number of units.
+        Invalid or contradictory rules, or ``min_members`` at or above the number of members in
+        the first year (no member could ever exit).
     ColumnError
         The panel lacks ``year`` or a column the rules name.
     """
     r = load_rules(rules)
     _check_panel(panel, r)
     scores = unit_scores(panel, unit=r.unit, preset=r.preset, members=r.members)
-    n_units = scores.index.get_level_values(0).nunique()
-    if r.min_members > n_units:
-        raise RulesError(f"min_members {r.min_members} exceeds the {n_units} units of the panel; lower it")
     years = sorted(int(y) for y in scores.index.get_level_values(1).unique())
+    start = int(scores.xs(years[0], level=1)["member"].sum()) if years else 0
+    if years and r.min_members > 0 and r.min_members >= start:
+        raise RulesError(
+            f"min_members {r.min_members} is at or above the {start} members in the first year ({years[0]}, "
+            f"members={r.members!r}), so every exit would be deferred for ever; set min_members below {start} "
+            "(0: no floor)"
+        )
     return _run(scores, r, years)
 
 
