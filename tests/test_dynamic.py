@@ -112,6 +112,14 @@ def test_min_members_defers_exits(panel: pd.DataFrame, preset: str) -> None:
             dynamic.evaluate_panel(panel.reset_index(drop=True), {**rules, "min_members": floor})
 
 
+def test_members_all_with_admission_is_refused() -> None:
+    rules = {"members": "all", "warning": {"bottom_pct": 10}, "admission": {"min_score": 80}}
+    with pytest.raises(RulesError, match=r"members is 'all'.*readmit_exited is false: no unit can ever be admitted"):
+        dynamic.load_rules(rules)
+    ok = dynamic.load_rules({**rules, "admission": {"min_score": 80, "readmit_exited": True}})
+    assert ok.admission is not None and ok.admission.readmit_exited
+
+
 def test_grouped_units(panel: pd.DataFrame, preset: str) -> None:
     grouped = panel.assign(cluster=panel["block_id"].map({"P1": "K1", "P2": "K1", "P3": "K2", "P4": "K2",
                                                           "P5": "K3"}))

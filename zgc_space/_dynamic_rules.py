@@ -94,6 +94,10 @@ def contradictions(r: Rules) -> list[str]:
         out.append("exit.max_per_round is 0, so no member can ever exit after its warnings; "
                    "remove the cap or set it to 1 or more")
     a = r.admission
+    if a is not None and r.members == "all" and not a.readmit_exited:
+        out.append("members is 'all', so every unit starts in the policy zones and only units that exited are "
+                   "outside, but admission.readmit_exited is false: no unit can ever be admitted; remove the "
+                   "admission section, set readmit_exited: true, or name a members column")
     if a is not None:
         if r.warning.below_score is not None and a.min_score < r.warning.below_score:
             out.append(
