@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import zgc_space
-from zgc_space import _report_sections, benchmark, datasets, io, report, scenarios
+from zgc_space import _report_sections, benchmark, datasets, dynamic, io, optimize, report, scenarios
 from zgc_space.cli import main
 from zgc_space.errors import DataFileError, MapError, OverwriteInputError
 from zgc_space.maps import Footer
@@ -157,6 +157,10 @@ def test_manifest_hashes_versions_and_parameters(pack):
     assert params["target_rank"] == 30 and params["rank"] == 74 and params["dpi"] == 30
     assert params["proposals"] == ["P01-release-outer-admit-core", "P03-consolidate-scattered"]
     assert params["optimisation"]["objective"] == "far" and params["dynamic_years"] == [2022, 2023]
+    # a result without search settings: what its proposal says
+    assert params["optimisation"]["constraints"]["area_cap_m2"] is None
+    assert params["optimisation"]["renewal"] == [{"far_step": 0.5, "far_target": None,
+                                                  "elasticity": {"employees": 0.0, "revenue": 0.0, "tax": 0.0}}]
     assert manifest["date"] == "2024-07-24" and manifest["footer"]["数据来源 Data source"] == XSS
     assert re.fullmatch(r"[0-9a-f]{64}", manifest["blocks_sha256"])
     assert manifest["zgc_space_pack"] == 1
@@ -300,7 +304,39 @@ def test_cli_sample_pack_has_every_section(tmp_path, capsys):
             "maps/proposals/05_P05-expand-haidian-no-release.html", "tables/dynamic_zone.csv"} <= files
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text(encoding="utf-8"))
     assert {"zgc_blocks.gpkg", "candidates.gpkg", "zgc_panel_2021_2023.gpkg"} <= {i["name"] for i in manifest["inputs"]}
-    assert manifest["parameters"]["dynamic_rules"] == _report_sections.SAMPLE_RULES
+    # the demo simulates the shipped rules file and lists it among the inputs
+    rules_file = P01.parent.parent / "dynamic_rules.yaml"
+    assert {i["name"]: i["sha256"] for i in manifest["inputs"]}["dynamic_rules.yaml"] == io.sha256_file(rules_file)
+    assert manifest["parameters"]["dynamic_rules"] == dynamic.load_rules(rules_file).model_dump(mode="json")
+    assert manifest["parameters"]["dynamic_rules"] == dynamic.EXAMPLE_RULES.model_dump(mode="json")
+    assert manifest["parameters"]["dynamic_assumptions"]["trend"] == "panel"
+    opt = manifest["parameters"]["optimisation"]
+    assert opt["constraints"]["max_changes"] == 8 and opt["renewal"]["far_step"] == 0.5
+    report.demo_pack(tmp_path / "again", png=False)
+    assert files_of(tmp_path / "again") == files_of(tmp_path / "demo")
+
+
+def test_manifest_records_the_search_and_the_simulation_settings(tmp_path):
+    blocks = datasets.load_blocks()
+    cons = optimize.SearchConstraints(max_changes=2, must_keep=["B001"], renewal_budget_10k_cny=1e5)
+    renewal = optimize.Renewal(far_step=0.4, elasticity={"revenue": 0.5, "tax": 0.7})
+    res = optimize.search(blocks, datasets.load_candidates(), objective="far", constraints=cons, renewal=renewal)
+    rules = dynamic.load_rules(P01.parent.parent / "dynamic_rules.yaml")
+    sim = dynamic.simulate(datasets.load_panel(), rules, years=1, assumptions={"trend": "flat"})
+    index = report.hearing_pack(blocks, out_dir=tmp_path / "p", optimisation=res, dynamic=sim,
+                                candidates=datasets.path("candidates.gpkg"), png=False, target_rank=None)
+    params = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))["parameters"]
+    opt = params["optimisation"]
+    assert opt["constraints"] == cons.model_dump(mode="json") and opt["constraints"]["must_keep"] == ["B001"]
+    assert opt["renewal"] == renewal.model_dump(mode="json") and opt["renewal"]["elasticity"]["tax"] == 0.7
+    # enough to re-run both sections
+    again = optimize.search(blocks, datasets.load_candidates(), objective=opt["objective"], sense=opt["sense"],
+                            constraints=optimize.SearchConstraints(**opt["constraints"]),
+                            renewal=optimize.Renewal(**opt["renewal"]))
+    assert again.value == res.value
+    assert params["dynamic_rules"] == rules.model_dump(mode="json")
+    assert params["dynamic_assumptions"] == sim.assumptions.model_dump(mode="json")
+    assert params["dynamic_assumptions"]["trend"] == "flat"
 
 
 def test_printed_category_map(tmp_path):

@@ -26,7 +26,8 @@ from zgc_space._scenario_layers import CHANGE_STYLES, scenario_categories
 from zgc_space.errors import MapError, ProposalError, ValidationWarning
 from zgc_space.proposal import Proposal, dump_proposal, read_proposal
 
-__all__ = ["SAMPLE_RULES", "Context", "dynamic", "indicators_and_rank", "optimisation", "proposals", "sample_dynamic"]
+__all__ = ["SAMPLE_YEARS", "Context", "dynamic", "indicators_and_rank", "optimisation", "proposals", "sample_dynamic",
+           "sample_rules_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -287,8 +288,24 @@ def optimisation(ctx: Context, result: Any) -> Section:
              links(map_links), links(link_items)]
     params = {"optimisation": {"objective": result.objective, "sense": result.sense, "status": result.status,
                                "value": result.value, "baseline_value": result.baseline_value,
-                               "method": result.method, "proposal_id": result.proposal.id}}
+                               "method": result.method, "proposal_id": result.proposal.id,
+                               **_search_settings(result)}}
     return "优化结果 Optimisation", "\n".join(parts), params
+
+
+def _search_settings(result: Any) -> dict[str, Any]:
+    """Return the constraints and renewal a search ran under (to re-run it from the manifest).
+
+    A :class:`~zgc_space.optimize.SearchResult` knows them; for another result object the
+    proposal's constraints and renewals are what is known.
+    """
+    settings = getattr(result, "settings", None)
+    if callable(settings):
+        known = settings()
+        return {"constraints": known["constraints"], "renewal": known["renewal"]}
+    prop = result.proposal
+    return {"constraints": prop.constraints.model_dump(mode="json"),
+            "renewal": [r.model_dump(mode="json", exclude={"blocks", "reason"}) for r in prop.renew] or None}
 
 
 def _statuses(value: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
@@ -346,24 +363,32 @@ def dynamic(ctx: Context, value: Any) -> Section:
         map_links.append((f"{year} (PNG)", "maps/dynamic.png"))
     parts = [table_html(counts) if len(counts) else "", *parts, links(map_links), links(link_items)]
     years = sorted(int(y) for y in pd.unique(plain["year"])) if "year" in plain.columns else []
-    return "动态调整模拟 Dynamic-adjustment simulation", "\n".join(parts), {"dynamic_years": years}
+    params: dict[str, Any] = {"dynamic_years": years}
+    for name in ("rules", "assumptions"):  # a Simulation's settings, to re-run it from the manifest
+        dump = getattr(getattr(value, name, None), "model_dump", None)
+        if callable(dump):
+            params[f"dynamic_{name}"] = dump(mode="json")
+    return "动态调整模拟 Dynamic-adjustment simulation", "\n".join(parts), params
 
 
-#: Rules of the sample simulation: warn the bottom 10 %, exit after two warnings in a row (at most
-#: three a year), admit blocks scoring 80 or more (at most two a year).
-SAMPLE_RULES: dict[str, Any] = {
-    "warning": {"bottom_pct": 10}, "exit": {"after_consecutive_warnings": 2, "max_per_round": 3},
-    "admission": {"min_score": 80, "max_per_round": 2},
-}
 SAMPLE_YEARS = 2
 
 
-def sample_dynamic() -> tuple[Any, dict[str, Any]]:
-    """Simulate the dynamic adjustment on the sample panel (2021-2023 and two further years)."""
-    try:
-        from zgc_space import dynamic as dyn
-    except ImportError:  # pragma: no cover - the module ships with the package
-        logger.info("zgc_space.dynamic is not available: the pack has no dynamic-adjustment section")
-        return None, {}
-    sim = dyn.simulate(datasets.load_panel(), SAMPLE_RULES, years=SAMPLE_YEARS)
-    return sim, {"dynamic_rules": SAMPLE_RULES, "dynamic_simulated_years": SAMPLE_YEARS}
+def sample_rules_file() -> Path | None:
+    """Return ``sample_data/dynamic_rules.yaml`` of the source checkout, or None if absent."""
+    found = Path(datasets.__file__).resolve().parent.parent / "sample_data" / "dynamic_rules.yaml"
+    return found if found.is_file() else None
+
+
+def sample_dynamic() -> tuple[Any, Path | None]:
+    """Simulate the sample rules on the sample panel (2021-2023 and two further years).
+
+    The rules are ``sample_data/dynamic_rules.yaml`` (returned, for the manifest's inputs) or,
+    where the checkout's sample folder is absent, the same rules as
+    :data:`zgc_space.dynamic.EXAMPLE_RULES`.
+    """
+    from zgc_space import dynamic as dyn
+
+    path = sample_rules_file()
+    rules = dyn.load_rules(path) if path is not None else dyn.EXAMPLE_RULES
+    return dyn.simulate(datasets.load_panel(), rules, years=SAMPLE_YEARS), path

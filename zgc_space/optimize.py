@@ -138,7 +138,8 @@ class SearchResult:
     ``value`` is the objective of the proposal applied to the baseline and evaluated with
     :func:`zgc_space.scenarios.evaluate`; ``milp_value`` is what the solver claimed (they agree
     to the solver tolerance); ``bound`` is the best possible value proved by the solver and
-    ``gap`` the relative optimality gap.
+    ``gap`` the relative optimality gap. ``constraints`` and ``renewal`` are the settings the
+    search ran under (to reproduce it).
     """
 
     proposal: Proposal
@@ -155,6 +156,25 @@ class SearchResult:
     seconds: float
     evaluation: pd.DataFrame
     selection: dict[str, list[str]] = field(default_factory=dict)
+    constraints: SearchConstraints | None = None
+    renewal: Renewal | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """Return what reproduces the search: objective, sense, constraints and renewal (plain data).
+
+        Examples
+        --------
+        >>> from zgc_space import datasets, optimize
+        >>> res = optimize.search(datasets.load_blocks(), None, objective="far",
+        ...                       constraints=optimize.SearchConstraints(max_changes=1))
+        >>> res.settings()["constraints"]["max_changes"], res.settings()["renewal"]
+        (1, None)
+        """
+        return {
+            "objective": self.objective, "sense": self.sense,
+            "constraints": None if self.constraints is None else self.constraints.model_dump(mode="json"),
+            "renewal": None if self.renewal is None else self.renewal.model_dump(mode="json"),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready plain data (stable keys)."""
@@ -165,6 +185,7 @@ class SearchResult:
             "baseline_value": self.baseline_value, "milp_value": self.milp_value, "bound": self.bound,
             "gap": self.gap, "status": self.status, "method": self.method, "iterations": self.iterations,
             "seconds": round(self.seconds, 3), "selection": self.selection,
+            "constraints": self.settings()["constraints"], "renewal": self.settings()["renewal"],
             "evaluation": self.evaluation.reset_index().to_dict(orient="records"),
             "proposal": dump_proposal(self.proposal),
         }
@@ -395,7 +416,8 @@ def _result(prob: sm.Problem, sol: _milp.Solution, method: str, baseline: gpd.Ge
     return SearchResult(
         proposal=proposal, objective=objective, sense=s, value=value, baseline_value=_value(base_ev, objective),
         milp_value=sol.objective, bound=sol.bound, gap=sol.gap, status=sol.status, method=method,
-        iterations=sol.iterations, seconds=sol.seconds, evaluation=both, selection=sel,
+        iterations=sol.iterations, seconds=sol.seconds, evaluation=both, selection=sel, constraints=c,
+        renewal=renewal,
     )
 
 

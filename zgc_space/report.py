@@ -274,7 +274,9 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
     Indicators and rank of the 164 sample blocks, the five example proposals
     (``sample_data/proposals``) compared, an optimisation (the best composite score with at most
     8 changes, renewals raising FAR by 0.5, total area kept within 1 km² of the baseline) and a
-    dynamic-adjustment simulation of the 2021-2023 panel and two further years.
+    dynamic-adjustment simulation of the 2021-2023 panel and two further years under the rules
+    of ``sample_data/dynamic_rules.yaml`` (:data:`zgc_space.dynamic.EXAMPLE_RULES`), which the
+    manifest lists among its inputs.
 
     Parameters
     ----------
@@ -302,12 +304,14 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
                                      {"max_changes": setup["max_changes"], "min_area_m2": setup["min_area_m2"]}),
                                  renewal=optimize.Renewal.model_validate({"far_step": setup["far_step"]}),
                                  proposal_id="OPT-score")
-    dynamic, dyn_params = _report_sections.sample_dynamic()
-    if dynamic is not None:
-        inputs.append(datasets.path("zgc_panel_2021_2023.gpkg"))
+    dynamic, rules_file = _report_sections.sample_dynamic()
+    inputs.append(datasets.path("zgc_panel_2021_2023.gpkg"))
+    if rules_file is not None:
+        inputs.append(rules_file)
     footer = Footer(data_source="zgc_space 合成样例数据 synthetic sample (not official data)",
                     crs="CGCS2000 / EPSG:4548 (面积 areas); WGS 84 (显示 display)")
-    params = {"demo": True, "optimisation_setup": setup if optimise else None, **dyn_params}
+    params = {"demo": True, "optimisation_setup": setup if optimise else None,
+              "dynamic_simulated_years": _report_sections.SAMPLE_YEARS}
     return hearing_pack(blocks, out_dir=out_dir, proposals=proposals, candidates=cand_path, optimisation=result,
                         dynamic=dynamic, footer=footer, inputs=inputs, png=png,
                         districts=datasets.load_districts(), parameters=params)
