@@ -410,3 +410,20 @@ def test_proposal_carries_the_search_constraints() -> None:
     assert "not checked" in plain.proposal.description and "min_area_m2" not in plain.proposal.description
     unbounded = optimize.search(blocks, None, objective="changes")
     assert "not checked" not in unbounded.proposal.description
+
+
+def test_cli_json_is_all_that_reaches_stdout(tmp_path, capfd) -> None:
+    """Nothing the solver prints reaches file descriptor 1: --json output parses as a whole."""
+    import json
+
+    from zgc_space import cli
+
+    blocks, cands = make_instance(1)
+    bpath, cpath = tmp_path / "blocks.gpkg", tmp_path / "cands.gpkg"
+    blocks.to_file(bpath)
+    cands.to_file(cpath)
+    assert cli.main(["optimize", str(bpath), "--candidates", str(cpath), "--max-changes", "2",
+                     "--renew-far-step", "0.5", "--json"]) == 0
+    payload = json.loads(capfd.readouterr().out)
+    assert payload["status"] == "optimal" and payload["constraints"]["max_changes"] == 2
+    assert payload["renewal"]["far_step"] == 0.5
