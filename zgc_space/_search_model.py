@@ -25,6 +25,7 @@ from zgc_space.errors import OptimizationError
 from zgc_space.evaluation import PresetLike, load_preset, score
 from zgc_space.indicators import INDICATORS
 from zgc_space.indicators import compute as _compute
+from zgc_space.proposal import Admit, Constraints, Proposal, Release, Renew
 from zgc_space.schema import COLUMNS
 
 if TYPE_CHECKING:
@@ -396,3 +397,44 @@ def copy_problem(prob: Problem) -> Problem:
     return Problem(ids=prob.ids, is_candidate=prob.is_candidate, subpark=prob.subpark, values=prob.values,
                    renew_items=prob.renew_items, renew_delta=prob.renew_delta, renew_cost=prob.renew_cost,
                    geoms=prob.geoms, rows=rows, fixed=dict(prob.fixed), total_area_m2=prob.total_area_m2)
+
+
+def unchecked(c: SearchConstraints) -> list[str]:
+    """List the set constraints a proposal cannot express (scenarios.apply does not check them)."""
+    out = []
+    if c.min_area_m2 is not None:
+        out.append(f"min_area_m2 {c.min_area_m2:,.0f}")
+    out += [f"subpark_min_area_m2 {k} {v:,.0f}" for k, v in c.subpark_min_area_m2.items()]
+    out += [f"subpark_max_area_m2 {k} {v:,.0f}" for k, v in c.subpark_max_area_m2.items()]
+    if c.max_changes is not None:
+        out.append(f"max_changes {c.max_changes}")
+    if c.renewal_budget_10k_cny is not None:
+        out.append(f"renewal_budget_10k_cny {c.renewal_budget_10k_cny:,.6g}")
+    return out
+
+
+def proposal_of(prob: Problem, x: np.ndarray, renewal: Renewal | None, c: SearchConstraints,
+                objective: str, sense: str, pid: str) -> Proposal:
+    """Write the choice ``x`` as a proposal carrying the constraints a proposal can express."""
+    n = prob.n_items
+    keep = x[:n] > 0.5
+    release = [Release(block=prob.ids[i], part=None, reason=f"chosen by search ({sense} {objective})")
+               for i in range(n) if not prob.is_candidate[i] and not keep[i]]
+    admit = [Admit(candidate=prob.ids[i], geometry=None, crs="EPSG:4548", block_id=None,
+                   reason=f"chosen by search ({sense} {objective})")
+             for i in range(n) if prob.is_candidate[i] and keep[i]]
+    renewed = [prob.ids[prob.renew_items[k]] for k in range(len(prob.renew_items)) if x[n + k] > 0.5]
+    renew = []
+    if renewed and renewal is not None:
+        renew = [Renew(blocks=renewed, far_step=renewal.far_step, far_target=renewal.far_target,
+                       elasticity=renewal.elasticity, reason=f"chosen by search ({sense} {objective})")]
+    cons = Constraints(area_cap_m2=c.area_cap_m2, must_keep=list(c.must_keep), max_distance_m=c.max_distance_m,
+                       protected=None)
+    desc = (f"Found by zgc_space.optimize.search: {sense} {objective}; "
+            f"{len(release)} released, {len(admit)} admitted, {len(renewed)} renewed.")
+    extra = unchecked(c)
+    if extra:
+        desc += (" Also optimised under (not checked by scenarios.apply; re-check an edited copy): "
+                 + "; ".join(extra) + ".")
+    return Proposal(id=pid, title=f"Optimised adjustment ({sense} {objective})", description=desc,
+                    release=release, admit=admit, renew=renew, constraints=cons)

@@ -53,7 +53,7 @@ from zgc_space import _search_model as sm
 from zgc_space.errors import OptimizationError
 from zgc_space.evaluation import PresetLike, load_preset
 from zgc_space.indicators import INDICATORS
-from zgc_space.proposal import Admit, Constraints, Elasticity, Proposal, Release, Renew
+from zgc_space.proposal import Elasticity, Proposal
 
 __all__ = [
     "LINEAR_OBJECTIVES",
@@ -266,46 +266,6 @@ def _solve(prob: sm.Problem, objective: str, sense: str, preset: PresetLike, *, 
     return sol, f"Dinkelbach ({sol.iterations} MILPs)"
 
 
-def _unchecked(c: SearchConstraints) -> list[str]:
-    """List the set constraints a proposal cannot express (scenarios.apply does not check them)."""
-    out = []
-    if c.min_area_m2 is not None:
-        out.append(f"min_area_m2 {c.min_area_m2:,.0f}")
-    out += [f"subpark_min_area_m2 {k} {v:,.0f}" for k, v in c.subpark_min_area_m2.items()]
-    out += [f"subpark_max_area_m2 {k} {v:,.0f}" for k, v in c.subpark_max_area_m2.items()]
-    if c.max_changes is not None:
-        out.append(f"max_changes {c.max_changes}")
-    if c.renewal_budget_10k_cny is not None:
-        out.append(f"renewal_budget_10k_cny {c.renewal_budget_10k_cny:,.6g}")
-    return out
-
-
-def _proposal(prob: sm.Problem, x: np.ndarray, renewal: Renewal | None, c: SearchConstraints,
-              objective: str, sense: str, pid: str) -> Proposal:
-    n = prob.n_items
-    keep = x[:n] > 0.5
-    release = [Release(block=prob.ids[i], part=None, reason=f"chosen by search ({sense} {objective})")
-               for i in range(n) if not prob.is_candidate[i] and not keep[i]]
-    admit = [Admit(candidate=prob.ids[i], geometry=None, crs="EPSG:4548", block_id=None,
-                   reason=f"chosen by search ({sense} {objective})")
-             for i in range(n) if prob.is_candidate[i] and keep[i]]
-    renewed = [prob.ids[prob.renew_items[k]] for k in range(len(prob.renew_items)) if x[n + k] > 0.5]
-    renew = []
-    if renewed and renewal is not None:
-        renew = [Renew(blocks=renewed, far_step=renewal.far_step, far_target=renewal.far_target,
-                       elasticity=renewal.elasticity, reason=f"chosen by search ({sense} {objective})")]
-    cons = Constraints(area_cap_m2=c.area_cap_m2, must_keep=list(c.must_keep), max_distance_m=c.max_distance_m,
-                       protected=None)
-    desc = (f"Found by zgc_space.optimize.search: {sense} {objective}; "
-            f"{len(release)} released, {len(admit)} admitted, {len(renewed)} renewed.")
-    unchecked = _unchecked(c)
-    if unchecked:
-        desc += (" Also optimised under (not checked by scenarios.apply; re-check an edited copy): "
-                 + "; ".join(unchecked) + ".")
-    return Proposal(id=pid, title=f"Optimised adjustment ({sense} {objective})", description=desc,
-                    release=release, admit=admit, renew=renew, constraints=cons)
-
-
 def _evaluate(prob: sm.Problem, baseline: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None,
               proposal: Proposal, x: np.ndarray, preset: PresetLike, peers: Any) -> pd.DataFrame:
     from zgc_space import scenarios
@@ -405,7 +365,7 @@ def _result(prob: sm.Problem, sol: _milp.Solution, method: str, baseline: gpd.Ge
             f"no adjustment meets the constraints ({sol.status}: {sol.message}); relax must_keep, the "
             "sub-park area bounds, min_area_m2, max_changes or the distance limit"
         )
-    proposal = _proposal(prob, sol.x, renewal, c, objective, s, pid)
+    proposal = sm.proposal_of(prob, sol.x, renewal, c, objective, s, pid)
     ev = _evaluate(prob, baseline, cands, proposal, sol.x, preset, peers)
     base_prop = Proposal(id="BASE", title="baseline")
     base_ev = _evaluate(prob, baseline, cands, base_prop, prob.baseline_x, preset, peers)
@@ -521,7 +481,7 @@ def pareto(
             continue
         seen.add(key)
         v1, v2 = sm.zone_value(base, sol.x, o1, preset), sm.zone_value(base, sol.x, o2, preset)
-        p = _proposal(base, sol.x, renewal, c, o1, s1, f"PARETO-{len(props) + 1:02d}")
+        p = sm.proposal_of(base, sol.x, renewal, c, o1, s1, f"PARETO-{len(props) + 1:02d}")
         rows.append({"point": len(props) + 1, o1: v1, o2: v2, "bound": eps, "released": len(p.release),
                      "admitted": len(p.admit), "renewed": sum(len(r.blocks) for r in p.renew),
                      "status": sol.status, "gap": sol.gap, "seconds": sol.seconds})
