@@ -188,6 +188,78 @@ def test_merge_sums_and_weights_far_cap():
         scenarios.apply(tiny(), mk(merge=[Merge(blocks=["B1", "B2"], into="B3")]))
 
 
+def identity_blocks():
+    """tiny() with identity columns: B1 and B2 touch, B2 is the larger (B2 gets 11,000 m²)."""
+    base = tiny()
+    base["cluster"] = ["K1", "K1", "K1"]
+    base["district"] = ["海淀区", "海淀区", "海淀区"]
+    base["owner_type"] = ["集体", "国有", "国有"]
+    base["policy_zone"] = [True, True, False]
+    base["gfa_source"] = ["surveyed", "footprints", "surveyed"]
+    base.loc[1, "geometry"] = box(100, 0, 210, 100)
+    return base
+
+
+def test_merge_identity_columns_follow_documented_rules():
+    out = scenarios.apply(identity_blocks(), mk(merge=[Merge(blocks=["B1", "B2"], into="M1")])).blocks
+    m = out.set_index("block_id").loc["M1"]
+    assert m["name"] == "a + b"  # no name given: the blocks' names joined
+    assert m["policy_zone"] and m["cluster"] == "K1" and m["district"] == "海淀区"
+    assert m["owner_type"] == "国有"  # the largest block's (B2, 11,000 m² > 10,000 m²)
+    assert m["gfa_source"] == "footprints"  # the least reliable of surveyed and footprints
+    named = scenarios.apply(identity_blocks(), mk(merge=[Merge(blocks=["B1", "B2"], into="M1", name="unit")]))
+    assert named.blocks.set_index("block_id").loc["M1", "name"] == "unit"
+
+
+def test_merge_across_policy_zone_cluster_or_district_is_refused():
+    mixed = identity_blocks()
+    prop = mk(merge=[Merge(blocks=["B1", "B3"], into="M1", max_gap_m=300)])
+    with pytest.raises(ProposalError, match=r"merge at proposal T \(merge\[0\]\) combines blocks whose policy_zone "
+                                            r"differs \(True: B1; False: B3\); .*wholly inside or wholly outside"):
+        scenarios.apply(mixed, prop)
+    assert "policy_zone differs" in scenarios.compare(mixed, [prop], peers=PEERS, errors="report").loc[0, "error"]
+    mixed["cluster"] = ["K1", "K2", "K1"]
+    mixed["district"] = ["海淀区", "朝阳区", "海淀区"]
+    prop = mk(merge=[Merge(blocks=["B1", "B2"], into="M1")])
+    with pytest.raises(ProposalError, match=r"cluster differs \(K1: B1; K2: B2\) and district differs \(海淀区: B1; "
+                                            r"朝阳区: B2\); .*add cluster to the merge's allow_mixed"):
+        scenarios.apply(mixed, prop)
+    allowed = mk(merge=[Merge(blocks=["B1", "B2"], into="M1", allow_mixed=["cluster", "district"])])
+    m = scenarios.apply(mixed, allowed).blocks.set_index("block_id").loc["M1"]
+    assert (m["cluster"], m["district"]) == ("K2", "朝阳区")  # the largest block's (B2)
+    mixed["subpark"] = ["海淀园", "朝阳园", "海淀园"]
+    with pytest.raises(ProposalError, match=r"subpark differs \(海淀园: B1; 朝阳园: B2\).*belongs to one sub-park"):
+        scenarios.apply(mixed, allowed)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zones=st.lists(st.booleans(), min_size=3, max_size=3),
+    clusters=st.lists(st.sampled_from(["K1", "K2"]), min_size=3, max_size=3),
+    sources=st.lists(st.sampled_from(["surveyed", "height_raster", "footprints", "assumed"]), min_size=3, max_size=3),
+    allow=st.sampled_from([[], ["cluster"]]),
+    pair=st.sampled_from([["B1", "B2"], ["B2", "B3"], ["B1", "B3"]]),
+)
+def test_property_merge_rules_agree_in_apply_and_compare(zones, clusters, sources, allow, pair):
+    base = identity_blocks().assign(policy_zone=zones, cluster=clusters, gfa_source=sources)
+    prop = mk(merge=[Merge(blocks=pair, into="M1", max_gap_m=300, allow_mixed=allow)])
+    table = scenarios.compare(base, [prop], peers=PEERS, errors="report")
+    rows = base.set_index("block_id").loc[pair]
+    refused = rows["policy_zone"].nunique() > 1 or (rows["cluster"].nunique() > 1 and not allow)
+    if refused:
+        with pytest.raises(ProposalError) as info:
+            scenarios.apply(base, prop)
+        assert table.loc[0, "status"] == "error" and table.loc[0, "error"] == str(info.value)
+        return
+    m = scenarios.apply(base, prop).blocks.set_index("block_id").loc["M1"]
+    assert table.loc[0, "status"] == "ok" and int(table.loc[0, "block_count"]) == 2
+    assert bool(m["policy_zone"]) == bool(rows["policy_zone"].iloc[0])
+    order = ["surveyed", "height_raster", "footprints", "assumed"]
+    assert m["gfa_source"] == max(rows["gfa_source"], key=order.index)
+    largest = rows.geometry.area.idxmax()
+    assert m["cluster"] == rows.loc[largest, "cluster"]
+
+
 # --- errors and violations ------------------------------------------------------------------
 
 
@@ -401,8 +473,8 @@ def test_cli_apply_reports_proposal_errors(tmp_path, capsys):
 
 @st.composite
 def geometry_proposals(draw, blocks):
-    """Partial releases, merges of two blocks of one sub-park, inline admissions far from the zone."""
-    by_park = blocks.groupby("subpark")["block_id"].apply(list)
+    """Partial releases, merges of two blocks of one sub-park and policy-zone status, inline admissions."""
+    by_park = blocks.groupby(["subpark", "policy_zone"])["block_id"].apply(list)
     parks = [p for p, ids in by_park.items() if len(ids) >= 3]
     park = draw(st.sampled_from(parks))
     a, b, c = draw(st.permutations(by_park[park]))[:3]
@@ -410,7 +482,7 @@ def geometry_proposals(draw, blocks):
     x0, y0, x1, y1 = geom.bounds
     f = draw(st.floats(0.2, 0.8))
     cut = box(x0 - 1, y0 - 1, x0 + f * (x1 - x0), y1 + 1)
-    ops = {"merge": [Merge(blocks=[a, b], into="M1", max_gap_m=1e6)]}
+    ops = {"merge": [Merge(blocks=[a, b], into="M1", max_gap_m=1e6, allow_mixed=["cluster", "district"])]}
     if draw(st.booleans()):
         ops["release"] = [Release(block=c, part=_geojson(cut))]
     if draw(st.booleans()):

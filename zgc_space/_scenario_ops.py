@@ -209,6 +209,71 @@ def merge_row(rows: np.ndarray, cols: Sequence[str]) -> np.ndarray:
     return out
 
 
+#: Identity columns merged blocks must share (a management unit lies in one sub-park and is
+#: either inside or outside the policy zones as a whole).
+MERGE_SAME = ("subpark", "policy_zone")
+#: Identity columns merged blocks share unless the merge lists them in ``allow_mixed``.
+MERGE_ALLOWABLE = ("cluster", "district")
+
+
+def merge_text(frame: pd.DataFrame, blocks: Sequence[str], area_m2: np.ndarray, *, name: str | None,
+               allow_mixed: Sequence[str], where: str) -> dict[str, object]:
+    """Identity columns of merged blocks (``frame``: their rows), or a ProposalError naming every conflict.
+
+    ``subpark`` and ``policy_zone`` must agree; so must ``cluster`` and ``district`` unless in
+    ``allow_mixed`` (then the largest block's value). ``owner_type``: the largest block's;
+    ``gfa_source``: the least reliable (unknown if any is unknown); ``name``: ``name`` or the
+    blocks' names joined with " + ".
+    """
+    text = [c for c in frame.columns if c in schema.COLUMNS and not schema.COLUMNS[c].numeric and c != "block_id"]
+    largest = int(np.argmax(area_m2))
+    out: dict[str, object] = {}
+    conflicts: list[str] = []
+    fixes: list[str] = []
+    for c in text:
+        values = frame[c].tolist()
+        keys = ["<missing>" if _missing(v) else str(v) for v in values]
+        if c in MERGE_SAME or (c in MERGE_ALLOWABLE and c not in allow_mixed):
+            if len(set(keys)) > 1:
+                groups = [f"{k}: " + ", ".join(b for b, x in zip(blocks, keys, strict=True) if x == k)
+                          for k in dict.fromkeys(keys)]
+                conflicts.append(f"{c} differs ({'; '.join(groups)})")
+                fixes.append(_MERGE_FIX.get(c, f"add {c} to the merge's allow_mixed (the unit takes its largest "
+                                               f"block's {c})"))
+            out[c] = values[0]
+        elif c == "gfa_source":
+            rank = [GFA_RELIABILITY.get(k, len(GFA_RELIABILITY)) for k in keys]
+            worst = int(np.argmax(rank))
+            out[c] = values[worst] if rank[worst] < len(GFA_RELIABILITY) else None
+        elif c == "name":
+            out[c] = " + ".join(str(v) for v in values if not _missing(v)) or None
+        else:  # owner_type (the main owner type), and cluster/district when allowed to differ
+            out[c] = values[largest]
+    if conflicts:
+        raise ProposalError(
+            f"merge at {where} combines blocks whose {' and '.join(conflicts)}; merge each group separately, "
+            f"or: {'; '.join(fixes)}"
+        )
+    if name is not None:
+        out["name"] = name
+    return out
+
+
+_MERGE_FIX = {
+    "subpark": "a management unit belongs to one sub-park, so it cannot span them",
+    "policy_zone": "a management unit lies wholly inside or wholly outside the policy zones; set the blocks' "
+                   "policy_zone alike first if that is the decision",
+}
+
+
+#: gfa_source values from the most to the least reliable.
+GFA_RELIABILITY = {s: k for k, s in enumerate(schema.GFA_SOURCES)}
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT
+
+
 def must_keep_violation(p: Proposal, j: int, block: str) -> Violation:
     """Report that the must-keep block ``block`` (constraints.must_keep[j]) is released."""
     path = ("constraints", "must_keep", j)

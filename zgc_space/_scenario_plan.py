@@ -26,6 +26,7 @@ from zgc_space._scenario_ops import (
     far_cap_excess,
     far_cap_violation,
     merge_row,
+    merge_text,
     metric,
     must_keep_violations,
     negative,
@@ -335,23 +336,14 @@ def _merge(base: Base, p: Proposal, m: Any, path: tuple[str | int, ...], plan: P
             f"merge at {p.where(path)}: block(s) {', '.join(apart)} do not neighbour {m.blocks[0]} "
             f"(within max_gap_m {m.max_gap_m:g} m); merge only neighbouring blocks or raise max_gap_m"
         )
-    if "subpark" in base.frame.columns:
-        parks = base.frame["subpark"].iloc[idx].astype(str).unique().tolist()
-        if len(parks) > 1:
-            raise ProposalError(
-                f"merge at {p.where(path)} combines blocks of different sub-parks ({', '.join(parks)}); "
-                "a management unit belongs to one sub-park"
-            )
     rows = np.array([_values(base, i, plan)[0] for i in idx])
     geoms = [_values(base, i, plan)[1] for i in idx]
+    area = rows[:, base.col["site_area_m2"]]
+    text = merge_text(base.frame.iloc[idx], m.blocks, area, name=m.name, allow_mixed=m.allow_mixed,
+                      where=p.where(path))
     values = merge_row(rows, base.cols)
     geom = shapely.normalize(shapely.union_all(geoms))
-    values[base.col["site_area_m2"]] = rows[:, base.col["site_area_m2"]].sum()
-    first = base.frame.iloc[idx[0]]
-    text = {c: first[c] for c in base.frame.columns
-            if c in schema.COLUMNS and not schema.COLUMNS[c].numeric and c != "block_id"}
-    if m.name is not None:
-        text["name"] = m.name
+    values[base.col["site_area_m2"]] = area.sum()
     for i, b in zip(idx, m.blocks, strict=True):
         plan.removed.append(i)
         plan.replaced.pop(i, None)

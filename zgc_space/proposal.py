@@ -192,13 +192,24 @@ class Rezone(_Model):
 
 
 class Merge(_Model):
-    """Combine neighbouring blocks into one management unit (areas and economy summed)."""
+    """Combine neighbouring blocks into one management unit (areas and economy summed).
+
+    The blocks must share ``subpark`` and ``policy_zone``, and ``cluster`` and ``district``
+    unless listed in ``allow_mixed`` (the unit then takes the value of its largest block).
+    The unit's ``owner_type`` is its largest block's (the main owner type), its ``gfa_source``
+    the least reliable of the blocks' (surveyed > height_raster > footprints > assumed), its
+    ``name`` this ``name`` or the blocks' names joined with " + ".
+    """
 
     blocks: list[str] = Field(min_length=2, description="block_ids to combine")
     into: str = Field(pattern=_ID_PATTERN, description="block_id of the combined block")
     name: str | None = None
     max_gap_m: float = Field(
         0.0, ge=0, description="blocks closer than this count as neighbours (0: they must touch)"
+    )
+    allow_mixed: list[Literal["cluster", "district"]] = Field(
+        default_factory=list,
+        description="identity columns that may differ across the blocks (the unit takes its largest block's value)",
     )
     reason: str = ""
 
