@@ -81,3 +81,13 @@ def test_cli(tmp_path, capsys) -> None:
     assert "2 groups of 5 small blocks" in capsys.readouterr().out
     assert cli.main(["consolidate", str(path), "--max-gap-m", "-5"]) == 2
     assert "--max-gap-m must be ≥ 0" in capsys.readouterr().err
+
+
+def test_groups_never_cross_policy_zone_or_cluster() -> None:
+    # the merge rules of scenarios.apply refuse mixed policy zones and clusters: consolidation must not propose them
+    blocks = _blocks().assign(policy_zone=[True, False, False, False, False, True, True],
+                              cluster=["c1", "c1", "c1", "c1", "c1", "c2", "c3"])
+    res = consolidate(blocks, max_gap_m=60)
+    assert res.groups["blocks"].tolist() == [["B", "C"]]
+    applied = scenarios.apply(blocks, res.proposal)
+    assert len(applied.blocks) == len(blocks) - 1

@@ -1,13 +1,15 @@
 """Consolidation: groups of small neighbouring blocks that could become one management unit.
 
 The report names ZGC's land as small, scattered and weak (小散弱) with complex ownership.
-:func:`consolidate` finds groups of small blocks of one sub-park lying within ``max_gap_m`` of
-each other, emits them as ``merge`` operations of a :class:`~zgc_space.proposal.Proposal` (so
+:func:`consolidate` finds groups of small blocks lying within ``max_gap_m`` of each other and
+sharing sub-park, policy-zone flag, cluster and district (the merge rules of
+:func:`zgc_space.scenarios.apply`), emits them as ``merge`` operations of a :class:`~zgc_space.proposal.Proposal` (so
 they can be reviewed, edited and evaluated like any proposal), and measures the effect on the
 fragmentation measures of :func:`zgc_space.capacity.fragmentation`.
 
 Groups are grown greedily: start from the smallest block not yet grouped, then repeatedly add
-the nearest small block of the same sub-park within ``max_gap_m`` of the group, while the group
+the nearest small block of the same sub-park (and policy zone, cluster, district) within ``max_gap_m``
+of the group, while the group
 stays within ``max_group_km2``. Every block added touches (or nearly touches) the group, so the
 merge passes the neighbour check of :func:`zgc_space.scenarios.apply`.
 
@@ -142,11 +144,15 @@ def consolidate(
     geoms = metric.geometry.to_numpy()
     area = shapely.area(geoms) / 1e6
     parks = metric["subpark"].astype(str).to_numpy()
+    # a merge must not cross a sub-park, the policy-zone boundary, a cluster or a district
+    same = [c for c in ("subpark", "policy_zone", "cluster", "district") if c in metric.columns]
+    keys = metric[same].astype(str).agg(" | ".join, axis=1).to_numpy()
     small = (area < small_km2) & ~np.isin(ids, list(exclude))
     rows: list[dict[str, object]] = []
     merges: list[Merge] = []
-    for park in sorted(set(parks[small])):
-        idx = np.flatnonzero(small & (parks == park))
+    for key in sorted(set(keys[small])):
+        idx = np.flatnonzero(small & (keys == key))
+        park = parks[idx[0]]
         if len(idx) < 2:
             continue
         gaps = shapely.distance(geoms[idx][:, None], geoms[idx][None, :])
