@@ -308,10 +308,20 @@ def test_renderer_switches_to_canvas_for_many_blocks(monkeypatch):
     assert '"preferCanvas": false' in maps.to_html(maps.choropleth(blocks, "gfa_m2", renderer="svg"))
 
 
+def test_choropleth_of_an_indicator_id_computes_it_per_block():
+    blocks = synthetic_blocks()
+    blocks["built_m2"] = 10_000.0
+    page = maps.to_html(maps.choropleth(blocks, "far", k=2))
+    assert "comprehensive floor-area ratio" in page  # the indicator's legend title
+    assert "far" not in blocks.columns  # the caller's table is untouched
+
+
 def test_choropleth_errors():
     blocks = synthetic_blocks()
-    with pytest.raises(ColumnError, match="column 'far' is not in `blocks`; numeric columns available: gfa_m2"):
-        maps.choropleth(blocks, "far")
+    with pytest.raises(ColumnError, match="column 'foo' is not in `blocks`; numeric columns available: gfa_m2"):
+        maps.choropleth(blocks, "foo")
+    with pytest.raises(ColumnError, match="tax_10k_cny_per_ha needs tax_10k_cny; add those columns"):
+        maps.choropleth(blocks, "tax_10k_cny_per_ha")
     with pytest.raises(ColumnError, match="column 'name' is not numeric"):
         maps.choropleth(blocks, "name")
     with pytest.raises(CRSError, match="`blocks` has no CRS"):

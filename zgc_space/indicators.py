@@ -40,6 +40,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -53,12 +54,15 @@ __all__ = [
     "INDICATORS",
     "ZONE_LABEL",
     "Indicator",
+    "attach",
     "compute",
     "indicator_catalog",
     "nan_reasons",
 ]
 
 log = logging.getLogger(__name__)
+
+_Frame = TypeVar("_Frame", bound=pd.DataFrame)
 
 #: Index label of the single row ``compute(..., by="zone")`` returns.
 ZONE_LABEL = _grouping.ZONE_LABEL
@@ -324,6 +328,39 @@ def compute(
     out.attrs["nan_reasons"] = reasons
     log.debug("computed %d indicators for %d rows (by=%r)", len(usable), len(out), by)
     return out
+
+
+def attach(blocks: _Frame, indicators: str | Sequence[str]) -> _Frame:
+    """Return a copy of ``blocks`` with per-block indicator columns added (e.g. for a map).
+
+    Columns the table already has are kept as they are (never overwritten); the others are
+    computed per block with :func:`compute` (``by=None``).
+
+    Raises
+    ------
+    ColumnError
+        An unknown indicator id, or one whose input columns the table lacks (named).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> attach(pd.DataFrame({"built_m2": [1e4, 2e4], "gfa_m2": [1e4, 5e4]}), "far")["far"].tolist()
+    [1.0, 2.5]
+    """
+    ids = [indicators] if isinstance(indicators, str) else list(indicators)
+    unknown = [i for i in ids if i not in INDICATORS]
+    if unknown:
+        raise ColumnError(f"unknown indicator id(s) {unknown}; known: {', '.join(INDICATORS)}")
+    todo = [i for i in ids if i not in blocks.columns]
+    if not todo:
+        return blocks.copy()
+    lacking = {i: [c for c in INDICATORS[i].columns if c not in blocks.columns] for i in todo}
+    lacking = {i: cols for i, cols in lacking.items() if cols}
+    if lacking:
+        detail = "; ".join(f"{i} needs {', '.join(cols)}" for i, cols in lacking.items())
+        raise ColumnError(f"cannot compute indicator(s) per block: {detail}; add those columns to the blocks")
+    values = compute(blocks, by=None, indicators=todo)
+    return blocks.assign(**{i: values[i].to_numpy() for i in todo})
 
 
 def nan_reasons(result: pd.DataFrame) -> pd.DataFrame:

@@ -28,6 +28,7 @@ import shapely
 from branca.element import Figure
 from folium.utilities import JsCode
 
+from zgc_space import indicators
 from zgc_space._leaflet import (
     CSS,
     TILES,
@@ -141,6 +142,8 @@ def choropleth(
     if len(metric) == 0:
         raise MapError("`blocks` is empty: nothing to map")
     check_polygons(metric, "blocks")
+    if column not in metric.columns and column in indicators.INDICATORS:
+        metric = indicators.attach(metric, column)  # an indicator id: computed per block
     values = numeric_values(metric, column)
     if breaks is None:
         breaks = class_breaks(values, scheme=scheme, k=k, bins=bins, cmap=cmap)

@@ -29,6 +29,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
 
 from zgc_space import crs as _crs
+from zgc_space import indicators
 from zgc_space._mapstyle import (
     NO_DATA_COLOUR,
     Footer,
@@ -294,6 +295,8 @@ def static_map(
     if len(metric) == 0:
         raise MapError("`blocks` is empty: nothing to map")
     prop = cjk_font(font)
+    if column not in metric.columns and column in indicators.INDICATORS:
+        metric = indicators.attach(metric, column)  # an indicator id: computed per block
     values = numeric_values(metric, column)
     breaks = class_breaks(values, scheme=scheme, k=k, bins=bins, cmap=cmap)
     overrides = {"label_zh": label_zh, "label_en": label_en, "unit": unit}

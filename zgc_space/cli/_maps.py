@@ -9,8 +9,7 @@ import geopandas as gpd
 
 from zgc_space import io, maps, static
 from zgc_space.cli._common import add_footer_flags, add_json_flag, collecting_notes, emit_json, footer_from
-from zgc_space.errors import ColumnError
-from zgc_space.indicators import INDICATORS, compute
+from zgc_space.indicators import INDICATORS, attach
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,13 +42,7 @@ def _map(args: argparse.Namespace) -> int:
         blocks = io.read_blocks(args.file, layer=args.layer)
         derived = args.column not in blocks.columns and args.column in INDICATORS
         if derived:
-            values = compute(blocks, indicators=[args.column])
-            if args.column not in values.columns:
-                raise ColumnError(
-                    f"cannot compute indicator {args.column!r} from {args.file}: it needs columns "
-                    f"{list(INDICATORS[args.column].columns)}"
-                )
-            blocks = blocks.assign(**{args.column: values[args.column].to_numpy()})
+            blocks = attach(blocks, args.column)
         districts = gpd.read_file(args.districts) if args.districts else None
     footer = footer_from(args)
     options = {"scheme": args.scheme, "k": args.k, "bins": args.bins, "labels": args.labels}
