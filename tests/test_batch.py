@@ -33,6 +33,20 @@ def proposals(tmp_path):
     return folder
 
 
+def test_sample_proposals_follow_the_sample_data_lookup(tmp_path, monkeypatch):
+    files = batch.sample_proposals()
+    names = [f.name for f in files]
+    assert names == sorted(p.name for p in (ROOT / "zgc_space" / "data" / "proposals").glob("*.yaml"))
+    assert len(names) == 5 and files == [SAMPLE / "proposals" / n for n in names]
+    (tmp_path / "proposals").mkdir()
+    monkeypatch.setenv("ZGC_SPACE_DATA", str(tmp_path))
+    with pytest.raises(DataFileError, match=r"ZGC_SPACE_DATA=.* has no proposals/p01_release_outer_admit_core\.yaml"):
+        batch.sample_proposals()
+    for name in names:
+        (tmp_path / "proposals" / name).write_text("id: X\n", encoding="utf-8")
+    assert batch.sample_proposals() == [tmp_path / "proposals" / n for n in names]
+
+
 def test_run_writes_results_and_manifest(proposals, tmp_path):
     out = tmp_path / "out"
     table = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=out)

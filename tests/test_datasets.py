@@ -61,6 +61,8 @@ def test_installed_package_regenerates_into_the_cache(monkeypatch: pytest.Monkey
     assert found == cache / "rasters" / "landcover_10m.tif" and found.is_file()
     assert sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()) == sorted(sample.FILES)
     assert not [p for p in cache.parent.iterdir() if p.name.startswith(".")], "temporary directory left behind"
+    for name in ("dynamic_rules.yaml", "proposals/p03_consolidate_scattered.yaml"):  # copied from the package
+        assert datasets.path(name).read_bytes() == (SAMPLE_DIR / name).read_bytes()
 
     def fail(out_dir: object, **kwargs: object) -> None:
         raise AssertionError("the cache is filled once")

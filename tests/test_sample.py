@@ -14,7 +14,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from rasterio import features
 
-from zgc_space import _sample_raster, _sample_readme, _sample_shapes, sample, schema
+from zgc_space import _sample_parks, _sample_raster, _sample_readme, _sample_shapes, sample, schema
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 CENTRAL = ["东城园", "西城园", "朝阳园", "海淀园"]
@@ -310,6 +310,14 @@ def test_committed_tables_and_rasters_equal_a_fresh_generation(blocks: gpd.GeoDa
             assert src.crs.to_epsg() == 4548 and src.res == (10.0, 10.0)
             assert src.nodata == profile["nodata"] and src.block_shapes == [(256, 256)]
             assert src.compression is not None
+
+
+def test_copied_files_are_the_package_data_and_the_committed_files(generated: Path) -> None:
+    shipped = [f"proposals/{p.name}" for p in (sample.PACKAGE_DATA / "proposals").glob("*.yaml")]
+    assert sorted(_sample_parks.COPIED) == sorted([*shipped, "dynamic_rules.yaml"])
+    for name in _sample_parks.COPIED:
+        packaged = (sample.PACKAGE_DATA / name).read_bytes()
+        assert (generated / name).read_bytes() == packaged == (SAMPLE_DIR / name).read_bytes(), name
 
 
 def test_sample_data_is_small() -> None:

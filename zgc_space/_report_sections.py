@@ -374,21 +374,19 @@ def dynamic(ctx: Context, value: Any) -> Section:
 SAMPLE_YEARS = 2
 
 
-def sample_rules_file() -> Path | None:
-    """Return ``sample_data/dynamic_rules.yaml`` of the source checkout, or None if absent."""
-    found = Path(datasets.__file__).resolve().parent.parent / "sample_data" / "dynamic_rules.yaml"
-    return found if found.is_file() else None
+def sample_rules_file() -> Path:
+    """Return the sample's ``dynamic_rules.yaml`` (:func:`zgc_space.datasets.path`)."""
+    return datasets.path("dynamic_rules.yaml")
 
 
-def sample_dynamic() -> tuple[Any, Path | None]:
+def sample_dynamic() -> tuple[Any, Path]:
     """Simulate the sample rules on the sample panel (2021-2023 and two further years).
 
-    The rules are ``sample_data/dynamic_rules.yaml`` (returned, for the manifest's inputs) or,
-    where the checkout's sample folder is absent, the same rules as
-    :data:`zgc_space.dynamic.EXAMPLE_RULES`.
+    The rules are the sample's ``dynamic_rules.yaml`` (returned, for the manifest's inputs), the
+    same rules as :data:`zgc_space.dynamic.EXAMPLE_RULES`.
     """
     from zgc_space import dynamic as dyn
 
     path = sample_rules_file()
-    rules = dyn.load_rules(path) if path is not None else dyn.EXAMPLE_RULES
+    rules = dyn.load_rules(path)
     return dyn.simulate(datasets.load_panel(), rules, years=SAMPLE_YEARS), path

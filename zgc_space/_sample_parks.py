@@ -14,6 +14,16 @@ from zgc_space.schema import SUBPARKS
 
 __all__: list[str] = []
 
+#: Hand-written files the generator copies verbatim from the package's ``data/`` folder: the five
+#: example proposals and the example dynamic-adjustment rules.
+COPIED: tuple[str, ...] = (
+    "proposals/p01_release_outer_admit_core.yaml",
+    "proposals/p02_renew_fengtai_chaoyang.yaml",
+    "proposals/p03_consolidate_scattered.yaml",
+    "proposals/p04_convert_nonconstruction.yaml",
+    "proposals/p05_expand_haidian_no_release.yaml",
+    "dynamic_rules.yaml",
+)
 #: Files the generator writes, relative to its output directory.
 FILES: tuple[str, ...] = (
     "zgc_blocks.gpkg",
@@ -25,6 +35,7 @@ FILES: tuple[str, ...] = (
     "rasters/building_height_10m.tif",
     "rasters/landcover_10m.tif",
     "README.md",
+    *COPIED,
 )
 
 #: Published ZGC total (一区十六园, 2012 State Council approval), km².

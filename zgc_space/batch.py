@@ -70,18 +70,21 @@ _VERSIONED = ("numpy", "pandas", "geopandas", "shapely", "pydantic", "pyyaml", "
 
 
 def sample_proposals() -> list[Path]:
-    """Return the example proposal files shipped in ``sample_data/proposals`` (sorted).
+    """Return the five example proposal files of the sample data (sorted; see :mod:`zgc_space.datasets`).
 
     Raises
     ------
     DataFileError
-        When the package runs without its source tree's ``sample_data`` folder.
+        When ``ZGC_SPACE_DATA`` names a directory without them.
+
+    Examples
+    --------
+    >>> [p.name for p in sample_proposals()][:2]
+    ['p01_release_outer_admit_core.yaml', 'p02_renew_fengtai_chaoyang.yaml']
     """
-    folder = Path(__file__).resolve().parent.parent / "sample_data" / "proposals"
-    files = sorted(folder.glob("*.yaml"))
-    if not files:
-        raise DataFileError(f"no example proposals in {folder}; pass proposal files explicitly")
-    return files
+    from zgc_space import datasets
+
+    return [datasets.path(name) for name in sorted(datasets.NAMES) if name.startswith("proposals/")]
 
 
 def sample_peers() -> pd.DataFrame:

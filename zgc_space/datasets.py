@@ -9,6 +9,10 @@ Files are looked up, in order, in
    ``~/.cache/zgc_space/<version>/``), filled by :func:`zgc_space.sample.generate` on first use
    (an installed wheel carries the generator, not the files).
 
+Besides the generated layers and rasters, the sample holds the five example proposals
+(``proposals/*.yaml``) and the example dynamic-adjustment rules (``dynamic_rules.yaml``), which
+the generator copies from the package's data folder.
+
 Examples
 --------
 >>> from zgc_space import datasets

@@ -46,6 +46,7 @@ from zgc_space.schema import COLUMNS, METRIC_CRS
 __all__ = [
     "DEFAULT_SEED",
     "FILES",
+    "PACKAGE_DATA",
     "SAMPLE_YEAR",
     "generate",
     "main",
@@ -65,6 +66,8 @@ DEFAULT_SEED = 20240724
 SAMPLE_YEAR = 2023
 #: Files :func:`generate` writes, relative to its output directory.
 FILES: tuple[str, ...] = parks.FILES
+#: The package's data folder; the hand-written example proposals and rules are copied from it.
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 #: Timestamp written into the GeoPackages instead of "now", so the same data give the same bytes.
 _GPKG_DATE = "2024-07-24"
 
@@ -227,6 +230,10 @@ def _atomic(target: Path, write: Callable[[Path], object]) -> None:
         write(tmp)
 
 
+def _copy(source: Path, target: Path) -> None:
+    _atomic(target, lambda tmp: shutil.copyfile(source, tmp))
+
+
 def _write_gpkg(frame: gpd.GeoDataFrame, target: Path, layer: str) -> None:
     def write(tmp: Path) -> None:
         # a fixed timestamp in gpkg_contents keeps the same data byte-identical
@@ -249,6 +256,8 @@ def _write_tif(array: np.ndarray, profile: dict, target: Path) -> None:
 def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     """Write every sample file (:data:`FILES`) into ``out_dir``; return their paths.
 
+    The example proposals (``proposals/*.yaml``) and dynamic-adjustment rules
+    (``dynamic_rules.yaml``) are hand-written: they are copied from :data:`PACKAGE_DATA`.
     Each file is written to a temporary name and renamed into place, so readers never see a
     half-written file. The same seed writes the same bytes.
 
@@ -266,13 +275,15 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     _write_gpkg(make_panel(seed=seed), out / "zgc_panel_2021_2023.gpkg", "panel")
     _write_gpkg(make_candidates(seed=seed), out / "candidates.gpkg", "candidates")
     _write_gpkg(make_districts(), out / "districts.gpkg", "districts")
-    _atomic(out / "districts.LICENSE.txt", lambda tmp: shutil.copyfile(shapes.DISTRICTS_LICENSE, tmp))
+    _copy(shapes.DISTRICTS_LICENSE, out / "districts.LICENSE.txt")
     table = subpark_table()
     _atomic(out / "subparks.csv", lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n"))
     for name, (array, profile) in make_rasters(seed=seed).items():
         _write_tif(array, profile, out / "rasters" / f"{name}.tif")
     text = readme_mod.render(blocks, table, seed=seed)
     _atomic(out / "README.md", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    for name in parks.COPIED:
+        _copy(PACKAGE_DATA / name, out / name)
     logger.info("wrote %d sample files to %s (seed %d)", len(FILES), out, seed)
     return [out / name for name in FILES]
 
