@@ -40,7 +40,7 @@ bench: $(STAMP)
 
 # Rebuild sample_data/ from the seeded generator (the committed files are its output).
 sample: $(STAMP)
-	$(PY) -m zgc_space.sample sample_data
+	$(PY) -m zgc_space.datasets.sample sample_data
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -28,8 +28,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from zgc_space import _scenario_fast, _scenario_ops, evaluation, indicators, io, scenarios  # noqa: E402
-from zgc_space.proposal import Admit, Elasticity, Proposal, Release, Renew, Rezone  # noqa: E402
+from zgc_space import evaluation, indicators, io, scenarios
+from zgc_space.scenarios import _fast as _scenario_fast
+from zgc_space.scenarios import _rows as _scenario_ops  # noqa: E402
+from zgc_space.scenarios.proposal import Admit, Elasticity, Proposal, Release, Renew, Rezone  # noqa: E402
 
 
 def attribute_only(ids: list[str], n: int, seed: int = 1) -> list[Proposal]:

@@ -48,7 +48,11 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 sys.path.insert(0, str(HERE.parent))
 
-from zgc_space import _tiles, _zonal, buildings, raster  # noqa: E402
+from zgc_space import buildings, raster
+from zgc_space.raster import (
+    _tiles,
+    _zonal,  # noqa: E402
+)
 
 X0, Y0, RES = 400_000.0, 4_450_000.0, 10.0  # top-left (EPSG:4548), Beijing-sized extent
 

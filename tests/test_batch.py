@@ -5,9 +5,10 @@ import distributed
 import pandas as pd
 import pytest
 
-from zgc_space import batch, io
+from zgc_space import datasets, io
 from zgc_space.cli import main
 from zgc_space.errors import DataFileError
+from zgc_space.scenarios import batch
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -24,7 +25,7 @@ def blocks():
 def proposals(tmp_path):
     folder = tmp_path / "proposals"
     folder.mkdir()
-    for f in batch.sample_proposals():
+    for f in datasets.sample_proposals():
         (folder / f.name).write_bytes(f.read_bytes())
     (folder / "p90_broken.yaml").write_text("id: BROKEN\ntitle: t\nrenew:\n  - blocks: [B001]\n    far_stp: 1\n",
                                             encoding="utf-8")
@@ -34,17 +35,17 @@ def proposals(tmp_path):
 
 
 def test_sample_proposals_follow_the_sample_data_lookup(tmp_path, monkeypatch):
-    files = batch.sample_proposals()
+    files = datasets.sample_proposals()
     names = [f.name for f in files]
-    assert names == sorted(p.name for p in (ROOT / "zgc_space" / "data" / "proposals").glob("*.yaml"))
+    assert names == sorted(p.name for p in (ROOT / "zgc_space" / "datasets" / "data" / "proposals").glob("*.yaml"))
     assert len(names) == 5 and files == [SAMPLE / "proposals" / n for n in names]
     (tmp_path / "proposals").mkdir()
     monkeypatch.setenv("ZGC_SPACE_DATA", str(tmp_path))
     with pytest.raises(DataFileError, match=r"ZGC_SPACE_DATA=.* has no proposals/p01_release_outer_admit_core\.yaml"):
-        batch.sample_proposals()
+        datasets.sample_proposals()
     for name in names:
         (tmp_path / "proposals" / name).write_text("id: X\n", encoding="utf-8")
-    assert batch.sample_proposals() == [tmp_path / "proposals" / n for n in names]
+    assert datasets.sample_proposals() == [tmp_path / "proposals" / n for n in names]
 
 
 def test_run_writes_results_and_manifest(proposals, tmp_path):
@@ -123,9 +124,9 @@ def test_dask_local_cluster_gives_identical_results(proposals, tmp_path):
 
 def test_bad_arguments(blocks, tmp_path):
     with pytest.raises(ValueError, match=r"executor must be 'local' or 'dask'"):
-        batch.run(batch.sample_proposals()[:1], blocks, out_dir=tmp_path, executor="spark", candidates=CANDIDATES)
+        batch.run(datasets.sample_proposals()[:1], blocks, out_dir=tmp_path, executor="spark", candidates=CANDIDATES)
     with pytest.raises(ValueError, match=r"chunk_size must be at least 1"):
-        batch.run(batch.sample_proposals()[:1], blocks, out_dir=tmp_path, chunk_size=0, candidates=CANDIDATES)
+        batch.run(datasets.sample_proposals()[:1], blocks, out_dir=tmp_path, chunk_size=0, candidates=CANDIDATES)
     with pytest.raises(DataFileError, match=r"no batch results in"):
         batch.load_results(tmp_path / "nothing")
 

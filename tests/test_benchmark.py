@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from zgc_space import _gap, indicators, io
-from zgc_space import benchmark as bm
 from zgc_space import evaluation as ev
+from zgc_space import indicators, io
+from zgc_space import ranking as bm
 from zgc_space.cli import main
 from zgc_space.errors import BlockValidationError, ColumnError, DataFileError, PresetWarning, RankError
+from zgc_space.ranking import _gap
 
 PRESET_DIR = Path(ev.__file__).parent / "presets"
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"

@@ -142,7 +142,7 @@ def pack(tmp_path_factory) -> dict:
     import pandas as pd
 
     from zgc_space import report, scenarios
-    from zgc_space.proposal import parse_proposal, read_proposal
+    from zgc_space.scenarios.proposal import parse_proposal, read_proposal
 
     blocks = datasets.load_blocks()
     cands = datasets.load_candidates()

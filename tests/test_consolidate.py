@@ -7,8 +7,8 @@ import pytest
 from shapely import box
 
 from zgc_space import scenarios
-from zgc_space.consolidate import consolidate
 from zgc_space.errors import ColumnError
+from zgc_space.scenarios.consolidate import consolidate
 
 X, Y = 440_000.0, 4_420_000.0
 
@@ -68,7 +68,7 @@ def test_cli(tmp_path, capsys) -> None:
     import json
 
     from zgc_space import cli
-    from zgc_space.proposal import read_proposal
+    from zgc_space.scenarios.proposal import read_proposal
 
     path = tmp_path / "blocks.gpkg"
     _blocks().to_file(path)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from zgc_space import datasets, sample
+from zgc_space import datasets
+from zgc_space.datasets import sample
 from zgc_space.errors import DataFileError
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"

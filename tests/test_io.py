@@ -16,7 +16,7 @@ import pyogrio
 import pytest
 from shapely import box
 
-from zgc_space import _io_private, _io_readers, io
+from zgc_space import io
 from zgc_space.errors import (
     AttributeJoinError,
     ColumnError,
@@ -27,6 +27,8 @@ from zgc_space.errors import (
     ReprojectionWarning,
     ValidationWarning,
 )
+from zgc_space.io import _common as _io_private
+from zgc_space.io import _readers as _io_readers
 
 X0, Y0 = 440_000.0, 4_430_000.0
 
@@ -572,7 +574,7 @@ def test_failed_write_leaves_old_file_intact(tmp_path: Path, monkeypatch: pytest
     def no_xlsx(*args: object, **kwargs: object) -> bytes:
         raise OSError("disk full")
 
-    monkeypatch.setattr(io.pyogrio, "write_dataframe", half_write)
+    monkeypatch.setattr(pyogrio, "write_dataframe", half_write)
     monkeypatch.setattr(_io_private, "xlsx_bytes", no_xlsx)
     with pytest.raises(DataFileError, match=r"writing .*out\.gpkg failed \(disk full\); the file was left unchanged"):
         io.write_blocks(canonical_frame(1), path)

@@ -2,7 +2,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely import box
 
-from zgc_space._manifest import frame_sha256, installed_versions
+from zgc_space.io._provenance import frame_sha256, installed_versions
 
 
 def test_frame_sha256_covers_values_columns_geometry_and_crs():

@@ -16,10 +16,10 @@ from pyproj import Geod
 from shapely import box
 
 from zgc_space import maps
-from zgc_space._mapstyle import class_breaks, column_labels, format_value, legend_title
-from zgc_space._offline import DROPPED_ASSETS, INLINE_ASSETS, walk
 from zgc_space.cli import main
 from zgc_space.errors import ColumnError, CRSError, MapError
+from zgc_space.maps._offline import DROPPED_ASSETS, INLINE_ASSETS, walk
+from zgc_space.maps._style import class_breaks, column_labels, format_value, legend_title
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -358,7 +358,7 @@ def test_export_errors_and_online_mode(tmp_path):
 
 
 def test_offline_asset_table_points_at_installed_files():
-    from zgc_space._offline import asset_text
+    from zgc_space.maps._offline import asset_text
 
     for name in INLINE_ASSETS:
         text = asset_text(name)

@@ -14,7 +14,7 @@ from shapely import box
 
 from zgc_space import evaluation, indicators, optimize, scenarios
 from zgc_space.errors import OptimizationError
-from zgc_space.proposal import Elasticity, dump_proposal, parse_proposal
+from zgc_space.scenarios.proposal import Elasticity, dump_proposal, parse_proposal
 
 CRS = "EPSG:4548"
 X0, Y0 = 440_000.0, 4_420_000.0
@@ -266,7 +266,7 @@ def test_cli_optimize_and_pareto(tmp_path, capsys) -> None:
     import json
 
     from zgc_space import cli
-    from zgc_space.proposal import read_proposal
+    from zgc_space.scenarios.proposal import read_proposal
 
     blocks, cands = make_instance(1)
     bpath, cpath = tmp_path / "blocks.gpkg", tmp_path / "cands.gpkg"
@@ -331,8 +331,8 @@ def test_searches_in_threads_keep_stdout(capfd) -> None:
 
 def test_candidates_missing_land_classes_follow_apply() -> None:
     """A candidate row without any land class is all not-yet-ready land, in the model as in apply."""
-    from zgc_space import _search_model as sm
-    from zgc_space.proposal import Admit, Proposal
+    from zgc_space.optimize import _model as sm
+    from zgc_space.scenarios.proposal import Admit, Proposal
 
     blocks, cands = make_instance(1)
     sparse = cands[["candidate_id", "built_m2", "gfa_m2", "geometry"]].assign(supplied_m2=cands["built_m2"])

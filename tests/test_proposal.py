@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from zgc_space.errors import ProposalError
-from zgc_space.proposal import (
+from zgc_space.scenarios.proposal import (
     Proposal,
     Release,
     Renew,
@@ -48,7 +48,7 @@ constraints:
 
 def test_committed_schema_equals_the_model():
     assert published_schema() == json_schema()
-    on_disk = json.loads((ROOT / "zgc_space/schemas/proposal.schema.json").read_text(encoding="utf-8"))
+    on_disk = json.loads((ROOT / "zgc_space/scenarios/schemas/proposal.schema.json").read_text(encoding="utf-8"))
     assert on_disk == Proposal.model_json_schema()
 
 

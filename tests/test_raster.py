@@ -243,7 +243,7 @@ def test_runs_ending_at_the_last_pixel_read(tmp_path):
 
 
 def test_decode_threads_are_kept_and_stop_cleanly(blocks, int_raster):
-    from zgc_space import _tiles, _zonal
+    from zgc_space.raster import _tiles, _zonal
 
     with rasterio.open(int_raster) as ds:
         the_plan = _zonal.plan(ds, np.asarray(blocks.geometry.values), band=1, method="center")
@@ -523,7 +523,7 @@ def random_shapes(seed, n):
 def test_center_rule_equals_gdal_rasterizer():
     from rasterio.features import rasterize
 
-    from zgc_space._zonal import _edges, center_mask
+    from zgc_space.raster._zonal import _edges, center_mask
 
     rng = np.random.default_rng(9)
     for g in random_shapes(5, 120):
@@ -534,7 +534,7 @@ def test_center_rule_equals_gdal_rasterizer():
 
 
 def test_exact_coverage_equals_polygon_clipping():
-    from zgc_space._zonal import _coverage
+    from zgc_space.raster._zonal import _coverage
 
     rng = np.random.default_rng(10)
     for g in random_shapes(6, 25):
@@ -549,7 +549,7 @@ def test_exact_coverage_equals_polygon_clipping():
 
 
 def test_batched_centre_masks_equal_single_masks():
-    from zgc_space._zonal import _edges, center_mask, center_masks
+    from zgc_space.raster._zonal import _edges, center_mask, center_masks
 
     geoms = np.array(random_shapes(7, 30) + [shapely.Polygon()], dtype=object)
     t = Affine(2.5, 0, X0 - 40, 0, -2.5, Y0 + 40)
@@ -566,8 +566,8 @@ def test_batched_centre_masks_equal_single_masks():
 
 
 def test_batched_exact_coverages_equal_single_coverages():
-    from zgc_space._exact import coverages
-    from zgc_space._zonal import _coverage
+    from zgc_space.raster._exact import coverages
+    from zgc_space.raster._zonal import _coverage
 
     geoms = np.array(random_shapes(7, 30) + [shapely.Polygon()], dtype=object)
     t = Affine(2.5, 0, X0 - 40, 0, -2.5, Y0 + 40)

@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 
 import zgc_space
-from zgc_space import _report_sections, benchmark, datasets, dynamic, io, optimize, report, scenarios
+from zgc_space import datasets, demo, dynamic, io, optimize, ranking, report, scenarios
 from zgc_space.cli import main
 from zgc_space.errors import DataFileError, MapError, OverwriteInputError
 from zgc_space.maps import Footer
-from zgc_space.proposal import parse_proposal
+from zgc_space.report import _sections as _report_sections
+from zgc_space.scenarios.proposal import parse_proposal
 
 XSS = "<img src=x onerror=alert(1)>"
 P01 = datasets.path("zgc_blocks.gpkg").parent / "proposals" / "p01_release_outer_admit_core.yaml"
@@ -148,7 +149,7 @@ def test_manifest_hashes_versions_and_parameters(pack):
             assert listed[rel]["sha256"] == io.sha256_file(pack / rel)
     inputs = {i["name"]: i["sha256"] for i in manifest["inputs"]}
     for path in (datasets.path("zgc_blocks.gpkg"), P01, P03, datasets.path("candidates.gpkg"),
-                 benchmark.sample_peers_path()):
+                 ranking.sample_peers_path()):
         assert inputs[path.name] == io.sha256_file(path)
     assert manifest["versions"]["zgc_space"] == zgc_space.__version__
     assert manifest["versions"]["folium"] and manifest["versions"]["xstatic-leaflet"]
@@ -312,7 +313,7 @@ def test_cli_sample_pack_has_every_section(tmp_path, capsys):
     assert manifest["parameters"]["dynamic_assumptions"]["trend"] == "panel"
     opt = manifest["parameters"]["optimisation"]
     assert opt["constraints"]["max_changes"] == 8 and opt["renewal"]["far_step"] == 0.5
-    report.demo_pack(tmp_path / "again", png=False)
+    demo.demo_pack(tmp_path / "again", png=False)
     assert files_of(tmp_path / "again") == files_of(tmp_path / "demo")
 
 
@@ -342,7 +343,7 @@ def test_manifest_records_the_search_and_the_simulation_settings(tmp_path):
 def test_printed_category_map(tmp_path):
     from PIL import Image
 
-    from zgc_space._printed import category_map
+    from zgc_space.maps.static import category_map
 
     blocks = datasets.load_blocks().iloc[:6]
     cats = ["a", "a", "b", "b", "b", "c"]
@@ -374,10 +375,11 @@ def test_pack_of_a_thin_block_table_keeps_what_it_can(tmp_path):
 
 
 def test_manifest_records_proposal_objects_preset_file_and_peer_table(tmp_path):
-    from zgc_space.proposal import read_proposal
+    from zgc_space.scenarios.proposal import read_proposal
 
     preset_file = tmp_path / "my_preset.yaml"
-    preset_file.write_bytes((Path(zgc_space.__file__).parent / "presets" / "cic_default.yaml").read_bytes())
+    shipped = Path(zgc_space.__file__).parent / "evaluation" / "presets" / "cic_default.yaml"
+    preset_file.write_bytes(shipped.read_bytes())
     peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [90.0, 10.0]})
     index = report.hearing_pack(datasets.load_blocks(), out_dir=tmp_path / "p", png=False, target_rank=1,
                                 proposals=[read_proposal(P03)], preset=preset_file, peers=peers)

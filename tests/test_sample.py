@@ -14,7 +14,12 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from rasterio import features
 
-from zgc_space import _sample_parks, _sample_raster, _sample_readme, _sample_shapes, sample, schema
+from zgc_space import schema
+from zgc_space.datasets import _parks as _sample_parks
+from zgc_space.datasets import _raster as _sample_raster
+from zgc_space.datasets import _readme as _sample_readme
+from zgc_space.datasets import _shapes as _sample_shapes
+from zgc_space.datasets import sample
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 CENTRAL = ["东城园", "西城园", "朝阳园", "海淀园"]

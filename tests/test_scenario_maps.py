@@ -14,8 +14,7 @@ from shapely import box
 
 from zgc_space import maps, scenarios
 from zgc_space.errors import ColumnError, CRSError, MapError
-from zgc_space.proposal import parse_proposal
-from zgc_space.scenario_maps import (
+from zgc_space.maps.scenario import (
     CHANGE_STYLES,
     STATUS_STYLES,
     compare_map,
@@ -23,6 +22,7 @@ from zgc_space.scenario_maps import (
     optimisation_map,
     scenario_map,
 )
+from zgc_space.scenarios.proposal import parse_proposal
 
 XSS = "<img src=x onerror=alert(1)>"
 

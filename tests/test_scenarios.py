@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import box
 
-from zgc_space import benchmark, io, scenarios
+from zgc_space import io, ranking, scenarios
 from zgc_space.cli import main
 from zgc_space.errors import ColumnError, ProposalError
-from zgc_space.proposal import (
+from zgc_space.scenarios.proposal import (
     Admit,
     Constraints,
     Elasticity,
@@ -361,7 +361,7 @@ def test_evaluate_matches_indicators_and_benchmark_rank(blocks):
     row = scenarios.evaluate(blocks).iloc[0]
     assert row["far"] == pytest.approx(1.18, abs=0.005)
     assert row["remaining_m2"] == pytest.approx(27e6, rel=0.01)
-    assert int(row["rank"]) == benchmark.rank(row["score"]).rank == 74
+    assert int(row["rank"]) == ranking.rank(row["score"]).rank == 74
     assert int(row["rank_of"]) == 131 and int(row["block_count"]) == 164
 
 

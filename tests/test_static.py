@@ -10,9 +10,8 @@ import pytest
 from matplotlib import font_manager
 from shapely import box
 
-from zgc_space import static
 from zgc_space.errors import CRSError, DataFileError, MapError, ReprojectionWarning
-from zgc_space.maps import Footer
+from zgc_space.maps import Footer, static
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -15,8 +15,13 @@ Examples
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
 import logging
+import sys
+from importlib.machinery import ModuleSpec
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
 from typing import Any
 
 from zgc_space import crs, datasets, errors, io, schema
@@ -60,29 +65,63 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 #: Modules loaded on first attribute access (they pull in scipy, rasterio, folium, matplotlib).
 _LAZY_MODULES = (
-    "batch",
-    "benchmark",
+    "blocks",
     "buildings",
     "capacity",
-    "consolidate",
+    "demo",
     "dynamic",
     "evaluation",
     "indicators",
     "maps",
     "optimize",
-    "proposal",
     "raster",
+    "ranking",
     "report",
-    "sample",
-    "scenario_maps",
     "scenarios",
-    "static",
 )
+
+#: Module paths of release 0.1 kept importable for one release (``zs.proposal``,
+#: ``import zgc_space.batch`` ...): each name is the same module object as its new home.
+ALIASES: dict[str, str] = {
+    "batch": "zgc_space.scenarios.batch",
+    "benchmark": "zgc_space.ranking",
+    "consolidate": "zgc_space.scenarios.consolidate",
+    "proposal": "zgc_space.scenarios.proposal",
+    "sample": "zgc_space.datasets.sample",
+    "scenario_maps": "zgc_space.maps.scenario",
+    "static": "zgc_space.maps.static",
+}
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolve ``zgc_space.<old name>`` to the module at its new path (no copy, no warning)."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if fullname.startswith(f"{__name__}.") and fullname.partition(".")[2] in ALIASES:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        module = importlib.import_module(ALIASES[spec.name.partition(".")[2]])
+        spec.loader_state = module.__spec__  # the import system overwrites __spec__; put it back below
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Run nothing (the module ran at its own path); restore its own ``__spec__``."""
+        spec = module.__spec__
+        if spec is not None and spec.loader_state is not None:
+            module.__spec__ = spec.loader_state
+
+
+if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
+    sys.meta_path.append(_AliasFinder())
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_MODULES:
         return importlib.import_module(f"zgc_space.{name}")
+    if name in ALIASES:
+        return importlib.import_module(ALIASES[name])
     raise AttributeError(f"module 'zgc_space' has no attribute {name!r}")
 
 
@@ -91,6 +130,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ALIASES",
     "AttributeJoinError",
     "BlockValidationError",
     "CRSError",

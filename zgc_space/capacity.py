@@ -44,9 +44,8 @@ import pandas as pd
 import shapely
 
 from zgc_space import crs as _crs
-from zgc_space._grouping import block_ids, group_sums, index_name, numeric_columns, ratio, resolve_by
-from zgc_space._io_private import list_ids
-from zgc_space.errors import BlockValidationError, ColumnError, ParameterError, ValidationWarning
+from zgc_space.blocks import block_ids, group_sums, index_name, numeric_columns, ratio, resolve_by
+from zgc_space.errors import BlockValidationError, ColumnError, ParameterError, ValidationWarning, list_ids
 
 __all__ = ["LAND_BASE", "compute", "fragmentation"]
 

@@ -38,6 +38,7 @@ __all__ = [
     "ValidationWarning",
     "ZgcSpaceError",
     "ZgcSpaceWarning",
+    "list_ids",
 ]
 
 
@@ -142,3 +143,19 @@ class PresetWarning(ZgcSpaceWarning):
 
 class RasterCoverageWarning(ZgcSpaceWarning):
     """Some blocks lie partly or wholly outside a raster, or see only nodata pixels there."""
+
+
+#: How many ids an error or warning message lists before it says "and N more".
+MAX_LISTED = 10
+
+
+def list_ids(ids: Sequence[object], *, limit: int = MAX_LISTED) -> str:
+    """Return ``"B1, B2, ... (and 3 more)"``: the ids a message names.
+
+    Examples
+    --------
+    >>> list_ids(["B1", "B2", "B3"], limit=2)
+    'B1, B2 (and 1 more)'
+    """
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f" (and {len(ids) - limit} more)" if len(ids) > limit else "")

@@ -45,8 +45,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from zgc_space import _grouping
-from zgc_space._grouping import group_sums, index_name, numeric_columns, ratio, resolve_by
+from zgc_space.blocks import ZONE_LABEL, group_sums, index_name, numeric_columns, ratio, resolve_by
 from zgc_space.errors import ColumnError, ValidationWarning
 from zgc_space.schema import COLUMNS, MU_M2
 
@@ -65,7 +64,6 @@ log = logging.getLogger(__name__)
 _Frame = TypeVar("_Frame", bound=pd.DataFrame)
 
 #: Index label of the single row ``compute(..., by="zone")`` returns.
-ZONE_LABEL = _grouping.ZONE_LABEL
 
 _TD = "TD/T 1029-2010 (2014 rev.)"
 _MNR = "MNR annual monitoring"

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zgc_space._mapstyle import Footer
+from zgc_space.maps import Footer
 
 
 def _plain(value: Any) -> Any:

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _headline(path: Path) -> dict[str, Any]:
-    from zgc_space import benchmark, indicators
+    from zgc_space import indicators, ranking
 
     blocks = datasets.load_blocks()
     with warnings.catch_warnings():
@@ -37,7 +37,7 @@ def _headline(path: Path) -> dict[str, Any]:
         _blocks.validate_blocks(blocks, source=str(path))
     zone = _blocks.land_totals(blocks, by="subpark").loc["合计 total"]
     zone_ind = indicators.compute(blocks, by="zone")
-    ranked = benchmark.rank(zone_ind)
+    ranked = ranking.rank(zone_ind)
     return {
         "file": str(path),
         "blocks": len(blocks),
@@ -55,12 +55,13 @@ def _headline(path: Path) -> dict[str, Any]:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from zgc_space import report
 
     out = Path(args.out)
     path = datasets.path("zgc_blocks.gpkg")
     summary = _headline(path)
-    index = report.demo_pack(out / "hearing_pack", png=not args.no_png)
+    from zgc_space import demo
+
+    index = demo.demo_pack(out / "hearing_pack", png=not args.no_png)
     tables = index.parent / "tables"
     compared = pd.read_csv(tables / "proposals_comparison.csv", encoding="utf-8-sig")
     optimum = pd.read_csv(tables / "optimisation_summary.csv", encoding="utf-8-sig").set_index("key")["value"]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from zgc_space import io, maps, static
+from zgc_space import io, maps
 from zgc_space.cli._common import add_footer_flags, add_json_flag, collecting_notes, emit_json, footer_from
 from zgc_space.indicators import INDICATORS, attach
+from zgc_space.maps import static
 
 
 def register(sub: argparse._SubParsersAction) -> None:

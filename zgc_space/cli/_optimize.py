@@ -10,10 +10,11 @@ import geopandas as gpd
 import pandas as pd
 import yaml
 
-from zgc_space import _io_private, consolidate, dynamic, io, optimize
+from zgc_space import dynamic, io, optimize
 from zgc_space.cli._common import add_json_flag, emit_json, print_table
 from zgc_space.errors import DataFileError, OptimizationError
-from zgc_space.proposal import Elasticity, Proposal, dump_proposal
+from zgc_space.scenarios import consolidate
+from zgc_space.scenarios.proposal import Elasticity, Proposal, dump_proposal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -114,14 +115,14 @@ def _inputs(args: argparse.Namespace) -> list[str]:
 
 def _refuse(targets: list[Path], args: argparse.Namespace) -> None:
     """Raise OverwriteInputError if a target is one of the command's input files."""
-    _io_private.refuse_inputs(targets, _inputs(args))
+    io.refuse_inputs(targets, _inputs(args))
 
 
 def _write_proposals(pairs: list[tuple[Proposal, Path]], args: argparse.Namespace) -> None:
     """Write proposals as YAML: inputs refused first, each file written atomically."""
     _refuse([path for _, path in pairs], args)
     for proposal, path in pairs:
-        with _io_private.atomic_files([path]) as (tmp,):
+        with io.atomic_files([path]) as (tmp,):
             tmp.write_text(dump_proposal(proposal), encoding="utf-8")
 
 
@@ -219,7 +220,7 @@ def _run_consolidate(args: argparse.Namespace) -> int:
 
 def _run_dynamic(args: argparse.Namespace) -> int:
     if args.out:
-        _io_private.refuse_inputs([Path(args.out)], [args.panel, args.rules])
+        io.refuse_inputs([Path(args.out)], [args.panel, args.rules])
     rules = dynamic.load_rules(args.rules)
     panel = _read_any(args.panel)
     payload: dict[str, Any] = {"rules": rules.name, "unit": rules.unit}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from zgc_space import benchmark, evaluation, io
+from zgc_space import evaluation, io, ranking
 from zgc_space import indicators as _indicators
 from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table
 
@@ -47,12 +47,12 @@ def _run(args: argparse.Namespace) -> int:
         preset = evaluation.load_preset(args.preset)
         scored = evaluation.score(zone, preset=preset)
         contrib = evaluation.contributions(zone, preset=preset)
-        result = benchmark.rank(zone, peers=args.peers, preset=preset)
-        gap = (benchmark.gap_to_rank(zone, args.target_rank, peers=args.peers, preset=preset)
+        result = ranking.rank(zone, peers=args.peers, preset=preset)
+        gap = (ranking.gap_to_rank(zone, args.target_rank, peers=args.peers, preset=preset)
                if args.target_rank else None)
     ids = list(preset.leaf_weights())
     row = scored.iloc[0]
-    peers_label = args.peers or str(benchmark.sample_peers_path())
+    peers_label = args.peers or str(ranking.sample_peers_path())
     payload: dict[str, Any] = {
         "file": args.file,
         "preset": preset.name,

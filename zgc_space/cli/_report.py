@@ -38,11 +38,13 @@ def _report(args: argparse.Namespace) -> int:
     if args.sample == bool(args.blocks):
         raise DataFileError("give either a block file or --sample (not both, not neither)")
     if args.sample:
-        index = report.demo_pack(args.out, png=not args.no_png)
+        from zgc_space import demo
+
+        index = demo.demo_pack(args.out, png=not args.no_png)
     else:
         import geopandas as gpd
 
-        from zgc_space import batch
+        from zgc_space.scenarios import batch
 
         blocks = io.read_blocks(args.blocks, layer=args.layer)
         footer = footer_from(args)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Literal
 
-from zgc_space import batch, io, scenarios
+from zgc_space import io, scenarios
 from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table
-from zgc_space.proposal import read_proposal
+from zgc_space.scenarios import batch
+from zgc_space.scenarios.proposal import read_proposal
 
 _SHOWN = ("proposal_id", "status", "score", "score_change", "rank", "rank_change", "far_change",
           "tax_10k_cny_per_ha_change", "site_area_m2_change", "n_violations")

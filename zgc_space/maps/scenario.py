@@ -1,0 +1,446 @@
+"""Maps of adjustments: a proposal's changes, two layers side by side, yearly statuses, an optimum.
+
+:func:`scenario_map` draws what a proposal does to the blocks (released, admitted, renewed,
+merged, rezoned, each styled apart) with before and after values in the tooltips.
+:func:`optimisation_map` draws the optimiser's chosen releases, admissions and renewals the same
+way, with the objective it reached. :func:`compare_map` puts two block layers in two panes that
+follow each other's pan and zoom, with the same class breaks. :func:`dynamic_map` shows the
+dynamic-adjustment statuses (normal, warning, exit, admitted) with one layer per year.
+
+All of them save with :func:`zgc_space.maps.save_html`: one offline file, the same bytes for the
+same inputs, every user-supplied string escaped. The two panes of :func:`compare_map` are kept
+in step by a few lines of inline JavaScript (folium's ``DualMap`` loads the Leaflet.Sync plugin
+from a CDN, which no PyPI package provides).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Figure
+
+from zgc_space import maps
+from zgc_space.errors import ColumnError, MapError
+from zgc_space.maps import choropleth
+from zgc_space.maps._leaflet import (
+    OTHER_COLOUR,
+    SyncViews,
+    bilingual,
+    block_layer,
+    check_labels,
+    check_polygons,
+    display_geometry,
+    districts_layer,
+    finish_map,
+    legend_entries_html,
+    metric_frame,
+    new_map,
+    rows_html,
+    subpark_outlines,
+    value_text,
+    with_columns,
+)
+from zgc_space.maps._scenario_layers import CHANGE_STYLES, draw_scenario, scenario_categories
+from zgc_space.maps._style import class_breaks, column_labels, format_value, numeric_values
+
+__all__ = [
+    "CHANGE_STYLES",
+    "STATUS_STYLES",
+    "compare_map",
+    "dynamic_map",
+    "optimisation_map",
+    "scenario_categories",
+    "scenario_map",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Dynamic-adjustment statuses: status → (Chinese, English, fill colour); others are drawn grey.
+STATUS_STYLES: dict[str, tuple[str, str, str]] = {
+    "normal": ("正常", "normal", "#91cf60"),
+    "warning": ("预警", "warning", "#fdae61"),
+    "exit": ("退出", "exit", "#d7191c"),
+    "admitted": ("新纳入", "admitted", "#2c7bb6"),
+    "outside": ("区外", "outside", "#f0f0f0"),
+}
+#: Labels of the columns :func:`zgc_space.dynamic.evaluate_panel` adds.
+_STATUS_COLUMNS: dict[str, tuple[str, str]] = {
+    "score": ("集约度分值", "score"), "member": ("政策区成员", "member"), "reason": ("原因", "reason"),
+    "consecutive_warnings": ("连续预警次数", "consecutive warnings"), "simulated": ("模拟年份", "simulated"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# scenario and optimisation maps
+
+
+def scenario_map(
+    baseline: gpd.GeoDataFrame,
+    result: Any,
+    *,
+    columns: Sequence[str] | None = None,
+    labels: str = "both",
+    title: str | None = None,
+    subparks: bool = True,
+    districts: gpd.GeoDataFrame | None = None,
+    tiles: str | None = None,
+    tianditu_key: str | None = None,
+    simplify_m: float | None = 2.0,
+    summary: bool = True,
+) -> folium.Map:
+    r"""Draw what a proposal changes: released, admitted, renewed, merged and rezoned blocks.
+
+    Parameters
+    ----------
+    baseline
+        The block table the proposal was applied to.
+    result
+        The :class:`zgc_space.scenarios.Scenario` returned by :func:`zgc_space.scenarios.apply`.
+    columns
+        Columns (or block indicators, e.g. ``"far"``) shown before and after in each tooltip;
+        default: site area, floor area, FAR, tax per hectare and employees where available.
+    labels
+        ``"zh"``, ``"en"`` or ``"both"``.
+    title
+        A title box (default: the proposal's id and title).
+    subparks, districts, tiles, tianditu_key, simplify_m
+        As in :func:`zgc_space.maps.choropleth`.
+    summary
+        A box with the zone's block count, total area, FAR and tax per hectare before and after.
+
+    Returns
+    -------
+    folium.Map
+        One layer per kind of change (see :data:`CHANGE_STYLES`); released blocks are drawn
+        dashed where they were, blocks merged away as dashed outlines. Save with
+        :func:`zgc_space.maps.save_html`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> from zgc_space import maps, scenarios
+    >>> from zgc_space.proposal import parse_proposal
+    >>> base = gpd.GeoDataFrame({"block_id": ["B1", "B2"], "subpark": ["海淀园"] * 2,
+    ...     "built_m2": [10_000.0] * 2, "gfa_m2": [10_000.0, 30_000.0]},
+    ...     geometry=[box(440000, 4428000, 440100, 4428100), box(440100, 4428000, 440200, 4428100)],
+    ...     crs="EPSG:4548")
+    >>> p = parse_proposal("id: P1\ntitle: renew B1\nrenew:\n  - blocks: [B1]\n    far_target: 3\n")
+    >>> page = maps.to_html(scenario_map(base, scenarios.apply(base, p)))
+    >>> "renewed (1)" in page, "https://cdn" in page
+    (True, False)
+    """
+    if title is None and hasattr(result, "proposal"):
+        title = f"{result.proposal.id}: {result.proposal.title}"
+    return draw_scenario(baseline, result, columns=columns, labels=labels, title=title, subparks=subparks,
+                     districts=districts, tiles=tiles, tianditu_key=tianditu_key, simplify_m=simplify_m,
+                     summary=summary, info=None)
+
+
+def optimisation_map(
+    baseline: gpd.GeoDataFrame,
+    result: Any,
+    *,
+    candidates: gpd.GeoDataFrame | None = None,
+    columns: Sequence[str] | None = None,
+    labels: str = "both",
+    title: str | None = None,
+    subparks: bool = True,
+    districts: gpd.GeoDataFrame | None = None,
+    simplify_m: float | None = 2.0,
+) -> folium.Map:
+    """Draw the optimiser's answer: the releases, admissions and renewals it chose.
+
+    Parameters
+    ----------
+    baseline
+        The block table searched over.
+    result
+        A :class:`zgc_space.optimize.SearchResult`; its proposal is applied to ``baseline``
+        (with ``candidates``) and drawn as in :func:`scenario_map`.
+    candidates
+        The candidate areas given to the search (needed when it admitted some).
+    columns, labels, title, subparks, districts, simplify_m
+        As in :func:`scenario_map`; the default title names the objective.
+
+    Returns
+    -------
+    folium.Map
+        With a box stating the objective, its baseline and optimised values, the solver status
+        and the optimality gap.
+    """
+    from zgc_space import scenarios
+
+    for attr in ("proposal", "objective", "value", "baseline_value", "status"):
+        if not hasattr(result, attr):
+            raise MapError(f"`result` must be a zgc_space.optimize.SearchResult; {type(result).__name__} "
+                           f"has no .{attr}")
+    applied = scenarios.apply(baseline, result.proposal, candidates=candidates)
+    check_labels(labels)
+    ozh, oen, unit_zh, unit_en = column_labels(result.objective)
+    unit = unit_zh if labels == "zh" else unit_en
+    sense = {"max": bilingual("最大化", "maximise", labels), "min": bilingual("最小化", "minimise", labels)}
+    rows = [
+        (bilingual("目标", "objective", labels),
+         f"{sense.get(result.sense, result.sense)} {bilingual(ozh, oen, labels)}"),
+        (bilingual("现状", "baseline", labels), format_value(result.baseline_value, unit=unit)),
+        (bilingual("优化后", "optimised", labels), format_value(result.value, unit=unit)),
+        (bilingual("求解状态", "status", labels), f"{result.status}, gap {float(getattr(result, 'gap', 0.0)):.2g}"),
+    ]
+    info = f'<table class="zgc-tip zgc-objective">{rows_html(rows)}</table>'
+    if title is None:
+        title = f"{bilingual('优化方案', 'optimised adjustment', labels)}: {bilingual(ozh, oen, labels)}"
+    return draw_scenario(baseline, applied, columns=columns, labels=labels, title=title, subparks=subparks,
+                     districts=districts, tiles=None, tianditu_key=None, simplify_m=simplify_m, summary=True,
+                     info=info)
+
+
+# ---------------------------------------------------------------------------------------------
+# two synced panes
+
+
+def compare_map(
+    a: gpd.GeoDataFrame,
+    b: gpd.GeoDataFrame,
+    column: str,
+    *,
+    titles: tuple[str, str] = ("调整前 Before", "调整后 After"),
+    scheme: str = "quantiles",
+    k: int = 5,
+    bins: Sequence[float] | None = None,
+    cmap: str = "YlOrRd",
+    labels: str = "both",
+    tooltip_columns: Sequence[str] | None = None,
+    subparks: bool = True,
+    districts: gpd.GeoDataFrame | None = None,
+    simplify_m: float | None = 2.0,
+    layout: str = "horizontal",
+) -> Figure:
+    """Show one column of two block layers side by side, panes in step, with the same classes.
+
+    Parameters
+    ----------
+    a, b
+        Two block tables, e.g. the baseline and a proposal's result.
+    column
+        A numeric column, or a block indicator (``"far"``) computed when absent.
+    titles
+        The title of each pane.
+    scheme, k, bins, cmap
+        Class breaks, found over the values of both layers together (:func:`zgc_space.maps.class_breaks`).
+    labels, tooltip_columns, subparks, districts, simplify_m
+        As in :func:`zgc_space.maps.choropleth`.
+    layout
+        ``"horizontal"`` (left and right) or ``"vertical"`` (top and bottom).
+
+    Returns
+    -------
+    branca.element.Figure
+        A page holding both maps; panning or zooming one moves the other. Save it with
+        :func:`zgc_space.maps.save_html`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> from zgc_space import maps
+    >>> a = gpd.GeoDataFrame({"block_id": ["B1", "B2"], "gfa_m2": [1.0, 2.0]},
+    ...     geometry=[box(440000, 4428000, 440100, 4428100), box(440100, 4428000, 440200, 4428100)],
+    ...     crs="EPSG:4548")
+    >>> page = maps.to_html(compare_map(a, a.assign(gfa_m2=[3.0, 4.0]), "gfa_m2", k=2))
+    >>> page.count("L.map("), "setView" in page
+    (2, True)
+    """
+    if layout not in ("horizontal", "vertical"):
+        raise MapError(f"layout={layout!r} is not 'horizontal' or 'vertical'")
+    if len(titles) != 2:
+        raise MapError(f"titles must hold two titles, one per pane, got {len(titles)}")
+    frames = []
+    for frame, what in ((a, "a"), (b, "b")):
+        metric = metric_frame(frame, what)
+        metric, _ = with_columns(metric, [column], strict=True)
+        frames.append(metric)
+    values = np.concatenate([numeric_values(f, column) for f in frames])
+    breaks = class_breaks(values, scheme=scheme, k=k, bins=bins, cmap=cmap)
+    page = Figure()
+    page.title = html.escape(" | ".join(titles))
+    panes = []
+    for i, (frame, title) in enumerate(zip(frames, titles, strict=True)):
+        m = choropleth(frame, column, breaks=breaks, labels=labels, tooltip_columns=tooltip_columns,
+                       subparks=subparks, districts=districts, title=title, simplify_m=simplify_m)
+        wide = layout == "horizontal"
+        m.width, m.height = (50.0 if wide else 100.0, "%"), (100.0 if wide else 50.0, "%")
+        left, top = (50.0 * i, 0.0) if wide else (0.0, 50.0 * i)
+        m.left, m.top, m.position = (left, "%"), (top, "%"), "absolute"
+        page.add_child(m, name=f"pane{i}")
+        panes.append(m)
+    page.add_child(SyncViews(panes[0], panes[1]), name="sync")
+    return page
+
+
+# ---------------------------------------------------------------------------------------------
+# dynamic adjustment over years
+
+
+def _status_frame(statuses: pd.DataFrame, blocks: gpd.GeoDataFrame | None, unit: str, year_column: str,
+                  status_column: str) -> gpd.GeoDataFrame:
+    if not isinstance(statuses, pd.DataFrame):
+        raise MapError(f"`statuses` must be a DataFrame ({unit}, year, status), got {type(statuses).__name__}")
+    need = [unit, year_column, status_column]
+    missing = [c for c in need if c not in statuses.columns]
+    if missing:
+        raise ColumnError(f"`statuses` lacks column(s) {missing}; it needs one row per unit and year with {need}")
+    if isinstance(statuses, gpd.GeoDataFrame) and blocks is None:
+        frame = metric_frame(statuses, "statuses")
+    else:
+        if blocks is None:
+            raise MapError("`statuses` has no geometry: pass blocks=... (a GeoDataFrame with the unit column)")
+        geo = metric_frame(blocks, "blocks")
+        if unit not in geo.columns:
+            raise ColumnError(f"`blocks` has no {unit} column to match the statuses")
+        if unit == "block_id":  # names and sub-parks come along for the tooltips and outlines
+            extra = [c for c in ("name", "subpark") if c in geo.columns and c not in statuses.columns]
+            geo = geo[~geo[unit].duplicated(keep="last").to_numpy()][[unit, *extra, geo.geometry.name]]
+        else:  # groups of blocks (e.g. clusters): one outline per group
+            geo = geo[[unit, geo.geometry.name]].dissolve(by=unit, sort=True).reset_index()
+        plain = pd.DataFrame(statuses.drop(columns=[statuses.geometry.name]) if isinstance(
+            statuses, gpd.GeoDataFrame) else statuses)
+        unknown = sorted(set(plain[unit].astype(str)) - set(geo[unit].astype(str)))
+        if unknown:
+            raise MapError(f"{len(unknown)} unit(s) of `statuses` have no geometry in `blocks` "
+                           f"({', '.join(unknown[:10])}); pass blocks that include them")
+        plain = plain.assign(_key=plain[unit].astype(str))
+        geo = geo.assign(_key=geo[unit].astype(str)).drop(columns=unit)
+        frame = gpd.GeoDataFrame(plain.merge(geo, on="_key", how="left", sort=False).drop(columns="_key"),
+                                 geometry=geo.geometry.name, crs=geo.crs)
+    if len(frame) == 0:
+        raise MapError("`statuses` is empty: nothing to map")
+    check_polygons(frame, "statuses")
+    return frame
+
+
+def _status_labels(col: str) -> tuple[str, str, str, str]:
+    if col in _STATUS_COLUMNS:
+        return (*_STATUS_COLUMNS[col], "", "")
+    return column_labels(col)
+
+
+def dynamic_map(
+    statuses: pd.DataFrame,
+    blocks: gpd.GeoDataFrame | None = None,
+    *,
+    unit: str = "block_id",
+    year: int | None = None,
+    year_column: str = "year",
+    status_column: str = "status",
+    tooltip_columns: Sequence[str] | None = None,
+    labels: str = "both",
+    title: str | None = None,
+    subparks: bool = True,
+    districts: gpd.GeoDataFrame | None = None,
+    simplify_m: float | None = 2.0,
+) -> folium.Map:
+    r"""Show each year's dynamic-adjustment status, one layer per year.
+
+    Parameters
+    ----------
+    statuses
+        One row per unit and year, e.g. :func:`zgc_space.dynamic.evaluate_panel` or
+        ``simulate(...).status``: the unit column, ``year``, ``status`` (``normal``, ``warning``,
+        ``exit``, ``admitted``, ``outside``; other values are drawn grey under their own name) and
+        any further columns (score, reason). A GeoDataFrame brings its own geometry.
+    blocks
+        Geometry matched on ``unit`` (needed when ``statuses`` has none): the blocks, dissolved
+        by ``unit`` when the units are groups of blocks (e.g. ``"cluster"``).
+    unit
+        The column naming the units (default ``block_id``).
+    year
+        The year shown on opening (default: the last); the layer control switches years.
+    year_column, status_column
+        Column names in ``statuses``.
+    tooltip_columns
+        Further columns of ``statuses`` shown on hover (default: the numeric and boolean ones,
+        and ``reason`` when present).
+    labels, title, subparks, districts, simplify_m
+        As in :func:`zgc_space.maps.choropleth`.
+
+    Returns
+    -------
+    folium.Map
+        With a legend of the statuses and a table of their counts per year.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely import box
+    >>> from zgc_space import maps
+    >>> blocks = gpd.GeoDataFrame({"block_id": ["B1", "B2"]},
+    ...     geometry=[box(440000, 4428000, 440100, 4428100), box(440100, 4428000, 440200, 4428100)],
+    ...     crs="EPSG:4548")
+    >>> st = pd.DataFrame({"block_id": ["B1", "B2", "B1", "B2"], "year": [2022, 2022, 2023, 2023],
+    ...     "status": ["normal", "warning", "normal", "exit"]})
+    >>> page = maps.to_html(dynamic_map(st, blocks))
+    >>> "2023\\u5e74" in page, "exit" in page
+    (True, True)
+    """
+    check_labels(labels)
+    frame = _status_frame(statuses, blocks, unit, year_column, status_column)
+    years = sorted(pd.unique(frame[year_column]).tolist())
+    shown = years[-1] if year is None else year
+    if shown not in years:
+        raise MapError(f"year={year!r} is not in the statuses (years: {years})")
+    if tooltip_columns is None:
+        skip = {unit, year_column, status_column, frame.geometry.name}
+        tooltip_columns = [c for c in frame.columns if c not in skip
+                           and (pd.api.types.is_numeric_dtype(frame[c]) or c == "reason")]
+    bad = [c for c in tooltip_columns if c not in frame.columns]
+    if bad:
+        raise ColumnError(f"tooltip_columns {bad} are not columns of `statuses`")
+    display = display_geometry(frame.geometry.values, simplify_m=simplify_m, gcj02=False)
+    status = frame[status_column].astype(str).to_numpy()
+    largest = int(frame[year_column].value_counts().max())
+    m = new_map(tiles=None, tianditu_key=None, title=title, canvas=largest > maps.CANVAS_ABOVE)
+    districts_layer(m, districts, simplify_m, False)
+    counts: dict[Any, dict[str, int]] = {}
+    unit_zh, unit_en = ("区块", "block") if unit == "block_id" else column_labels(unit)[:2]
+    for y in years:
+        idx = np.flatnonzero((frame[year_column] == y).to_numpy())
+        props = []
+        for i in idx:
+            row = frame.iloc[i]
+            zh, en, colour = STATUS_STYLES.get(status[i], (status[i], status[i], OTHER_COLOUR))
+            head = [(bilingual(unit_zh, unit_en, labels), str(row[unit]))]
+            for col in ("name", "subpark"):
+                if col in frame.columns and col != unit and isinstance(row[col], str):
+                    zc, ec, _, _ = column_labels(col)
+                    head.append((bilingual(zc, ec, labels), row[col]))
+            head += [(bilingual("年份", "year", labels), str(y)),
+                     (bilingual("状态", "status", labels), bilingual(zh, en, labels))]
+            for col in tooltip_columns:
+                zc, ec, u_zh, u_en = _status_labels(col)
+                head.append((bilingual(zc, ec, labels), value_text(row[col], u_zh if labels == "zh" else u_en)))
+            props.append({"fill": colour, "tip": f'<table class="zgc-tip">{rows_html(head)}</table>'})
+            counts.setdefault(y, {}).setdefault(status[i], 0)
+            counts[y][status[i]] += 1
+        block_layer(m, display[idx], props, f"{y}年", show=y == shown, overlay=False)
+    if subparks and "subpark" in frame.columns:
+        last = ~frame.duplicated(unit, keep="last").to_numpy()
+        subpark_outlines(m, frame[last], display[last])
+    order = [s for s in STATUS_STYLES if any(s in c for c in counts.values())]
+    order += sorted({s for c in counts.values() for s in c} - set(order))
+    names = {s: bilingual(*STATUS_STYLES.get(s, (s, s, ""))[:2], labels) for s in order}
+    entries = [(STATUS_STYLES.get(s, (s, s, OTHER_COLOUR))[2], names[s], None) for s in order]
+    legend = legend_entries_html(entries, bilingual("动态调整状态", "dynamic-adjustment status", labels))
+    header = "".join(f"<th>{html.escape(names[s])}</th>" for s in order)
+    body = "".join(f"<tr><th>{html.escape(str(y))}</th>"
+                   + "".join(f"<td>{counts.get(y, {}).get(s, 0)}</td>" for s in order) + "</tr>" for y in years)
+    info = f'<table class="zgc-tip zgc-counts"><tr><th></th>{header}</tr>{body}</table>'
+    finish_map(m, display, legend=legend, title=title, info=info)
+    return m

@@ -1,0 +1,482 @@
+"""National benchmark: rank a zone among its peers and find what it takes to reach a target rank.
+
+The MNR monitoring ranks development zones by their composite score **within each zone type**
+(REFERENCE.md section 3). The real per-zone table is not public, so the package ships
+``sample_data/peers_cic_131.csv``: 130 **synthetic** 产城融合型 zones drawn by
+:func:`make_synthetic_peers` around the published national figures. With the zone being
+evaluated they make the 131 zones of the published ranking (ZGC plus 130 peers); against them
+the sample ZGC ranks 74th under the default preset. A real ranking table can replace them
+(:func:`load_peers`).
+
+Ranking convention (ties): scores are compared after rounding to 6 decimals; a zone's rank is
+``1 + the number of peers scoring strictly higher`` (standard competition ranking, "1224"), so
+tied zones share the better rank. ``of`` is the number of peers plus one (the zone itself).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from zgc_space import benchmark
+>>> peers = pd.DataFrame({"zone_id": ["P1", "P2", "P3"], "score": [80.0, 60.0, 60.0]})
+>>> r = benchmark.rank(60.0, peers=peers)
+>>> (r.rank, r.of, r.percentile)
+(2, 4, 0.0)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from zgc_space import datasets, evaluation
+from zgc_space.errors import ColumnError, DataFileError, PresetWarning, RankError, list_ids
+from zgc_space.indicators import INDICATORS
+from zgc_space.io import atomic_files
+from zgc_space.ranking._gap import gap_tables
+from zgc_space.ranking._peers import NationalFigures, make_synthetic_peers
+
+__all__ = [
+    "GapResult",
+    "NationalFigures",
+    "RankResult",
+    "build_sample_peers",
+    "gap_to_rank",
+    "load_peers",
+    "make_synthetic_peers",
+    "peer_scores",
+    "rank",
+    "rank_scores",
+    "sample_peers",
+    "sample_peers_path",
+]
+
+log = logging.getLogger(__name__)
+
+#: File name of the synthetic peers in the sample data.
+PEERS_FILE = "peers_cic_131.csv"
+#: Scores are compared at this many decimals (float noise must not break ties).
+TIE_DECIMALS = 6
+_ID_COLUMNS = ("zone_id", "name", "zone_type", "year", "published_rank", "score")
+_PEER_ALIASES: dict[str, str] = {ind.zh: ind.id for ind in INDICATORS.values()} | {
+    "开发区代码": "zone_id", "园区代码": "zone_id", "代码": "zone_id", "编号": "zone_id",
+    "开发区名称": "name", "名称": "name", "类型": "zone_type", "年份": "year", "年度": "year",
+    "排名": "published_rank", "名次": "published_rank", "rank": "published_rank",
+    "集约度分值": "score", "土地利用集约度分值": "score", "分值": "score",
+}
+
+
+@dataclass(frozen=True)
+class RankResult:
+    """A zone's place among its peers.
+
+    ``rank`` 1 is best; ``of`` counts the peers plus the zone; ``percentile`` is the share (%)
+    of the other zones scoring strictly lower; ``ties`` counts peers with an equal score;
+    ``peers_other_type`` counts the peers left out because their ``zone_type`` is not the
+    preset's (zones are ranked within their type).
+    """
+
+    rank: int
+    of: int
+    score: float
+    percentile: float
+    peers_above: int
+    ties: int
+    preset: str
+    peers_other_type: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the result as a plain dict (stable keys)."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """What it takes to reach ``target_rank``: single-indicator routes and a combined plan.
+
+    ``single`` has one row per indicator (``required`` value, ``change``, ``change_pct``,
+    ``reachable``); ``plan`` the least-effort combination (``new`` value, ``change``,
+    ``change_pct``); ``plan_rank`` and ``plan_score`` come from re-scoring the plan.
+    """
+
+    target_rank: int
+    target_score: float
+    current: RankResult
+    single: pd.DataFrame
+    plan: pd.DataFrame
+    plan_score: float
+    plan_rank: int
+    plan_cost_pct: float
+    method: str
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the result as JSON-ready plain data (stable keys)."""
+        return {
+            "target_rank": self.target_rank, "target_score": self.target_score,
+            "current": self.current.to_dict(), "single": self.single, "plan": self.plan,
+            "plan_score": self.plan_score, "plan_rank": self.plan_rank,
+            "plan_cost_pct": self.plan_cost_pct, "method": self.method,
+        }
+
+
+def sample_peers_path() -> Path:
+    """Return the path of the synthetic peers ``peers_cic_131.csv`` (see ``sample_data/peers_README.md``).
+
+    Looked up in the directory named by ``ZGC_SPACE_DATA``, then in the source checkout's
+    ``sample_data/``; otherwise rebuilt once into the per-version cache
+    (:func:`zgc_space.datasets.cache_dir`) by :func:`build_sample_peers`.
+
+    Examples
+    --------
+    >>> sample_peers_path().name
+    'peers_cic_131.csv'
+    """
+    env = os.environ.get(datasets.ENV_VAR)
+    places = ([Path(env)] if env else []) + [Path(__file__).resolve().parents[2] / "sample_data"]
+    for place in places:
+        if (place / PEERS_FILE).is_file():
+            return place / PEERS_FILE
+    cached = datasets.cache_dir() / PEERS_FILE
+    if not cached.is_file():
+        build_sample_peers(cached)
+    return cached
+
+
+def sample_peers() -> pd.DataFrame:
+    """Return the shipped synthetic peer zones (the table at :func:`sample_peers_path`)."""
+    return load_peers(sample_peers_path())
+
+
+def build_sample_peers(path: str | Path, *, seed: int = 20221231) -> Path:
+    """Rebuild the synthetic peers file from the sample blocks (the sample ZGC ranks 74 of 131).
+
+    The anchor is the sample ZGC's own score under ``cic_default``
+    (``indicators.compute(blocks, by="zone")``); the file is written atomically.
+
+    Parameters
+    ----------
+    path
+        Output CSV path.
+    seed
+        Seed of :func:`make_synthetic_peers` (the shipped file uses the default).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    from zgc_space import indicators
+
+    zone = indicators.compute(datasets.load_blocks(), by="zone")
+    anchor = float(evaluation.score(zone)["score"].iloc[0])
+    peers = make_synthetic_peers(anchor_score=anchor, seed=seed)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_files([path]) as (tmp,):
+        peers.to_csv(tmp, index=False, float_format="%.4f", lineterminator="\n")
+    log.info("wrote %d synthetic peers (anchor score %.3f) to %s", len(peers), anchor, path)
+    return path
+
+
+def load_peers(path: str | Path) -> pd.DataFrame:
+    """Read a ranking table (CSV, UTF-8 or GBK) of peer zones and validate its columns.
+
+    Accepted columns: ``zone_id`` (required), ``name``, ``zone_type``, ``year``,
+    ``published_rank``, ``score`` and any indicator id of :mod:`zgc_space.indicators`; the
+    Chinese names (综合容积率, 集约度分值, 开发区名称, 排名, ...) are mapped to them. A table needs
+    ``score`` or indicator columns (then it is scored with the preset when ranking).
+
+    Raises
+    ------
+    zgc_space.errors.ColumnError
+        Unknown columns, no ``zone_id``, or neither ``score`` nor any indicator (all named).
+    zgc_space.errors.DataFileError
+        Unreadable file, duplicate zone ids or non-numeric values (rows named).
+
+    Examples
+    --------
+    >>> peers = load_peers(sample_peers_path())
+    >>> len(peers), peers["zone_id"].iloc[0]
+    (130, 'CIC-001')
+    """
+    path = Path(path)
+    frame = None
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            frame = pd.read_csv(path, encoding=encoding, dtype={"zone_id": str})
+            break
+        except UnicodeDecodeError:
+            continue
+        except (OSError, pd.errors.ParserError) as exc:
+            raise DataFileError(f"cannot read peers table {path}: {exc}") from exc
+    if frame is None:
+        raise DataFileError(f"cannot decode peers table {path} as UTF-8 or GBK")
+    frame = frame.rename(columns={c: _PEER_ALIASES.get(str(c).strip(), str(c).strip()) for c in frame.columns})
+    return _validate_peers(frame, str(path))
+
+
+def _validate_peers(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    unknown = [c for c in frame.columns if c not in _ID_COLUMNS and c not in INDICATORS]
+    if unknown:
+        raise ColumnError(
+            f"peers table {where}: unknown column(s) {', '.join(map(str, unknown))}; allowed are "
+            f"{', '.join(_ID_COLUMNS)} and the indicator ids of zgc_space.indicators.indicator_catalog()"
+        )
+    if "zone_id" not in frame.columns:
+        raise ColumnError(f"peers table {where}: missing column zone_id (one id per zone)")
+    numeric = [c for c in frame.columns if c in INDICATORS or c in ("score", "published_rank")]
+    if not any(c == "score" or c in INDICATORS for c in numeric):
+        raise ColumnError(f"peers table {where}: needs a score column or indicator columns (e.g. far)")
+    dup = frame["zone_id"][frame["zone_id"].duplicated()].astype(str).tolist()
+    if dup:
+        raise DataFileError(f"peers table {where}: duplicate zone_id {list_ids(dup)}")
+    out = frame.copy()
+    for col in numeric:
+        values = pd.to_numeric(out[col], errors="coerce")
+        bad = out.index[values.isna() & out[col].notna()]
+        if len(bad):
+            rows = list_ids([i + 2 for i in bad])  # +2: header line and 1-based lines
+            raise DataFileError(f"peers table {where}: column {col} is not numeric on line(s) {rows}")
+        out[col] = values.astype(float)
+    out["zone_id"] = out["zone_id"].astype(str)
+    return out
+
+
+_ZONE_TYPES = {"产城融合型": "city_industry", "工业主导型": "industry_led", "其他": "other"}
+
+
+def peer_scores(
+    peers: pd.DataFrame | str | Path | None = None, *, preset: evaluation.PresetLike = "cic_default"
+) -> pd.Series:
+    """Return the composite scores of the peers a zone is ranked against.
+
+    Only peers of the preset's zone type count (see :func:`rank`); peers with the preset's
+    indicators are scored with it, otherwise their ``score`` column is used. Compute this once
+    and pass it to :func:`rank_scores` to rank many scores (e.g. one per proposal) at once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> peer_scores(pd.DataFrame({"zone_id": ["A", "B"], "score": [70.0, 50.0]})).tolist()
+    [70.0, 50.0]
+    """
+    return _peers_of_type(peers, evaluation.load_preset(preset))[0]
+
+
+def rank_scores(scores: ArrayLike, peer_scores: ArrayLike) -> np.ndarray:
+    """Rank each score among the peer scores, vectorised (1 = best; NaN stays NaN).
+
+    The same rule as :func:`rank`: scores are compared at :data:`TIE_DECIMALS` decimals and tied
+    zones share the better rank.
+
+    Examples
+    --------
+    >>> rank_scores([80.0, 60.0, 50.0, float("nan")], [70.0, 50.0])
+    array([ 1.,  2.,  2., nan])
+    """
+    s = np.round(np.asarray(scores, dtype=float), TIE_DECIMALS)
+    peers = np.asarray(peer_scores, dtype=float)
+    ps = np.sort(np.round(peers[~np.isnan(peers)], TIE_DECIMALS))
+    above = len(ps) - np.searchsorted(ps, s, side="right")
+    return np.where(np.isnan(s), np.nan, above + 1.0)
+
+
+def _peers_of_type(
+    peers_in: pd.DataFrame | str | Path | None, preset: evaluation.Preset
+) -> tuple[pd.Series, int]:
+    """Return the scores of the peers of the preset's zone type, and how many others were left out."""
+    if peers_in is None:
+        peers_in = sample_peers_path()
+    peers = load_peers(peers_in) if isinstance(peers_in, (str, Path)) else peers_in
+    left_out = 0
+    if "zone_type" in peers.columns:
+        types = peers["zone_type"].map(lambda v: _ZONE_TYPES.get(str(v).strip(), str(v).strip()))
+        same = (types == preset.zone_type).to_numpy(bool)
+        left_out = int((~same).sum())
+        if not same.any():
+            found = sorted(set(types.dropna().astype(str)))
+            raise RankError(
+                f"no peer has zone_type {preset.zone_type!r}, the type of preset {preset.name!r} "
+                f"(the peers are {', '.join(found)}); zones are ranked within their type: use a "
+                "preset of the peers' type or a peers table of this type"
+            )
+        if left_out:
+            log.info("ranking among %d %s peers; %d of other types left out", int(same.sum()),
+                     preset.zone_type, left_out)
+        peers = peers[same]
+    ids = list(preset.leaf_weights())
+    missing = [i for i in ids if i not in peers.columns]
+    if not missing:
+        return evaluation.score(peers[ids], preset=preset)["score"], left_out
+    if "score" in peers.columns:
+        return pd.to_numeric(peers["score"], errors="coerce").astype(float), left_out
+    raise ColumnError(
+        f"peers lack indicator(s) {', '.join(missing)} of preset {preset.name!r} and have no score column"
+    )
+
+
+def _check_zone_type(zone: float | pd.Series | pd.DataFrame, preset: evaluation.Preset) -> None:
+    """Warn when the zone's own type (from its land shares) is not the preset's."""
+    if isinstance(zone, pd.DataFrame):
+        zone = zone.iloc[0] if len(zone) == 1 else zone
+    if not isinstance(zone, pd.Series) or not {"industrial_share_pct", "residential_share_pct"} <= set(zone.index):
+        return
+    own = evaluation.zone_type(zone)
+    if own != preset.zone_type:
+        warnings.warn(
+            f"the zone's own type is {own!r} (industrial share {zone['industrial_share_pct']}, residential "
+            f"share {zone['residential_share_pct']} %), but preset {preset.name!r} ranks "
+            f"{preset.zone_type!r} zones; the rank compares it with zones of another type: pick a "
+            "preset of the zone's type (zgc_space.evaluation.list_presets())",
+            PresetWarning, stacklevel=3,
+        )
+
+
+def _zone_score(zone: float | pd.Series | pd.DataFrame, preset: evaluation.Preset) -> float:
+    if isinstance(zone, (int, float, np.floating, np.integer)):
+        return float(zone)
+    if isinstance(zone, pd.DataFrame):
+        if len(zone) != 1:
+            raise RankError(f"expected one zone (one row), got {len(zone)} rows; select a row first")
+        zone = zone.iloc[0]
+    return float(evaluation.score(zone, preset=preset)["score"].iloc[0])
+
+
+def _rank_of(value: float, peer_scores: np.ndarray, preset_name: str, left_out: int = 0) -> RankResult:
+    s = round(value, TIE_DECIMALS)
+    peers = np.round(peer_scores[~np.isnan(peer_scores)], TIE_DECIMALS)
+    above = int(rank_scores([value], peers)[0]) - 1
+    below = int((peers < s).sum())
+    of = len(peers) + 1
+    pct = 100.0 * below / (of - 1) if of > 1 else 100.0
+    return RankResult(rank=above + 1, of=of, score=value, percentile=round(pct, 2), peers_above=above,
+                      ties=int((peers == s).sum()), preset=preset_name, peers_other_type=left_out)
+
+
+def rank(
+    score_or_indicators: float | pd.Series | pd.DataFrame,
+    *,
+    peers: pd.DataFrame | str | Path | None = None,
+    preset: evaluation.PresetLike = "cic_default",
+) -> RankResult:
+    """Rank a zone among peer zones (ties share the better rank, see the module notes).
+
+    Parameters
+    ----------
+    score_or_indicators
+        The zone's composite score, or its indicators (a Series or a one-row frame, e.g.
+        ``indicators.compute(blocks, by="zone")``), scored with ``preset``.
+    peers
+        Peer table (DataFrame or CSV path, see :func:`load_peers`); default: the shipped
+        synthetic peers. Peers with the preset's indicators are scored with the preset;
+        otherwise their ``score`` column is used. Zones are ranked within their type: when the
+        table has a ``zone_type`` column (``city_industry``/产城融合型, ``industry_led``/工业主导型,
+        ``other``), only peers of the preset's type are compared; the others are counted in
+        ``RankResult.peers_other_type``.
+    preset
+        Preset name, path or object.
+
+    Returns
+    -------
+    RankResult
+
+    Raises
+    ------
+    zgc_space.errors.RankError
+        More than one zone given, or no peer of the preset's zone type.
+
+    Warns
+    -----
+    zgc_space.errors.PresetWarning
+        When the zone's own type (:func:`zgc_space.evaluation.zone_type` of its indicators, if
+        they include the land shares) is not the preset's.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [70.0, 50.0]})
+    >>> rank(60.0, peers=peers)
+    RankResult(rank=2, of=3, score=60.0, percentile=50.0, peers_above=1, ties=0, preset='cic_default', \
+peers_other_type=0)
+    """
+    p = evaluation.load_preset(preset)
+    _check_zone_type(score_or_indicators, p)
+    scores, left_out = _peers_of_type(peers, p)
+    return _rank_of(_zone_score(score_or_indicators, p), scores.to_numpy(float), p.name, left_out)
+
+
+def gap_to_rank(
+    zone_indicators: pd.Series | pd.DataFrame,
+    target_rank: int,
+    *,
+    peers: pd.DataFrame | str | Path | None = None,
+    preset: evaluation.PresetLike = "cic_default",
+    max_change_pct: Mapping[str, float] | None = None,
+) -> GapResult:
+    """Find the smallest changes that lift a zone to ``target_rank`` among its peers.
+
+    (a) For each indicator alone: the value it must reach (other indicators unchanged), or
+    "not reachable by this indicator alone" when even its ideal value (standardised score 100)
+    is not enough. (b) A combined least-effort plan: a linear programme (HiGHS) minimising the
+    sum of relative changes (in %) subject to the composite reaching the target-rank score. The
+    capped standardisation is piecewise linear, so the problem is linear in the relative changes;
+    a negative indicator in ratio form min(T/X, 1) enters through its tangent (a conservative
+    under-estimate), and the plan is never costlier than the best single-indicator route.
+    With a linear objective the optimum tends to put the effort on the indicator that buys the
+    most points per percent of change; ``max_change_pct`` bounds spread it over several.
+
+    Parameters
+    ----------
+    zone_indicators
+        The zone's indicators (Series or one-row frame).
+    target_rank
+        Rank to reach (1 is best).
+    peers, preset
+        As for :func:`rank`.
+    max_change_pct
+        Optional upper bound on the relative change of some indicators (e.g. ``{"far": 20}``).
+
+    Returns
+    -------
+    GapResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [90.0, 50.0]})
+    >>> zone = pd.Series({"supply_rate_pct": 95.0, "completion_rate_pct": 90.0, "far": 1.18,
+    ...     "building_density_pct": 24.0, "tax_10k_cny_per_ha": 1800.0, "population_per_ha": 45.0,
+    ...     "idle_rate_pct": 1.0})
+    >>> gap = gap_to_rank(zone, 1, peers=peers)
+    >>> gap.current.rank, gap.plan_rank, bool(gap.single.loc["far", "reachable"])
+    (2, 1, False)
+    """
+    p = evaluation.load_preset(preset)
+    row = zone_indicators.iloc[0] if isinstance(zone_indicators, pd.DataFrame) else zone_indicators
+    if isinstance(zone_indicators, pd.DataFrame) and len(zone_indicators) != 1:
+        raise RankError(f"expected one zone (one row), got {len(zone_indicators)} rows")
+    _check_zone_type(row, p)
+    scores, left_out = _peers_of_type(peers, p)
+    peer_scores = scores.to_numpy(float)
+    current = _rank_of(_zone_score(row, p), peer_scores, p.name, left_out)
+    if not 1 <= int(target_rank) <= current.of:
+        raise RankError(f"target_rank must be between 1 and {current.of}, got {target_rank}")
+    ordered = np.sort(peer_scores[~np.isnan(peer_scores)])[::-1]
+    target_score = float(ordered[int(target_rank) - 1]) if int(target_rank) <= len(ordered) else 0.0
+    single, plan, method = gap_tables(row, p, current.score, target_score, dict(max_change_pct or {}))
+    new_row = row.copy()
+    for ind, value in plan["new"].items():
+        new_row[ind] = value
+    plan_score = _zone_score(new_row, p)
+    plan_rank = _rank_of(plan_score, peer_scores, p.name, left_out)
+    return GapResult(
+        target_rank=int(target_rank), target_score=target_score, current=current, single=single, plan=plan,
+        plan_score=plan_score, plan_rank=plan_rank.rank,
+        plan_cost_pct=float(plan["change_pct"].abs().sum()), method=method,
+    )

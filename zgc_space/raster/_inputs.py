@@ -1,0 +1,122 @@
+"""Plumbing for :mod:`zgc_space.raster`.
+
+Opening rasters, choosing bands, block geometries in the raster's CRS, the one coverage
+warning, metric block areas and the ground area of a pixel in each block.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+
+from zgc_space.crs import check_crs
+from zgc_space.errors import CRSError, RasterCoverageWarning, RasterError, list_ids
+from zgc_space.schema import METRIC_CRS
+
+RasterLike = str | os.PathLike | Any
+
+
+@contextlib.contextmanager
+def open_raster(raster: RasterLike) -> Iterator[Any]:
+    """Open a path (or pass through an open rasterio dataset) and check it has a CRS."""
+    ds: Any
+    if hasattr(raster, "read") and hasattr(raster, "transform"):
+        ds, owned = raster, False
+    else:
+        try:
+            ds, owned = rasterio.open(raster), True
+        except rasterio.errors.RasterioIOError as exc:
+            raise RasterError(f"cannot open raster {str(raster)!r}: {exc}") from exc
+    try:
+        if ds.crs is None:
+            raise CRSError(
+                f"raster {ds.name!r} has no CRS; assign one first, e.g. "
+                "`gdal_edit.py -a_srs EPSG:4548 FILE` (never guess the grid of a raster)"
+            )
+        yield ds
+    finally:
+        if owned:
+            ds.close()
+
+
+def bands(ds: Any, band: int | Sequence[int]) -> list[int]:
+    bands = [band] if isinstance(band, (int, np.integer)) else list(band)
+    bad = [b for b in bands if not 1 <= int(b) <= ds.count]
+    if not bands or bad:
+        raise RasterError(f"raster {ds.name!r} has bands 1..{ds.count}; band={band!r} is not among them")
+    return [int(b) for b in bands]
+
+
+def block_geoms(blocks: gpd.GeoDataFrame, ds: Any) -> np.ndarray:
+    """Block geometries as a shapely array in the raster's CRS."""
+    check_crs(blocks, source="blocks")
+    geo = blocks.geometry
+    if not geo.crs.equals(ds.crs):
+        geo = geo.to_crs(ds.crs)
+    return np.asarray(geo.values, dtype=object)
+
+
+def _ids(blocks: gpd.GeoDataFrame, positions: np.ndarray) -> str:
+    labels = blocks["block_id"] if "block_id" in blocks.columns else pd.Series(blocks.index, index=blocks.index)
+    return list_ids([str(v) for v in labels.iloc[positions]])
+
+
+def warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np.ndarray, valid: np.ndarray) -> None:
+    """One warning naming blocks outside, partly outside, or with only nodata pixels."""
+    left, bottom, right, top = ds.bounds
+    # a box covers a geometry exactly when it covers the geometry's bounds (empty: NaN, not covered)
+    x0, y0, x1, y1 = shapely.bounds(geoms).T
+    with np.errstate(invalid="ignore"):
+        inside = ((x0 >= min(left, right)) & (x1 <= max(left, right))
+                  & (y0 >= min(bottom, top)) & (y1 <= max(bottom, top)))
+    outside = np.flatnonzero(~seen)
+    partly = np.flatnonzero(seen & ~inside)
+    blank = np.flatnonzero(seen & ~valid)
+    parts = []
+    if outside.size:
+        parts.append(f"{outside.size} block(s) lie wholly outside the raster ({_ids(blocks, outside)})")
+    if partly.size:
+        parts.append(f"{partly.size} block(s) lie partly outside it ({_ids(blocks, partly)})")
+    if blank.size:
+        parts.append(f"{blank.size} block(s) see only nodata pixels ({_ids(blocks, blank)})")
+    if parts:
+        warnings.warn(
+            f"raster {ds.name!r}: " + "; ".join(parts) + ". Their statistics cover only the pixels "
+            "inside (count 0 and NaN where none); use a raster covering every block to silence this.",
+            RasterCoverageWarning,
+            stacklevel=3,
+        )
+
+
+def metric_area(blocks: gpd.GeoDataFrame) -> np.ndarray:
+    geo = blocks.geometry
+    if not geo.crs.equals(METRIC_CRS):
+        geo = geo.to_crs(METRIC_CRS)
+    return geo.area.to_numpy()
+
+
+def pixel_ground_m2(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any) -> np.ndarray:
+    r"""Ground area (m²) of one raster pixel in each block, whatever the raster's CRS.
+
+    A pixel covers :math:`|a \cdot e|` square raster-CRS units (degrees² on a geographic
+    raster, "metres" of Web Mercator on EPSG:3857). The block's scale factor, its true area in
+    EPSG:4548 divided by its area in the raster's CRS (``geoms``, the block reprojected),
+    converts that to m². The factor does not depend on how much of the block the raster
+    covers. Within a block the CRS's area distortion varies with latitude φ: for EPSG:3857 the
+    error on one pixel is about :math:`2 \tan\varphi \, (\varphi - \bar\varphi)` (for a
+    geographic CRS half that), i.e. under ±0.03 % for a block 2 km tall at Beijing's 40° N;
+    block totals are an average of these and are closer still. Blocks with no area in the
+    raster's CRS (empty) get NaN.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = metric_area(blocks) / shapely.area(geoms)
+    return abs(ds.transform.a * ds.transform.e) * np.where(np.isfinite(scale), scale, np.nan)

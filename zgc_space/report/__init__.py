@@ -1,0 +1,241 @@
+"""The hearing pack: one folder with everything a hearing sees, and how it was produced.
+
+:func:`hearing_pack` writes ``index.html`` (opens with no network and links to everything), web
+maps (HTML, offline) and printed maps (PNG), tables (CSV with canonical headers, XLSX with
+Chinese ones) and ``manifest.json`` (SHA-256 of every input and of every file of the pack, the
+library and dependency versions, the preset and its version, the parameters). Nothing in the
+pack depends on the clock: without a ``date`` two runs on the same inputs give the same bytes.
+
+The pack is written atomically: it is built in a temporary folder next to ``out_dir`` and
+swapped in only when complete; a previous pack is moved aside and removed after the swap, so a
+failed run leaves the old pack as it was. A folder that is not empty and holds no pack is
+never replaced.
+
+Sections appear when their inputs are given: indicators and rank (always), proposals compared
+(``proposals``), an optimisation result (``optimisation``), a dynamic-adjustment simulation
+(``dynamic``). :func:`demo_pack` builds the full pack from the sample data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from zgc_space import __version__, evaluation, io
+from zgc_space.errors import DataFileError, OverwriteInputError
+from zgc_space.maps import Footer
+from zgc_space.report import _sections as _report_sections
+from zgc_space.report._html import page
+
+__all__ = ["MANIFEST", "hearing_pack"]
+
+logger = logging.getLogger(__name__)
+
+#: Name of the manifest in a pack; its ``zgc_space_pack`` key marks a folder as a pack.
+MANIFEST = "manifest.json"
+_PACK_FORMAT = 1
+_VERSIONED = ("folium", "branca", "matplotlib", "numpy", "pandas", "geopandas", "shapely", "pyproj", "scipy",
+              "xstatic-leaflet")
+
+PathLike = str | os.PathLike[str]
+
+
+def _versions() -> dict[str, str | None]:
+    return {"zgc_space": __version__, **io.installed_versions(_VERSIONED)}
+
+
+def _is_pack(folder: Path) -> bool:
+    try:
+        return bool(json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("zgc_space_pack"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _input_paths(blocks: pd.DataFrame, inputs: Sequence[PathLike], extra: Sequence[Path]) -> list[Path]:
+    found: list[Path] = []
+    for item in [*map(Path, blocks.attrs.get("zgc_sources", [])), *map(Path, inputs), *extra]:
+        if not item.is_file():
+            raise DataFileError(f"input {item} for the manifest is not a file; pass existing files in inputs=")
+        if item.resolve() not in [f.resolve() for f in found]:
+            found.append(item)
+    return found
+
+
+def _check_target(out: Path, inputs: Sequence[Path]) -> None:
+    if out.exists() and not out.is_dir():
+        raise DataFileError(f"out_dir {out} is a file; pass a folder for the hearing pack")
+    if out.is_dir() and any(out.iterdir()) and not _is_pack(out):
+        raise DataFileError(
+            f"out_dir {out} is not empty and holds no hearing pack ({MANIFEST} missing): it would be "
+            "replaced as a whole; choose a new or empty folder"
+        )
+    inside = [str(p) for p in inputs if out.resolve() in p.resolve().parents]
+    if inside:
+        raise OverwriteInputError(f"input file(s) {inside} lie inside out_dir {out}, which is replaced as a "
+                                  "whole; write the pack elsewhere")
+
+
+def hearing_pack(
+    blocks: gpd.GeoDataFrame,
+    *,
+    out_dir: PathLike,
+    preset: evaluation.PresetLike = "cic_default",
+    peers: pd.DataFrame | PathLike | None = None,
+    proposals: Sequence[Any] | None = None,
+    candidates: gpd.GeoDataFrame | PathLike | None = None,
+    comparison: pd.DataFrame | None = None,
+    optimisation: Any = None,
+    dynamic: Any = None,
+    footer: Footer | None = None,
+    inputs: Sequence[PathLike] = (),
+    target_rank: int | None = 30,
+    title: str = "中关村示范区空间优化调整 听证材料 · ZGC spatial adjustment: hearing pack",
+    date: str | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    png: bool = True,
+    dpi: int = 150,
+    paper: str = "A4",
+    parameters: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the hearing pack for a block table into ``out_dir`` and return its ``index.html``.
+
+    Parameters
+    ----------
+    blocks
+        The baseline block table (EPSG:4548 or any CRS; the sample: ``datasets.load_blocks()``).
+    out_dir
+        The pack's folder: new, empty, or a previous pack (replaced as a whole, atomically).
+    preset, peers
+        Evaluation preset and peer zones for the score and the national rank.
+    proposals
+        Adjustment proposals (:class:`~zgc_space.proposal.Proposal` objects or YAML paths) to
+        compare against the baseline; each gets a change map, a before/after map and its changes.
+    candidates
+        Candidate areas the proposals (and the optimisation) may admit.
+    comparison
+        A ready :func:`zgc_space.scenarios.compare` table to show instead of computing one.
+    optimisation
+        A :class:`zgc_space.optimize.SearchResult`.
+    dynamic
+        A dynamic-adjustment simulation: a table with ``block_id``, ``year`` and ``status`` (or
+        an object holding it as ``.statuses``).
+    footer
+        Review number (审图号), data source, CRS and date for every map and the index page.
+    inputs
+        Files that produced ``blocks`` and the other inputs: their SHA-256 go in the manifest
+        (files named in ``blocks.attrs["zgc_sources"]``, proposal files, candidate and peer files
+        are added automatically).
+    target_rank
+        The rank to reach in the gap analysis (``None``: no gap analysis).
+    title
+        Title of the index page.
+    date
+        A date to print on the index page and record in the manifest (never filled in from the
+        clock, so that two runs give the same bytes).
+    districts
+        Optional district boundaries drawn under the maps.
+    png, dpi, paper
+        Also print the choropleth maps as PNG at this resolution on A4 or A3 paper.
+    parameters
+        Further parameters to record in the manifest (e.g. the options of the run that made
+        the proposals).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir / "index.html"``.
+
+    Raises
+    ------
+    DataFileError
+        ``out_dir`` is a file, or a non-empty folder that holds no pack; an input is missing.
+    OverwriteInputError
+        An input file lies inside ``out_dir``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from zgc_space import datasets
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "pack"
+    >>> index = hearing_pack(datasets.load_blocks(), out_dir=out, png=False)
+    >>> index.name, (out / "manifest.json").is_file(), (out / "tables" / "zone_indicators.xlsx").is_file()
+    ('index.html', True, True)
+    """
+    out = Path(out_dir)
+    preset_obj = evaluation.load_preset(preset)  # a bad preset fails before anything is written
+    extra: list[Path] = []
+    for item in proposals or ():
+        if isinstance(item, (str, os.PathLike)):
+            extra.append(Path(item))
+        elif isinstance(getattr(item, "source", None), str) and Path(item.source).is_file():
+            extra.append(Path(item.source))
+    for item in (candidates, peers):
+        if isinstance(item, (str, os.PathLike)):
+            extra.append(Path(item))
+    if isinstance(preset, (str, os.PathLike)) and Path(preset).is_file():  # a preset file, not a name
+        extra.append(Path(preset))
+    if peers is None:
+        from zgc_space import ranking
+
+        extra.append(ranking.sample_peers_path())
+    files_in = _input_paths(blocks, inputs, extra)
+    _check_target(out, files_in)
+    with io.atomic_folder(out, prefix="building") as tmp:
+        ctx = _report_sections.Context(root=tmp, blocks=blocks, preset=preset, peers=peers, footer=footer,
+                                       districts=districts, png=png, dpi=dpi, paper=paper, candidates=candidates)
+        sections = [_report_sections.indicators_and_rank(ctx, target_rank=target_rank)]
+        if proposals or comparison is not None:
+            sections.append(_report_sections.proposals(ctx, list(proposals or ()), comparison))
+        if optimisation is not None:
+            sections.append(_report_sections.optimisation(ctx, optimisation))
+        if dynamic is not None:
+            sections.append(_report_sections.dynamic(ctx, dynamic))
+        meta = {
+            "数据 Data": f"{len(blocks)} 个区块 blocks",
+            "评价方案 Preset": f"{preset_obj.name} {preset_obj.version}",
+            "软件 Software": f"zgc_space {__version__}",
+        }
+        if date:
+            meta["日期 Date"] = date
+        listing = sorted((p.relative_to(tmp).as_posix(), p.stat().st_size) for p in tmp.rglob("*") if p.is_file())
+        index = tmp / "index.html"
+        index.write_text(page(title=title, footer=footer, meta=meta, sections=[(h, c) for h, c, _ in sections],
+                              files=listing), encoding="utf-8")
+        manifest: dict[str, Any] = {
+            "zgc_space_pack": _PACK_FORMAT,
+            "title": title,
+            "versions": _versions(),
+            "preset": {"name": preset_obj.name, "version": preset_obj.version},
+            "parameters": {"target_rank": target_rank, "png": png, "dpi": dpi if png else None, "paper": paper,
+                           "peers": "sample synthetic peers" if peers is None else
+                           (str(Path(peers).name) if isinstance(peers, (str, os.PathLike)) else "table given"),
+                           **{k: v for _, _, params in sections for k, v in params.items()},
+                           **dict(parameters or {})},
+            "footer": dict(footer.items()) if footer is not None else {},
+            "inputs": [{"name": p.name, "sha256": io.sha256_file(p), "bytes": p.stat().st_size} for p in files_in],
+            "blocks_sha256": io.frame_sha256(blocks),
+            "peers_sha256": io.frame_sha256(peers) if isinstance(peers, pd.DataFrame) else None,
+            "files": [{"path": rel, "bytes": size, "sha256": io.sha256_file(tmp / rel)}
+                      for rel, size in sorted([*listing, ("index.html", index.stat().st_size)])],
+        }
+        if date:
+            manifest["date"] = date
+        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default)
+        (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
+    logger.info("hearing pack written to %s (%d files)", out, len(manifest["files"]) + 1)
+    return out / "index.html"
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return value.as_posix()
+    return str(value)
