@@ -155,7 +155,7 @@ def _years(
         given = pd.Series([float(annual_supply_m2)], dtype="float64")
     bad = given[~(np.isfinite(given) & (given > 0))]
     if len(bad):
-        raise ValueError(
+        raise ParameterError(
             f"annual_supply_m2 must be a positive finite area in m² per year; got {bad.tolist()}"
         )
     if per_group:

@@ -197,8 +197,6 @@ def _run_pareto(args: argparse.Namespace) -> int:
 
 
 def _run_consolidate(args: argparse.Namespace) -> int:
-    if args.max_gap_m < 0 or args.small_km2 <= 0 or args.max_group_km2 <= 0:
-        raise OptimizationError("--max-gap-m must be ≥ 0 and --small-km2, --max-group-km2 > 0")
     if args.out:
         _refuse([Path(args.out)], args)
     res = consolidate.consolidate(_read(args.blocks), max_gap_m=args.max_gap_m, small_km2=args.small_km2,

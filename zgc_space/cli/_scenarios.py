@@ -77,7 +77,7 @@ def _compare(args: argparse.Namespace) -> int:
         scheduler=args.scheduler, jobs=args.jobs, resume=not args.no_resume, progress=args.progress,
     )
     if args.sort_by in table.columns:
-        asc = args.sort_by.removesuffix("_change") in {"rank", "idle_rate_pct", "site_area_m2"}
+        asc = scenarios.lower_is_better(args.sort_by)
         table = table.sort_values(args.sort_by, ascending=asc, na_position="last", kind="mergesort")
     manifest = table.attrs["manifest"]
     if args.json:

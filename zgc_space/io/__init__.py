@@ -30,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 
 from zgc_space import crs, schema
-from zgc_space.errors import ColumnError, DataFileError
+from zgc_space.errors import ColumnError, DataFileError, ParameterError
 from zgc_space.io import _common as _p
 from zgc_space.io import _readers as _r
 from zgc_space.io._atomic import atomic_files, atomic_folder, commit, current_umask, write_atomic
@@ -217,7 +217,7 @@ def read_blocks(
     """
     src = Path(path)
     if truncated_names not in _r.TRUNCATED_NAMES:
-        raise ValueError(f"truncated_names must be one of {_r.TRUNCATED_NAMES}, got {truncated_names!r}")
+        raise ParameterError(f"truncated_names must be one of {_r.TRUNCATED_NAMES}, got {truncated_names!r}")
     kind = _check_readable(src, _BLOCK_FORMATS, "block layer")
     sources = [src.resolve()]
     if kind == "parquet":
@@ -332,9 +332,9 @@ def attach_attributes(
     [{'block_id': 'B1', 'tax_10k_cny': 3.0}, {'block_id': 'B2', 'tax_10k_cny': 5.0}]
     """
     if how not in ("strict", "left"):
-        raise ValueError(f"how must be 'strict' or 'left', not {how!r}")
+        raise ParameterError(f"how must be 'strict' or 'left', not {how!r}")
     if overlap not in ("error", "suffix"):
-        raise ValueError(f"overlap must be 'error' or 'suffix', not {overlap!r}")
+        raise ParameterError(f"overlap must be 'error' or 'suffix', not {overlap!r}")
     origin = _origin(table)
     if isinstance(table, gpd.GeoDataFrame):
         table = pd.DataFrame(table.drop(columns=table.geometry.name))

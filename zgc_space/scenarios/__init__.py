@@ -74,6 +74,7 @@ __all__ = [
     "apply",
     "compare",
     "evaluate",
+    "lower_is_better",
     "peer_scores",
 ]
 
@@ -86,8 +87,24 @@ HEADLINE: tuple[str, ...] = (
     "revenue_10k_cny_per_ha", "employment_per_ha", "site_area_m2", "remaining_m2", "gfa_capacity_m2",
     "block_count",
 )
-#: Metrics where less is better (sorting ascending).
-_LOWER_IS_BETTER = {"rank", "idle_rate_pct", "site_area_m2"}
+#: Metrics other than indicators where less is better: a rank, and the land a zone takes.
+_LOWER_IS_BETTER_METRICS = frozenset({"rank", "site_area_m2"})
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a smaller value of ``metric`` (or of its ``_change``) is the better one.
+
+    Indicators follow their ``direction`` in :func:`zgc_space.indicators.indicator_catalog`
+    (``negative``: the idle rate); the rank and the site area are better when smaller.
+
+    Examples
+    --------
+    >>> lower_is_better("idle_rate_pct_change"), lower_is_better("far"), lower_is_better("rank")
+    (True, False, True)
+    """
+    name = metric.removesuffix("_change")
+    spec = indicators.INDICATORS.get(name)
+    return name in _LOWER_IS_BETTER_METRICS or (spec is not None and spec.direction == "negative")
 
 PeersLike: TypeAlias = "pd.DataFrame | str | Path | None"
 
@@ -447,7 +464,7 @@ def _table(items: Sequence[Proposal | ProposalError], outcome: fast.Outcome, met
         if sort_by not in table.columns:
             raise ColumnError(f"cannot sort by {sort_by!r}; columns: {', '.join(map(str, table.columns))}")
         if ascending is None:
-            ascending = sort_by.removesuffix("_change") in _LOWER_IS_BETTER
+            ascending = lower_is_better(sort_by)
         table = table.sort_values(sort_by, ascending=ascending, na_position="last", kind="mergesort")
         table = table.reset_index(drop=True)
     return table

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import __version__, evaluation, io, ranking, scenarios
-from zgc_space.errors import DataFileError, ProposalError
+from zgc_space.errors import DataFileError, ParameterError, ProposalError
 from zgc_space.scenarios import _rows as ops
 from zgc_space.scenarios.proposal import Proposal, dump_proposal, read_proposal
 
@@ -326,14 +326,14 @@ def _execute(items: list[Proposal | ProposalError], base: gpd.GeoDataFrame, cand
     if not items:
         return []
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        raise ParameterError(f"chunk_size must be at least 1, got {chunk_size}")
     chunks = [[items[i] for i in r] for r in _chunks(len(items), chunk_size)]
     bar = _progress(len(chunks)) if progress else None
     try:
         if executor == "dask":
             return _run_dask(chunks, base, cands, preset, peers, scheduler=scheduler, jobs=jobs or 2, bar=bar)
         if executor != "local":
-            raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
+            raise ParameterError(f"executor must be 'local' or 'dask', got {executor!r}")
         if (jobs or 1) <= 1 or len(chunks) == 1:
             parts = []
             for chunk in chunks:

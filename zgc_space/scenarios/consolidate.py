@@ -42,7 +42,7 @@ import shapely
 
 from zgc_space import capacity
 from zgc_space import crs as _crs
-from zgc_space.errors import ColumnError, ValidationWarning
+from zgc_space.errors import ColumnError, ParameterError, ValidationWarning
 from zgc_space.scenarios.proposal import Merge, Proposal
 
 __all__ = ["Consolidation", "consolidate"]
@@ -137,8 +137,16 @@ def consolidate(
     for col in ("block_id", "subpark"):
         if col not in blocks.columns:
             raise ColumnError(f"consolidate needs column {col!r} in `blocks`")
-    if max_gap_m < 0 or small_km2 <= 0 or (max_group_km2 is not None and max_group_km2 <= 0):
-        raise ValueError("max_gap_m must be ≥ 0 and small_km2, max_group_km2 > 0")
+    bad = [f"{name} = {value!r}" for name, value, ok in (
+        ("max_gap_m", max_gap_m, max_gap_m >= 0),
+        ("small_km2", small_km2, small_km2 > 0),
+        ("max_group_km2", max_group_km2, max_group_km2 is None or max_group_km2 > 0),
+    ) if not ok]
+    if bad:
+        raise ParameterError(
+            f"max_gap_m must be ≥ 0 and small_km2, max_group_km2 > 0 (on the command line: --max-gap-m must be "
+            f"≥ 0, --small-km2 and --max-group-km2 > 0); got {', '.join(bad)}"
+        )
     metric = _crs.to_metric(blocks)
     ids = metric["block_id"].astype(str).to_numpy()
     geoms = metric.geometry.to_numpy()
