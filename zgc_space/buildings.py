@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -145,7 +146,7 @@ def _floors(footprints: gpd.GeoDataFrame, floors: str | None, height: str | None
                 f"{', '.join(rows)}{' ...' if bad.sum() > 5 else ''}); fix them or pass default_floors="
             )
         values = np.where(bad, default_floors, values)
-    return values
+    return cast("np.ndarray", values)
 
 
 def _assign_centroid(block_geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -90,7 +91,7 @@ def _land(values: pd.DataFrame, blocks: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict) -> pd.DataFrame:
+def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict[str, Any]) -> pd.DataFrame:
     cap = values["far_cap"].to_numpy()
     gfa = values["gfa_m2"].to_numpy()
     land = values[list(LAND_BASE)].sum(axis=1, skipna=False).to_numpy()

@@ -40,7 +40,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -351,14 +351,14 @@ def attach(blocks: _Frame, indicators: str | Sequence[str]) -> _Frame:
         raise ColumnError(f"unknown indicator id(s) {unknown}; known: {', '.join(INDICATORS)}")
     todo = [i for i in ids if i not in blocks.columns]
     if not todo:
-        return blocks.copy()
+        return cast("_Frame", blocks.copy())
     lacking = {i: [c for c in INDICATORS[i].columns if c not in blocks.columns] for i in todo}
     lacking = {i: cols for i, cols in lacking.items() if cols}
     if lacking:
         detail = "; ".join(f"{i} needs {', '.join(cols)}" for i, cols in lacking.items())
         raise ColumnError(f"cannot compute indicator(s) per block: {detail}; add those columns to the blocks")
     values = compute(blocks, by=None, indicators=todo)
-    return blocks.assign(**{i: values[i].to_numpy() for i in todo})
+    return cast("_Frame", blocks.assign(**{i: values[i].to_numpy() for i in todo}))
 
 
 def nan_reasons(result: pd.DataFrame) -> pd.DataFrame:

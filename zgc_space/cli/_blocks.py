@@ -11,7 +11,7 @@ from zgc_space import indicators, io
 from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``validate`` and ``info``."""
     p = sub.add_parser("validate", help="check a block file; print every problem (exit 1 if any error)")
     p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")

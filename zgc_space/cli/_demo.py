@@ -19,7 +19,7 @@ from zgc_space import datasets
 from zgc_space.cli._common import add_json_flag, emit_json
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``demo``."""
     p = sub.add_parser("demo", help="run the main job on the bundled sample data (builds the hearing pack)")
     p.add_argument("--out", default="out/demo", help="folder for the demo's outputs (default: out/demo)")

@@ -13,7 +13,7 @@ from zgc_space import io
 from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``indicators`` and ``capacity``."""
     p = sub.add_parser("indicators", help="TD/T 1029 indicators (ratios of sums) per block, sub-park or zone")
     p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")

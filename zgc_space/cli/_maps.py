@@ -13,7 +13,7 @@ from zgc_space.indicators import INDICATORS, attach
 from zgc_space.maps import static
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``map``."""
     p = sub.add_parser("map", help="map one column (or block indicator) of a block file as offline HTML")
     p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")

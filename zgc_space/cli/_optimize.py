@@ -17,7 +17,7 @@ from zgc_space.scenarios import consolidate
 from zgc_space.scenarios.proposal import Elasticity, Proposal, dump_proposal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``optimize``, ``pareto``, ``consolidate`` and ``dynamic``."""
     p = sub.add_parser("optimize", help="search the best release/admit/renew adjustment; writes a proposal")
     _common_search(p)

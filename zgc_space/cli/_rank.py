@@ -12,7 +12,7 @@ from zgc_space import indicators as _indicators
 from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``rank``."""
     p = sub.add_parser(
         "rank", help="composite score (TD/T 1029) of the whole zone, its rank among peers, gap to a target rank"

@@ -16,7 +16,7 @@ from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
 from zgc_space.errors import DataFileError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``zonal``, ``floor-area`` and ``buildings``."""
     p = sub.add_parser("zonal", help="zonal statistics of a raster per block")
     p.add_argument("blocks", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")

@@ -11,7 +11,7 @@ from zgc_space.cli._common import add_footer_flags, add_json_flag, emit_json, fo
 from zgc_space.errors import DataFileError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``report``."""
     p = sub.add_parser("report", help="write the hearing pack: offline index.html, maps, tables, manifest.json")
     p.add_argument("blocks", nargs="?", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")

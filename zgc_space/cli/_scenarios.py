@@ -14,7 +14,7 @@ _SHOWN = ("proposal_id", "status", "score", "score_change", "rank", "rank_change
           "tax_10k_cny_per_ha_change", "site_area_m2_change", "n_violations")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``apply`` and ``compare``."""
     p = sub.add_parser("apply", help="apply one proposal to a baseline and write the adjusted blocks")
     p.add_argument("proposal", help="proposal YAML file")

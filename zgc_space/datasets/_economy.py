@@ -7,6 +7,8 @@ scaled to the report's figures exactly (ΣB, ΣC, Σgfa/ΣA) or to the assumed e
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -58,10 +60,10 @@ def _park_effect(rng: np.random.Generator, frame: pd.DataFrame, sigma: float) ->
     for name, park in parks.PARKS.items():
         if park.tier == "central":
             effect[name] = max(effect[name], 1.0)
-    return frame["subpark"].map(effect).to_numpy(dtype=float)
+    return cast("np.ndarray", frame["subpark"].map(effect).to_numpy(dtype=float))
 
 
-def _fit_two(site: np.ndarray, b: np.ndarray, c: np.ndarray, total_b: float, total_c: float) -> tuple:
+def _fit_two(site: np.ndarray, b: np.ndarray, c: np.ndarray, total_b: float, total_c: float) -> tuple[Any, ...]:
     """Scale B and C to their zone totals while keeping B + C <= 60 % of every block."""
     cap = 0.6 * site
     for _ in range(200):
@@ -161,7 +163,9 @@ def economy(rng: np.random.Generator, frame: pd.DataFrame, land: pd.DataFrame) -
     }, index=frame.index)
 
 
-def ownership(rng: np.random.Generator, frame: pd.DataFrame, site: np.ndarray, tax_per_ha: np.ndarray) -> dict:
+def ownership(
+    rng: np.random.Generator, frame: pd.DataFrame, site: np.ndarray, tax_per_ha: np.ndarray
+) -> dict[str, Any]:
     """Owner type, owner count and the city-level policy-zone flag of every block."""
     n = len(frame)
     tiers = [parks.PARKS[p].tier for p in frame["subpark"]]
@@ -180,4 +184,4 @@ def far_caps(rng: np.random.Generator, land: pd.DataFrame, site: np.ndarray, n_o
     cap = np.ceil((current * rng.uniform(1.1, 1.8, len(current)) + rng.uniform(0.1, 0.5, len(current))) * 10) / 10
     over = rng.choice(len(cap), n_over, replace=False)
     cap[over] = np.maximum(np.floor(land["gfa_m2"].to_numpy()[over] / site[over] * 9.5) / 10, 0.1)
-    return cap
+    return cast("np.ndarray", cap)

@@ -13,6 +13,8 @@ Outside the blocks both rasters show a plausible urban background.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -40,7 +42,7 @@ def _field(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> np.nd
     """Smooth standard-normal noise with a correlation length of about ``cell`` pixels."""
     coarse = rng.normal(size=(shape[0] // cell + 3, shape[1] // cell + 3))
     fine = ndimage.zoom(coarse, cell, order=3, prefilter=False)[: shape[0], : shape[1]]
-    return (fine - fine.mean()) / fine.std()
+    return cast("np.ndarray", (fine - fine.mean()) / fine.std())
 
 
 def _storeys(rng: np.random.Generator, total: int, n: int) -> np.ndarray:
@@ -51,7 +53,7 @@ def _storeys(rng: np.random.Generator, total: int, n: int) -> np.ndarray:
     rest = int(total - n - out.sum())
     if rest > 0:
         out[np.argsort(-(share - out), kind="stable")[:rest]] += 1
-    return out + 1
+    return cast("np.ndarray", out + 1)
 
 
 def grid(blocks: gpd.GeoDataFrame) -> tuple[Affine, int, int]:
@@ -70,10 +72,10 @@ def covered(blocks: gpd.GeoDataFrame) -> np.ndarray:
     """Boolean mask of the blocks lying wholly inside the raster grid."""
     transform, width, height = grid(blocks)
     box = shapely.box(transform.c, transform.f - height * PIXEL_M, transform.c + width * PIXEL_M, transform.f)
-    return shapely.contains(box, blocks.geometry.to_numpy())
+    return cast("np.ndarray", shapely.contains(box, blocks.geometry.to_numpy()))
 
 
-def make_rasters(rng: np.random.Generator, blocks: gpd.GeoDataFrame) -> dict[str, tuple[np.ndarray, dict]]:
+def make_rasters(rng: np.random.Generator, blocks: gpd.GeoDataFrame) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
     """Return ``{"building_height_10m": (array, profile), "landcover_10m": (array, profile)}``."""
     transform, width, height = grid(blocks)
     shape = (height, width)

@@ -29,6 +29,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -208,7 +209,7 @@ def make_candidates(*, seed: int = DEFAULT_SEED) -> gpd.GeoDataFrame:
     return _build(seed)["candidates"].copy()
 
 
-def make_rasters(*, seed: int = DEFAULT_SEED) -> dict[str, tuple[np.ndarray, dict]]:
+def make_rasters(*, seed: int = DEFAULT_SEED) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
     """Return the 10 m building-height and land-cover rasters as ``{name: (array, profile)}``.
 
     They cover 石景山园 and 丰台园; for each block inside the grid, the floor area implied by the
@@ -243,7 +244,7 @@ def _write_gpkg(frame: gpd.GeoDataFrame, target: Path, layer: str) -> None:
     _atomic(target, write)
 
 
-def _write_tif(array: np.ndarray, profile: dict, target: Path) -> None:
+def _write_tif(array: np.ndarray, profile: dict[str, Any], target: Path) -> None:
     import rasterio
 
     def write(tmp: Path) -> None:

@@ -126,7 +126,8 @@ def parse(text: str, source: str) -> Rules:
     if not isinstance(data, dict):
         raise RulesError(f"rules {source} must be a YAML mapping with at least a `warning` section")
     lines: dict[tuple[str | int, ...], int] = {}
-    node_lines(node, (), lines)
+    if node is not None:  # a mapping always has a node
+        node_lines(node, (), lines)
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:

@@ -164,7 +164,7 @@ def choropleth(
         root.title = html.escape(title)  # type: ignore[attr-defined]  # the root is a branca Figure
     if tiles is not None:
         tile_layer(tiles, tianditu_key).add_to(m)
-    MetricScale().add_to(m)
+    MetricScale().add_to(m)  # type: ignore[no-untyped-call]
 
     if districts is not None:
         dist = metric_frame(districts, "districts")

@@ -10,7 +10,7 @@ import html
 import logging
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -118,7 +118,7 @@ class HtmlControl(MacroElement):
     _template = _CONTROL
 
     def __init__(self, markup: str, *, css_class: str, position: str, css: str = "") -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "HtmlControl"
         self.html = markup
         self.css_class = css_class
@@ -172,7 +172,7 @@ def display_geometry(geoms: np.ndarray, *, simplify_m: float | None, gcj02: bool
     out = np.asarray(series.values, dtype=object)
     if gcj02:
         out = shapely.transform(out, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
-    return shapely.transform(out, lambda xy: np.round(xy, 6))
+    return cast("np.ndarray", shapely.transform(out, lambda xy: np.round(xy, 6)))
 
 
 def feature_collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
@@ -247,7 +247,7 @@ class SyncViews(MacroElement):
     )
 
     def __init__(self, a: folium.Map, b: folium.Map) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "SyncViews"
         self.a = a
         self.b = b
@@ -307,7 +307,7 @@ def new_map(*, tiles: str | None, tianditu_key: str | None, title: str | None, c
         tile_layer(tiles, tianditu_key).add_to(m)
     if title:
         m.get_root().title = html.escape(title)  # type: ignore[attr-defined]  # a branca Figure
-    MetricScale().add_to(m)
+    MetricScale().add_to(m)  # type: ignore[no-untyped-call]
     return m
 
 

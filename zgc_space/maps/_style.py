@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -213,7 +214,7 @@ def _jenks(values: np.ndarray, k: int) -> list[float]:
     def ssd(i: np.ndarray, j: int) -> np.ndarray:  # cost of the class x[i..j] (inclusive)
         sw = cw[j + 1] - cw[i]
         sx = cwx[j + 1] - cwx[i]
-        return (cwxx[j + 1] - cwxx[i]) - sx * sx / sw
+        return cast("np.ndarray", (cwxx[j + 1] - cwxx[i]) - sx * sx / sw)
 
     cost = np.array([ssd(np.array([0]), j)[0] for j in range(n)])
     starts = np.zeros((k, n), dtype=int)

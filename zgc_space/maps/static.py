@@ -17,7 +17,7 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -117,7 +117,7 @@ def _nice_length(span_m: float) -> float:
     """Return a 1-2-5 length close to a fifth of ``span_m``."""
     target = span_m / 5
     base = 10 ** math.floor(math.log10(target))
-    return max(m * base for m in (1, 2, 5) if m * base <= target)
+    return cast("float", max(m * base for m in (1, 2, 5) if m * base <= target))
 
 
 def _scale_bar(ax: Axes, bounds: tuple[float, float, float, float], font: font_manager.FontProperties) -> None:

@@ -338,7 +338,9 @@ class _Model:
             shape=(len(self.rows_i), self.n),
         )
 
-    def solve(self, c: np.ndarray, *, maximize: bool, time_limit: float, gap: float) -> tuple[np.ndarray | None, dict]:
+    def solve(
+        self, c: np.ndarray, *, maximize: bool, time_limit: float, gap: float
+    ) -> tuple[np.ndarray | None, dict[str, Any]]:
         c_full = np.zeros(self.n)
         c_full[: len(c)] = c
         if maximize:
@@ -456,7 +458,7 @@ def _min_positive_den(den: Expr, n_bin: int, fixed: dict[int, float], rows: Rows
     return max(float(info["objective"]) + den.const, 0.0)
 
 
-def _solution(x: np.ndarray | None, info: dict, const: float, it: int, t0: float, *,
+def _solution(x: np.ndarray | None, info: dict[str, Any], const: float, it: int, t0: float, *,
               keep_objective: bool = False) -> Solution:
     obj = info.get("objective", np.nan)
     bound = info.get("bound", np.nan)

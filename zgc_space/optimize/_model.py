@@ -11,6 +11,7 @@ geometry in EPSG:4548; a renewal raises floor area by ``far_step × built_m2`` (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -214,7 +215,7 @@ def _ids(frame: pd.DataFrame, column: str, what: str) -> list[str]:
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise OptimizationError(f"`{what}` repeats {column} {dup[:10]}; ids must be unique")
-    return ids
+    return cast("list[str]", ids)
 
 
 def _unknown(names: list[str], known: list[str], what: str) -> None:

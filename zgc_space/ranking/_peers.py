@@ -8,6 +8,7 @@ factor on its intensity indicators) so that exactly ``anchor_rank - 1`` of them 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -110,7 +111,7 @@ class _FastScorer:
             standardise_values(frame[i].to_numpy(float), t, f)
             for i, t, f in zip(self.ids, self.ideals, self.forms, strict=True)
         ])
-        return s @ self.weights
+        return cast("np.ndarray", s @ self.weights)
 
 
 def _scaled(row: pd.Series, factor: float, preset: Preset) -> pd.Series:

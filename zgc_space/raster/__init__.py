@@ -409,7 +409,7 @@ def rasterize(
     column: str,
     *,
     resolution_m: float,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     nodata: float = -9999.0,
     all_touched: bool = False,
 ) -> Path:

@@ -10,7 +10,7 @@ import contextlib
 import os
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +22,7 @@ from zgc_space.crs import check_crs
 from zgc_space.errors import CRSError, RasterCoverageWarning, RasterError, list_ids
 from zgc_space.schema import METRIC_CRS
 
-RasterLike = str | os.PathLike | Any
+RasterLike = str | os.PathLike[str] | Any
 
 
 @contextlib.contextmanager
@@ -101,7 +101,7 @@ def metric_area(blocks: gpd.GeoDataFrame) -> np.ndarray:
     geo = blocks.geometry
     if not geo.crs.equals(METRIC_CRS):
         geo = geo.to_crs(METRIC_CRS)
-    return geo.area.to_numpy()
+    return cast("np.ndarray", geo.area.to_numpy())
 
 
 def pixel_ground_m2(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any) -> np.ndarray:
@@ -119,4 +119,4 @@ def pixel_ground_m2(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any) -> np.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = metric_area(blocks) / shapely.area(geoms)
-    return abs(ds.transform.a * ds.transform.e) * np.where(np.isfinite(scale), scale, np.nan)
+    return cast("np.ndarray", abs(ds.transform.a * ds.transform.e) * np.where(np.isfinite(scale), scale, np.nan))

@@ -7,6 +7,8 @@ Values are accumulated in float64 whatever the raster's dtype.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from zgc_space.raster._zonal import Chunk
@@ -69,7 +71,7 @@ class StatsAccumulator:
         """Whether :meth:`add_runs` can compute the statistics (no std/median, no scale/offset)."""
         return (self.values is None and "std" not in self.stats and self.scale == 1.0 and self.offset == 0.0)
 
-    def add_runs(self, parts: list[tuple]) -> None:
+    def add_runs(self, parts: list[tuple[Any, ...]]) -> None:
         """Merge the per-run results of :func:`zgc_space._tiles.iter_run_stats` (all tiles)."""
         if not parts:
             return

@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import rasterio
@@ -87,7 +87,7 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 
 
 def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None, progress: bool = False,
-            wins: list[tuple[int, int, int, int]] | None = None) -> Iterator[tuple]:
+            wins: list[tuple[int, int, int, int]] | None = None) -> Iterator[tuple[Any, ...]]:
     """Yield ``(k, (r0, c0, r1, c1), data, valid)`` per touched tile ``k``, in plan order.
 
     ``valid`` is the internal mask (``None`` when the band has none). ``threads`` background
@@ -97,12 +97,12 @@ def decoded(ds: Any, the_plan: Any, *, band: int, threads: int | None = None, pr
     if threads is None:
         threads = 0 if len(the_plan.tiles) < THREADED_TILES else 2
     reader = _Reader(ds, serial=threads <= 0)
-    pending: deque = deque()
+    pending: deque[Any] = deque()
     use_mask = uses_mask(ds, band)
     if wins is None:
         wins = read_windows(the_plan)
 
-    def read(k: int) -> tuple:
+    def read(k: int) -> tuple[Any, ...]:
         r0, c0, r1, c1 = wins[k]
         src = reader.dataset()
         win = Window(c0, r0, c1 - c0, r1 - r0)
@@ -200,7 +200,7 @@ class _TileRuns:
         tail = self.tail[i:j]
         if tail.any():
             out[tail] = op(out[tail], flat[-1])
-        return out
+        return cast("np.ndarray", out)
 
     def zero_bad(self, flat: np.ndarray, bad: np.ndarray | None, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
         """Zero the ``bad`` pixels in place; return their number per run and their positions."""
@@ -216,7 +216,7 @@ class _TileRuns:
 
 
 def iter_run_stats(ds: Any, the_plan: Any, runs: tuple[np.ndarray, ...], *, band: int, nodata: float | None,
-                   minmax: bool, threads: int | None = None, progress: bool = False) -> Iterator[tuple]:
+                   minmax: bool, threads: int | None = None, progress: bool = False) -> Iterator[tuple[Any, ...]]:
     """Yield per tile ``(block, count, total, n_nodata, vmin, vmax)`` arrays, one entry per run.
 
     ``total`` is the float64 sum of the run's valid pixels; ``vmin`` / ``vmax`` (``None`` unless

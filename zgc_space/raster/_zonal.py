@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -88,7 +88,7 @@ def check_transform(ds: Any) -> Affine:
             f"raster {ds.name!r} has a rotated geotransform; warp it to a north-up grid first "
             "(gdalwarp) before computing zonal statistics"
         )
-    return t
+    return cast("Affine", t)
 
 
 def plan(ds: Any, geoms: np.ndarray, *, band: int, method: str) -> Plan:
@@ -157,7 +157,7 @@ def _edges(geom: Any) -> np.ndarray:
         rings += list(shapely.get_interior_ring(p, range(shapely.get_num_interior_rings(p))))
     xy, idx = shapely.get_coordinates(np.asarray(rings, dtype=object), return_index=True)
     same = idx[:-1] == idx[1:]
-    return np.c_[xy[:-1][same], xy[1:][same]]
+    return cast("np.ndarray", np.c_[xy[:-1][same], xy[1:][same]])
 
 
 def center_mask(edges: np.ndarray, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
@@ -373,7 +373,7 @@ def iter_chunks(
                 cache[b] = arr
         return arr[win[0] - r0:win[2] - r0, win[1] - c0:win[3] - c0]
 
-    def select(tile: tuple) -> list[Chunk]:
+    def select(tile: tuple[Any, ...]) -> list[Chunk]:
         """Cut one decoded tile into per-block chunks.
 
         Runs in the calling thread: rasterio's rasterizer toggles warning filters, which is not

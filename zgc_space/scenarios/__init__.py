@@ -50,7 +50,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
 
 import geopandas as gpd
 import numpy as np
@@ -243,7 +243,7 @@ def peer_scores(peers: PeersLike = None, *, preset: evaluation.PresetLike = "cic
     the shipped synthetic peers. Peers with the preset's indicators are scored with it;
     otherwise their ``score`` column is used.
     """
-    return ranking.peer_scores(peers, preset=preset).to_numpy(float)
+    return cast("np.ndarray", ranking.peer_scores(peers, preset=preset).to_numpy(float))
 
 
 def _metrics(sums: pd.DataFrame, cap: np.ndarray, count: np.ndarray, *,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -44,7 +45,7 @@ def row_capacity(rows: np.ndarray, cols: Sequence[str]) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ValidationWarning)
         cap = capacity.compute(frame, by=None)["gfa_capacity_m2"].to_numpy(float)
-    return np.nan_to_num(cap)
+    return cast("np.ndarray", np.nan_to_num(cap))
 
 
 def _nan_sum(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ import shapely
 
 from zgc_space import schema
 from zgc_space.errors import ProposalError
+from zgc_space.io import format_path
 from zgc_space.scenarios._rows import (
     AREA_TOL_M2,
     LAND4,
@@ -38,7 +39,7 @@ from zgc_space.scenarios._rows import (
     rezone_rows,
     scale_rows,
 )
-from zgc_space.scenarios.proposal import LAND_CLASSES, Admit, Proposal, format_path, suggest_ids
+from zgc_space.scenarios.proposal import LAND_CLASSES, Admit, Proposal, suggest_ids
 
 
 @dataclass

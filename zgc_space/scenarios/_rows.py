@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -206,7 +207,7 @@ def merge_row(rows: np.ndarray, cols: Sequence[str]) -> np.ndarray:
             weight = rows[:, land_cols].sum(axis=1) if land_cols else rows[:, cols.index("site_area_m2")]
             total = weight.sum()
             out[j] = float((rows[:, j] * weight).sum() / total) if total > 0 else np.nanmax(rows[:, j])
-    return out
+    return cast("np.ndarray", out)
 
 
 #: Identity columns merged blocks must share (a management unit lies in one sub-park and is
@@ -337,7 +338,7 @@ def far_cap_excess(before: np.ndarray, after: np.ndarray, col: dict[str, int]) -
     permitted = after[:, col["far_cap"]] * land
     limit = np.maximum(permitted, before[:, col["gfa_m2"]])
     with np.errstate(invalid="ignore"):
-        return np.nan_to_num(np.maximum(after[:, col["gfa_m2"]] - limit, 0.0))
+        return cast("np.ndarray", np.nan_to_num(np.maximum(after[:, col["gfa_m2"]] - limit, 0.0)))
 
 
 def area_cap_violation(base: Base, p: Proposal, total: float) -> Violation | None:

@@ -43,7 +43,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -382,7 +382,7 @@ def _run_dask(chunks: list[list[Proposal | ProposalError]], base: gpd.GeoDataFra
         if bar is not None:
             for _ in as_completed(futures):
                 bar.update(1)
-        return client.gather(futures)
+        return cast("list[pd.DataFrame]", client.gather(futures))
     finally:
         if own:
             client.close()

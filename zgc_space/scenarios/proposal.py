@@ -45,7 +45,7 @@ import math
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -470,4 +470,4 @@ def json_schema() -> dict[str, Any]:
 def published_schema() -> dict[str, Any]:
     """Return the JSON Schema file shipped with the package."""
     text = resources.files("zgc_space.scenarios").joinpath("schemas/proposal.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return cast("dict[str, Any]", json.loads(text))
