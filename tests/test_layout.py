@@ -201,3 +201,21 @@ def test_every_writer_gives_the_same_file_mode(tmp_path):
     modes = {Path(p).name: stat.S_IMODE(os.stat(p).st_mode) for p in written}
     assert set(modes.values()) == {0o644}, modes
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_docstrings_cite_the_standard_not_our_design_notes():
+    notes = re.compile(r"\b(REFERENCE|DESIGN|STYLE)\.md\b")
+    found = [f"{p.relative_to(PACKAGE.parent)}:{n}" for p in [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.yaml")]
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if notes.search(line)]
+    assert not found, f"cite the standard (TD/T 1029 clause, MNR notice) instead: {found}"
+
+
+def test_old_module_paths_are_aliases_of_the_new_ones():
+    import importlib
+
+    import zgc_space
+
+    for old, new in zgc_space.ALIASES.items():
+        alias = importlib.import_module(f"zgc_space.{old}")
+        assert alias is importlib.import_module(new) is getattr(zgc_space, old)
+        assert alias.__spec__.name == new  # the module keeps its own identity

@@ -1,6 +1,6 @@
 r"""Remaining land, floor-area capacity, years of land supply left, and fragmentation (小散弱).
 
-Land classes follow TD/T 1029-2010 (2014 rev.), REFERENCE.md section 3.1: A = ``built_m2``,
+Land classes follow TD/T 1029-2010 (2014 rev.), TD/T 1029-2010 (2014 rev.), land-accounting classes: A = ``built_m2``,
 B21 = ``ready_m2``, other B = ``unready_m2``, D = ``supplied_m2``.
 
 * **Remaining developable land** (可开发利用面积) is :math:`B = B_{21} + B_{other}`: constructible

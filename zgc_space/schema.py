@@ -4,7 +4,7 @@ Everything here is data (no I/O, no geometry work), so every other module can im
 Column names carry their unit (``_m2``, ``_10k_cny``); Chinese labels reach users through
 :data:`ALIASES` on read and :func:`label` on maps and exported tables.
 
-The land accounting follows TD/T 1029-2010 (revised 2014), REFERENCE.md section 3.1:
+The land accounting follows TD/T 1029-2010 (revised 2014), TD/T 1029-2010 (2014 rev.), land-accounting classes:
 
 ======================== ==== ======================================================
 column                   code meaning
@@ -185,7 +185,7 @@ class NestingRule:
     text: str
 
 
-#: Land-accounting nesting (REFERENCE.md section 3.1); ``site_area_m2`` is the geometry's area.
+#: Land-accounting nesting (TD/T 1029-2010, 2014 rev.); ``site_area_m2`` is the geometry's area.
 NESTING_RULES: tuple[NestingRule, ...] = (
     NestingRule(
         ("built_m2", "ready_m2", "unready_m2", "nonconstruction_m2"), ("site_area_m2",),
@@ -205,7 +205,7 @@ NESTING_RULES: tuple[NestingRule, ...] = (
 
 @dataclass(frozen=True)
 class SubPark:
-    """One of ZGC's sub-parks (分园), REFERENCE.md section 2.
+    """One of ZGC's sub-parks (分园), the ZGC sub-park list (一区十六园).
 
     ``published_area_km2`` is ``None`` where no official planned area was found.
     ``centre`` is (lat, lon), approximate (±3-5 km), for sample data and map defaults only.

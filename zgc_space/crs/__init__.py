@@ -1,7 +1,7 @@
 """Coordinate reference systems: the metric CRS policy and GCJ-02 conversion.
 
 All areas are computed in CGCS2000 / 3-degree Gauss-Kruger CM 117E (EPSG:4548); maps are drawn
-in EPSG:4326. The policy (REFERENCE.md section 4):
+in EPSG:4326. The policy (Beijing's coordinate practice: CGCS2000 3° Gauss-Krüger):
 
 * accepted and reprojected to EPSG:4548: EPSG:4527 (same projection, "39" zone prefix on
   eastings), EPSG:4490 (CGCS2000), EPSG:4326 (WGS 84), Beijing 1954 (EPSG:2436 / 2415), Xian 1980

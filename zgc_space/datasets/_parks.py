@@ -1,7 +1,7 @@
 """Design table of the sample data: sub-park areas, block counts, tiers and cluster places.
 
 Published planned areas come from :data:`zgc_space.schema.SUBPARKS`; every other area is an
-assumption chosen so that the 17 sub-parks add up to the published 488 km² (REFERENCE.md §2).
+assumption chosen so that the 17 sub-parks add up to the published 488 km² (the ZGC sub-park list 一区十六园).
 The tier drives the heterogeneity the 2024 report describes: ``central`` sub-parks are dense and
 nearly full, ``outer`` ones keep land and produce little per hectare.
 """

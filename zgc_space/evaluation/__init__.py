@@ -1,7 +1,7 @@
 r"""Composite evaluation to TD/T 1029: zone type, presets, capped standardisation, scores.
 
 The national monitoring scores a development zone's land-use intensity (土地利用集约度分值) in
-three steps (REFERENCE.md section 3.4):
+three steps (TD/T 1029-2010 (2014 rev.), scoring: standardisation against ideal values and weighted sums):
 
 1. each indicator X gets an ideal value T (from plans, benchmark zones or expert judgement);
 2. it is standardised to 0-100 with a cap, so that reaching the ideal gives full marks:
@@ -82,7 +82,7 @@ def zone_type(
 
     ``industry_led`` when A2/A > ``industrial_min_pct`` and A1/A < ``residential_min_pct``;
     ``city_industry`` when A2/A ≤ ``industrial_min_pct`` and A1/A ≥ ``residential_min_pct``;
-    ``other`` otherwise, including when a share is NaN (REFERENCE.md section 3.3).
+    ``other`` otherwise, including when a share is NaN (TD/T 1029-2010 (2014 rev.), zone types 工业主导型 / 产城融合型).
 
     Parameters
     ----------

@@ -3,7 +3,8 @@
 Users call :func:`zgc_space.evaluation.load_preset` and :func:`zgc_space.evaluation.list_presets`;
 this module holds the file format. A preset is a YAML file with a weight tree
 (goal -> sub-goal -> indicator), one ideal value T per indicator with its source, the direction
-of each indicator and the evaluation-range weights (REFERENCE.md section 3.4).
+of each indicator and the evaluation-range weights (TD/T 1029-2010, 2014 rev.: standardisation
+against ideal values, then weighted sums).
 """
 
 from __future__ import annotations

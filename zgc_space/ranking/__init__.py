@@ -1,7 +1,7 @@
 """National benchmark: rank a zone among its peers and find what it takes to reach a target rank.
 
 The MNR monitoring ranks development zones by their composite score **within each zone type**
-(REFERENCE.md section 3). The real per-zone table is not public, so the package ships
+(TD/T 1029-2010 (2014 rev.) and MNR's annual monitoring). The real per-zone table is not public, so the package ships
 ``sample_data/peers_cic_131.csv``: 130 **synthetic** 产城融合型 zones drawn by
 :func:`make_synthetic_peers` around the published national figures. With the zone being
 evaluated they make the 131 zones of the published ranking (ZGC plus 130 peers); against them

@@ -1,7 +1,7 @@
 """The seeded generator of synthetic 产城融合型 peer zones (private; see benchmark.make_synthetic_peers).
 
-Peers are drawn around the published national figures of the MNR monitoring (REFERENCE.md
-section 3.5), then the few peers nearest the anchor zone's score are nudged (each by one common
+Peers are drawn around the published national figures of the MNR monitoring (national figures of MNR's annual
+monitoring of development zones), then the few peers nearest the anchor zone's score are nudged (each by one common
 factor on its intensity indicators) so that exactly ``anchor_rank - 1`` of them score above it.
 """
 
@@ -24,7 +24,7 @@ _SRC_2020 = "MNR monitoring, 2020 round (data as of 2019-12-31)"
 
 @dataclass(frozen=True)
 class NationalFigures:
-    """Target means of the synthetic peers, with their sources (REFERENCE.md section 3.5).
+    """Target means of the synthetic peers, with their sources (MNR's annual monitoring figures).
 
     The national monitoring publishes means over all zones (工业主导型 and 产城融合型 together);
     they are used as the 产城融合型 peers' means for want of a per-type figure.

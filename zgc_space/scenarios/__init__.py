@@ -6,7 +6,7 @@ and returns the new blocks with a per-block change log and the constraint violat
 and national rank. :func:`compare` evaluates any number of proposals against one baseline, one
 row per proposal, without building their block tables: a proposal's zone sums are the
 baseline sums plus its per-block deltas, and indicators, score and rank of all proposals come
-from one vectorised call (DESIGN.md, "Scenarios are data"). Geometry is touched only where a
+from one vectorised call (proposals are data, evaluated as deltas). Geometry is touched only where a
 proposal admits land, cuts part of a block away or merges blocks.
 
 Operations apply in the order release, admit, rezone, renew, merge. Modelling rules:
