@@ -2,7 +2,8 @@ r"""Adjustment proposals as files: the pydantic model, YAML reading with line nu
 
 A proposal is a small YAML file a planner can read, review and version. It names the
 operations of the spatial adjustment (as the 2024-07-24 report to the Beijing Municipal People's
-Congress describes it) and the constraints they must respect; :func:`zgc_space.scenarios.apply` carries them out on a baseline block table.
+Congress describes it) and the constraints they must respect; :func:`zgc_space.scenarios.apply`
+carries them out on a baseline block table.
 
 ======== ======== ==============================================================================
 key      Chinese  what it does
