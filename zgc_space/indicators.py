@@ -2,8 +2,9 @@ r"""Land-use intensity indicators of TD/T 1029 and the national monitoring, at a
 
 Every indicator is a ratio of two sums of block columns (the indicators of TD/T 1029-2010, 2014
 rev., and of MNR's annual monitoring). At block level the sums are the block's own values; at
-cluster, sub-park or zone level they are the sums over the group's blocks. A group's indicator is therefore always the ratio of sums, never the mean
-of its blocks' ratios: the FAR of two blocks is ``(gfa₁ + gfa₂) / (A₁ + A₂)``.
+cluster, sub-park or zone level they are the sums over the group's blocks. A group's indicator is
+therefore always the ratio of sums, never the mean of its blocks' ratios: the FAR of two blocks is
+``(gfa₁ + gfa₂) / (A₁ + A₂)``.
 
 .. math::
 

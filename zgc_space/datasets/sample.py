@@ -1,11 +1,11 @@
 """Seeded, deterministic sample data: ZGC's 164 blocks in 17 sub-parks, a panel, candidates, rasters.
 
 The blocks reproduce the zone totals of the 2024-07-24 report to the Beijing Municipal People's
-Congress: 488 km² in total, a comprehensive FAR of 1.18 (Σ floor area / Σ built land), 27 km²
-of remaining developable land (ΣB) and 24 km² of planned non-construction land (ΣC). Geometry, shares and economics are invented but
-realistic: central sub-parks (海淀, 西城, 东城, 朝阳) are dense and nearly full, outer ones (延庆,
-密云, 平谷, 怀柔, 房山, 门头沟) keep land and produce little per hectare. Published sub-park
-areas are used where known; the others are assumed (:func:`subpark_table` says which).
+Congress: 488 km² in total, a comprehensive FAR of 1.18 (Σ floor area / Σ built land), 27 km² of
+remaining developable land (ΣB) and 24 km² of planned non-construction land (ΣC). Geometry, shares
+and economics are invented but realistic: central sub-parks (海淀, 西城, 东城, 朝阳) are dense and nearly
+full, outer ones (延庆, 密云, 平谷, 怀柔, 房山, 门头沟) keep land and produce little per hectare. Published
+sub-park areas are used where known; the others are assumed (:func:`subpark_table` says which).
 
 The same seed gives the same frames and, through :func:`generate`, the same files. The files under
 ``sample_data/`` are ``generate("sample_data")`` with the default seed (``make sample``).
