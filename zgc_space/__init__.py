@@ -21,7 +21,7 @@ import logging
 import sys
 from importlib.machinery import ModuleSpec
 from importlib.metadata import PackageNotFoundError, version
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from zgc_space import crs, datasets, errors, io, schema
@@ -98,13 +98,20 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         if fullname.startswith(f"{__name__}.") and fullname.partition(".")[2] in ALIASES:
-            return importlib.util.spec_from_loader(fullname, self)
+            real = importlib.util.find_spec(ALIASES[fullname.partition(".")[2]])
+            return importlib.util.spec_from_loader(fullname, self, origin=real.origin if real else None)
         return None
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
         module = importlib.import_module(ALIASES[spec.name.partition(".")[2]])
         spec.loader_state = module.__spec__  # the import system overwrites __spec__; put it back below
         return module
+
+    def get_code(self, fullname: str) -> CodeType | None:
+        """Return the target's code, so that ``python -m zgc_space.sample`` keeps working."""
+        spec = importlib.util.find_spec(ALIASES[fullname.partition(".")[2]])
+        loader = spec.loader if spec is not None else None
+        return loader.get_code(spec.name) if isinstance(loader, importlib.abc.InspectLoader) and spec else None
 
     def exec_module(self, module: ModuleType) -> None:
         """Run nothing (the module ran at its own path); restore its own ``__spec__``."""
