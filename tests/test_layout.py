@@ -77,28 +77,18 @@ def test_no_import_against_the_layers():
             continue  # the package door imports its core eagerly and the rest lazily
         for target, line in _imports(path):
             other = _unit(target)
-            if other in (me, "zgc_space"):  # own unit; the root only for __version__
+            if other == me:
+                continue
+            if other == "zgc_space":
+                wrong.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports the package root")
                 continue
             if LEVEL[other] >= LEVEL[me]:
                 wrong.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}")
     assert not wrong, "imports against the data flow:\n" + "\n".join(wrong)
 
 
-def test_root_imports_only_version():
-    for module, path in MODULES.items():
-        if _unit(module) == "zgc_space":
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "zgc_space":
-                names = {a.name for a in node.names}
-                modules = {n for n in names if f"zgc_space.{n}" in MODULES}
-                assert names - modules <= {"__version__"}, f"{path}: from zgc_space import {names - modules}"
-
-
 def test_no_import_cycle():
-    # edges to the package root are only its __version__ (test_root_imports_only_version)
-    graph = {m: {t for t, _ in _imports(p) if t in MODULES and t not in (m, "zgc_space")} for m, p in MODULES.items()}
+    graph = {m: {t for t, _ in _imports(p) if t in MODULES and t != m} for m, p in MODULES.items()}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

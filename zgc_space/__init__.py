@@ -20,7 +20,6 @@ import importlib.util
 import logging
 import sys
 from importlib.machinery import ModuleSpec
-from importlib.metadata import PackageNotFoundError, version
 from types import CodeType, ModuleType
 from typing import Any
 
@@ -56,10 +55,7 @@ from zgc_space.io import (
     write_table,
 )
 
-try:
-    __version__ = version("zgc_space")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+__version__ = io.package_version()  # 0+unknown in a source tree that is not installed
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

@@ -12,8 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from zgc_space import __version__
 from zgc_space.errors import ZgcSpaceError
+from zgc_space.io import package_version
 
 __all__ = ["build_parser", "main"]
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="zgc-space",
         description="Land-use analysis of Zhongguancun's blocks to TD/T 1029.",
     )
-    parser.add_argument("--version", action="version", version=f"zgc-space {__version__}")
+    parser.add_argument("--version", action="version", version=f"zgc-space {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _COMMAND_MODULES:
         importlib.import_module(f"zgc_space.cli.{name}").register(sub)

@@ -34,7 +34,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from zgc_space.datasets._parks import FILES
 from zgc_space.errors import DataFileError
-from zgc_space.io import atomic_folder
+from zgc_space.io import atomic_folder, package_version
 
 __all__ = [
     "ENV_VAR",
@@ -59,9 +59,7 @@ _CHECKOUT = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 def _version() -> str:
-    from zgc_space import __version__
-
-    return __version__
+    return package_version()
 
 
 def cache_dir() -> Path:

@@ -35,7 +35,14 @@ from zgc_space.io import _common as _p
 from zgc_space.io import _readers as _r
 from zgc_space.io._atomic import atomic_files, atomic_folder, commit, current_umask, write_atomic
 from zgc_space.io._common import fixed_gdal_date, refuse_inputs
-from zgc_space.io._provenance import frame_sha256, installed_versions, layer_sha256, sha256_bytes, sha256_file
+from zgc_space.io._provenance import (
+    frame_sha256,
+    installed_versions,
+    layer_sha256,
+    package_version,
+    sha256_bytes,
+    sha256_file,
+)
 from zgc_space.io._writers import write_blocks, write_shapefile, write_table
 from zgc_space.io._yaml import DuplicateKeyError, UniqueKeyLoader, format_path, line_of, load_yaml, node_lines
 
@@ -55,6 +62,7 @@ __all__ = [
     "line_of",
     "load_yaml",
     "node_lines",
+    "package_version",
     "read_blocks",
     "read_table",
     "refuse_inputs",

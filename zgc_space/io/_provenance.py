@@ -15,7 +15,15 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["SHAPEFILE_PARTS", "frame_sha256", "installed_versions", "layer_sha256", "sha256_bytes", "sha256_file"]
+__all__ = [
+    "SHAPEFILE_PARTS",
+    "frame_sha256",
+    "installed_versions",
+    "layer_sha256",
+    "package_version",
+    "sha256_bytes",
+    "sha256_file",
+]
 
 #: The sidecar files hashed together with a ``.shp``.
 SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg")
@@ -103,3 +111,11 @@ def layer_sha256(path: str | os.PathLike[str]) -> str | None:
         return sha256_file(path)
     names = [f"{p.relative_to(path) if path.is_dir() else p.name}:{sha256_file(p)}" for p in parts]
     return sha256_bytes("\n".join(names).encode())
+
+
+def package_version() -> str:
+    """Return zgc_space's installed version (``0+unknown`` in a source tree that is not installed)."""
+    try:
+        return metadata.version("zgc_space")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

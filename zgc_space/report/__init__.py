@@ -28,7 +28,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from zgc_space import __version__, evaluation, io
+from zgc_space import evaluation, io
 from zgc_space.errors import DataFileError, OverwriteInputError
 from zgc_space.maps import Footer
 from zgc_space.report import _sections as _report_sections
@@ -48,7 +48,7 @@ PathLike = str | os.PathLike[str]
 
 
 def _versions() -> dict[str, str | None]:
-    return {"zgc_space": __version__, **io.installed_versions(_VERSIONED)}
+    return {"zgc_space": io.package_version(), **io.installed_versions(_VERSIONED)}
 
 
 def _is_pack(folder: Path) -> bool:
@@ -200,7 +200,7 @@ def hearing_pack(
         meta = {
             "数据 Data": f"{len(blocks)} 个区块 blocks",
             "评价方案 Preset": f"{preset_obj.name} {preset_obj.version}",
-            "软件 Software": f"zgc_space {__version__}",
+            "软件 Software": f"zgc_space {io.package_version()}",
         }
         if date:
             meta["日期 Date"] = date

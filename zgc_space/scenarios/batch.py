@@ -49,7 +49,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from zgc_space import __version__, evaluation, io, ranking, scenarios
+from zgc_space import evaluation, io, ranking, scenarios
 from zgc_space.errors import DataFileError, ParameterError, ProposalError
 from zgc_space.scenarios import _rows as ops
 from zgc_space.scenarios.proposal import Proposal, dump_proposal, read_proposal
@@ -142,7 +142,7 @@ def _read_items(items: Iterable[Proposal | str | Path]) -> list[tuple[Proposal |
 
 
 def _versions() -> dict[str, str | None]:
-    return {"zgc_space": __version__, "python": platform.python_version(), **io.installed_versions(_VERSIONED)}
+    return {"zgc_space": io.package_version(), "python": platform.python_version(), **io.installed_versions(_VERSIONED)}
 
 
 def _line_of(message: str | None) -> int | None:
@@ -233,7 +233,7 @@ def run(
     key = {
         "baseline": base_info["sha256"], "candidates": cand_info["sha256"], "peers": peers_info["sha256"],
         "preset": p.name, "preset_version": p.version, "preset_sha256": io.sha256_bytes(p.model_dump_json().encode()),
-        "zgc_space": __version__, "format": _RESUME_FORMAT,
+        "zgc_space": io.package_version(), "format": _RESUME_FORMAT,
     }
     read = _read_items(proposals)
     prints = [info["fingerprint"] for _, info in read]
@@ -251,7 +251,7 @@ def run(
     table = _assemble(meta, todo, fresh, previous, prints)
     table["error_line"] = pd.array([_line_of(e) if isinstance(e, str) else None for e in table["error"]], dtype="Int64")
     manifest = {
-        "zgc_space_version": __version__,
+        "zgc_space_version": io.package_version(),
         "versions": _versions(),
         "inputs": {"baseline": base_info, "candidates": cand_info, "peers": peers_info,
                    "protected": _protected_inputs(read),
