@@ -420,8 +420,13 @@ def compare(
             raise ProposalError(first)
     scores = peer_scores(peers, preset=preset)
     b_sums, b_cap = fast.sums_of(base.X, base.cols)
-    base_row = _metrics(b_sums, np.array([b_cap]), np.array([len(base.ids)]), preset=preset, peers=scores).iloc[0]
-    metrics = _metrics(outcome.sums, outcome.gfa_capacity_m2, outcome.block_count, preset=preset, peers=scores)
+    # The baseline is row 0 of the same vectorised pass (scoring is row by row): one pass, not two,
+    # which halves the cost of a one-proposal compare (the map editor's update per click).
+    both = _metrics(pd.concat([b_sums, outcome.sums], ignore_index=True),
+                    np.concatenate([[b_cap], outcome.gfa_capacity_m2]),
+                    np.concatenate([[len(base.ids)], outcome.block_count]), preset=preset, peers=scores)
+    base_row = both.iloc[0]
+    metrics = both.iloc[1:].reset_index(drop=True)
     return _table(items, outcome, metrics, base_row, sort_by=sort_by, ascending=ascending)
 
 
