@@ -1,0 +1,102 @@
+"""Words and numbers the editor shows to people: panel metrics, operation names, block states.
+
+Indicator names come from :data:`zgc_space.indicators.INDICATORS` and column names from
+:data:`zgc_space.schema.COLUMNS`; only the editor's own words (the composite metrics, the
+states a click cycles through) are listed here.
+"""
+
+from __future__ import annotations
+
+import math
+
+from zgc_space.indicators import INDICATORS
+from zgc_space.schema import COLUMNS
+
+__all__ = ["METRICS", "OPERATIONS", "STATES", "metric_label", "number_text"]
+
+#: Metrics the panel lists, in order (every one of ``scenarios.HEADLINE`` the compare table has).
+METRICS: tuple[str, ...] = (
+    "far", "tax_10k_cny_per_ha", "building_density_pct", "population_per_ha", "revenue_10k_cny_per_ha",
+    "employment_per_ha", "supply_rate_pct", "completion_rate_pct", "idle_rate_pct", "development_rate_pct",
+    "site_area_m2", "remaining_m2", "gfa_capacity_m2", "block_count",
+)
+
+_OWN: dict[str, tuple[str, str, str]] = {
+    "score": ("集约度分值", "score", ""),
+    "rank": ("全国排名", "national rank", ""),
+    "remaining_m2": ("尚可供应土地", "remaining land (B)", "m²"),
+    "gfa_capacity_m2": ("剩余建筑规模", "floor area still permitted", "m²"),
+    "block_count": ("区块数", "blocks", ""),
+}
+
+#: Operation kind → (Chinese, English).
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "release": ("调出", "release"),
+    "admit": ("调入", "admit"),
+    "renew": ("更新改造", "renew"),
+    "rezone": ("用地调整", "rezone"),
+    "merge": ("整合", "merge"),
+}
+
+#: Block state on the map → (Chinese, English, fill colour).
+STATES: dict[str, tuple[str, str, str]] = {
+    "keep": ("保留", "kept", "#9ecae1"),
+    "release": ("调出", "released", "#d7301f"),
+    "release-part": ("部分调出", "partly released", "#fc8d59"),
+    "renew": ("更新改造", "renewed", "#fdae61"),
+    "merge": ("整合", "merged", "#9e77c9"),
+    "rezone": ("用地调整", "rezoned", "#66c2a5"),
+    "candidate": ("候选用地", "candidate", "#ffffff"),
+    "admit": ("调入", "admitted", "#2c7bb6"),
+}
+
+_UNIT_ZH = {"m²": "m²", "persons/ha": "人/公顷", "万元/ha": "万元/公顷", "%": "%", "": ""}
+
+
+def metric_label(metric: str) -> dict[str, str]:
+    """Return ``{"zh", "en", "unit"}`` for a panel metric (indicator, column or the editor's own).
+
+    Examples
+    --------
+    >>> metric_label("far")["zh"], metric_label("block_count")["en"]
+    ('综合容积率', 'blocks')
+    """
+    if metric in _OWN:
+        zh, en, unit = _OWN[metric]
+    elif metric in INDICATORS:
+        ind = INDICATORS[metric]
+        zh, en, unit = ind.zh, ind.en, ind.unit
+    elif metric in COLUMNS:
+        col = COLUMNS[metric]
+        zh, en, unit = col.zh, col.description, col.unit
+    else:
+        zh = en = metric
+        unit = ""
+    return {"zh": zh, "en": en, "unit": _UNIT_ZH.get(unit, unit)}
+
+
+def number_text(value: float | None, *, signed: bool = False) -> str:
+    """Format a number for the panel: thousands separators, precision by magnitude, no ``-0.00``.
+
+    Examples
+    --------
+    >>> number_text(1234567.891), number_text(1.18234), number_text(-0.000001, signed=True)
+    ('1,234,568', '1.18', '0')
+    >>> number_text(0.0312, signed=True), number_text(float("nan"))
+    ('+0.0312', '–')
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    x = float(value)
+    mag = abs(x)
+    if mag >= 1000 or (mag >= 100 and x == round(x)):
+        text = f"{x:,.0f}"
+    elif mag >= 1:
+        text = f"{x:,.2f}"
+    elif mag >= 5e-5:
+        text = f"{x:.3g}"
+    else:
+        return "0"
+    if text.lstrip("-") in ("0", "0.00"):
+        return "0"
+    return f"+{text}" if signed and x > 0 else text

@@ -1,0 +1,596 @@
+"""The edit state of a proposal on the map, with no browser: operations, undo/redo, the panel.
+
+:class:`EditSession` holds one :class:`~zgc_space.proposal.Proposal` at a time. Every edit
+(a click on a block or a candidate, a merge, a reason, a FAR rule) builds the next proposal,
+evaluates it through :func:`zgc_space.scenarios.compare` (the vectorised path the batch runs
+use, so a saved file evaluates to exactly what the panel shows) and keeps it, unless the edit
+is refused: an edit that makes the proposal invalid (a negative FAR, an admission overlapping
+a kept block, a merge of blocks that do not neighbour or lie in different sub-parks) leaves
+the proposal as it was and says why in :attr:`EditSession.notice`. Nothing here raises for a
+bad edit; the widget and the local page show the notice in the panel.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from zgc_space import evaluation, scenarios
+from zgc_space.editor._labels import METRICS, OPERATIONS, metric_label, number_text
+from zgc_space.editor._yaml import proposal_text
+from zgc_space.errors import ColumnError, OverwriteInputError, ProposalError, ZgcSpaceError
+from zgc_space.proposal import Proposal, read_proposal
+
+__all__ = ["EditSession", "Notice"]
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["release", "admit", "renew", "rezone", "merge"]
+_KINDS: tuple[Kind, ...] = ("release", "admit", "renew", "rezone", "merge")
+#: Default id and title of a proposal started from scratch.
+NEW_ID, NEW_TITLE = "P-edit", "在地图上编辑的方案 Proposal edited on the map"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the panel: ``level`` is ``"info"`` (an edit done) or ``"error"`` (refused)."""
+
+    level: Literal["info", "error"]
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return a JSON-ready dict."""
+        return {"level": self.level, "text": self.text}
+
+
+def _positive(value: Any, what: str) -> tuple[float | None, str | None]:
+    """Return ``(value, None)`` for a finite number above 0, else ``(None, message)``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None, f"{what} must be a number above 0, got {value!r}"
+    if not math.isfinite(x) or x <= 0:
+        return None, f"{what} must be a number above 0 (FAR = floor area / built land), got {number_text(x)}"
+    return x, None
+
+
+def _pydantic_text(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else str(err["msg"]))
+    return "; ".join(parts)
+
+
+class EditSession:
+    """A proposal being edited: the clicks of the map as methods, each evaluated at once.
+
+    Parameters
+    ----------
+    blocks
+        The baseline block table (any CRS; evaluated in EPSG:4548).
+    candidates
+        Candidate areas (GeoDataFrame or file) with ``candidate_id``, for admissions.
+    proposal
+        A proposal to start from: a :class:`~zgc_space.proposal.Proposal` or a YAML file
+        (its metadata, constraints and the comments of unchanged sections survive
+        :meth:`save`). Default: an empty proposal ``P-edit``.
+    preset
+        Evaluation preset (as :func:`zgc_space.scenarios.compare`).
+    peers
+        Peer zones of the national rank (as :func:`zgc_space.scenarios.compare`).
+    far_step
+        The FAR step a block gets when a click moves it to "renew" (see :meth:`set_rule`).
+    out_dir
+        Folder the front end may save proposal files into (:meth:`save_as`); ``None``: no
+        saving from the front end (:meth:`save` still works).
+
+    Examples
+    --------
+    >>> import warnings; warnings.simplefilter("ignore")
+    >>> from zgc_space import datasets
+    >>> s = EditSession(datasets.load_blocks(), candidates=datasets.load_candidates())
+    >>> s.click_block("B158").text
+    '调出 release B158'
+    >>> s.click_block("B158").text
+    '更新改造 renew B158 (FAR +0.5)'
+    >>> s.set_rule(far_target=-1).text
+    'FAR target must be a number above 0 (FAR = floor area / built land), got -1.00'
+    >>> s.undo().text, s.status("B158")
+    ('undone: 更新改造 renew B158 (FAR +0.5)', 'release')
+    >>> s.panel["rank"], s.proposal.release[0].block
+    (74, 'B158')
+    """
+
+    def __init__(
+        self,
+        blocks: gpd.GeoDataFrame,
+        *,
+        candidates: gpd.GeoDataFrame | str | Path | None = None,
+        proposal: Proposal | str | Path | None = None,
+        preset: evaluation.PresetLike = "cic_default",
+        peers: scenarios.PeersLike = None,
+        far_step: float = 0.5,
+        out_dir: str | Path | None = None,
+    ) -> None:
+        if not isinstance(blocks, gpd.GeoDataFrame) or "block_id" not in blocks.columns:
+            raise ColumnError("`blocks` must be a GeoDataFrame with a block_id column (e.g. datasets.load_blocks())")
+        self.blocks = blocks
+        self.candidates = _read_candidates(candidates)
+        self._preset = evaluation.load_preset(preset)
+        scores = scenarios.peer_scores(peers, preset=self._preset)
+        # The peers reduced to their scores once: compare ranks against exactly these.
+        self._peers = pd.DataFrame({"zone_id": [f"peer{i}" for i in range(len(scores))], "score": scores})
+        self._sorted_peers = np.sort(np.round(scores[~np.isnan(scores)], 6))
+        self._source_text: str | None = None
+        self.source: Path | None = None
+        if isinstance(proposal, (str, Path)):
+            self.source = Path(proposal)
+            start = read_proposal(self.source)
+            self._source_text = self.source.read_text(encoding="utf-8")
+        else:
+            start = proposal if proposal is not None else Proposal(id=NEW_ID, title=NEW_TITLE)
+        self.rule: tuple[str, float] = ("far_step", _positive(far_step, "far_step")[0] or 0.5)
+        self.selection: list[str] = []
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self._confirm: dict[str, Any] | None = None
+        self._block_ids = [str(b) for b in blocks["block_id"]]
+        self._candidate_ids = [] if self.candidates is None else [str(c) for c in self.candidates["candidate_id"]]
+        self._undo: list[tuple[Proposal, str]] = []
+        self._redo: list[tuple[Proposal, str]] = []
+        self._proposal = start
+        self.latencies_ms: list[float] = []
+        self.panel: dict[str, Any] = self._evaluate(start)
+        self.notice = Notice("info", f"{start.id}: {start.title}")
+
+    # -- reading the state -------------------------------------------------------------------
+
+    @property
+    def proposal(self) -> Proposal:
+        """The proposal as edited so far."""
+        return self._proposal
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether there is an edit to undo."""
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        """Whether there is an undone edit to redo."""
+        return bool(self._redo)
+
+    def status(self, block_id: str) -> str:
+        """Return a block's state: keep, release, release-part, renew, merge or rezone."""
+        p = self._proposal
+        for r in p.release:
+            if r.block == block_id:
+                return "release" if r.part is None else "release-part"
+        if any(block_id in m.blocks for m in p.merge):
+            return "merge"
+        if any(block_id in r.blocks for r in p.renew):
+            return "renew"
+        if any(z.block == block_id for z in p.rezone):
+            return "rezone"
+        return "keep"
+
+    def admitted(self) -> list[str]:
+        """Candidate ids the proposal admits."""
+        return [a.candidate for a in self._proposal.admit if a.candidate is not None]
+
+    def state(self) -> dict[str, Any]:
+        """Return the map and panel state as JSON-ready data (what the front end draws)."""
+        p = self._proposal
+        merged = {b: k for k, m in enumerate(p.merge) for b in m.blocks}
+        return {
+            "proposal": {"id": p.id, "title": p.title, "author": p.author, "description": p.description},
+            "blocks": {b: self.status(b) for b in self._block_ids},
+            "merge_group": merged,
+            "admitted": self.admitted(),
+            "selection": list(self.selection),
+            "rule": {"kind": self.rule[0], "value": self.rule[1]},
+            "operations": self._operations(),
+            "can_undo": self.can_undo,
+            "can_redo": self.can_redo,
+            "notice": self.notice.to_dict(),
+            "panel": self.panel,
+            "can_save": self.out_dir is not None,
+            "confirm": self._confirm,
+        }
+
+    def _operations(self) -> list[dict[str, Any]]:
+        p = self._proposal
+        out: list[dict[str, Any]] = []
+        for kind in _KINDS:
+            for i, op in enumerate(getattr(p, kind)):
+                zh, en = OPERATIONS[kind]
+                item: dict[str, Any] = {"kind": kind, "index": i, "name": f"{zh} {en}", "reason": op.reason,
+                                        "what": self._describe(kind, op)}
+                if kind == "renew":
+                    item["rule"] = {"kind": "far_target" if op.far_target is not None else "far_step",
+                                    "value": op.far_target if op.far_target is not None else op.far_step}
+                out.append(item)
+        return out
+
+    @staticmethod
+    def _describe(kind: str, op: Any) -> str:
+        if kind == "release":
+            return op.block + (" (part)" if op.part is not None else "")
+        if kind == "admit":
+            return op.new_id
+        if kind == "renew":
+            rule = f"FAR → {number_text(op.far_target)}" if op.far_target is not None else \
+                f"FAR +{number_text(op.far_step)}"
+            return f"{', '.join(op.blocks)} ({rule})"
+        if kind == "rezone":
+            return f"{op.block}: {op.from_} → {op.to}"
+        return f"{' + '.join(op.blocks)} → {op.into}"
+
+    # -- edits ---------------------------------------------------------------------------------
+
+    def click_block(self, block_id: str) -> Notice:
+        """Cycle a block keep → release → renew → keep (a merged or rezoned block skips release)."""
+        if block_id not in self._block_ids:
+            return self._refuse(f"there is no block {block_id!r} in the baseline")
+        data = self._data()
+        state = self.status(block_id)
+        if state in ("release", "release-part"):
+            data["release"] = [r for r in data["release"] if r["block"] != block_id]
+            return self._renew_into(data, [block_id])
+        if state in ("renew", "merge") and any(block_id in r["blocks"] for r in data["renew"]):
+            _drop_renewal(data, block_id)
+            return self._commit(data, f"保留 keep {block_id}")
+        if state in ("merge", "rezone"):
+            return self._renew_into(data, [block_id], why=f"{block_id} is {state}d, so it is renewed, not released")
+        data["release"].append({"block": block_id})
+        return self._commit(data, f"{_op_name('release')} {block_id}")
+
+    def click_candidate(self, candidate_id: str) -> Notice:
+        """Admit a candidate area, or take it out of the proposal again."""
+        if candidate_id not in self._candidate_ids:
+            if self.candidates is None:
+                return self._refuse("no candidate areas were given, so nothing can be admitted")
+            return self._refuse(f"there is no candidate {candidate_id!r} in the candidate areas")
+        data = self._data()
+        if candidate_id in self.admitted():
+            data["admit"] = [a for a in data["admit"] if a.get("candidate") != candidate_id]
+            return self._commit(data, f"不调入 not admitted: {candidate_id}")
+        data["admit"].append({"candidate": candidate_id})
+        return self._commit(data, f"{_op_name('admit')} {candidate_id}")
+
+    def select(self, block_id: str) -> Notice:
+        """Add a block to the selection for :meth:`merge`, or take it out."""
+        if block_id not in self._block_ids:
+            return self._refuse(f"there is no block {block_id!r} in the baseline")
+        if block_id in self.selection:
+            self.selection.remove(block_id)
+        else:
+            self.selection.append(block_id)
+        self.notice = Notice("info", f"selected 已选: {', '.join(self.selection) or '–'}")
+        return self.notice
+
+    def merge(self, block_ids: list[str] | None = None, *, into: str | None = None, name: str | None = None,
+              reason: str = "") -> Notice:
+        """Merge blocks (default: the selection) into one management unit ``into``."""
+        ids = list(dict.fromkeys(block_ids if block_ids is not None else self.selection))
+        if len(ids) < 2:
+            return self._refuse("select at least two blocks to merge (shift-click them, or tick 'select')")
+        unknown = [b for b in ids if b not in self._block_ids]
+        if unknown:
+            return self._refuse(f"there is no block {', '.join(unknown)} in the baseline")
+        data = self._data()
+        op: dict[str, Any] = {"blocks": ids, "into": into or "M-" + "-".join(ids), "reason": reason}
+        if name:
+            op["name"] = name
+        data["merge"].append(op)
+        notice = self._commit(data, f"{_op_name('merge')} {' + '.join(ids)}")
+        if notice.level == "info":
+            self.selection = []
+        return notice
+
+    def unmerge(self, index: int) -> Notice:
+        """Remove the merge at ``index`` (the blocks keep their other operations)."""
+        data = self._data()
+        if not 0 <= index < len(data["merge"]):
+            return self._refuse(f"there is no merge number {index + 1}")
+        op = data["merge"].pop(index)
+        return self._commit(data, f"不整合 unmerged: {' + '.join(op['blocks'])}")
+
+    def set_rule(self, *, far_target: Any = None, far_step: Any = None) -> Notice:
+        """Set the FAR rule the next block moved to "renew" gets (exactly one of the two)."""
+        if (far_target is None) == (far_step is None):
+            return self._refuse("give exactly one of a FAR target or a FAR step")
+        kind = "far_target" if far_target is not None else "far_step"
+        value, problem = _positive(far_target if far_target is not None else far_step,
+                                   "FAR target" if kind == "far_target" else "FAR step")
+        if value is None:
+            return self._refuse(str(problem))
+        self.rule = (kind, value)
+        self.notice = Notice("info", f"next renewals: {'FAR → ' if kind == 'far_target' else 'FAR +'}"
+                                     f"{number_text(value)}")
+        return self.notice
+
+    def set_renewal(self, index: int, *, far_target: Any = None, far_step: Any = None) -> Notice:
+        """Change the FAR target or step of the renewal at ``index``."""
+        data = self._data()
+        if not 0 <= index < len(data["renew"]):
+            return self._refuse(f"there is no renewal number {index + 1}")
+        if (far_target is None) == (far_step is None):
+            return self._refuse("give exactly one of a FAR target or a FAR step")
+        kind = "far_target" if far_target is not None else "far_step"
+        value, problem = _positive(far_target if far_target is not None else far_step,
+                                   "FAR target" if kind == "far_target" else "FAR step")
+        if value is None:
+            return self._refuse(f"{problem}; renewal {index + 1} is unchanged")
+        op = data["renew"][index]
+        op.pop("far_target", None)
+        op.pop("far_step", None)
+        op[kind] = value
+        return self._commit(data, f"{_op_name('renew')} {', '.join(op['blocks'])}: "
+                                  f"{'FAR → ' if kind == 'far_target' else 'FAR +'}{number_text(value)}")
+
+    def set_reason(self, kind: str, index: int, reason: str) -> Notice:
+        """Set the reason of operation ``kind`` number ``index`` (0-based)."""
+        if kind not in _KINDS:
+            return self._refuse(f"there is no operation kind {kind!r}; use one of {', '.join(_KINDS)}")
+        data = self._data()
+        if not 0 <= index < len(data[kind]):
+            return self._refuse(f"there is no {kind} number {index + 1}")
+        data[kind][index]["reason"] = str(reason)
+        return self._commit(data, f"reason 理由 of {_op_name(kind)} {index + 1}")
+
+    def set_meta(self, **fields: str) -> Notice:
+        """Set the proposal's ``id``, ``title``, ``author`` or ``description``."""
+        data = self._data()
+        for key, value in fields.items():
+            if key not in ("id", "title", "author", "description"):
+                return self._refuse(f"cannot set {key!r}; the editable fields are id, title, author, description")
+            data[key] = str(value).strip() if key in ("id", "title") else str(value)
+        return self._commit(data, f"{', '.join(fields)} changed")
+
+    def undo(self) -> Notice:
+        """Go back one edit."""
+        if not self._undo:
+            return self._refuse("nothing to undo")
+        previous, label = self._undo.pop()
+        self._redo.append((self._proposal, label))
+        self._set(previous)
+        self.notice = Notice("info", f"undone: {label}")
+        return self.notice
+
+    def redo(self) -> Notice:
+        """Redo the edit last undone."""
+        if not self._redo:
+            return self._refuse("nothing to redo")
+        following, label = self._redo.pop()
+        self._undo.append((self._proposal, label))
+        self._set(following)
+        self.notice = Notice("info", f"redone: {label}")
+        return self.notice
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def yaml(self) -> str:
+        """Return the proposal as YAML (the opened file's comments kept where its sections are unchanged)."""
+        return proposal_text(self._proposal, self._source_text)
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the proposal as YAML; ``zgc-space compare`` evaluates it to :attr:`panel`'s numbers.
+
+        Raises
+        ------
+        OverwriteInputError
+            When ``path`` exists and ``overwrite`` is not true (nothing is written).
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise OverwriteInputError(f"{path} exists; pass overwrite=True to replace it")
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(self.yaml(), encoding="utf-8")
+        tmp.replace(path)
+        log.info("saved proposal %s to %s", self._proposal.id, path)
+        return path
+
+    def save_as(self, name: str, *, overwrite: bool = False) -> Notice:
+        """Save into :attr:`out_dir` as ``name`` (``.yaml`` added); an existing file needs ``overwrite``.
+
+        Without ``overwrite`` an existing file is left alone and the next :meth:`state` carries
+        a ``confirm`` question whose ``retry`` command saves with ``overwrite=True``.
+        """
+        if self.out_dir is None:
+            return self._refuse("this editor has no folder to save into; call save(path) from Python")
+        name = str(name).strip()
+        if not name or name.startswith(".") or any(c in name for c in '/\\:*?"<>|') or len(name) > 120:
+            return self._refuse(f"{name!r} is not a file name; use letters, digits, - or _ (e.g. p06.yaml)")
+        if not name.lower().endswith((".yaml", ".yml")):
+            name += ".yaml"
+        path = self.out_dir / name
+        if path.exists() and not overwrite:
+            self._confirm = {"text": f"{path} exists. Replace it? 文件已存在，是否覆盖？",
+                             "retry": {"op": "save", "name": name, "overwrite": True}}
+            self.notice = Notice("info", f"{name} exists: not saved (confirm to replace it)")
+            return self.notice
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.save(path, overwrite=True)
+        except OSError as exc:
+            return self._refuse(f"cannot save {path}: {exc}")
+        self.notice = Notice("info", f"saved 已保存: {path}")
+        return self.notice
+
+    # -- commands from the front end ------------------------------------------------------------
+
+    def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        """Carry out one command of the front end and return the new :meth:`state`.
+
+        ``message["op"]`` names the edit (``click_block``, ``click_candidate``, ``select``,
+        ``merge``, ``unmerge``, ``set_rule``, ``set_renewal``, ``set_reason``, ``set_meta``,
+        ``save``, ``undo``, ``redo``, ``clear_selection``, ``state``); a malformed command, like a bad
+        edit, becomes an error notice, never an exception.
+        """
+        t0 = time.perf_counter()
+        self._confirm = None
+        try:
+            self._dispatch(message)
+        except (KeyError, TypeError, ValueError, ZgcSpaceError) as exc:
+            self._refuse(f"cannot do {message.get('op')!r}: {exc}")
+        out = self.state()
+        out["handle_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return out
+
+    def _dispatch(self, m: Mapping[str, Any]) -> None:
+        op = str(m.get("op", ""))
+        actions: dict[str, Callable[[], object]] = {
+            "state": lambda: None,
+            "click_block": lambda: self.click_block(str(m["id"])),
+            "click_candidate": lambda: self.click_candidate(str(m["id"])),
+            "select": lambda: self.select(str(m["id"])),
+            "clear_selection": lambda: self.selection.clear(),
+            "merge": lambda: self.merge(m.get("ids"), into=m.get("into") or None, name=m.get("name") or None),
+            "unmerge": lambda: self.unmerge(int(m["index"])),
+            "set_rule": lambda: self.set_rule(**{str(m["kind"]): m.get("value")}),
+            "set_renewal": lambda: self.set_renewal(int(m["index"]), **{str(m["kind"]): m.get("value")}),
+            "set_reason": lambda: self.set_reason(str(m["kind"]), int(m["index"]), str(m.get("reason", ""))),
+            "set_meta": lambda: self.set_meta(**{str(k): str(v) for k, v in dict(m.get("fields", {})).items()}),
+            "save": lambda: self.save_as(str(m.get("name", "")), overwrite=m.get("overwrite") is True),
+            "undo": self.undo,
+            "redo": self.redo,
+        }
+        if op not in actions:
+            self._refuse(f"unknown command {op!r}")
+            return
+        if op in ("set_rule", "set_renewal") and m.get("kind") not in ("far_target", "far_step"):
+            self._refuse("a FAR rule is either far_target or far_step")
+            return
+        actions[op]()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _data(self) -> dict[str, Any]:
+        return self._proposal.model_dump(by_alias=True, exclude_defaults=False)
+
+    def _renew_into(self, data: dict[str, Any], ids: list[str], *, why: str = "") -> Notice:
+        kind, value = self.rule
+        for op in data["renew"]:
+            if op.get(kind) == value and op.get("far_target" if kind == "far_step" else "far_step") is None \
+                    and op["elasticity"] == {"revenue": 0.0, "tax": 0.0, "employees": 0.0}:
+                op["blocks"] = [*op["blocks"], *[b for b in ids if b not in op["blocks"]]]
+                break
+        else:
+            data["renew"].append({"blocks": ids, kind: value})
+        rule = f"FAR → {number_text(value)}" if kind == "far_target" else f"FAR +{number_text(value)}"
+        label = f"{_op_name('renew')} {', '.join(ids)} ({rule})"
+        return self._commit(data, label + (f"; {why}" if why else ""))
+
+    def _commit(self, data: dict[str, Any], label: str) -> Notice:
+        """Validate and evaluate the proposal ``data``; keep it unless it is newly broken."""
+        try:
+            proposal = Proposal.model_validate(data)
+        except ValidationError as exc:
+            return self._refuse(f"not done: {label}: {_pydantic_text(exc)}")
+        panel = self._evaluate(proposal)
+        if panel["status"] == "error" and self.panel["status"] != "error":
+            return self._refuse(f"not done: {label}: {panel['error']}")
+        self._undo.append((self._proposal, label))
+        self._redo.clear()
+        self._proposal, self.panel = proposal, panel
+        self.notice = Notice("info", label)
+        return self.notice
+
+    def _set(self, proposal: Proposal) -> None:
+        self._proposal = proposal
+        self.panel = self._evaluate(proposal)
+
+    def _refuse(self, text: str) -> Notice:
+        self.notice = Notice("error", text)
+        return self.notice
+
+    def _evaluate(self, proposal: Proposal) -> dict[str, Any]:
+        """The panel of ``proposal``: one call of the vectorised compare, plus the rank margin."""
+        t0 = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = scenarios.compare(self.blocks, [proposal], candidates=self.candidates, preset=self._preset,
+                                      peers=self._peers, errors="report")
+        ms = (time.perf_counter() - t0) * 1000
+        self.latencies_ms.append(ms)
+        row = table.iloc[0]
+        base = table.attrs["baseline"]
+        status = str(row["status"])
+        metrics = []
+        for m in ("score", "rank", *METRICS):
+            if m not in table.columns:
+                continue
+            value = None if pd.isna(row[m]) else float(row[m])
+            change = None if pd.isna(row[f"{m}_change"]) else float(row[f"{m}_change"])
+            metrics.append({"id": m, **metric_label(m), "value": value, "baseline": _plain(base.get(m)),
+                            "change": change, "text": number_text(value),
+                            "change_text": number_text(change, signed=True)})
+        violations = table.attrs.get("violations", {}).get(proposal.id, [])
+        notes = list(dict.fromkeys(str(w.message) for w in caught))
+        score = None if pd.isna(row["score"]) else float(row["score"])
+        return {
+            "status": status,
+            "error": None if pd.isna(row["error"]) else str(row["error"]),
+            "score": score,
+            "rank": None if pd.isna(row["rank"]) else int(row["rank"]),
+            "rank_of": int(row["rank_of"]) if not pd.isna(row["rank_of"]) else None,
+            "margin": self._margin(score),
+            "metrics": metrics,
+            "violations": [{"rule": v["rule"], "message": v["message"], "block_ids": v["block_ids"]}
+                           for v in violations],
+            "notes": notes,
+            "latency_ms": round(ms, 1),
+        }
+
+    def _margin(self, score: float | None) -> dict[str, float | None]:
+        """Points the score may lose before the rank drops, and must gain to climb one place."""
+        if score is None:
+            return {"up": None, "down": None}
+        s = round(score, 6)
+        peers = self._sorted_peers
+        above = peers[peers > s]
+        below = peers[peers <= s]
+        return {"up": float(above.min() - s) if len(above) else None,
+                "down": float(s - below.max()) if len(below) else None}
+
+
+def _plain(value: Any) -> float | None:
+    if value is None:
+        return None
+    x = float(value)
+    return x if math.isfinite(x) else None
+
+
+def _op_name(kind: str) -> str:
+    zh, en = OPERATIONS[kind]
+    return f"{zh} {en}"
+
+
+def _drop_renewal(data: dict[str, Any], block_id: str) -> None:
+    kept = []
+    for op in data["renew"]:
+        op["blocks"] = [b for b in op["blocks"] if b != block_id]
+        if op["blocks"]:
+            kept.append(op)
+    data["renew"] = kept
+
+
+def _read_candidates(candidates: gpd.GeoDataFrame | str | Path | None) -> gpd.GeoDataFrame | None:
+    if candidates is None or isinstance(candidates, gpd.GeoDataFrame):
+        return candidates
+    try:
+        return gpd.read_file(candidates)
+    except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
+        raise ProposalError(f"cannot read the candidate file {candidates}: {exc}") from exc
