@@ -92,6 +92,9 @@ class EditSession:
         Peer zones of the national rank (as :func:`zgc_space.scenarios.compare`).
     far_step
         The FAR step a block gets when a click moves it to "renew" (see :meth:`set_rule`).
+    merge_gap_m
+        Blocks closer than this (m) count as neighbours in a :meth:`merge` (written into the
+        file as ``max_gap_m``; the sample's blocks are parted by roads).
     out_dir
         Folder the front end may save proposal files into (:meth:`save_as`); ``None``: no
         saving from the front end (:meth:`save` still works).
@@ -123,6 +126,7 @@ class EditSession:
         peers: scenarios.PeersLike = None,
         far_step: float = 0.5,
         out_dir: str | Path | None = None,
+        merge_gap_m: float = 100.0,
     ) -> None:
         if not isinstance(blocks, gpd.GeoDataFrame) or "block_id" not in blocks.columns:
             raise ColumnError("`blocks` must be a GeoDataFrame with a block_id column (e.g. datasets.load_blocks())")
@@ -144,8 +148,11 @@ class EditSession:
         self.rule: tuple[str, float] = ("far_step", _positive(far_step, "far_step")[0] or 0.5)
         self.selection: list[str] = []
         self.out_dir = None if out_dir is None else Path(out_dir)
+        self.merge_gap_m = float(merge_gap_m)
         self._confirm: dict[str, Any] | None = None
         self._block_ids = [str(b) for b in blocks["block_id"]]
+        self._subpark = dict(zip(self._block_ids, blocks["subpark"].astype(str), strict=True)) \
+            if "subpark" in blocks.columns else {}
         self._candidate_ids = [] if self.candidates is None else [str(c) for c in self.candidates["candidate_id"]]
         self._undo: list[tuple[Proposal, str]] = []
         self._redo: list[tuple[Proposal, str]] = []
@@ -281,8 +288,8 @@ class EditSession:
         return self.notice
 
     def merge(self, block_ids: list[str] | None = None, *, into: str | None = None, name: str | None = None,
-              reason: str = "") -> Notice:
-        """Merge blocks (default: the selection) into one management unit ``into``."""
+              reason: str = "", max_gap_m: float | None = None) -> Notice:
+        """Merge blocks (default: the selection) into one management unit ``into`` (default ``M-<ids>``)."""
         ids = list(dict.fromkeys(block_ids if block_ids is not None else self.selection))
         if len(ids) < 2:
             return self._refuse("select at least two blocks to merge (shift-click them, or tick 'select')")
@@ -290,13 +297,20 @@ class EditSession:
         if unknown:
             return self._refuse(f"there is no block {', '.join(unknown)} in the baseline")
         data = self._data()
-        op: dict[str, Any] = {"blocks": ids, "into": into or "M-" + "-".join(ids), "reason": reason}
+        gap = self.merge_gap_m if max_gap_m is None else max_gap_m
+        op: dict[str, Any] = {"blocks": ids, "into": into or "M-" + "-".join(ids), "reason": reason, "max_gap_m": gap}
         if name:
             op["name"] = name
         data["merge"].append(op)
         notice = self._commit(data, f"{_op_name('merge')} {' + '.join(ids)}")
         if notice.level == "info":
             self.selection = []
+            return notice
+        parks = {b: self._subpark.get(b, "") for b in ids}
+        if len(set(parks.values())) > 1 and "subpark" not in notice.text:
+            where = ", ".join(f"{b}: {v}" for b, v in parks.items())
+            notice = self._refuse(f"{notice.text}. The blocks also lie in different sub-parks ({where}); "
+                                  "a management unit keeps to one sub-park")
         return notice
 
     def unmerge(self, index: int) -> Notice:
@@ -445,6 +459,10 @@ class EditSession:
             self._dispatch(message)
         except (KeyError, TypeError, ValueError, ZgcSpaceError) as exc:
             self._refuse(f"cannot do {message.get('op')!r}: {exc}")
+        except Exception as exc:  # a bug must not leave a traceback in a notebook or kill the server
+            log.exception("editor command %r failed", message)
+            self._refuse(f"internal error in {message.get('op')!r} ({type(exc).__name__}: {exc}); "
+                         "the proposal is unchanged; please report this")
         out = self.state()
         out["handle_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return out
