@@ -23,6 +23,7 @@ METRICS: tuple[str, ...] = (
 
 _OWN: dict[str, tuple[str, str, str]] = {
     "score": ("集约度分值", "score", ""),
+    "site_area_m2": ("用地面积", "site area", "m²"),
     "rank": ("全国排名", "national rank", ""),
     "remaining_m2": ("尚可供应土地", "remaining land (B)", "m²"),
     "gfa_capacity_m2": ("剩余建筑规模", "floor area still permitted", "m²"),

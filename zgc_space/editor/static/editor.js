@@ -76,6 +76,10 @@ function render({ model, el }) {
       layer.on("click", () => model.send({ op: "click_candidate", id: f.properties.id }));
     },
   }).addTo(map);
+  const all = L.featureGroup([blocks, candidates]);
+  const fit = () => { map.invalidateSize(); if (all.getLayers().length) map.fitBounds(all.getBounds(), { padding: [10, 10] }); };
+  fit();
+  // Paths exist once the map has a view: tag them for CSS and for tests.
   for (const [id, layer] of [...blockLayers, ...candidateLayers]) {
     const path = layer.getElement && layer.getElement();
     if (path) {
@@ -83,9 +87,6 @@ function render({ model, el }) {
       path.classList.add(candidateLayers.has(id) ? "zgc-candidate" : "zgc-block");
     }
   }
-  const all = L.featureGroup([blocks, candidates]);
-  const fit = () => { map.invalidateSize(); if (all.getLayers().length) map.fitBounds(all.getBounds(), { padding: [10, 10] }); };
-  fit();
   setTimeout(fit, 0);
   if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => map.invalidateSize()).observe(mapDiv);
 
