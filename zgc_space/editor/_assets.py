@@ -32,7 +32,7 @@ def _static(name: str) -> str:
 @functools.cache
 def editor_module() -> str:
     """Return the ES module: Leaflet (as a local ``L``, from its UMD build) followed by ``editor.js``."""
-    leaflet = asset_text("leaflet")  # its "<\\/script" (escaped for pages) means the same in JS
+    leaflet = asset_text("leaflet")  # its escaped closing script tags mean the same in JS
     wrapped = (
         "const L = (() => {\n  const module = { exports: {} };\n  const exports = module.exports;\n"
         f"{leaflet}\n  return module.exports;\n}})();\n"

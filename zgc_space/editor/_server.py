@@ -62,7 +62,8 @@ class EditorServer:
 
     def __init__(self, session: EditSession, *, host: str = "127.0.0.1", port: int = 0) -> None:
         if host not in LOOPBACK:
-            raise ParameterError(f"host={host!r}: the editor serves the loopback interface only ({', '.join(LOOPBACK)})")
+            raise ParameterError(
+                f"host={host!r}: the editor serves the loopback interface only ({', '.join(LOOPBACK)})")
         if not 0 <= int(port) <= 65535:
             raise ParameterError(f"port={port!r} is not a TCP port (0-65535; 0 picks a free one)")
         self.session = session

@@ -535,7 +535,7 @@ class EditSession:
         return self.notice
 
     def _evaluate(self, proposal: Proposal) -> dict[str, Any]:
-        """The panel of ``proposal``: one call of the vectorised compare, plus the rank margin."""
+        """Return the panel of ``proposal``: one call of the vectorised compare, plus the rank margin."""
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

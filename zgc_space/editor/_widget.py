@@ -20,7 +20,7 @@ __all__ = ["ProposalEditor"]
 log = logging.getLogger(__name__)
 
 
-class ProposalEditor(anywidget.AnyWidget):  # type: ignore[misc]
+class ProposalEditor(anywidget.AnyWidget):
     """Edit a proposal on the map in a notebook; the panel updates after every click.
 
     Click a block to cycle it keep → release (调出) → renew (更新改造, with the panel's FAR

@@ -60,12 +60,12 @@ def _dump_key(key: str, value: Any) -> str:
 
 
 def proposal_text(proposal: Proposal, source_text: str | None) -> str:
-    """Return ``proposal`` as YAML, reusing ``source_text``'s comments where possible.
+    r"""Return ``proposal`` as YAML, reusing ``source_text``'s comments where possible.
 
     Examples
     --------
     >>> from zgc_space.proposal import parse_proposal
-    >>> src = "# my header\\nid: P1\\ntitle: t\\n# the releases\\nrelease:\\n  - block: B1  # low tax\\n"
+    >>> src = "# my header\nid: P1\ntitle: t\n# the releases\nrelease:\n  - block: B1  # low tax\n"
     >>> p = parse_proposal(src).model_copy(update={"title": "new title"})
     >>> print(proposal_text(p, src), end="")
     # my header

@@ -9,7 +9,7 @@ function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    if (k.startsWith("on")) listen(el, k.slice(2), v);
     else if (k === "class") el.className = v;
     else if (k === "value") el.value = v;
     else el.setAttribute(k, v === true ? "" : String(v));
@@ -19,6 +19,12 @@ function h(tag, attrs = {}, ...children) {
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return el;
+}
+
+// A redraw removes the focused input, and Chromium then fires its "change": ignore events of
+// elements no longer on the page, so one edit sends one command.
+function listen(el, event, fn) {
+  el.addEventListener(event, (e) => { if (el.isConnected) fn(e); });
 }
 
 function marginText(m) {
@@ -43,6 +49,7 @@ function render({ model, el }) {
   const blockLayers = new Map();
   const candidateLayers = new Map();
   let selectMode = false;
+  let saveName = null; // kept across redraws once typed
 
   function tip(props, what) {
     const box = h("div", {}, h("b", {}, props.id), " ", props.name || "", h("br"),
@@ -148,14 +155,14 @@ function render({ model, el }) {
       h("option", { value: "far_target", selected: rule.kind === "far_target" }, "FAR → target 目标"));
     const value = h("input", { class: "zgc-rule-value", type: "number", step: "0.1", value: rule.value });
     const fire = () => onChange(kind.value, value.value === "" ? null : Number(value.value));
-    kind.addEventListener("change", fire);
-    value.addEventListener("change", fire);
+    listen(kind, "change", fire);
+    listen(value, "change", fire);
     return [kind, value];
   }
 
   function operation(op) {
     const reason = h("input", { class: "zgc-reason", type: "text", value: op.reason, placeholder: "理由 reason" });
-    reason.addEventListener("change", () => model.send({ op: "set_reason", kind: op.kind, index: op.index, reason: reason.value }));
+    listen(reason, "change", () => model.send({ op: "set_reason", kind: op.kind, index: op.index, reason: reason.value }));
     const extra = [];
     if (op.kind === "renew") {
       extra.push(...ruleInputs(op.rule, (kind, value) =>
@@ -178,10 +185,10 @@ function render({ model, el }) {
     const meta = view.proposal;
     const idInput = h("input", { class: "zgc-meta-id", type: "text", value: meta.id });
     const titleInput = h("input", { class: "zgc-meta-title", type: "text", value: meta.title });
-    idInput.addEventListener("change", () => model.send({ op: "set_meta", fields: { id: idInput.value } }));
-    titleInput.addEventListener("change", () => model.send({ op: "set_meta", fields: { title: titleInput.value } }));
+    listen(idInput, "change", () => model.send({ op: "set_meta", fields: { id: idInput.value } }));
+    listen(titleInput, "change", () => model.send({ op: "set_meta", fields: { title: titleInput.value } }));
     const modeBox = h("input", { type: "checkbox", class: "zgc-select-mode", checked: selectMode });
-    modeBox.addEventListener("change", () => { selectMode = modeBox.checked; });
+    listen(modeBox, "change", () => { selectMode = modeBox.checked; });
     const children = [
       h("div", { class: "zgc-meta" }, h("label", {}, "方案 id ", idInput), h("label", {}, "标题 title ", titleInput)),
       h("div", { class: "zgc-toolbar" },
@@ -215,7 +222,8 @@ function render({ model, el }) {
       h("div", { class: "zgc-latency" }, `evaluated in ${p.latency_ms} ms`),
     ];
     if (view.can_save) {
-      const name = h("input", { class: "zgc-save-name", type: "text", value: `${meta.id}.yaml` });
+      const name = h("input", { class: "zgc-save-name", type: "text", value: saveName || `${meta.id}.yaml` });
+      listen(name, "input", () => { saveName = name.value; });
       children.push(h("div", { class: "zgc-save" }, name,
         h("button", { class: "zgc-save-button", onclick: () => model.send({ op: "save", name: name.value }) },
           "保存 save")));

@@ -1,0 +1,129 @@
+"""The ``zgc-space edit`` page in headless Chromium: clicks, the panel against compare, saving.
+
+The page is served on 127.0.0.1 by :class:`~zgc_space.editor.EditorServer` in a thread of the
+test; every request is counted, and any that does not go to that server is aborted (and fails
+the test).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from zgc_space import datasets, scenarios
+from zgc_space.cli import main
+from zgc_space.editor import EditorServer, EditSession
+from zgc_space.proposal import Admit, Proposal, Release, Renew, read_proposal
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+class EditorPage:
+    """The editor page with its requests, JS errors and dialogs recorded."""
+
+    def __init__(self, page: Page, url: str) -> None:
+        self.page, self.url = page, url
+        self.requests: list[str] = []
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.updates = 0
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.accept()))
+        page.route("**/*", self._route)
+        page.goto(url, wait_until="load")
+        page.wait_for_selector("path.zgc-block")
+
+    def _route(self, route) -> None:
+        if route.request.url.startswith(self.url):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def _wait(self, n: int = 1) -> None:
+        self.updates += n
+        self.page.wait_for_selector(f'body[data-updates="{self.updates}"]', state="attached")
+
+    def click(self, feature_id: str) -> None:
+        """Click inside a block or candidate area, as a person would, and wait for the panel."""
+        point = self.page.evaluate("id => window.zgcEditor.pointOf(id)", feature_id)
+        self.page.mouse.click(point["x"], point["y"])
+        self._wait()
+
+    def number(self, selector: str) -> float:
+        return float(self.page.locator(selector).get_attribute("data-value"))
+
+    def notice(self) -> str:
+        return self.page.locator(".zgc-notice").first.inner_text()
+
+
+def test_edit_page_clicks_match_compare_and_saved_file_reproduces_them(tmp_path, capsys):
+    blocks, candidates = datasets.load_blocks(), datasets.load_candidates()
+    session = EditSession(blocks, candidates=candidates, out_dir=tmp_path)
+    with EditorServer(session, port=0) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ed = EditorPage(browser.new_page(viewport={"width": 1280, "height": 800}), server.url)
+            page = ed.page
+            assert page.locator("path.zgc-block").count() == 164
+            assert page.locator("path.zgc-candidate").count() == 20
+            base_score = ed.number(".zgc-score")
+            ed.click("B158")  # keep → release
+            assert page.locator('path[data-id="B158"]').get_attribute("data-state") == "release"
+            ed.click("B076")  # keep → release → renew (FAR +0.5)
+            ed.click("B076")
+            ed.click("C01")  # admit
+            assert page.locator('path[data-id="B076"]').get_attribute("data-state") == "renew"
+            assert page.locator('path[data-id="C01"]').get_attribute("data-state") == "admit"
+            assert ed.notice() == "调入 admit C01"
+
+            expected = Proposal(id="X", title="x", release=[Release(block="B158")], admit=[Admit(candidate="C01")],
+                                renew=[Renew(blocks=["B076"], far_step=0.5)])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                row = scenarios.compare(blocks, [expected], candidates=candidates).iloc[0]
+            score, rank = ed.number(".zgc-score"), ed.number(".zgc-rank")
+            far = ed.number('tr[data-metric="far"] td.zgc-value')
+            assert (score, rank, far) == (row["score"], row["rank"], row["far"]) and score != base_score
+            assert page.locator(".zgc-violations li").count() == row["n_violations"] == 1
+
+            page.locator(".zgc-rule-kind").first.select_option("far_target")
+            ed._wait()
+            page.locator(".zgc-rule-value").first.fill("-1")  # a bad edit: a message, nothing changed
+            page.locator(".zgc-rule-value").first.dispatch_event("change")
+            ed._wait()
+            assert "FAR target must be a number above 0" in ed.notice()
+            assert page.locator(".zgc-notice.zgc-error").count() == 1
+
+            page.locator(".zgc-save-name").fill("p06.yaml")
+            page.locator(".zgc-save-button").click()
+            ed._wait()
+            assert ed.notice().startswith("saved 已保存:") and not ed.dialogs
+            page.locator(".zgc-save-button").click()  # the file exists now: the page asks first
+            ed._wait(2)
+            assert len(ed.dialogs) == 1 and "p06.yaml exists" in ed.dialogs[0]
+            assert ed.errors == [] and ed.outside == []
+            assert {u.split("?")[0] for u in ed.requests} == {server.url, server.url + "api/command"}
+        finally:
+            browser.close()
+
+    saved = tmp_path / "p06.yaml"
+    assert read_proposal(saved).model_dump(exclude={"id", "title"}) == expected.model_dump(exclude={"id", "title"})
+    capsys.readouterr()
+    code = main(["compare", str(saved), "--baseline", str(datasets.path("zgc_blocks.gpkg")),
+                 "--candidates", str(datasets.path("candidates.gpkg")), "--out", str(tmp_path / "out"), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    assert (result["score"], result["rank"], result["far"]) == (score, rank, far)
