@@ -21,6 +21,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disa
 
 
 def main() -> None:
+    """Edit the sample as the README describes and photograph the page."""
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as folder:
         session = EditSession(datasets.load_blocks(), candidates=datasets.load_candidates(), out_dir=folder)
@@ -42,7 +43,8 @@ def main() -> None:
             png = page.screenshot()
             browser.close()
     # a 128-colour palette keeps the picture small in the repository
-    Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=128, method=Image.Quantize.FASTOCTREE).save(OUT, optimize=True)
+    picture = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=128, method=Image.Quantize.FASTOCTREE)
+    picture.save(OUT, optimize=True)
 
 
 if __name__ == "__main__":
