@@ -552,9 +552,12 @@ class EditSession:
                 continue
             value = None if pd.isna(row[m]) else float(row[m])
             change = None if pd.isna(row[f"{m}_change"]) else float(row[f"{m}_change"])
+            counted = m in ("rank", "block_count") and value is not None and change is not None
             metrics.append({"id": m, **metric_label(m), "value": value, "baseline": _plain(base.get(m)),
-                            "change": change, "text": number_text(value),
-                            "change_text": number_text(change, signed=True)})
+                            "change": change,
+                            "text": f"{value:,.0f}" if counted else number_text(value),
+                            "change_text": f"{change:+,.0f}".replace("+0", "0") if counted else
+                            number_text(change, signed=True)})
         violations = table.attrs.get("violations", {}).get(proposal.id, [])
         notes = list(dict.fromkeys(str(w.message) for w in caught))
         score = None if pd.isna(row["score"]) else float(row["score"])
