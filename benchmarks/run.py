@@ -292,6 +292,7 @@ WORKLOADS = {
     "indicators": script("bench_indicators.py", ["--blocks", "10000", "--repeats", "1"]),
     "proposals": script("bench_proposals.py", ["--repeat", "1"]),
     "optimize": script("bench_optimize.py", ["--repeat", "1", "--points", "5"]),
+    "editor": script("bench_editor.py", ["--clicks", "30"]),
 }
 
 

@@ -321,7 +321,7 @@ def _merge(base: Base, p: Proposal, m: Any, path: tuple[str | int, ...], plan: P
             f"merge at {p.where(path + ('into',))} names the combined block {m.into!r}, which a kept block "
             "already has; use a new id or one of the merged blocks' ids"
         )
-    gaps = base.gaps()[np.ix_(idx, idx)]
+    gaps = base.gaps(idx)
     linked = gaps <= m.max_gap_m + 1e-6
     reach = {0}
     frontier = [0]

@@ -72,11 +72,20 @@ class Base:
     total_area_m2: float
     _gaps: np.ndarray | None = None
 
-    def gaps(self) -> np.ndarray:
-        """Pairwise distances between baseline blocks (m), computed once."""
-        if self._gaps is None:
-            self._gaps = shapely.distance(self.geoms[:, None], self.geoms[None, :])
-        return self._gaps
+    def gaps(self, idx: Sequence[int] | None = None) -> np.ndarray:
+        """Pairwise distances between baseline blocks (m): all (computed once), or among ``idx`` only.
+
+        A merge needs the distances among its few blocks; the full matrix of a large baseline
+        is not worth computing for one proposal (the map editor evaluates one per click).
+        """
+        if idx is None:
+            if self._gaps is None:
+                self._gaps = shapely.distance(self.geoms[:, None], self.geoms[None, :])
+            return self._gaps
+        if self._gaps is not None:
+            return self._gaps[np.ix_(idx, idx)]
+        g = self.geoms[np.asarray(idx, dtype=np.intp)]
+        return shapely.distance(g[:, None], g[None, :])
 
 
 def metric(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
