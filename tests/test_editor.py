@@ -385,3 +385,23 @@ def test_latencies_are_recorded(session):
     for b in ("B001", "B002", "B003"):
         session.click_block(b)
     assert len(session.latencies_ms) == 4 and np.all(np.array(session.latencies_ms) > 0)
+
+
+def test_relative_protected_layer_is_found_from_the_opened_file(blocks, candidates, tmp_path):
+    red_line = gpd.GeoDataFrame({"name": ["红线"]}, geometry=[candidates.geometry.iloc[0].buffer(10)],
+                                crs=candidates.crs)
+    red_line.to_file(tmp_path / "red_line.gpkg")
+    (tmp_path / "p.yaml").write_text("id: P7\ntitle: t\nconstraints:\n  protected: red_line.gpkg\n", encoding="utf-8")
+    s = EditSession(blocks, candidates=candidates, proposal=tmp_path / "p.yaml")
+    s.click_block("B158")
+    s.click_candidate(str(candidates["candidate_id"].iloc[0]))
+    assert s.panel["status"] == "violations" and "protected" in [v["rule"] for v in s.panel["violations"]]
+
+
+def test_undo_redo_and_reasons_reuse_the_panel(session):
+    session.click_block("B158")
+    n = len(session.latencies_ms)
+    session.set_reason("release", 0, "why")
+    session.undo()
+    session.redo()
+    assert len(session.latencies_ms) == n and session.proposal.release[0].reason == "why"

@@ -12,10 +12,12 @@ bad edit; the widget and the local page show the notice in the panel.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,7 @@ from zgc_space import evaluation, scenarios
 from zgc_space.editor._labels import METRICS, OPERATIONS, metric_label, number_text
 from zgc_space.editor._yaml import proposal_text
 from zgc_space.errors import ColumnError, OverwriteInputError, ProposalError, ZgcSpaceError
-from zgc_space.proposal import Proposal, read_proposal
+from zgc_space.proposal import Proposal, dump_proposal, parse_proposal, read_proposal
 
 __all__ = ["EditSession", "Notice"]
 
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 Kind = Literal["release", "admit", "renew", "rezone", "merge"]
 _KINDS: tuple[Kind, ...] = ("release", "admit", "renew", "rezone", "merge")
 #: Default id and title of a proposal started from scratch.
+#: Panels remembered (undo/redo and edits of reasons or the title need no new evaluation).
+_PANELS_KEPT = 256
 NEW_ID, NEW_TITLE = "P-edit", "在地图上编辑的方案 Proposal edited on the map"
 
 
@@ -158,6 +162,7 @@ class EditSession:
         self._redo: list[tuple[Proposal, str]] = []
         self._proposal = start
         self.latencies_ms: list[float] = []
+        self._panels: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.panel: dict[str, Any] = self._evaluate(start)
         self.notice = Notice("info", f"{start.id}: {start.title}")
 
@@ -515,8 +520,14 @@ class EditSession:
         """Validate and evaluate the proposal ``data``; keep it unless it is newly broken."""
         try:
             proposal = Proposal.model_validate(data)
+            protected = proposal.constraints.protected
+            if protected is not None and not Path(protected).is_absolute() and self.source is not None:
+                # a relative protected layer is found from the opened file's folder, as compare does
+                proposal = parse_proposal(dump_proposal(proposal), source=str(self.source))
         except ValidationError as exc:
             return self._refuse(f"not done: {label}: {_pydantic_text(exc)}")
+        except ProposalError as exc:
+            return self._refuse(f"not done: {label}: {exc}")
         panel = self._evaluate(proposal)
         if panel["status"] == "error" and self.panel["status"] != "error":
             return self._refuse(f"not done: {label}: {panel['error']}")
@@ -535,6 +546,18 @@ class EditSession:
         return self.notice
 
     def _evaluate(self, proposal: Proposal) -> dict[str, Any]:
+        """Return the panel of ``proposal`` (remembered for undo/redo and edits of words only)."""
+        key = _panel_key(proposal)
+        if key in self._panels:
+            self._panels.move_to_end(key)
+            return self._panels[key]
+        panel = self._compare(proposal)
+        self._panels[key] = panel
+        if len(self._panels) > _PANELS_KEPT:
+            self._panels.popitem(last=False)
+        return panel
+
+    def _compare(self, proposal: Proposal) -> dict[str, Any]:
         """Return the panel of ``proposal``: one call of the vectorised compare, plus the rank margin."""
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
@@ -585,6 +608,20 @@ class EditSession:
         below = peers[peers <= s]
         return {"up": float(above.min() - s) if len(above) else None,
                 "down": float(s - below.max()) if len(below) else None}
+
+
+def _panel_key(proposal: Proposal) -> str:
+    """What the panel of a proposal depends on: everything but its words (reasons, title, ...)."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "reason"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    data = proposal.model_dump(mode="json", by_alias=True, exclude={"title", "author", "date", "description"})
+    return json.dumps(strip(data), sort_keys=True, ensure_ascii=False)
 
 
 def _plain(value: Any) -> float | None:
