@@ -611,7 +611,7 @@ class EditSession:
 
 
 def _panel_key(proposal: Proposal) -> str:
-    """What the panel of a proposal depends on: everything but its words (reasons, title, ...)."""
+    """Return what the panel of a proposal depends on: everything but its words (reasons, title...)."""
 
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
