@@ -16,15 +16,15 @@ import pandas as pd
 import pytest
 from shapely import box
 
-from zgc_space import benchmark, datasets, scenarios
+from zgc_space import datasets, ranking, scenarios
 from zgc_space.cli import main
 from zgc_space.editor import EditorServer, EditSession
 from zgc_space.editor._yaml import proposal_text
 from zgc_space.errors import OverwriteInputError, ParameterError
-from zgc_space.proposal import Admit, Proposal, Release, Renew, parse_proposal, read_proposal
+from zgc_space.scenarios.proposal import Admit, Proposal, Release, Renew, parse_proposal, read_proposal
 
 ROOT = Path(__file__).parents[1]
-P01 = ROOT / "zgc_space/data/proposals/p01_release_outer_admit_core.yaml"
+P01 = ROOT / "zgc_space/datasets/data/proposals/p01_release_outer_admit_core.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -223,10 +223,10 @@ def test_rank_margin_is_the_distance_to_the_neighbouring_peers(session):
     up, down = panel["margin"]["up"], panel["margin"]["down"]
     assert up > 0 and down > 0
     rank = panel["rank"]
-    assert benchmark.rank_scores([panel["score"] + up], peers)[0] == rank - 1
-    assert benchmark.rank_scores([panel["score"] + up - 1e-5], peers)[0] == rank
-    assert benchmark.rank_scores([panel["score"] - down - 1e-5], peers)[0] == rank + 1
-    assert benchmark.rank_scores([panel["score"] - down + 1e-5], peers)[0] == rank
+    assert ranking.rank_scores([panel["score"] + up], peers)[0] == rank - 1
+    assert ranking.rank_scores([panel["score"] + up - 1e-5], peers)[0] == rank
+    assert ranking.rank_scores([panel["score"] - down - 1e-5], peers)[0] == rank + 1
+    assert ranking.rank_scores([panel["score"] - down + 1e-5], peers)[0] == rank
 
 
 def test_panel_is_json_with_labels_and_latency(session):

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, sync_playwright
 from zgc_space import datasets, scenarios
 from zgc_space.cli import main
 from zgc_space.editor import EditorServer, EditSession
-from zgc_space.proposal import Admit, Proposal, Release, Renew, read_proposal
+from zgc_space.scenarios.proposal import Admit, Proposal, Release, Renew, read_proposal
 
 pytestmark = pytest.mark.browser
 

@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scenarios",),
     ("dynamic", "optimize"),
     ("maps",),
+    ("editor",),
     ("report",),
     ("demo",),
     ("cli",),

@@ -13,7 +13,7 @@ from zgc_space.editor import EditorServer, EditSession
 from zgc_space.errors import ParameterError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``edit``."""
     p = sub.add_parser(
         "edit", help="edit a proposal on the map in a local web page (127.0.0.1); indicators, score and rank "

@@ -18,8 +18,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from zgc_space._offline import asset_text  # TODO(layout): the offline-HTML asset loader is private
 from zgc_space.editor._labels import STATES
+from zgc_space.maps import offline_asset
 from zgc_space.schema import METRIC_CRS
 
 __all__ = ["editor_css", "editor_module", "map_data", "page_html"]
@@ -32,7 +32,7 @@ def _static(name: str) -> str:
 @functools.cache
 def editor_module() -> str:
     """Return the ES module: Leaflet (as a local ``L``, from its UMD build) followed by ``editor.js``."""
-    leaflet = asset_text("leaflet")  # its escaped closing script tags mean the same in JS
+    leaflet = offline_asset("leaflet")  # its escaped closing script tags mean the same in JS
     wrapped = (
         "const L = (() => {\n  const module = { exports: {} };\n  const exports = module.exports;\n"
         f"{leaflet}\n  return module.exports;\n}})();\n"
@@ -43,7 +43,7 @@ def editor_module() -> str:
 @functools.cache
 def editor_css() -> str:
     """Return Leaflet's CSS (images as data URIs) and the editor's own."""
-    return asset_text("leaflet_css") + "\n" + _static("editor.css")
+    return offline_asset("leaflet_css") + "\n" + _static("editor.css")
 
 
 def _features(frame: gpd.GeoDataFrame, id_col: str, kind: str) -> list[dict[str, Any]]:

@@ -12,37 +12,31 @@ bad edit; the widget and the local page show the notice in the panel.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
-import warnings
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 from pydantic import ValidationError
 
 from zgc_space import evaluation, scenarios
-from zgc_space.editor._labels import METRICS, OPERATIONS, metric_label, number_text
+from zgc_space.editor._commands import KINDS, dispatch, operations
+from zgc_space.editor._labels import OPERATIONS, number_text
+from zgc_space.editor._panel import PanelEvaluator, read_candidates
 from zgc_space.editor._yaml import proposal_text
 from zgc_space.errors import ColumnError, OverwriteInputError, ProposalError, ZgcSpaceError
-from zgc_space.proposal import Proposal, dump_proposal, parse_proposal, read_proposal
+from zgc_space.io import write_atomic
+from zgc_space.scenarios.proposal import Proposal, dump_proposal, parse_proposal, read_proposal
 
 __all__ = ["EditSession", "Notice"]
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["release", "admit", "renew", "rezone", "merge"]
-_KINDS: tuple[Kind, ...] = ("release", "admit", "renew", "rezone", "merge")
 #: Default id and title of a proposal started from scratch.
-#: Panels remembered (undo/redo and edits of reasons or the title need no new evaluation).
-_PANELS_KEPT = 256
 NEW_ID, NEW_TITLE = "P-edit", "在地图上编辑的方案 Proposal edited on the map"
 
 
@@ -135,12 +129,8 @@ class EditSession:
         if not isinstance(blocks, gpd.GeoDataFrame) or "block_id" not in blocks.columns:
             raise ColumnError("`blocks` must be a GeoDataFrame with a block_id column (e.g. datasets.load_blocks())")
         self.blocks = blocks
-        self.candidates = _read_candidates(candidates)
-        self._preset = evaluation.load_preset(preset)
-        scores = scenarios.peer_scores(peers, preset=self._preset)
-        # The peers reduced to their scores once: compare ranks against exactly these.
-        self._peers = pd.DataFrame({"zone_id": [f"peer{i}" for i in range(len(scores))], "score": scores})
-        self._sorted_peers = np.sort(np.round(scores[~np.isnan(scores)], 6))
+        self.candidates = read_candidates(candidates)
+        self._evaluator = PanelEvaluator(blocks, candidates=self.candidates, preset=preset, peers=peers)
         self._source_text: str | None = None
         self.source: Path | None = None
         if isinstance(proposal, (str, Path)):
@@ -161,12 +151,15 @@ class EditSession:
         self._undo: list[tuple[Proposal, str]] = []
         self._redo: list[tuple[Proposal, str]] = []
         self._proposal = start
-        self.latencies_ms: list[float] = []
-        self._panels: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self.panel: dict[str, Any] = self._evaluate(start)
+        self.panel: dict[str, Any] = self._evaluator.panel(start)
         self.notice = Notice("info", f"{start.id}: {start.title}")
 
     # -- reading the state -------------------------------------------------------------------
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        """Milliseconds of every evaluation so far (panels remembered from before are not evaluated)."""
+        return self._evaluator.latencies_ms
 
     @property
     def proposal(self) -> Proposal:
@@ -212,7 +205,7 @@ class EditSession:
             "admitted": self.admitted(),
             "selection": list(self.selection),
             "rule": {"kind": self.rule[0], "value": self.rule[1]},
-            "operations": self._operations(),
+            "operations": operations(self._proposal),
             "can_undo": self.can_undo,
             "can_redo": self.can_redo,
             "notice": self.notice.to_dict(),
@@ -220,34 +213,6 @@ class EditSession:
             "can_save": self.out_dir is not None,
             "confirm": self._confirm,
         }
-
-    def _operations(self) -> list[dict[str, Any]]:
-        p = self._proposal
-        out: list[dict[str, Any]] = []
-        for kind in _KINDS:
-            for i, op in enumerate(getattr(p, kind)):
-                zh, en = OPERATIONS[kind]
-                item: dict[str, Any] = {"kind": kind, "index": i, "name": f"{zh} {en}", "reason": op.reason,
-                                        "what": self._describe(kind, op)}
-                if kind == "renew":
-                    item["rule"] = {"kind": "far_target" if op.far_target is not None else "far_step",
-                                    "value": op.far_target if op.far_target is not None else op.far_step}
-                out.append(item)
-        return out
-
-    @staticmethod
-    def _describe(kind: str, op: Any) -> str:
-        if kind == "release":
-            return op.block + (" (part)" if op.part is not None else "")
-        if kind == "admit":
-            return op.new_id
-        if kind == "renew":
-            rule = f"FAR → {number_text(op.far_target)}" if op.far_target is not None else \
-                f"FAR +{number_text(op.far_step)}"
-            return f"{', '.join(op.blocks)} ({rule})"
-        if kind == "rezone":
-            return f"{op.block}: {op.from_} → {op.to}"
-        return f"{' + '.join(op.blocks)} → {op.into}"
 
     # -- edits ---------------------------------------------------------------------------------
 
@@ -361,8 +326,8 @@ class EditSession:
 
     def set_reason(self, kind: str, index: int, reason: str) -> Notice:
         """Set the reason of operation ``kind`` number ``index`` (0-based)."""
-        if kind not in _KINDS:
-            return self._refuse(f"there is no operation kind {kind!r}; use one of {', '.join(_KINDS)}")
+        if kind not in KINDS:
+            return self._refuse(f"there is no operation kind {kind!r}; use one of {', '.join(KINDS)}")
         data = self._data()
         if not 0 <= index < len(data[kind]):
             return self._refuse(f"there is no {kind} number {index + 1}")
@@ -415,9 +380,7 @@ class EditSession:
         path = Path(path)
         if path.exists() and not overwrite:
             raise OverwriteInputError(f"{path} exists; pass overwrite=True to replace it")
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.yaml(), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, self.yaml().encode("utf-8"))
         log.info("saved proposal %s to %s", self._proposal.id, path)
         return path
 
@@ -461,7 +424,7 @@ class EditSession:
         t0 = time.perf_counter()
         self._confirm = None
         try:
-            self._dispatch(message)
+            dispatch(self, message)
         except (KeyError, TypeError, ValueError, ZgcSpaceError) as exc:
             self._refuse(f"cannot do {message.get('op')!r}: {exc}")
         except Exception as exc:  # a bug must not leave a traceback in a notebook or kill the server
@@ -471,32 +434,6 @@ class EditSession:
         out = self.state()
         out["handle_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return out
-
-    def _dispatch(self, m: Mapping[str, Any]) -> None:
-        op = str(m.get("op", ""))
-        actions: dict[str, Callable[[], object]] = {
-            "state": lambda: None,
-            "click_block": lambda: self.click_block(str(m["id"])),
-            "click_candidate": lambda: self.click_candidate(str(m["id"])),
-            "select": lambda: self.select(str(m["id"])),
-            "clear_selection": lambda: self.selection.clear(),
-            "merge": lambda: self.merge(m.get("ids"), into=m.get("into") or None, name=m.get("name") or None),
-            "unmerge": lambda: self.unmerge(int(m["index"])),
-            "set_rule": lambda: self.set_rule(**{str(m["kind"]): m.get("value")}),
-            "set_renewal": lambda: self.set_renewal(int(m["index"]), **{str(m["kind"]): m.get("value")}),
-            "set_reason": lambda: self.set_reason(str(m["kind"]), int(m["index"]), str(m.get("reason", ""))),
-            "set_meta": lambda: self.set_meta(**{str(k): str(v) for k, v in dict(m.get("fields", {})).items()}),
-            "save": lambda: self.save_as(str(m.get("name", "")), overwrite=m.get("overwrite") is True),
-            "undo": self.undo,
-            "redo": self.redo,
-        }
-        if op not in actions:
-            self._refuse(f"unknown command {op!r}")
-            return
-        if op in ("set_rule", "set_renewal") and m.get("kind") not in ("far_target", "far_step"):
-            self._refuse("a FAR rule is either far_target or far_step")
-            return
-        actions[op]()
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -528,7 +465,7 @@ class EditSession:
             return self._refuse(f"not done: {label}: {_pydantic_text(exc)}")
         except ProposalError as exc:
             return self._refuse(f"not done: {label}: {exc}")
-        panel = self._evaluate(proposal)
+        panel = self._evaluator.panel(proposal)
         if panel["status"] == "error" and self.panel["status"] != "error":
             return self._refuse(f"not done: {label}: {panel['error']}")
         self._undo.append((self._proposal, label))
@@ -539,97 +476,11 @@ class EditSession:
 
     def _set(self, proposal: Proposal) -> None:
         self._proposal = proposal
-        self.panel = self._evaluate(proposal)
+        self.panel = self._evaluator.panel(proposal)
 
     def _refuse(self, text: str) -> Notice:
         self.notice = Notice("error", text)
         return self.notice
-
-    def _evaluate(self, proposal: Proposal) -> dict[str, Any]:
-        """Return the panel of ``proposal`` (remembered for undo/redo and edits of words only)."""
-        key = _panel_key(proposal)
-        if key in self._panels:
-            self._panels.move_to_end(key)
-            return self._panels[key]
-        panel = self._compare(proposal)
-        self._panels[key] = panel
-        if len(self._panels) > _PANELS_KEPT:
-            self._panels.popitem(last=False)
-        return panel
-
-    def _compare(self, proposal: Proposal) -> dict[str, Any]:
-        """Return the panel of ``proposal``: one call of the vectorised compare, plus the rank margin."""
-        t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            table = scenarios.compare(self.blocks, [proposal], candidates=self.candidates, preset=self._preset,
-                                      peers=self._peers, errors="report")
-        ms = (time.perf_counter() - t0) * 1000
-        self.latencies_ms.append(ms)
-        row = table.iloc[0]
-        base = table.attrs["baseline"]
-        status = str(row["status"])
-        metrics = []
-        for m in ("score", "rank", *METRICS):
-            if m not in table.columns:
-                continue
-            value = None if pd.isna(row[m]) else float(row[m])
-            change = None if pd.isna(row[f"{m}_change"]) else float(row[f"{m}_change"])
-            counted = m in ("rank", "block_count") and value is not None and change is not None
-            metrics.append({"id": m, **metric_label(m), "value": value, "baseline": _plain(base.get(m)),
-                            "change": change,
-                            "text": f"{value:,.0f}" if counted else number_text(value),
-                            "change_text": f"{change:+,.0f}".replace("+0", "0") if counted else
-                            number_text(change, signed=True)})
-        violations = table.attrs.get("violations", {}).get(proposal.id, [])
-        notes = list(dict.fromkeys(str(w.message) for w in caught))
-        score = None if pd.isna(row["score"]) else float(row["score"])
-        return {
-            "status": status,
-            "error": None if pd.isna(row["error"]) else str(row["error"]),
-            "score": score,
-            "rank": None if pd.isna(row["rank"]) else int(row["rank"]),
-            "rank_of": int(row["rank_of"]) if not pd.isna(row["rank_of"]) else None,
-            "margin": self._margin(score),
-            "metrics": metrics,
-            "violations": [{"rule": v["rule"], "message": v["message"], "block_ids": v["block_ids"]}
-                           for v in violations],
-            "notes": notes,
-            "latency_ms": round(ms, 1),
-        }
-
-    def _margin(self, score: float | None) -> dict[str, float | None]:
-        """Points the score may lose before the rank drops, and must gain to climb one place."""
-        if score is None:
-            return {"up": None, "down": None}
-        s = round(score, 6)
-        peers = self._sorted_peers
-        above = peers[peers > s]
-        below = peers[peers <= s]
-        return {"up": float(above.min() - s) if len(above) else None,
-                "down": float(s - below.max()) if len(below) else None}
-
-
-def _panel_key(proposal: Proposal) -> str:
-    """Return what the panel of a proposal depends on: everything but its words (reasons, title...)."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "reason"}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    data = proposal.model_dump(mode="json", by_alias=True, exclude={"title", "author", "date", "description"})
-    return json.dumps(strip(data), sort_keys=True, ensure_ascii=False)
-
-
-def _plain(value: Any) -> float | None:
-    if value is None:
-        return None
-    x = float(value)
-    return x if math.isfinite(x) else None
-
 
 def _op_name(kind: str) -> str:
     zh, en = OPERATIONS[kind]
@@ -643,12 +494,3 @@ def _drop_renewal(data: dict[str, Any], block_id: str) -> None:
         if op["blocks"]:
             kept.append(op)
     data["renew"] = kept
-
-
-def _read_candidates(candidates: gpd.GeoDataFrame | str | Path | None) -> gpd.GeoDataFrame | None:
-    if candidates is None or isinstance(candidates, gpd.GeoDataFrame):
-        return candidates
-    try:
-        return gpd.read_file(candidates)
-    except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
-        raise ProposalError(f"cannot read the candidate file {candidates}: {exc}") from exc

@@ -13,7 +13,7 @@ import traitlets
 from zgc_space import evaluation, scenarios
 from zgc_space.editor._assets import editor_css, editor_module, map_data
 from zgc_space.editor._session import EditSession, Notice
-from zgc_space.proposal import Proposal
+from zgc_space.scenarios.proposal import Proposal
 
 __all__ = ["ProposalEditor"]
 

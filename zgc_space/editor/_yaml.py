@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from zgc_space.errors import ProposalError
-from zgc_space.proposal import Proposal, dump_proposal, parse_proposal
+from zgc_space.scenarios.proposal import Proposal, dump_proposal, parse_proposal
 
 __all__ = ["proposal_text"]
 
@@ -64,7 +64,7 @@ def proposal_text(proposal: Proposal, source_text: str | None) -> str:
 
     Examples
     --------
-    >>> from zgc_space.proposal import parse_proposal
+    >>> from zgc_space.scenarios.proposal import parse_proposal
     >>> src = "# my header\nid: P1\ntitle: t\n# the releases\nrelease:\n  - block: B1  # low tax\n"
     >>> p = parse_proposal(src).model_copy(update={"title": "new title"})
     >>> print(proposal_text(p, src), end="")

@@ -44,7 +44,7 @@ from zgc_space.maps._leaflet import (
     tile_layer,
     tooltip_html,
 )
-from zgc_space.maps._offline import offline_html, walk
+from zgc_space.maps._offline import INLINE_ASSETS, asset_text, offline_html, walk
 from zgc_space.maps._style import (
     ClassBreaks,
     Footer,
@@ -55,7 +55,10 @@ from zgc_space.maps._style import (
     numeric_values,
 )
 
-__all__ = ["TILES", "ClassBreaks", "Footer", "choropleth", "class_breaks", "format_value", "save_html", "to_html"]
+__all__ = [
+    "TILES", "ClassBreaks", "Footer", "choropleth", "class_breaks", "format_value", "offline_asset", "save_html",
+    "to_html",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -272,6 +275,23 @@ def to_html(m: folium.Map | Figure, *, offline: bool = True, footer: Footer | No
     if offline and any(isinstance(c, folium.TileLayer) for c in walk(root)):
         logger.info("the map has web tile layers: they need the network; the rest works offline")
     return page
+
+
+def offline_asset(name: str) -> str:
+    """Return the text of an asset offline maps inline, from its PyPI package (no network).
+
+    ``name`` is ``"leaflet"`` (Leaflet 1.9.3's JavaScript), ``"leaflet_css"`` (its CSS, images as
+    ``data:`` URIs) or ``"jquery"``; the text is ready to go inside ``<script>`` or ``<style>``.
+    Other front ends (the proposal editor) use it to work offline as the saved maps do.
+
+    Examples
+    --------
+    >>> "Leaflet 1.9.3" in offline_asset("leaflet"), "http" in offline_asset("leaflet_css")
+    (True, False)
+    """
+    if name not in INLINE_ASSETS:
+        raise MapError(f"no offline asset {name!r}; use one of {', '.join(INLINE_ASSETS)}")
+    return asset_text(name)
 
 
 def save_html(

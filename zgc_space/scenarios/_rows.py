@@ -85,7 +85,7 @@ class Base:
         if self._gaps is not None:
             return self._gaps[np.ix_(idx, idx)]
         g = self.geoms[np.asarray(idx, dtype=np.intp)]
-        return shapely.distance(g[:, None], g[None, :])
+        return np.asarray(shapely.distance(g[:, None], g[None, :]), dtype=float)
 
 
 def metric(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
