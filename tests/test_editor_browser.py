@@ -102,7 +102,7 @@ def test_edit_page_clicks_match_compare_and_saved_file_reproduces_them(tmp_path,
             page.locator(".zgc-rule-kind").first.select_option("far_target")
             ed._wait()
             page.locator(".zgc-rule-value").first.fill("-1")  # a bad edit: a message, nothing changed
-            page.locator(".zgc-rule-value").first.dispatch_event("change")
+            page.locator(".zgc-rule-value").first.press("Tab")  # leaving the field commits it (one change)
             ed._wait()
             assert "FAR target must be a number above 0" in ed.notice()
             assert page.locator(".zgc-notice.zgc-error").count() == 1

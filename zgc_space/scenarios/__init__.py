@@ -419,7 +419,7 @@ def compare(
         if first is not None:
             raise ProposalError(first)
     scores = peer_scores(peers, preset=preset)
-    b_sums, b_cap = fast.sums_of(base.X, base.cols)
+    b_sums, b_cap = fast.base_sums(base)
     # The baseline is row 0 of the same vectorised pass (scoring is row by row): one pass, not two,
     # which halves the cost of a one-proposal compare (the map editor's update per click).
     both = _metrics(pd.concat([b_sums, outcome.sums], ignore_index=True),

@@ -59,6 +59,20 @@ def sums_of(rows: np.ndarray, cols: Sequence[str]) -> tuple[pd.DataFrame, float]
     return pd.DataFrame([total], columns=list(cols)), float(row_capacity(rows, cols).sum())
 
 
+def base_capacity(base: ops.Base) -> float:
+    """Return the baseline's floor-area capacity, computed once per prepared baseline."""
+    if base._capacity_m2 is None:
+        base._capacity_m2 = float(row_capacity(base.X, base.cols).sum())
+    return base._capacity_m2
+
+
+def base_sums(base: ops.Base) -> tuple[pd.DataFrame, float]:
+    """Return the baseline's zone sums and capacity (as :func:`sums_of`, the capacity computed once)."""
+    total, nan = _nan_sum(base.X)
+    total = np.where(nan > 0, np.nan, total)
+    return pd.DataFrame([total], columns=list(base.cols)), base_capacity(base)
+
+
 class _Deltas:
     """Signed rows added to the zone sums of proposal ``p``."""
 
@@ -77,7 +91,7 @@ class _Deltas:
         total0, nan0 = _nan_sum(base.X)
         S = np.tile(total0, (n, 1))
         N = np.tile(nan0, (n, 1))
-        cap = np.full(n, row_capacity(base.X, base.cols).sum())
+        cap = np.full(n, base_capacity(base))
         if self.p:
             p = np.concatenate(self.p)
             rows = np.concatenate(self.rows)

@@ -71,6 +71,7 @@ class Base:
     tree: shapely.STRtree
     total_area_m2: float
     _gaps: np.ndarray | None = None
+    _capacity_m2: float | None = None  # the baseline's floor-area capacity, set by _fast.base_capacity
 
     def gaps(self, idx: Sequence[int] | None = None) -> np.ndarray:
         """Pairwise distances between baseline blocks (m): all (computed once), or among ``idx`` only.
