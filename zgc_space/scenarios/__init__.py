@@ -433,7 +433,10 @@ def compare(
 def _table(items: Sequence[Proposal | ProposalError], outcome: fast.Outcome, metrics: pd.DataFrame,
            base_row: pd.Series, *, sort_by: str | None, ascending: bool | None) -> pd.DataFrame:
     bad = np.array([e is not None for e in outcome.errors])
-    metrics = metrics.astype({c: "float64" for c in metrics.columns if c not in ("rank", "rank_of", "block_count")})
+    # astype only where the dtype changes: a column-by-column astype of the whole table is most of
+    # a one-proposal compare's time otherwise
+    metrics = metrics.astype({c: "float64" for c in metrics.columns
+                              if c not in ("rank", "rank_of", "block_count") and metrics[c].dtype != "float64"})
     metrics.loc[bad, [c for c in metrics.columns if c not in ("rank", "rank_of")]] = np.nan
     metrics.loc[bad, "rank"] = pd.NA
     head = pd.DataFrame({
@@ -459,7 +462,8 @@ def _table(items: Sequence[Proposal | ProposalError], outcome: fast.Outcome, met
             cols[f"{c}_change"] = (metrics[c] - float(base_row[c])).reset_index(drop=True)
     table = pd.concat([head, pd.DataFrame(cols)], axis=1)
     counts = ("rank", "rank_change", "rank_of", "block_count", "block_count_change")
-    table = table.astype({c: ("Int64" if c in counts else "float64") for c in cols})
+    wanted = {c: ("Int64" if c in counts else "float64") for c in cols}
+    table = table.astype({c: t for c, t in wanted.items() if str(table[c].dtype) != t})
     table.attrs["baseline"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in base_row.items()}
     table.attrs["violations"] = {
         str(getattr(p, "id", k)): [v.to_dict() for v in vs]
