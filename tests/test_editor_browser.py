@@ -127,3 +127,64 @@ def test_edit_page_clicks_match_compare_and_saved_file_reproduces_them(tmp_path,
     assert code == 0
     result = json.loads(capsys.readouterr().out)["results"][0]
     assert (result["score"], result["rank"], result["far"]) == (score, rank, far)
+
+
+HARNESS = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>%(css)s</style></head><body>
+<div id="w"></div>
+<script type="application/json" id="esm">%(esm)s</script>
+<script type="module">
+// anywidget's side of the widget, without Jupyter: the ES module imported as a module, a model
+// with get/on/off/send; what the module sends is kept for the test to hand to Python.
+const values = JSON.parse(%(values)s);
+const listeners = {};
+window.sent = [];
+window.model = {
+  get: (k) => values[k],
+  on: (e, cb) => { (listeners[e] = listeners[e] || []).push(cb); },
+  off: () => {},
+  send: (m) => { window.sent.push(m); },
+  push: (view) => { values.view = view; (listeners["change:view"] || []).forEach((cb) => cb()); },
+};
+const text = JSON.parse(document.getElementById("esm").textContent);
+const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+const mod = await import(url);
+mod.default.render({ model: window.model, el: document.getElementById("w") });
+document.body.dataset.ready = "1";
+</script></body></html>"""
+
+
+def test_widget_module_renders_and_round_trips_as_anywidget_would(tmp_path):
+    from zgc_space.editor import ProposalEditor
+
+    editor = ProposalEditor(datasets.load_blocks(), candidates=datasets.load_candidates(), height="500px")
+    values = json.dumps({"geo": editor.geo, "view": editor.view, "height": editor.height})
+    html = HARNESS % {"css": editor._css, "esm": json.dumps(editor._esm).replace("</", "<\\/"),
+                      "values": json.dumps(values).replace("</", "<\\/")}
+    path = tmp_path / "widget.html"
+    path.write_text(html, encoding="utf-8")
+    url = path.resolve().as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 700})
+            errors: list[str] = []
+            outside: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.route("**/*", lambda r: r.continue_() if r.request.url == url or r.request.url.startswith("blob:")
+                       else (outside.append(r.request.url), r.abort()))
+            page.goto(url)
+            page.wait_for_selector("body[data-ready='1']", state="attached")
+            assert page.locator("path.zgc-block").count() == 164
+            point = page.evaluate("() => document.getElementById('w').zgcEditor.pointOf('B158')")
+            page.mouse.click(point["x"], point["y"])
+            sent = page.evaluate("() => window.sent")
+            assert sent == [{"op": "click_block", "id": "B158"}]
+            editor._on_message(editor, sent[0], [])  # what the widget's comm does with it
+            page.evaluate("view => window.model.push(view)", editor.view)
+            assert page.locator('path[data-id="B158"]').get_attribute("data-state") == "release"
+            assert page.locator(".zgc-notice").first.inner_text() == "调出 release B158"
+            assert float(page.locator(".zgc-score").get_attribute("data-value")) == editor.panel["score"]
+            assert errors == [] and outside == []
+        finally:
+            browser.close()
