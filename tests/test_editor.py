@@ -263,6 +263,7 @@ def test_opening_a_file_keeps_metadata_and_comments(blocks, candidates, tmp_path
     path = tmp_path / "p01.yaml"
     shutil.copy(P01, path)
     s = EditSession(blocks, candidates=candidates, proposal=path)
+    assert s.state()["save_name"] == "p01.yaml"
     assert s.proposal.model_dump() == read_proposal(P01).model_dump() and s.panel["status"] == "ok"
     s.click_block("B001")
     s.set_reason("release", 4, "示例 example")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from zgc_space.indicators import INDICATORS
+from zgc_space.maps import format_value
 from zgc_space.schema import COLUMNS
 
 __all__ = ["METRICS", "OPERATIONS", "STATES", "metric_label", "number_text"]
@@ -77,27 +78,21 @@ def metric_label(metric: str) -> dict[str, str]:
 
 
 def number_text(value: float | None, *, signed: bool = False) -> str:
-    """Format a number for the panel: thousands separators, precision by magnitude, no ``-0.00``.
+    """Format a number for the panel as :func:`zgc_space.maps.format_value` does, signed if asked.
+
+    Values that round to nothing read ``0`` (never ``-0.00`` or ``1e-06``).
 
     Examples
     --------
     >>> number_text(1234567.891), number_text(1.18234), number_text(-0.000001, signed=True)
     ('1,234,568', '1.18', '0')
-    >>> number_text(0.0312, signed=True), number_text(float("nan"))
-    ('+0.0312', '–')
+    >>> number_text(0.0312, signed=True), number_text(-0.0), number_text(float("nan"))
+    ('+0.0312', '0', '无数据 no data')
     """
     if value is None or not math.isfinite(float(value)):
-        return "–"
+        return format_value(None)
     x = float(value)
-    mag = abs(x)
-    if mag >= 1000 or (mag >= 100 and x == round(x)):
-        text = f"{x:,.0f}"
-    elif mag >= 1:
-        text = f"{x:,.2f}"
-    elif mag >= 5e-5:
-        text = f"{x:.3g}"
-    else:
+    if abs(x) < 5e-5:
         return "0"
-    if text.lstrip("-") in ("0", "0.00"):
-        return "0"
+    text = format_value(x)
     return f"+{text}" if signed and x > 0 else text

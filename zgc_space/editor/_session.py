@@ -211,6 +211,7 @@ class EditSession:
             "notice": self.notice.to_dict(),
             "panel": self.panel,
             "can_save": self.out_dir is not None,
+            "save_name": self.source.name if self.source is not None else f"{p.id}.yaml",
             "confirm": self._confirm,
         }
 

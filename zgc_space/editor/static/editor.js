@@ -222,7 +222,7 @@ function render({ model, el }) {
       h("div", { class: "zgc-latency" }, `evaluated in ${p.latency_ms} ms`),
     ];
     if (view.can_save) {
-      const name = h("input", { class: "zgc-save-name", type: "text", value: saveName || `${meta.id}.yaml` });
+      const name = h("input", { class: "zgc-save-name", type: "text", value: saveName || view.save_name });
       listen(name, "input", () => { saveName = name.value; });
       children.push(h("div", { class: "zgc-save" }, name,
         h("button", { class: "zgc-save-button", onclick: () => model.send({ op: "save", name: name.value }) },
