@@ -20,6 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("datasets",),
     ("blocks",),
     ("indicators", "capacity", "buildings", "raster"),
+    ("accounting",),
     ("evaluation",),
     ("ranking",),
     ("scenarios",),

@@ -61,6 +61,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 #: Modules loaded on first attribute access (they pull in scipy, rasterio, folium, matplotlib).
 _LAZY_MODULES = (
+    "accounting",
     "blocks",
     "buildings",
     "capacity",

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AccountingError",
     "AttributeJoinError",
     "BlockValidationError",
     "ColumnError",
@@ -71,6 +72,10 @@ class BlockValidationError(ZgcSpaceError, ValueError):
     def __init__(self, message: str, problems: Sequence[object] = ()) -> None:
         super().__init__(message)
         self.problems = list(problems)
+
+
+class AccountingError(ZgcSpaceError, ValueError):
+    """Source layers cannot be accounted as given (unknown codes, overlaps, bad FAR caps, no location)."""
 
 
 class AttributeJoinError(ZgcSpaceError, ValueError):

@@ -24,6 +24,12 @@ COPIED: tuple[str, ...] = (
     "proposals/p05_expand_haidian_no_release.yaml",
     "dynamic_rules.yaml",
 )
+#: The source layers behind the blocks (zgc_space.datasets._sources), for zgc_space.accounting.
+SOURCE_FILES: tuple[str, ...] = (
+    "sources/blocks.gpkg", "sources/survey_dltb_2023.parquet", "sources/plan_plots.gpkg",
+    "sources/supply.gpkg", "sources/idle.gpkg", "sources/serviced.gpkg", "sources/buildings.parquet",
+    "sources/enterprises.parquet", "sources/user_codes.csv",
+)
 #: Files the generator writes, relative to its output directory.
 FILES: tuple[str, ...] = (
     "zgc_blocks.gpkg",
@@ -36,6 +42,7 @@ FILES: tuple[str, ...] = (
     "rasters/landcover_10m.tif",
     "README.md",
     *COPIED,
+    *SOURCE_FILES,
 )
 
 #: Published ZGC total (一区十六园, 2012 State Council approval), km².

@@ -41,6 +41,7 @@ from zgc_space.datasets import _parks as parks
 from zgc_space.datasets import _raster as raster_mod
 from zgc_space.datasets import _readme as readme_mod
 from zgc_space.datasets import _shapes as shapes
+from zgc_space.datasets import _sources as sources_mod
 from zgc_space.io import atomic_files, fixed_gdal_date
 from zgc_space.schema import COLUMNS, METRIC_CRS
 
@@ -258,7 +259,9 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     """Write every sample file (:data:`FILES`) into ``out_dir``; return their paths.
 
     The example proposals (``proposals/*.yaml``) and dynamic-adjustment rules
-    (``dynamic_rules.yaml``) are hand-written: they are copied from :data:`PACKAGE_DATA`.
+    (``dynamic_rules.yaml``) are hand-written: they are copied from :data:`PACKAGE_DATA`. The
+    source layers under ``sources/`` (survey parcels, plan plots, supply, idle and serviced land,
+    buildings, enterprises) are those :func:`zgc_space.accounting.account` turns back into the blocks.
     Each file is written to a temporary name and renamed into place, so readers never see a
     half-written file. The same seed writes the same bytes.
 
@@ -267,8 +270,8 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     paths = generate(tmp)
-    ...     sorted(p.name for p in paths)[:3]
-    ['README.md', 'building_height_10m.tif', 'candidates.gpkg']
+    ...     sorted(p.name for p in paths)[:3], sum(p.parent.name == "sources" for p in paths)
+    (['README.md', 'blocks.gpkg', 'building_height_10m.tif'], 9)
     """
     out = Path(out_dir)
     blocks = make_blocks(seed=seed)
@@ -285,6 +288,7 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     _atomic(out / "README.md", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     for name in parks.COPIED:
         _copy(PACKAGE_DATA / name, out / name)
+    sources_mod.write(out, blocks, seed=seed, gpkg=_write_gpkg, atomic=_atomic)
     logger.info("wrote %d sample files to %s (seed %d)", len(FILES), out, seed)
     return [out / name for name in FILES]
 

@@ -1,0 +1,174 @@
+"""Land accounting: 164 blocks × 50,000 survey parcels × 10,000 plan plots (issue 11: >= 5x geopandas).
+
+Engines, on the same frames in the same run:
+
+ours
+    ``zgc_space.accounting.account(blocks, survey=..., plan=...)``: codes mapped, overlaps checked,
+    every piece kept (remainders included), block table, conflicts and summary.
+geopandas
+    the plain route: ``geopandas.overlay(blocks, survey, how="intersection")``, then
+    ``overlay(..., plan, how="intersection")``, then a class per piece and ``groupby`` by block.
+floor
+    shapely only: STRtree candidate pairs and vectorised ``intersection`` on those pairs, twice
+    (blocks × survey, then pieces × plan), areas summed by block: the physical floor of the overlay.
+
+Peak memory (max RSS) of each engine is measured in a child process. Run:
+``python benchmarks/bench_accounting.py [--parcels 50000 --plots 10000 --repeats 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from zgc_space import accounting, datasets  # noqa: E402
+
+CODES = np.array(["0701", "0601", "05H1", "0810", "08H2", "1004", "0103", "0301", "1201", "0702"], dtype=object)
+PLAN = np.array(["R2", "M4", "B2", "G1", "E2", "100101"], dtype=object)
+
+
+def grid_layer(blocks: gpd.GeoDataFrame, n: int, seed: int, *, clip: bool) -> gpd.GeoDataFrame:
+    """About ``n`` grid cells over the blocks (clipped to them when ``clip``), jittered and shifted."""
+    rng = np.random.default_rng(seed)
+    total = float(blocks.area.sum())
+    side = np.sqrt(total / n) * (1.15 if not clip else 1.075)
+    if not clip:  # plan plots: one grid over the whole zone, the cells that touch a block
+        x0, y0, x1, y1 = blocks.total_bounds
+        xs = np.arange(x0 - rng.uniform(0, side), x1 + side, side)
+        ys = np.arange(y0 - rng.uniform(0, side), y1 + side, side)
+        xx, yy = np.meshgrid(xs[:-1], ys[:-1])
+        boxes = shapely.box(xx.ravel(), yy.ravel(), xx.ravel() + side, yy.ravel() + side)
+        hit = np.unique(shapely.STRtree(boxes).query(np.asarray(blocks.geometry.values), predicate="intersects")[1])
+        return gpd.GeoDataFrame(geometry=boxes[hit], crs=blocks.crs)
+    parts = []
+    for geom in blocks.geometry:
+        x0, y0, x1, y1 = geom.bounds
+        xs = np.arange(x0 - rng.uniform(0, side), x1 + side, side)
+        ys = np.arange(y0 - rng.uniform(0, side), y1 + side, side)
+        xx, yy = np.meshgrid(xs[:-1], ys[:-1])
+        boxes = shapely.box(xx.ravel(), yy.ravel(), xx.ravel() + side, yy.ravel() + side)
+        boxes = boxes[shapely.intersects(boxes, geom)]
+        parts.append(shapely.intersection(boxes, geom))
+    geoms = np.concatenate(parts)
+    geoms = geoms[shapely.area(geoms) > 0.0]
+    return gpd.GeoDataFrame(geometry=geoms, crs=blocks.crs)
+
+
+def make_data(parcels: int, plots: int) -> dict[str, gpd.GeoDataFrame]:
+    blocks = datasets.load_blocks()[["block_id", "subpark", "geometry"]]
+    survey = grid_layer(blocks, parcels, 1, clip=True)
+    rng = np.random.default_rng(2)
+    survey.insert(0, "BSM", [f"S{i:07d}" for i in range(len(survey))])
+    survey.insert(1, "DLBM", rng.choice(CODES, len(survey)))
+    plan = grid_layer(blocks, plots, 3, clip=False)
+    plan.insert(0, "DKBH", [f"P{i:06d}" for i in range(len(plan))])
+    plan.insert(1, "YDDM", rng.choice(PLAN, len(plan)))
+    plan.insert(2, "RJL", np.round(rng.uniform(0.5, 3.0, len(plan)), 1))
+    return {"blocks": blocks, "survey": survey, "plan": plan}
+
+
+def ours(d: dict) -> pd.DataFrame:
+    return accounting.account(d["blocks"], survey=d["survey"], plan=d["plan"]).blocks
+
+
+def plain_geopandas(d: dict) -> pd.DataFrame:
+    mapping = accounting.load_codes()
+    one = gpd.overlay(d["blocks"], d["survey"], how="intersection", keep_geom_type=True)
+    two = gpd.overlay(one, d["plan"], how="intersection", keep_geom_type=True)
+    two["use"] = mapping.survey_use(two["DLBM"].to_numpy())
+    two["area"] = two.area
+    return two.groupby(["block_id", "use"])["area"].sum().unstack(fill_value=0.0)
+
+
+def floor(d: dict) -> np.ndarray:
+    b = np.asarray(d["blocks"].geometry.values, dtype=object)
+    s = np.asarray(d["survey"].geometry.values, dtype=object)
+    p = np.asarray(d["plan"].geometry.values, dtype=object)
+    bi, si = shapely.STRtree(s).query(b, predicate="intersects")
+    pieces = shapely.intersection(b[bi], s[si])
+    qi, pj = shapely.STRtree(p).query(pieces, predicate="intersects")
+    parts = shapely.intersection(pieces[qi], p[pj])
+    return np.bincount(bi[qi], weights=shapely.area(parts), minlength=len(b))
+
+
+ENGINES = {"ours": ours, "geopandas": plain_geopandas, "floor": floor}
+
+
+def timed(func, d: dict, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        func(d)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _rss_mib() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
+
+
+def child(engine: str, data: Path) -> None:
+    d = {k: gpd.read_parquet(data / f"{k}.parquet") for k in ("blocks", "survey", "plan")}
+    base = _rss_mib()
+    warnings.simplefilter("ignore")
+    ENGINES[engine](d)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_mib": peak, "extra_mib": peak - base}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parcels", type=int, default=50_000)
+    parser.add_argument("--plots", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", choices=sorted(ENGINES), help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.data)
+        return 0
+    warnings.simplefilter("ignore")
+    d = make_data(args.parcels, args.plots)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-accounting-"))
+    for k, v in d.items():
+        v.to_parquet(tmp / f"{k}.parquet")
+    print(f"accounting: {len(d['blocks'])} blocks × {len(d['survey']):,} survey parcels × {len(d['plan']):,} plan "
+          f"plots, median of {args.repeats}")
+    check = ours(d)
+    gp = plain_geopandas(d)
+    fl = floor(d)
+    built = check.set_index("block_id")["site_area_m2"]
+    print(f"  same answer: Σ area ours {built.sum() / 1e6:.3f} km², geopandas {gp.to_numpy().sum() / 1e6:.3f} km², "
+          f"floor {fl.sum() / 1e6:.3f} km²")
+    times = {name: timed(func, d, args.repeats) for name, func in ENGINES.items()}
+    for name, t in times.items():
+        out = subprocess.run([sys.executable, __file__, "--child", name, "--data", str(tmp)],
+                             check=True, capture_output=True, text=True)
+        mem = json.loads(out.stdout.strip().splitlines()[-1])
+        ratio = times["geopandas"] / t
+        print(f"  {name:10s} {t:7.2f} s   geopandas/this {ratio:5.2f}x   peak RSS {mem['peak_mib']:6.0f} MiB "
+              f"(+{mem['extra_mib']:.0f} MiB over the loaded data)")
+    shutil.rmtree(tmp, ignore_errors=True)
+    verdict = "OK" if times["geopandas"] / times["ours"] >= 5 else "MISSED"
+    print(f"  target ours >= 5x faster than geopandas: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""zgc_space.accounting on a hand-built fixture: every class area, every conflict, every bad input."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely import Point, box
+
+from zgc_space import accounting
+from zgc_space.errors import AccountingError, ColumnError, CRSError, ReprojectionWarning
+
+X0, Y0 = 440_000.0, 4_430_000.0
+CRS = "EPSG:4548"
+
+
+def b(x0: float, y0: float, x1: float, y1: float):
+    return box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def gdf(rows: list[dict], geoms: list, crs: str | None = CRS) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=crs)
+
+
+@pytest.fixture()
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    blocks = gdf([{"block_id": "B1", "subpark": "海淀园", "far_cap": 2.0}, {"block_id": "B2", "subpark": "海淀园",
+                                                                          "far_cap": 1.0}],
+                 [b(0, 0, 200, 100), b(200, 0, 300, 100)])
+    survey = gdf(
+        [{"BSM": "s1", "DLBM": "0701", "CZCSXM": "201"}, {"BSM": "s2", "DLBM": "0601", "CZCSXM": "201"},
+         {"BSM": "s3", "DLBM": "0103", "CZCSXM": None}, {"BSM": "s4", "DLBM": "0702", "CZCSXM": "203"},
+         {"BSM": "s5", "DLBM": "0601", "CZCSXM": "203"}, {"BSM": "s6", "DLBM": "0301", "CZCSXM": None},
+         {"BSM": "s7", "DLBM": "0805", "CZCSXM": "201"}],
+        [b(0, 0, 100, 50), b(100, 0, 220, 50), b(0, 50, 100, 100), b(100, 50, 150, 100), b(150, 50, 200, 100),
+         b(220, 0, 290, 50), b(200, 50, 300, 100)],
+    )
+    plan = gdf(
+        [{"DKBH": "p1", "YDDM": "R2", "RJL": 2.5}, {"DKBH": "p2", "YDDM": "M1", "RJL": 1.5},
+         {"DKBH": "p3", "YDDM": "E2", "RJL": None}, {"DKBH": "p4", "YDDM": "A5", "RJL": 2.0},
+         {"DKBH": "p5", "YDDM": "E2", "RJL": None}],
+        [b(0, 0, 200, 100), b(200, 0, 220, 50), b(220, 0, 300, 50), b(200, 50, 250, 100), b(250, 50, 300, 100)],
+    )
+    supply = gdf([{"GDBH": f"g{i}"} for i in range(1, 6)],
+                 [b(0, 0, 100, 50), b(100, 0, 200, 50), b(0, 50, 25, 100), b(200, 50, 300, 100),
+                  b(1000, 1000, 1100, 1100)])
+    idle = gdf([{"RDBH": "i1", "RDRQ": "2021-05-01", "CZRQ": None}], [b(0, 50, 25, 100)])
+    serviced = gdf([{"CBBH": "v1"}], [b(0, 50, 50, 100)])
+    buildings = gdf([{"building_id": "bd1", "floors": 5}, {"building_id": "bd2", "floors": 2},
+                     {"building_id": "bd3", "floors": 4}],
+                    [b(10, 10, 30, 30), b(110, 10, 150, 30), b(210, 60, 240, 90)])
+    enterprises = gdf(
+        [{"enterprise_id": "e1", "hightech": True, "industry_code": "I65", "revenue_10k_cny": 100.0,
+          "tax_10k_cny": 10.0, "employees": 50.0, "parcel_id": None},
+         {"enterprise_id": "e2", "hightech": False, "industry_code": "C39", "revenue_10k_cny": 200.0,
+          "tax_10k_cny": 20.0, "employees": 30.0, "parcel_id": None},
+         {"enterprise_id": "e3", "hightech": True, "industry_code": "I65", "revenue_10k_cny": 1000.0,
+          "tax_10k_cny": 100.0, "employees": 5.0, "parcel_id": None},
+         {"enterprise_id": "e4", "hightech": True, "industry_code": "M73", "revenue_10k_cny": 50.0,
+          "tax_10k_cny": 5.0, "employees": 10.0, "parcel_id": "s7"}],
+        [Point(X0 + 20, Y0 + 20), Point(X0 + 220, Y0 + 70), Point(X0 + 5000, Y0 + 5000), None],
+    )
+    return {"blocks": blocks, "survey": survey, "plan": plan, "supply": supply, "idle": idle,
+            "serviced": serviced, "buildings": buildings, "enterprises": enterprises}
+
+
+def run(layers: dict, **kwargs: object) -> accounting.Accounting:
+    parts = {k: v for k, v in layers.items() if k != "blocks"}
+    return accounting.account(layers["blocks"], **parts | kwargs)  # type: ignore[arg-type]
+
+
+EXPECTED = {
+    "B1": {"built_m2": 10_000, "built_residential_m2": 5_000, "built_industrial_m2": 5_000, "ready_m2": 2_500,
+           "unready_m2": 7_500, "nonconstruction_m2": 0, "supplied_m2": 11_250, "idle_m2": 1_250,
+           "hightech_m2": 5_000, "gfa_m2": 3_600, "footprint_m2": 1_200, "industrial_gfa_m2": 1_600,
+           "industrial_footprint_m2": 800, "revenue_10k_cny": 100, "industrial_revenue_10k_cny": 0,
+           "enterprises": 1, "hightech_enterprises": 1, "permitted_gfa_plots_m2": 50_000,
+           "permitted_gfa_far_cap_m2": 2.0 * 20_000},
+    "B2": {"built_m2": 6_000, "built_residential_m2": 0, "built_industrial_m2": 1_000, "ready_m2": 0,
+           "unready_m2": 0, "nonconstruction_m2": 3_500, "supplied_m2": 5_000, "idle_m2": 0, "hightech_m2": 5_000,
+           "gfa_m2": 3_600, "footprint_m2": 900, "industrial_gfa_m2": 0, "industrial_footprint_m2": 0,
+           "revenue_10k_cny": 250, "industrial_revenue_10k_cny": 200, "tax_10k_cny": 25, "employees": 40,
+           "enterprises": 2, "hightech_enterprises": 1, "permitted_gfa_plots_m2": 1_500 + 5_000,
+           "permitted_gfa_far_cap_m2": 1.0 * 6_000},
+}
+
+
+def test_every_class_area_equals_the_hand_value(layers: dict) -> None:
+    acc = run(layers)
+    table = acc.blocks.set_index("block_id")
+    for block, values in EXPECTED.items():
+        for col, value in values.items():
+            assert table.loc[block, col] == pytest.approx(value, abs=1e-6), (block, col)
+    assert set(acc.missing) == {"fixed_asset_10k_cny", "industrial_fixed_asset_10k_cny", "population"}
+    assert set(table["gfa_source"]) == {"footprints"}
+
+
+def test_pieces_sum_to_blocks_exactly(layers: dict) -> None:
+    acc = run(layers)
+    p = acc.pieces
+    by_block = p.groupby("block_id")["area_m2"].sum()
+    np.testing.assert_allclose(by_block.to_numpy(), acc.blocks.set_index("block_id")["site_area_m2"].to_numpy(),
+                               atol=1e-6)
+    classes = p.pivot_table(index="block_id", columns="class", values="area_m2", aggfunc="sum", fill_value=0.0)
+    blocks = acc.blocks.set_index("block_id")
+    built = classes[[c for c in classes.columns if c.startswith("A")]].sum(axis=1)
+    np.testing.assert_array_equal(built.to_numpy(), blocks["built_m2"].to_numpy())
+    np.testing.assert_array_equal(classes["C"].reindex(blocks.index, fill_value=0).to_numpy(),
+                                  blocks["nonconstruction_m2"].to_numpy())
+    assert set(p["class"]) <= set(accounting.CLASSES)
+    assert p.crs.to_epsg() == 4548
+
+
+def conflict(acc: accounting.Accounting, kind: str) -> pd.DataFrame:
+    return acc.conflicts[acc.conflicts["kind"] == kind]
+
+
+def test_conflicts_have_the_right_ids_and_areas(layers: dict) -> None:
+    acc = run(layers)
+    c = conflict(acc, "built_unsupplied")
+    assert c[["block_id", "feature_id"]].values.tolist() == [["B2", "s2"]]
+    assert c["area_m2"].iloc[0] == pytest.approx(1_000)
+    c = conflict(acc, "plan_survey")
+    assert c[["block_id", "feature_id", "other_id"]].values.tolist() == [["B2", "s7", "p5"]]
+    assert c["area_m2"].iloc[0] == pytest.approx(2_500)
+    c = conflict(acc, "straddle")
+    assert c[["block_id", "feature_id"]].values.tolist() == [["B1;B2", "s2"]]
+    assert c["area_m2"].iloc[0] == pytest.approx(1_000)
+    c = conflict(acc, "gap")
+    assert c["block_id"].tolist() == ["B2"] and c["area_m2"].iloc[0] == pytest.approx(500)
+    c = conflict(acc, "outside_blocks")
+    assert c[["layer", "feature_id"]].values.tolist() == [["supply", "g5"]]
+    assert c["area_m2"].iloc[0] == pytest.approx(10_000)
+    assert conflict(acc, "enterprise_outside")["feature_id"].tolist() == ["e3"]
+    assert set(acc.conflicts["kind"]) <= set(accounting.CONFLICT_KINDS)
+    assert set(acc.conflicts["kind"]) == {"built_unsupplied", "plan_survey", "straddle", "gap", "outside_blocks",
+                                          "enterprise_outside"}
+
+
+def test_summary_zone_row_and_terms(layers: dict) -> None:
+    acc = run(layers)
+    zone = acc.summary[acc.summary["level"] == "zone"].iloc[0]
+    assert zone["built_km2"] == pytest.approx(0.016)
+    assert zone["remaining_developable_km2"] == pytest.approx(0.01)
+    assert zone["nonconstruction_km2"] == pytest.approx(0.0035)
+    assert acc.summary.attrs["terms"]["remaining_developable_km2"].startswith("可开发利用面积剩余")
+    assert set(acc.summary["level"]) == {"zone", "subpark", "block"}
+
+
+def test_as_of_leaves_out_later_and_disposed_records(layers: dict) -> None:
+    acc = run(layers, as_of="2020-12-31")  # the idle determination is dated 2021-05-01
+    assert acc.blocks["idle_m2"].sum() == 0
+    layers["idle"]["CZRQ"] = "2022-01-01"
+    acc = run(layers, as_of="2023-12-31")  # disposed of before the date
+    assert acc.blocks["idle_m2"].sum() == 0
+
+
+def test_missing_layers_leave_columns_nan_and_listed(layers: dict) -> None:
+    acc = accounting.account(layers["blocks"], survey=layers["survey"])
+    for col in ("supplied_m2", "idle_m2", "ready_m2", "unready_m2", "hightech_m2", "gfa_m2", "revenue_10k_cny"):
+        assert acc.blocks[col].isna().all(), col
+        assert col in acc.missing
+    assert acc.blocks["built_m2"].tolist() == [10_000, 6_000]
+    # without a plan, farmland and forest are C
+    assert acc.blocks["nonconstruction_m2"].tolist() == [5_000, 3_500]
+
+
+def test_unknown_codes_are_an_error_listing_each(layers: dict) -> None:
+    layers["survey"].loc[[0, 1], "DLBM"] = ["X1", "X1"]
+    layers["survey"].loc[5, "DLBM"] = "9999"
+    with pytest.raises(AccountingError, match=r"'9999' \(1 parcels, 3,500 m²\).*'X1' \(2 parcels, 11,000 m²\)"):
+        run(layers)
+    acc = run(layers, unknown="report")
+    assert set(conflict(acc, "unknown_code")["feature_id"]) == {"s1", "s2", "s6"}
+
+
+def test_a_user_table_maps_unknown_codes_and_is_recorded(layers: dict, tmp_path: Path) -> None:
+    layers["survey"].loc[0, "DLBM"] = "0701X"
+    table = tmp_path / "my_codes.csv"
+    table.write_text("layer,code,use,name\nsurvey,0701X,A1,城镇住宅 (local)\n", encoding="utf-8")
+    acc = run(layers, codes=table)
+    assert acc.blocks["built_residential_m2"].iloc[0] == 5_000
+    rows = acc.codes.table[acc.codes.table["code"] == "0701X"]
+    assert rows["source"].tolist() == ["my_codes.csv"]
+
+
+def test_no_dlbm_like_column(layers: dict) -> None:
+    layers["survey"] = layers["survey"].rename(columns={"DLBM": "LANDTYPE"})
+    with pytest.raises(ColumnError, match=r"survey layer .* has no DLBM-like land-use code .*DLBM, 地类编码"):
+        run(layers)
+
+
+def test_overlapping_survey_parcels(layers: dict) -> None:
+    layers["survey"].loc[3, "geometry"] = b(90, 50, 150, 100)  # s4 now overlaps s3 by 10 x 50 m
+    with pytest.raises(AccountingError, match=r"overlapping pair.*s3 and s4 \(500.0 m²\).*overlaps='first'"):
+        run(layers)
+    acc = run(layers, overlaps="first")
+    c = conflict(acc, "overlap")
+    assert c[["feature_id", "other_id"]].values.tolist() == [["s3", "s4"]]
+
+
+def test_layers_in_other_crs_are_reprojected_with_a_warning(layers: dict) -> None:
+    expected = run(layers).blocks
+    layers["survey"] = layers["survey"].to_crs("EPSG:4527")
+    with pytest.warns(ReprojectionWarning, match="survey layer"):
+        acc = run(layers)
+    np.testing.assert_allclose(acc.blocks["built_m2"], expected["built_m2"], rtol=1e-6)
+
+
+def test_a_layer_with_no_crs(layers: dict) -> None:
+    layers["plan"] = layers["plan"].set_crs(None, allow_override=True)
+    with pytest.raises(CRSError, match=r"plan layer .* has no CRS.*set_crs"):
+        run(layers)
+
+
+def test_enterprises_with_no_location(layers: dict) -> None:
+    layers["enterprises"].loc[3, "parcel_id"] = None
+    with pytest.raises(AccountingError, match=r"1 enterprise\(s\) have no location \(ids e4\).*building_id"):
+        run(layers)
+
+
+@pytest.mark.parametrize(("value", "message"), [(-1.0, r"negative FAR cap \(ids p2\)"),
+                                                ("2.0-3.0", r"not a number: p2 \('2.0-3.0'\)")])
+def test_plan_plot_with_a_bad_far_cap(layers: dict, value: object, message: str) -> None:
+    layers["plan"]["RJL"] = layers["plan"]["RJL"].astype(object)
+    layers["plan"].loc[1, "RJL"] = value
+    with pytest.raises(AccountingError, match=message):
+        run(layers)
+
+
+def test_inputs_are_not_modified_and_write_refuses_inputs(layers: dict, tmp_path: Path) -> None:
+    before = {k: v.copy() for k, v in layers.items()}
+    acc = run(layers)
+    for k, v in layers.items():
+        pd.testing.assert_frame_equal(pd.DataFrame(v), pd.DataFrame(before[k]))
+    survey_file = tmp_path / "survey.gpkg"
+    layers["survey"].to_file(survey_file, layer="DLTB")
+    acc = accounting.account(layers["blocks"], survey=survey_file, plan=layers["plan"])
+    assert acc.inputs["survey"] == [str(survey_file.resolve())]
+    from zgc_space.errors import OverwriteInputError
+
+    with pytest.raises(OverwriteInputError):
+        accounting.write(acc, survey_file)
+    written = accounting.write(acc, tmp_path / "out.gpkg")
+    assert {p.name for p in written} >= {"out.gpkg", "out_pieces.csv", "out_conflicts.csv", "out_codes.csv"}
+    assert gpd.read_file(tmp_path / "out.gpkg", layer="pieces")["area_m2"].sum() == pytest.approx(30_000)
+
+
+def test_panel_years(layers: dict) -> None:
+    later = layers["survey"].copy()
+    later.loc[2, "DLBM"] = "0601"  # the farmland is built on
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = accounting.panel(layers["blocks"], surveys={2022: layers["survey"], 2023: later},
+                                 plan=layers["plan"], supply=layers["supply"], serviced=layers["serviced"])
+    assert frame[["block_id", "year"]].values.tolist() == [["B1", 2022], ["B1", 2023], ["B2", 2022], ["B2", 2023]]
+    assert frame.loc[(frame["block_id"] == "B1"), "built_m2"].tolist() == [10_000, 15_000]
+
+
+def test_codes_tables() -> None:
+    m = accounting.load_codes("ydyh_2023")
+    assert m.survey_use(["070101", "100102", "0703", "2301", "0101"]).tolist() == ["A1", "A2", "B11", "vacant",
+                                                                                   "nonconstruction"]
+    m = accounting.load_codes()
+    assert m.survey_use(["08H2A", "0810A", "0508", "1006", "1109"]).tolist() == ["A5", "A5", "A2",
+                                                                                  "nonconstruction", "A6"]
+    assert m.czcsxm_use(["201", "202", "203", "205"]).tolist() == ["urban", "urban", "rural", "urban"]
+    with pytest.raises(AccountingError, match="neither a packaged code table"):
+        accounting.load_codes("gbt9999")
+
+
+def test_a_multi_site_enterprise_is_split_by_floor_area(layers: dict) -> None:
+    e = layers["enterprises"]
+    two = gpd.GeoDataFrame(pd.DataFrame([
+        {"enterprise_id": "m1", "hightech": False, "industry_code": "I65", "revenue_10k_cny": 720.0,
+         "tax_10k_cny": 72.0, "employees": 72.0, "parcel_id": None, "building_id": "bd1"},
+        {"enterprise_id": "m1", "hightech": False, "industry_code": "I65", "revenue_10k_cny": 720.0,
+         "tax_10k_cny": 72.0, "employees": 72.0, "parcel_id": None, "building_id": "bd3"},
+    ]), geometry=[None, None], crs=CRS)
+    layers["enterprises"] = pd.concat([e.assign(building_id=None), two], ignore_index=True)
+    acc = run(layers)
+    rev = acc.blocks.set_index("block_id")["revenue_10k_cny"]
+    # bd1 has 2,000 m² of floor area (B1), bd3 3,600 m² (B2): the 720 split 2,000 : 3,600
+    assert rev["B1"] == pytest.approx(100 + 720 * 2_000 / 5_600)
+    assert rev["B2"] == pytest.approx(250 + 720 * 3_600 / 5_600)
+    assert acc.blocks.set_index("block_id")["enterprises"].tolist() == [2, 3]

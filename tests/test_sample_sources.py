@@ -1,0 +1,94 @@
+"""The sample source layers (sample_data/sources/) reproduce the sample block table through accounting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from zgc_space import accounting, datasets
+from zgc_space.cli import main
+from zgc_space.datasets import sample
+from zgc_space.errors import AccountingError, OverwriteInputError
+
+SRC = Path(__file__).resolve().parent.parent / "sample_data" / "sources"
+LAND = ("built_m2", "built_residential_m2", "built_industrial_m2", "ready_m2", "unready_m2", "nonconstruction_m2",
+        "supplied_m2", "idle_m2", "hightech_m2")
+ARGS = [
+    "account", "--blocks", str(SRC / "blocks.gpkg"), "--survey", str(SRC / "survey_dltb_2023.parquet"),
+    "--plan", str(SRC / "plan_plots.gpkg"), "--supply", str(SRC / "supply.gpkg"), "--idle", str(SRC / "idle.gpkg"),
+    "--serviced", str(SRC / "serviced.gpkg"), "--buildings", str(SRC / "buildings.parquet"),
+    "--enterprises", str(SRC / "enterprises.parquet"), "--codes", str(SRC / "user_codes.csv"),
+    "--as-of", "2023-12-31",
+]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    out = tmp_path_factory.mktemp("account") / "accounted.gpkg"
+    import contextlib
+    import io as _stdio
+
+    buf = _stdio.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main([*ARGS, "--out", str(out), "--json"])
+    assert code == 0
+    return json.loads(buf.getvalue()), out
+
+
+def test_cli_json_reports_the_report_figures(run: tuple[dict, Path]) -> None:
+    payload, _ = run
+    zone = payload["zone"]
+    assert round(zone["site_km2"]) == 488
+    assert round(zone["remaining_developable_km2"]) == 27
+    assert round(zone["nonconstruction_km2"]) == 24
+    assert round(zone["far"], 2) == 1.18
+    assert payload["blocks"] == 164 and payload["pieces"] > 40_000
+    assert set(payload["conflicts"]) >= {"built_unsupplied", "gap", "plan_survey", "straddle", "outside_blocks",
+                                         "enterprise_outside"}
+    assert payload["missing"] == ["population"]
+
+
+def test_every_land_column_of_every_block_within_a_tenth_of_a_percent(run: tuple[dict, Path]) -> None:
+    _, out = run
+    got = gpd.read_file(out, layer="blocks").set_index("block_id")
+    want = datasets.load_blocks().set_index("block_id")
+    for col in (*LAND, "gfa_m2", "industrial_gfa_m2", "revenue_10k_cny", "tax_10k_cny", "employees",
+                "enterprises", "hightech_enterprises"):
+        rel = np.abs(got[col] - want[col]) / np.maximum(want[col].abs(), 1.0)
+        assert rel.max() < 1e-3, (col, rel.idxmax(), rel.max())
+    assert got["gfa_m2"].sum() / got["built_m2"].sum() == pytest.approx(1.18, abs=5e-4)
+    pieces = gpd.read_file(out, layer="pieces")
+    by_block = pieces.groupby("block_id")["area_m2"].sum()
+    np.testing.assert_allclose(by_block.loc[want.index], want["site_area_m2"], rtol=1e-9)
+
+
+def test_outputs_written_and_inputs_refused(run: tuple[dict, Path]) -> None:
+    _, out = run
+    stem = out.with_suffix("")
+    for suffix in ("_blocks.csv", "_pieces.csv", "_conflicts.csv", "_codes.csv", "_manifest.json"):
+        assert Path(f"{stem}{suffix}").is_file()
+    manifest = json.loads(Path(f"{stem}_manifest.json").read_text(encoding="utf-8"))
+    assert any(k.endswith("survey_dltb_2023.parquet") for k in manifest["inputs"])
+    assert any(t.endswith("user_codes.csv") for t in manifest["code_tables"])
+    with pytest.raises(OverwriteInputError):
+        accounting.write(accounting.account(SRC / "blocks.gpkg", survey=SRC / "survey_dltb_2023.parquet",
+                                            codes=SRC / "user_codes.csv"), SRC / "blocks.gpkg")
+
+
+def test_the_unknown_code_must_be_mapped(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(AccountingError, match=r"'083' \(12 parcels"):
+        accounting.account(SRC / "blocks.gpkg", survey=SRC / "survey_dltb_2023.parquet")
+    code = main(["account", "--blocks", str(SRC / "blocks.gpkg"), "--survey", str(SRC / "survey_dltb_2023.parquet"),
+                 "--out", str(tmp_path / "x.gpkg")])
+    assert code == 2
+    assert "'083' (12 parcels" in capsys.readouterr().err
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_sources_are_part_of_the_sample_files() -> None:
+    assert set(sample.FILES) >= {f"sources/{p.name}" for p in SRC.iterdir()}
+    assert datasets.path("sources/survey_dltb_2023.parquet").is_file()

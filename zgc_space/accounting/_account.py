@@ -1,0 +1,491 @@
+"""``account``: blocks × survey × plan × supply/idle/serviced → pieces, block table, conflicts."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from zgc_space import crs as _crs
+from zgc_space import schema
+from zgc_space.accounting import _classify, _economy, _layers, _overlay
+from zgc_space.accounting._codes import CodeMapping, load_codes
+from zgc_space.errors import AccountingError, ColumnError
+
+__all__ = ["Accounting", "account"]
+
+logger = logging.getLogger("zgc_space.accounting")
+
+_KEEP = ("block_id", "name", "subpark", "cluster", "district", "owner_type", "owner_count", "policy_zone",
+         "far_cap", "year")
+_LAND = ("built_m2", "built_residential_m2", "built_industrial_m2", "ready_m2", "unready_m2",
+         "nonconstruction_m2", "supplied_m2", "idle_m2", "hightech_m2")
+_BUILDING = ("gfa_m2", "footprint_m2", "industrial_gfa_m2", "industrial_footprint_m2")
+_ECONOMY = (*_economy.ECONOMY_COLUMNS, "population", "enterprises", "hightech_enterprises")
+_CONFLICT_COLUMNS = ["kind", "layer", "block_id", "feature_id", "other_id", "area_m2", "detail"]
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """The result of :func:`account`.
+
+    Attributes
+    ----------
+    blocks
+        The block table (EPSG:4548): identity columns of the input, ``site_area_m2``, every land,
+        building and economy column of :mod:`zgc_space.schema` (NaN where no layer gives it), the
+        per-plot capacity and ``*_source`` columns.
+    pieces
+        The land account layer: one row per piece (block × survey parcel × plan plot × supply,
+        idle and serviced polygons) with its class, flags, source ids and ``area_m2``.
+    conflicts
+        Every disagreement found: ``kind``, ``layer``, ``block_id``, ``feature_id``, ``other_id``,
+        ``area_m2``, ``detail`` and the geometry where it has one.
+    summary
+        Class totals in km² per block, sub-park and zone (``level`` column).
+    codes
+        The code mapping used (``codes.table`` lists every entry and its file).
+    missing
+        Columns no given layer could fill (left NaN, never zero).
+    sources
+        Column → where its values came from.
+    notes
+        Things the user should know (planar vs TBMJ area, reprojections, options used).
+    inputs
+        Layer name → files read.
+    """
+
+    blocks: gpd.GeoDataFrame
+    pieces: gpd.GeoDataFrame
+    conflicts: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    codes: CodeMapping = field(repr=False)
+    missing: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    inputs: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _unknown_error(problems: list[str]) -> AccountingError:
+    return AccountingError(
+        "codes not in the mapping: " + "; ".join(problems) + ". Map them in a table (CSV with columns "
+        "layer,code,use[,name]; survey uses A1-A6, B11, B12, vacant, nonconstruction; plan uses construction, "
+        "nonconstruction) and pass codes=['gbt21010_2017', 'my_codes.csv'] (CLI: --codes my_codes.csv), "
+        "or pass unknown='report' to leave them out of every land column"
+    )
+
+
+def _unknowns(layer: _layers.Layer, codes: np.ndarray, uses: np.ndarray, col: str) -> str | None:
+    bad = np.array([u is None for u in uses]) & np.array([c is not None for c in codes])
+    blank = np.array([c is None for c in codes])
+    parts = []
+    if bad.any():
+        area = shapely.area(layer.geoms[bad])
+        table = pd.DataFrame({"code": codes[bad], "area": area}).groupby("code")["area"].agg(["size", "sum"])
+        parts += [f"{code!r} ({int(r['size'])} parcels, {r['sum']:,.0f} m²)" for code, r in table.iterrows()]
+    if blank.any():
+        parts.append(f"blank code ({int(blank.sum())} parcels, ids {_layers.list_ids(layer.ids[blank])})")
+    if not parts:
+        return None
+    return f"{layer.where()}, column {col!r}: " + ", ".join(parts)
+
+
+def _overlap_conflicts(layer: _layers.Layer, found: list[tuple[int, int, float]], overlaps: str) -> list[pd.DataFrame]:
+    if not found:
+        return []
+    if overlaps == "raise":
+        shown = "; ".join(f"{layer.ids[i]} and {layer.ids[j]} ({a:,.1f} m²)" for i, j, a in found[:10])
+        more = f" (and {len(found) - 10} more)" if len(found) > 10 else ""
+        raise AccountingError(
+            f"{layer.where()} has {len(found)} overlapping pair(s) of features: {shown}{more}; a parcel layer "
+            "must not overlap (run a topology check, e.g. QGIS 'Check validity' / 'Topology checker', and fix "
+            "them), or pass overlaps='first' to let the earlier feature keep the shared area (reported)"
+        )
+    i, j, a = (np.array(v) for v in zip(*found, strict=True))
+    return [_classify.frame("overlap", layer.name, None, layer.ids[i], layer.ids[j], a,
+                            "overlapping features in one layer: the earlier keeps the shared area")]
+
+
+def _as_of_mask(layer: _layers.Layer, as_of: np.datetime64 | None, start: str, end: str | None) -> np.ndarray:
+    keep = np.ones(len(layer.ids), bool)
+    if as_of is None:
+        return keep
+    d = _layers.dates(layer, start)
+    if d is not None:
+        keep &= ~(d > as_of)
+    if end is not None:
+        e = _layers.dates(layer, end)
+        if e is not None:
+            keep &= np.isnat(e) | (e > as_of)
+    return keep
+
+
+def _blocks_metric(blocks: object) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+    frame, source, files = _layers.read_any(blocks, "blocks")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise AccountingError(f"`blocks` ({source}) has no geometry")
+    from zgc_space import io as _io
+
+    frame = _io.rename_aliases(frame)
+    if "block_id" not in frame.columns:
+        raise ColumnError(f"`blocks` ({source}) has no block_id column (地块编号); add or rename it")
+    if frame.crs is None:
+        raise AccountingError(f"`blocks` ({source}) has no CRS; set it, e.g. gdf.set_crs('EPSG:4548')")
+    return _crs.to_metric(frame, source=f"blocks ({source})", allow_guess=False), source, files
+
+
+def account(
+    blocks: object,
+    *,
+    survey: object,
+    plan: object | None = None,
+    supply: object | None = None,
+    idle: object | None = None,
+    serviced: object | None = None,
+    buildings: object | None = None,
+    enterprises: object | None = None,
+    codes: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = "gbt21010_2017",
+    as_of: str | None = None,
+    overlaps: str = "raise",
+    unknown: str = "raise",
+    sliver_m2: float = 1.0,
+) -> Accounting:
+    """See :func:`zgc_space.accounting.account` (documented there)."""
+    if overlaps not in ("raise", "first") or unknown not in ("raise", "report"):
+        raise AccountingError("overlaps must be 'raise' or 'first' and unknown must be 'raise' or 'report'")
+    when = None if as_of is None else np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
+    mapping = load_codes(codes)
+    bl, bsource, bfiles = _blocks_metric(blocks)
+    nb = len(bl)
+    bids = bl["block_id"].astype(str).to_numpy()
+    notes: list[str] = []
+    conflicts: list[pd.DataFrame] = []
+    inputs: dict[str, list[str]] = {"blocks": bfiles}
+
+    sv = _layers.prepare(survey, "survey", id_key="survey_id")
+    inputs["survey"] = sv.files
+    code_col = _layers.require(sv, "survey_code", "DLBM-like land-use code (地类编码)")
+    s_codes = np.asarray(_codes_norm(sv.frame[code_col]), dtype=object)
+    s_use = mapping.survey_use(s_codes)
+    problems = [p for p in [_unknowns(sv, s_codes, s_use, code_col)] if p]
+    cz = _layers.find_column(sv.frame, "czcsxm")
+    rural = np.zeros(len(sv.ids), bool) if cz is None else (mapping.czcsxm_use(sv.frame[cz].tolist()) == "rural")
+    pl = None
+    if plan is not None:
+        pl = _layers.prepare(plan, "plan", id_key="plan_id")
+        inputs["plan"] = pl.files
+        pcol = _layers.require(pl, "plan_code", "planned-use code (用地代码)")
+        p_codes = np.asarray(_codes_norm(pl.frame[pcol]), dtype=object)
+        p_use = mapping.plan_use(p_codes)
+        problems += [p for p in [_unknowns(pl, p_codes, p_use, pcol)] if p]
+        fcol = _layers.find_column(pl.frame, "far")
+        p_far = _layers.far_caps(pl, fcol) if fcol else np.full(len(pl.ids), np.nan)
+    if problems and unknown == "raise":
+        raise _unknown_error(problems)
+    tb = _layers.find_column(sv.frame, "tbmj")
+    if tb is not None:
+        tbmj = pd.to_numeric(sv.frame[tb], errors="coerce").to_numpy(dtype=float)
+        planar = shapely.area(sv.geoms)
+        ok = ~np.isnan(tbmj)
+        if ok.any():
+            diff = (planar[ok].sum() - tbmj[ok].sum()) / tbmj[ok].sum()
+            notes.append(f"areas are planar in EPSG:4548; the survey's ellipsoidal TBMJ totals differ by {diff:+.4%}")
+    else:
+        notes.append("areas are planar in EPSG:4548 (the survey layer has no TBMJ column)")
+
+    # --- the overlay: blocks × survey, then × plan, then × each flag layer
+    b_idx, s_idx, geoms, found, s_geoms = _overlay.split_disjoint(np.asarray(bl.geometry.values, dtype=object),
+                                                                    sv.geoms)
+    conflicts += _overlap_conflicts(sv, found, overlaps)
+    if pl is not None:
+        k, p_idx, geoms, found, _ = _overlay.split_disjoint(geoms, pl.geoms)
+        conflicts += _overlap_conflicts(pl, found, overlaps)
+        b_idx, s_idx = b_idx[k], s_idx[k]
+    flags: dict[str, np.ndarray] = {}
+    flag_layers: dict[str, _layers.Layer] = {}
+    for name, obj, id_key, start, end in (
+        ("supply", supply, "supply_id", "supply_date", None),
+        ("idle", idle, "idle_id", "idle_date", "idle_disposed"),
+        ("serviced", serviced, "serviced_id", "serviced_date", None),
+    ):
+        if obj is None:
+            continue
+        lay = _layers.prepare(obj, name, id_key=id_key)
+        inputs[name] = lay.files
+        keep = _as_of_mask(lay, when, start, end)
+        if not keep.all():
+            notes.append(f"{name}: {int((~keep).sum())} record(s) not in force on {as_of} left out")
+            lay = _layers.Layer(lay.name, lay.source, lay.frame.loc[keep].reset_index(drop=True), lay.ids[keep],
+                                lay.columns, lay.files)
+        k, f_idx, geoms, found, lay_geoms = _overlay.split_disjoint(geoms, lay.geoms)
+        conflicts += _overlap_conflicts(lay, found, "first")
+        b_idx, s_idx = b_idx[k], s_idx[k]
+        if pl is not None:
+            p_idx = p_idx[k]
+        for other in flags:
+            flags[other] = flags[other][k]
+        flags[name] = f_idx
+        flag_layers[name] = lay
+        conflicts += _outside(lay, lay_geoms, f_idx, shapely.area(geoms), b_idx, sliver_m2)
+
+    n = len(geoms)
+    area = shapely.area(geoms)
+    use = _pick(s_use, s_idx)
+    use[s_idx < 0] = "gap"
+    p_use_piece = None if pl is None else _pick(p_use, p_idx)
+    supplied = flags.get("supply", np.full(n, -1)) >= 0
+    serv = flags.get("serviced", np.full(n, -1)) >= 0
+    is_idle = flags.get("idle", np.full(n, -1)) >= 0
+    cls = _classify.classify(use, rural[np.maximum(s_idx, 0)] & (s_idx >= 0), p_use_piece, supplied, serv)
+
+    def ids_of(layer: _layers.Layer | None, idx: np.ndarray | None) -> np.ndarray:
+        if layer is None or idx is None:
+            return np.full(n, None, dtype=object)
+        return _pick(layer.ids, idx)
+
+    pieces = gpd.GeoDataFrame({
+        "block_id": bids[b_idx],
+        "survey_id": ids_of(sv, s_idx),
+        "survey_code": _pick(s_codes, s_idx),
+        "use": use,
+        "plan_id": ids_of(pl, p_idx if pl is not None else None),
+        "plan_code": None if pl is None else _pick(p_codes, p_idx),
+        "plan_use": p_use_piece,
+        "plan_far": np.nan if pl is None else np.where(p_idx >= 0, p_far[np.maximum(p_idx, 0)], np.nan),
+        "supply_id": ids_of(flag_layers.get("supply"), flags.get("supply")),
+        "idle_id": ids_of(flag_layers.get("idle"), flags.get("idle")),
+        "serviced_id": ids_of(flag_layers.get("serviced"), flags.get("serviced")),
+        "class": cls,
+        "supplied": supplied,
+        "idle": is_idle,
+        "serviced": serv,
+        "hightech": False,
+        "area_m2": area,
+    }, geometry=geoms, crs=schema.METRIC_CRS)
+    conflicts += _classify.conflicts_from_pieces(pieces, has_plan=pl is not None, has_supply=supply is not None,
+                                                 has_idle=idle is not None)
+    conflicts += _straddles(sv, s_geoms, s_idx, b_idx, area, bids, sliver_m2)
+
+    # --- buildings and enterprises
+    tree = shapely.STRtree(geoms)
+    out = bl[[c for c in _KEEP if c in bl.columns]].copy()
+    out = gpd.GeoDataFrame(out, geometry=bl.geometry.values, crs=schema.METRIC_CRS)
+    out["site_area_m2"] = shapely.area(np.asarray(bl.geometry.values, dtype=object))
+    sources: dict[str, str] = {}
+    land = _land_columns(pieces, b_idx, nb, has_supply=supply is not None, has_idle=idle is not None,
+                         has_serviced=serviced is not None)
+    bld_layer = None
+    b_piece = b_gfa = None
+    if buildings is not None:
+        bld_layer = _layers.prepare(buildings, "buildings", id_key="building_id")
+        inputs["buildings"] = bld_layer.files
+        cols, b_gfa, b_piece, used = _economy.building_columns(
+            out, bld_layer, tree, geoms, cls, b_idx, nb)
+        for c, v in cols.items():
+            out[c] = v
+            sources[c] = f"buildings ({bld_layer.source}), centroid rule, floors from {used!r}"
+        out["gfa_source"] = "footprints"
+    ht_piece = np.zeros(n, bool)
+    ht_known = False
+    if "supply" in flag_layers:
+        sup = flag_layers["supply"]
+        hcol = _layers.find_column(sup.frame, "supply_hightech")
+        if hcol is not None:
+            flag = np.array([str(v).strip().lower() in {"1", "true", "yes", "是", "t"} for v in sup.frame[hcol]])
+            f = flags["supply"]
+            ht_piece |= (f >= 0) & flag[np.maximum(f, 0)] if len(flag) else False
+            ht_known = True
+    if enterprises is not None:
+        s_piece = _parcel_piece(s_idx, area, len(sv.ids))
+        sites, esource, efiles = _economy.enterprise_sites(
+            enterprises, survey=sv, survey_piece=s_piece, buildings=bld_layer, building_piece=b_piece,
+            building_gfa=b_gfa, tree=tree, pieces_geom=geoms)
+        inputs["enterprises"] = efiles
+        conflicts += _enterprise_outside(sites)
+        _economy_columns(out, sites, b_idx, nb, sources, esource)
+        if sites.attrs["has_hightech"]:
+            ht_parcels = np.unique(s_idx[sites.loc[sites["hightech"] & (sites["piece"] >= 0), "piece"].to_numpy()])
+            ht_piece |= np.isin(s_idx, ht_parcels[ht_parcels >= 0])
+            ht_known = True
+    if ht_known and supply is not None:
+        pieces["hightech"] = ht_piece & land["d_mask"]
+        land["hightech_m2"] = np.bincount(b_idx, weights=np.where(pieces["hightech"].to_numpy(), area, 0.0),
+                                          minlength=nb)
+        sources["hightech_m2"] = ("supplied land (D) of supply records flagged high-tech or of survey parcels "
+                                  "hosting a high-tech enterprise")
+    for c in _LAND:
+        out[c] = land.get(c, np.full(nb, np.nan))
+    _plan_capacity(out, pieces, b_idx, nb, pl is not None, sources)
+    for c in (*_BUILDING, *_ECONOMY):
+        if c not in out.columns:
+            if c in bl.columns:
+                out[c] = pd.to_numeric(bl[c], errors="coerce").to_numpy(dtype=float)
+                sources[c] = f"given in blocks ({bsource})"
+            else:
+                out[c] = np.nan
+    if "gfa_source" not in out.columns:
+        out["gfa_source"] = bl["gfa_source"].astype(str).to_numpy() if "gfa_source" in bl.columns else None
+    land_src = "survey" + "".join(f"+{k}" for k in ("plan", "supply", "idle", "serviced") if k in inputs)
+    for c in _LAND:
+        if c not in sources and not np.isnan(out[c].to_numpy(dtype=float)).all():
+            sources[c] = land_src
+    out["land_source"] = land_src
+    out["economy_source"] = "enterprises" if enterprises is not None else (
+        "given" if any(c in bl.columns for c in _ECONOMY) else "missing")
+    missing = tuple(c for c in (*_LAND, *_BUILDING, *_ECONOMY) if np.isnan(out[c].to_numpy(dtype=float)).all())
+    if missing:
+        notes.append("not derivable from the layers given (left NaN): " + ", ".join(missing))
+    conflict_frame = _conflict_frame(conflicts)
+    from zgc_space.accounting._summary import summary as _summary
+
+    return Accounting(
+        blocks=out, pieces=pieces, conflicts=conflict_frame, summary=_summary(out), codes=mapping,
+        missing=missing, sources=sources, notes=tuple(notes), inputs=inputs,
+    )
+
+
+def _pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Return ``values[idx]`` as objects, ``None`` where ``idx`` is -1."""
+    out = np.full(len(idx), None, dtype=object)
+    ok = idx >= 0
+    out[ok] = np.asarray(values, dtype=object)[idx[ok]]
+    return out
+
+
+def _codes_norm(values: pd.Series) -> list[object]:
+    from zgc_space.accounting._codes import normalise_codes
+
+    return list(normalise_codes(values.tolist()))
+
+
+def _land_columns(p: gpd.GeoDataFrame, b_idx: np.ndarray, nb: int, *, has_supply: bool, has_idle: bool,
+                  has_serviced: bool) -> dict[str, np.ndarray]:
+    cls = p["class"].to_numpy()
+    area = p["area_m2"].to_numpy()
+
+    def total(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(b_idx, weights=np.where(mask, area, 0.0), minlength=nb)
+
+    built = np.isin(cls, _classify.BUILT)
+    d_mask = p["supplied"].to_numpy() & (built | (cls == "B21"))
+    out = {
+        "built_m2": total(built), "built_residential_m2": total(cls == "A1"),
+        "built_industrial_m2": total(cls == "A2"), "nonconstruction_m2": total(cls == "C"), "d_mask": d_mask,
+    }
+    if has_supply or has_serviced:
+        out["ready_m2"] = total(cls == "B21")
+        out["unready_m2"] = total(np.isin(cls, ["B11", "B12", "B22"]))
+    if has_supply:
+        out["supplied_m2"] = total(d_mask)
+    if has_idle and has_supply:
+        out["idle_m2"] = total(p["idle"].to_numpy() & d_mask & (cls == "B21"))
+    return out
+
+
+def _parcel_piece(s_idx: np.ndarray, area: np.ndarray, ns: int) -> np.ndarray:
+    """Return the largest piece of each survey parcel (-1 for parcels in no block)."""
+    out = np.full(ns, -1, dtype=np.int64)
+    ok = s_idx >= 0
+    order = np.lexsort((-area[ok], s_idx[ok]))
+    idx = np.flatnonzero(ok)[order]
+    first = np.unique(s_idx[idx], return_index=True)
+    out[first[0]] = idx[first[1]]
+    return out
+
+
+def _economy_columns(out: gpd.GeoDataFrame, sites: pd.DataFrame, b_idx: np.ndarray, nb: int,
+                     sources: dict[str, str], esource: str) -> None:
+    inside = sites["piece"].to_numpy() >= 0
+    s = sites.loc[inside]
+    blk = b_idx[s["piece"].to_numpy()]
+    ind = s["industrial"].to_numpy(dtype=bool)
+    for base in ("revenue_10k_cny", "tax_10k_cny", "fixed_asset_10k_cny", "employees"):
+        if base not in s.columns:
+            continue
+        v = s[base].fillna(0.0).to_numpy(dtype=float)
+        out[base] = np.bincount(blk, weights=v, minlength=nb)
+        sources[base] = f"enterprises ({esource})"
+        if base != "employees" and sites.attrs["has_industrial"]:
+            col = "industrial_" + base
+            out[col] = np.bincount(blk, weights=np.where(ind, v, 0.0), minlength=nb)
+            sources[col] = f"enterprises ({esource}), industrial = GB/T 4754 sections B-D"
+    firm = pd.DataFrame({"b": blk, "e": s["enterprise_id"].to_numpy(), "h": s["hightech"].to_numpy(dtype=bool)})
+    firm = firm.drop_duplicates(["b", "e"])
+    out["enterprises"] = np.bincount(firm["b"].to_numpy(), minlength=nb).astype(float)
+    sources["enterprises"] = f"enterprises ({esource}), distinct ids per block"
+    if sites.attrs["has_hightech"]:
+        out["hightech_enterprises"] = np.bincount(firm["b"].to_numpy(), weights=firm["h"].to_numpy(dtype=float),
+                                                  minlength=nb)
+        sources["hightech_enterprises"] = f"enterprises ({esource})"
+
+
+def _plan_capacity(out: gpd.GeoDataFrame, p: gpd.GeoDataFrame, b_idx: np.ndarray, nb: int, has_plan: bool,
+                   sources: dict[str, str]) -> None:
+    if has_plan:
+        far = p["plan_far"].to_numpy(dtype=float)
+        ok = (p["plan_use"].to_numpy(dtype=object) == "construction") & ~np.isnan(far)
+        out["permitted_gfa_plots_m2"] = np.bincount(b_idx, weights=np.where(ok, far * p["area_m2"].to_numpy(), 0.0),
+                                                    minlength=nb)
+        sources["permitted_gfa_plots_m2"] = "plan plots: Σ net plot FAR cap × plot area in the block"
+    if "far_cap" in out.columns:
+        gross = out["built_m2"] + out["ready_m2"] + out["unready_m2"]
+        out["permitted_gfa_far_cap_m2"] = pd.to_numeric(out["far_cap"], errors="coerce") * gross
+        sources["permitted_gfa_far_cap_m2"] = "far_cap × constructible land (A + B), as zgc_space.capacity"
+
+
+def _outside(lay: _layers.Layer, lay_geoms: np.ndarray, f_idx: np.ndarray, area: np.ndarray, b_idx: np.ndarray,
+             sliver_m2: float) -> list[pd.DataFrame]:
+    inside = np.bincount(f_idx[f_idx >= 0], weights=area[f_idx >= 0], minlength=len(lay.ids))
+    outside = shapely.area(lay_geoms) - inside
+    bad = outside > sliver_m2
+    if not bad.any():
+        return []
+    return [_classify.frame("outside_blocks", lay.name, None, lay.ids[bad], None, outside[bad],
+                            f"{lay.name} polygon (part) outside every block: not counted")]
+
+
+def _straddles(sv: _layers.Layer, s_geoms: np.ndarray, s_idx: np.ndarray, b_idx: np.ndarray, area: np.ndarray,
+               bids: np.ndarray, sliver_m2: float) -> list[pd.DataFrame]:
+    ok = s_idx >= 0
+    t = pd.DataFrame({"s": s_idx[ok], "b": b_idx[ok], "a": area[ok]}).groupby(["s", "b"], sort=True)["a"].sum()
+    t = t.reset_index()
+    per = t.groupby("s").agg(total=("a", "sum"), top=("a", "max"), n=("b", "size"))
+    parcel_area = shapely.area(s_geoms[per.index.to_numpy()])
+    split_off = parcel_area - per["top"].to_numpy()
+    bad = (split_off > sliver_m2) & ((per["n"].to_numpy() > 1) | (parcel_area - per["total"].to_numpy() > sliver_m2))
+    if not bad.any():
+        return []
+    idx = per.index.to_numpy()[bad]
+    blocks_of = t[t["s"].isin(idx)].groupby("s")["b"].apply(lambda b: ";".join(bids[b.to_numpy()]))
+    return [_classify.frame("straddle", "survey", blocks_of.loc[idx].to_numpy(), sv.ids[idx], None, split_off[bad],
+                            "survey parcel crossing a block edge: split by area; area_m2 is the part outside "
+                            "the block holding most of it")]
+
+
+def _enterprise_outside(sites: pd.DataFrame) -> list[pd.DataFrame]:
+    bad = sites["piece"].to_numpy() < 0
+    if not bad.any():
+        return []
+    return [_classify.frame("enterprise_outside", "enterprises", None, sites["enterprise_id"].to_numpy()[bad], None,
+                            np.nan, "enterprise site outside every block: not counted")]
+
+
+def _conflict_frame(parts: list[pd.DataFrame]) -> gpd.GeoDataFrame:
+    if parts:
+        frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    else:
+        frame = None
+    if frame is None:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _CONFLICT_COLUMNS} | {"geometry": []})
+    frame["area_m2"] = pd.to_numeric(frame["area_m2"], errors="coerce")
+    for c in ("block_id", "feature_id", "other_id"):
+        frame[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in frame[c]]
+    geo = gpd.GeoSeries(list(frame["geometry"]), crs=schema.METRIC_CRS)
+    out = gpd.GeoDataFrame(frame[_CONFLICT_COLUMNS], geometry=geo.values, crs=schema.METRIC_CRS)
+    return out.reset_index(drop=True)

@@ -1,0 +1,135 @@
+"""Accounting class of every piece (TD/T 1029 §3.1 classes) and the conflicts between layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+__all__ = ["BUILT", "CLASSES", "classify", "conflicts_from_pieces"]
+
+#: Piece classes: built urban land A1-A6, rural built B11/B12, unbuilt B21/B22, C, and the two
+#: that enter no land column: ``gap`` (no survey parcel) and ``unknown`` (code not in the mapping).
+CLASSES = ("A1", "A2", "A3", "A4", "A5", "A6", "B11", "B12", "B21", "B22", "C", "gap", "unknown")
+BUILT = ("A1", "A2", "A3", "A4", "A5", "A6")
+_CONSTRUCTION_USES = (*BUILT, "B11", "B12", "vacant")
+
+
+def classify(
+    use: np.ndarray,
+    rural: np.ndarray,
+    plan: np.ndarray | None,
+    supplied: np.ndarray,
+    serviced: np.ndarray,
+) -> np.ndarray:
+    """Return the class of each piece.
+
+    Parameters
+    ----------
+    use
+        Survey use of the piece's parcel (``A1`` ... ``nonconstruction``; ``"gap"`` where no
+        parcel, ``None`` where the code is unknown).
+    rural
+        True where the parcel's CZCSXM says rural (203): construction land there is B11/B12.
+    plan
+        ``"construction"``, ``"nonconstruction"`` or ``None`` (no plot) per piece; ``None`` for
+        the whole array when no plan layer was given.
+    supplied, serviced
+        Flags from the supply and serviced-land layers.
+
+    Notes
+    -----
+    GB/T 21010-2017 current use, read with the plan (TD/T 1029-2010 land classes):
+    urban built land is A whatever the plan says (a disagreement is a conflict); rural built land
+    (0702, or construction codes with CZCSXM 203) is B11/B12, or C where the plan makes it
+    non-construction land; 1201 空闲地 and non-construction current use are B2 where the plan makes
+    them construction land (B21 if serviced or supplied, else B22) and C otherwise. Without a plan
+    layer, non-construction current use is C (nothing says it may be built on).
+    """
+    n = len(use)
+    out = np.full(n, "unknown", dtype=object)
+    plan_nc = np.zeros(n, bool) if plan is None else (plan == "nonconstruction")
+    plan_c = np.zeros(n, bool) if plan is None else (plan == "construction")
+    known = np.array([u is not None for u in use])
+    u = np.where(known, use, "").astype(str)
+    built = np.isin(u, BUILT)
+    out[built & ~rural] = u[built & ~rural]
+    rural_res = ((u == "B11") | ((u == "A1") & rural))
+    rural_other = (np.isin(u, [*BUILT, "B12"]) & rural & ~(u == "A1")) | (u == "B12")
+    out[rural_res] = "B11"
+    out[rural_other] = "B12"
+    out[(rural_res | rural_other) & plan_nc] = "C"
+    unbuilt = (u == "vacant") | (u == "nonconstruction")
+    b2 = (u == "vacant") if plan is None else ((u == "vacant") & ~plan_nc) | ((u == "nonconstruction") & plan_c)
+    ready = supplied | serviced
+    out[b2 & ready] = "B21"
+    out[b2 & ~ready] = "B22"
+    out[unbuilt & ~b2] = "C"
+    out[u == "gap"] = "gap"
+    return out
+
+
+def _frame(kind: str, layer: str, block: object, fid: object, other: object, area: object, detail: str | list[str],
+           geom: object = None) -> pd.DataFrame:
+    return pd.DataFrame({"kind": kind, "layer": layer, "block_id": block, "feature_id": fid, "other_id": other,
+                         "area_m2": area, "detail": detail, "geometry": geom})
+
+
+def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, has_idle: bool) -> list[pd.DataFrame]:
+    """Conflicts visible on the pieces: built unsupplied, plan/survey, gaps, supply/idle misplaced, unknown codes."""
+    out: list[pd.DataFrame] = []
+
+    def grouped(mask: np.ndarray, keys: list[str], kind: str, layer: str, detail: str, fid: str | None,
+                other: str | None) -> None:
+        if not mask.any():
+            return
+        sub = p.loc[mask, [*keys, "area_m2"]]
+        codes = sub.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
+        order = np.argsort(codes, kind="stable")
+        codes_s = codes[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(codes_s)) + 1]
+        sizes = np.diff(np.r_[starts, len(codes_s)])
+        geoms = np.asarray(p.geometry.values, dtype=object)[np.flatnonzero(mask)][order]
+        merged = geoms[starts].copy()
+        for k in np.flatnonzero(sizes > 1):  # union only where a conflict spans several pieces
+            merged[k] = shapely.union_all(geoms[starts[k]:starts[k] + sizes[k]])
+        area = np.add.reduceat(sub["area_m2"].to_numpy()[order], starts)
+        first = sub.iloc[order[starts]]
+        out.append(_frame(kind, layer, first["block_id"].to_numpy(), first[fid].to_numpy() if fid else None,
+                          first[other].to_numpy() if other else None, area, detail, merged))
+
+    cls = p["class"].to_numpy()
+    built = np.isin(cls, BUILT)
+    if has_supply:
+        grouped(built & ~p["supplied"].to_numpy(), ["block_id", "survey_id"], "built_unsupplied", "supply",
+                "survey says built (A) but no supply record covers it (A outside D): a missing record or "
+                "collective land mis-coded", "survey_id", None)
+        wrong = p["supplied"].to_numpy() & ~(built | (cls == "B21"))
+        grouped(wrong, ["block_id", "supply_id"], "supply_outside_construction", "supply",
+                "supplied land that is neither built (A) nor unbuilt construction land (B21): not counted in D",
+                "supply_id", None)
+    if has_plan:
+        construction_now = np.isin(p["use"].to_numpy(dtype=object), list(_CONSTRUCTION_USES))
+        nc = p["plan_use"].to_numpy(dtype=object) == "nonconstruction"
+        grouped(construction_now & nc, ["block_id", "survey_id", "plan_id"], "plan_survey", "plan",
+                "survey says construction land, plan says non-construction land (built land stays A; "
+                "rural and vacant land becomes C)", "survey_id", "plan_id")
+        no_plot = (p["plan_id"].isna().to_numpy()) & (cls != "gap")
+        grouped(no_plot, ["block_id"], "plan_gap", "plan",
+                "no plan plot covers this block area: non-construction current use is counted as C", None, None)
+    if has_idle:
+        idle = p["idle"].to_numpy()
+        grouped(idle & ~((cls == "B21") & p["supplied"].to_numpy()), ["block_id", "idle_id"], "idle_misplaced",
+                "idle", "idle-land determination on land that is not supplied and unbuilt (G outside D - A): "
+                "not counted in G", "idle_id", None)
+    grouped(cls == "gap", ["block_id"], "gap", "survey",
+            "block area that no survey parcel covers (unaccounted)", None, None)
+    grouped(cls == "unknown", ["block_id", "survey_id"], "unknown_code", "survey",
+            "survey code not in the mapping (counted in no land column)", "survey_id", None)
+    return out
+
+
+def frame(kind: str, layer: str, block: object, fid: object, other: object, area: object, detail: str | list[str],
+          geom: object = None) -> pd.DataFrame:
+    """One block of conflict rows (public to the package)."""
+    return _frame(kind, layer, block, fid, other, area, detail, geom)

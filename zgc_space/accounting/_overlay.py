@@ -1,0 +1,175 @@
+"""The overlay engine: STRtree candidate pairs, then vectorised shapely intersection on the pairs only.
+
+:func:`split` cuts every piece by a layer of disjoint polygons into the parts inside each polygon
+and the remainder inside none, so the pieces always partition what they started from. Pairs where
+one geometry covers the other need no intersection (the smaller geometry is the part); only the
+pairs whose boundaries cross are intersected. :func:`make_disjoint` resolves overlaps inside a
+layer (the earlier feature keeps the shared area) and reports each overlap with its area.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+__all__ = ["MIN_AREA_M2", "make_disjoint", "polygonal", "split"]
+
+#: Parts smaller than this (m²) are float noise of the overlay and are dropped.
+MIN_AREA_M2 = 1e-4
+#: Pieces cut by more polygons than this get their remainder by one union instead of rounds.
+_ROUNDS = 8
+
+
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Return the polygonal part of each geometry (collections lose their points and lines)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    tid = shapely.get_type_id(geoms)
+    mixed = np.flatnonzero(~np.isin(tid, [3, 6]) & ~shapely.is_empty(geoms))
+    if len(mixed):
+        parts, index = shapely.get_parts(geoms[mixed], return_index=True)
+        parts2, index2 = shapely.get_parts(parts, return_index=True)  # flatten multipolygon members
+        parts, index = parts2, index[index2]
+        poly = shapely.get_type_id(parts) == 3
+        sub = np.array([shapely.Polygon() for _ in range(len(mixed))], dtype=object)
+        if poly.any():
+            present, inverse = np.unique(index[poly], return_inverse=True)
+            sub[present] = shapely.multipolygons(parts[poly], indices=inverse)
+        out[mixed] = sub
+    return out
+
+
+def make_disjoint(geoms: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
+    """Return ``(disjoint geometries, overlaps)``; an overlap is ``(earlier, later, area_m2)``.
+
+    The earlier feature (lower position) keeps the shared area; the later one loses it.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) < 2:
+        return geoms, []
+    tree = shapely.STRtree(geoms)
+    # Interiors meet only if a feature shrunk by 1 cm still intersects the other: neighbours that
+    # share an edge (nearly every candidate pair of a parcel layer) drop out before any
+    # intersection is computed (overlaps thinner than 2 cm are not looked for).
+    shrunk = shapely.buffer(geoms, -0.01, quad_segs=1, join_style="mitre")
+    a, b = tree.query(shrunk, predicate="intersects")
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo < hi
+    key = np.unique(lo[keep] * len(geoms) + hi[keep])
+    a, b = key // len(geoms), key % len(geoms)
+    if not len(a):
+        return geoms, []
+    inter = shapely.intersection(geoms[a], geoms[b])
+    area = shapely.area(inter)
+    real = area > MIN_AREA_M2
+    a, b, area = a[real], b[real], area[real]
+    overlaps = [(int(i), int(j), float(s)) for i, j, s in zip(a, b, area, strict=True)]
+    out = geoms.copy()
+    for j in np.unique(b):
+        earlier = a[b == j]
+        out[j] = shapely.difference(out[j], shapely.union_all(geoms[earlier]))
+    out = polygonal(out)
+    return out, overlaps
+
+
+def split(pieces: np.ndarray, layer: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut ``pieces`` by ``layer`` (disjoint polygons).
+
+    Returns
+    -------
+    piece, feature, geoms
+        For every part: the index of the piece it comes from, the index of the layer polygon it
+        lies in (-1 for the remainder in none) and its geometry. Parts are sorted by piece.
+    """
+    pieces = np.asarray(pieces, dtype=object)
+    layer = np.asarray(layer, dtype=object)
+    n = len(pieces)
+    piece_area = shapely.area(pieces)
+    if len(layer) == 0 or n == 0:
+        return np.arange(n), np.full(n, -1), pieces.copy()
+    tree = shapely.STRtree(layer)
+    pi, li = tree.query(pieces, predicate="intersects")
+    shapely.prepare(layer)
+    shapely.prepare(pieces)
+    whole_piece = shapely.covers(layer[li], pieces[pi])  # the piece lies in the polygon
+    whole_feat = ~whole_piece & shapely.covers(pieces[pi], layer[li])  # the polygon lies in the piece
+    cut = ~(whole_piece | whole_feat)
+    geoms = np.empty(len(pi), dtype=object)
+    geoms[whole_piece] = pieces[pi[whole_piece]]
+    geoms[whole_feat] = layer[li[whole_feat]]
+    if cut.any():
+        geoms[cut] = polygonal(shapely.intersection(pieces[pi[cut]], layer[li[cut]]))
+    area = shapely.area(geoms)
+    keep = area > MIN_AREA_M2
+    pi, li, geoms, area, whole_piece = pi[keep], li[keep], geoms[keep], area[keep], whole_piece[keep]
+    covered = np.bincount(pi, weights=area, minlength=n)
+    deficit = piece_area - covered
+    need = np.flatnonzero(deficit > np.maximum(MIN_AREA_M2, 1e-9 * piece_area))
+    rem_piece, rem_geom = _remainders(pieces, need, pi, geoms)
+    if len(rem_piece):
+        ra = shapely.area(rem_geom)
+        ok = ra > MIN_AREA_M2
+        rem_piece, rem_geom = rem_piece[ok], rem_geom[ok]
+    all_piece = np.concatenate([pi, rem_piece])
+    all_feat = np.concatenate([li, np.full(len(rem_piece), -1)])
+    all_geom = np.concatenate([geoms, rem_geom]) if len(rem_geom) else geoms
+    order = np.lexsort((all_feat, all_piece))
+    return all_piece[order], all_feat[order], all_geom[order]
+
+
+def _remainders(
+    pieces: np.ndarray, need: np.ndarray, pi: np.ndarray, parts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the part of each piece in ``need`` that no part covers."""
+    if not len(need):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    mask = np.isin(pi, need)
+    pi_n, parts_n = pi[mask], parts[mask]
+    counts = np.bincount(pi_n, minlength=len(pieces))
+    rem = pieces[need].copy()
+    pos = np.full(len(pieces), -1)
+    pos[need] = np.arange(len(need))
+    few = counts[need] <= _ROUNDS
+    # few cutters: vectorised rounds of difference, one cutter per piece per round
+    sel = few[pos[pi_n]]
+    order = np.argsort(pi_n[sel], kind="stable")
+    p_s, g_s = pi_n[sel][order], parts_n[sel][order]
+    if len(p_s):
+        starts = np.r_[0, np.flatnonzero(np.diff(p_s)) + 1]
+        rank = np.arange(len(p_s)) - np.repeat(starts, np.diff(np.r_[starts, len(p_s)]))
+        for r in range(int(rank.max()) + 1):
+            at = rank == r
+            idx = pos[p_s[at]]
+            rem[idx] = shapely.difference(rem[idx], g_s[at])
+    for k in np.flatnonzero(~few):  # many cutters: one union
+        p = need[k]
+        rem[k] = shapely.difference(rem[k], shapely.union_all(parts_n[pi_n == p]))
+    return need, polygonal(rem)
+
+
+def split_disjoint(
+    pieces: np.ndarray, layer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]], np.ndarray]:
+    """:func:`split` for a layer that may overlap itself; overlaps are resolved and returned.
+
+    The parts of a piece add up to its area unless features of the layer overlap inside it, so
+    :func:`make_disjoint` runs only on the features of the pieces whose parts add up to more
+    (overlaps outside every piece do not matter and are not looked for). Returns the parts, the
+    overlaps ``(earlier, later, area_m2)`` and the layer as used (overlaps given to the earlier).
+    """
+    pieces = np.asarray(pieces, dtype=object)
+    layer = np.asarray(layer, dtype=object)
+    pi, fi, geoms = split(pieces, layer)
+    piece_area = shapely.area(pieces)
+    excess = np.bincount(pi, weights=shapely.area(geoms), minlength=len(pieces)) - piece_area
+    bad = np.flatnonzero(excess > np.maximum(1e-3, 1e-9 * piece_area))
+    if not len(bad):
+        return pi, fi, geoms, [], layer
+    cand = np.unique(fi[np.isin(pi, bad) & (fi >= 0)])
+    fixed, found = make_disjoint(layer[cand])
+    if not found:
+        return pi, fi, geoms, [], layer
+    used = layer.copy()
+    used[cand] = fixed
+    pi, fi, geoms = split(pieces, used)
+    return pi, fi, geoms, [(int(cand[i]), int(cand[j]), a) for i, j, a in found], used

@@ -1,0 +1,80 @@
+"""Subcommand ``account``: source layers → the block table, the land account layer and conflicts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from zgc_space.cli._common import add_json_flag, emit_json, noted
+
+_LAYERS = ("plan", "supply", "idle", "serviced", "buildings", "enterprises")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``account``."""
+    p = sub.add_parser(
+        "account",
+        help="land accounting by overlay: blocks × survey parcels × plan plots × supply/idle/serviced land",
+        description="Overlay the blocks with the source layers (TD/T 1029 classes A1-A6, B11, B12, B21, B22, C) "
+                    "and write the block table, the pieces layer and the conflicts. A layer in a multi-layer "
+                    "GeoPackage or GDB is named as FILE::LAYER.",
+    )
+    p.add_argument("--blocks", required=True, help="block outlines with block_id")
+    p.add_argument("--survey", required=True, help="survey parcels (地类图斑) with a DLBM column")
+    p.add_argument("--plan", help="plan plots (控规) with a planned-use code and net FAR cap")
+    p.add_argument("--supply", help="supply records (供地) polygons")
+    p.add_argument("--idle", help="idle-land determinations (闲置土地) polygons")
+    p.add_argument("--serviced", help="land ready to supply (已达到供地条件) polygons")
+    p.add_argument("--buildings", help="building footprints with floors or height")
+    p.add_argument("--enterprises", help="enterprise register (points, or building_id / parcel_id)")
+    p.add_argument("--codes", action="append", help="code table name or mapping file (repeatable; later wins)")
+    p.add_argument("--as-of", help="evaluation date YYYY-MM-DD (records in force on that day)")
+    p.add_argument("--overlaps", choices=("raise", "first"), default="raise",
+                   help="overlapping survey parcels or plan plots: error (default) or earlier wins")
+    p.add_argument("--unknown", choices=("raise", "report"), default="raise",
+                   help="codes not in the mapping: error (default) or left out and reported")
+    p.add_argument("--out", required=True, help="GeoPackage to write (layers blocks, pieces, conflicts) + CSVs")
+    add_json_flag(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from zgc_space import accounting
+
+    layers = {k: getattr(args, k) for k in _LAYERS if getattr(args, k)}
+    inputs = [args.blocks, args.survey, *layers.values(), *(args.codes or [])]
+    inputs = [str(i).split("::")[0] for i in inputs]
+    codes = args.codes if args.codes else "gbt21010_2017"
+    result, notes = noted(
+        accounting.account, args.blocks, survey=args.survey, codes=codes, as_of=args.as_of,
+        overlaps=args.overlaps, unknown=args.unknown, **layers,
+    )
+    params = {"codes": codes, "as_of": args.as_of, "overlaps": args.overlaps, "unknown": args.unknown}
+    written = accounting.write(result, args.out, inputs=inputs, parameters=params)
+    zone = result.summary[result.summary["level"] == "zone"].iloc[0]
+    kinds = result.conflicts.groupby("kind")["area_m2"].agg(["size", "sum"])
+    payload = {
+        "blocks": len(result.blocks),
+        "pieces": len(result.pieces),
+        "zone": {k: zone[k] for k in accounting.TERMS},
+        "terms": dict(accounting.TERMS),
+        "subparks": result.summary[result.summary["level"] == "subpark"].drop(columns="level").set_index("key"),
+        "conflicts": {k: {"count": int(r["size"]), "area_m2": float(r["sum"])} for k, r in kinds.iterrows()},
+        "missing": list(result.missing),
+        "notes": [*result.notes, *notes],
+        "written": [str(p) for p in written],
+    }
+    if args.json:
+        emit_json(payload)
+        return 0
+    for note in payload["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{len(result.blocks)} blocks, {len(result.pieces):,} pieces")
+    for key, term in accounting.TERMS.items():
+        value = zone[key]
+        print(f"  {term}: {value:,.2f}" + ("" if key == "far" else " km²"))
+    for kind, c in payload["conflicts"].items():
+        print(f"  conflict {kind}: {c['count']} ({c['area_m2']:,.0f} m²)")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
