@@ -17,9 +17,9 @@ zonal
 buildings
     1,000,000 building footprints (rotated rectangles) -> the 164 blocks by centroid.
     Peer: centroids + ``geopandas.sjoin(predicate="within")`` + groupby.
-indicators, proposals, optimize
-    The scripts ``bench_indicators.py``, ``bench_proposals.py`` and ``bench_optimize.py`` (their
-    own peers and tables), run as child processes.
+indicators, proposals, optimize, accounting
+    The scripts ``bench_indicators.py``, ``bench_proposals.py``, ``bench_optimize.py`` and
+    ``bench_accounting.py`` (their own peers and tables), run as child processes.
 
 Data are generated under benchmarks/data/ (git-ignored) with a fixed seed and reused.
 """
@@ -293,6 +293,7 @@ WORKLOADS = {
     "proposals": script("bench_proposals.py", ["--repeat", "1"]),
     "optimize": script("bench_optimize.py", ["--repeat", "1", "--points", "5"]),
     "editor": script("bench_editor.py", ["--clicks", "30"]),
+    "accounting": script("bench_accounting.py", ["--parcels", "5000", "--plots", "1000", "--repeats", "1"]),
 }
 
 
