@@ -288,3 +288,17 @@ def test_a_multi_site_enterprise_is_split_by_floor_area(layers: dict) -> None:
     assert rev["B1"] == pytest.approx(100 + 720 * 2_000 / 5_600)
     assert rev["B2"] == pytest.approx(250 + 720 * 3_600 / 5_600)
     assert acc.blocks.set_index("block_id")["enterprises"].tolist() == [2, 3]
+
+
+def test_a_gbk_shapefile_without_cpg_is_read(layers: dict, tmp_path: Path) -> None:
+    survey = layers["survey"].assign(DLMC="城镇住宅用地")
+    path = tmp_path / "DLTB.shp"
+    survey.to_file(path, encoding="gbk", engine="pyogrio")
+    path.with_suffix(".cpg").unlink()
+    acc = accounting.account(layers["blocks"], survey=path)
+    assert acc.blocks["built_residential_m2"].iloc[0] == 5_000
+    assert str(path.with_suffix(".dbf").resolve()) in acc.inputs["survey"]
+    from zgc_space.accounting import _layers
+
+    frame, _, _ = _layers.read_any(path, "survey")
+    assert frame["DLMC"].iloc[0] == "城镇住宅用地"

@@ -113,7 +113,7 @@ def read_any(obj: object, name: str) -> tuple[pd.DataFrame, str, list[str]]:
                         f"`{name}` file {path} has {len(layers)} layers ({', '.join(layers)}); "
                         f"name one as {path}::{layers[0]}"
                     )
-            frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+            frame = gpd.read_file(path, layer=layer, engine="pyogrio", **_shapefile_encoding(path))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         if isinstance(exc, DataFileError):
             raise
@@ -124,6 +124,22 @@ def read_any(obj: object, name: str) -> tuple[pd.DataFrame, str, list[str]]:
         files += [str(path.with_suffix(s).resolve()) for s in (".dbf", ".shx", ".prj", ".cpg")
                   if path.with_suffix(s).exists()]
     return frame, label, files
+
+
+def _shapefile_encoding(path: Path) -> dict[str, str]:
+    """Return ``{"encoding": "gbk"}`` for a Shapefile whose .dbf is not UTF-8 and has no .cpg.
+
+    Chinese deliveries are often GBK without a .cpg file; GDAL would then read the text as
+    ISO-8859-1. A .dbf whose bytes all decode as UTF-8 is read as UTF-8.
+    """
+    dbf = path.with_suffix(".dbf")
+    if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists() or not dbf.exists():
+        return {}
+    try:
+        dbf.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return {"encoding": "gbk"}
+    return {}
 
 
 def _metric(frame: gpd.GeoDataFrame, name: str, source: str) -> gpd.GeoDataFrame:
