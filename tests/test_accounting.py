@@ -302,3 +302,17 @@ def test_a_gbk_shapefile_without_cpg_is_read(layers: dict, tmp_path: Path) -> No
 
     frame, _, _ = _layers.read_any(path, "survey")
     assert frame["DLMC"].iloc[0] == "城镇住宅用地"
+
+
+def test_extra_columns_and_the_index_of_the_blocks_are_kept(layers: dict) -> None:
+    layers["blocks"] = layers["blocks"].set_index(pd.Index([10, 20])).assign(note=["a", "b"], built_m2=-1.0)
+    acc = run(layers)
+    assert acc.blocks.index.tolist() == [10, 20]
+    assert acc.blocks["note"].tolist() == ["a", "b"]
+    assert acc.blocks["built_m2"].tolist() == [10_000, 6_000]  # recomputed, never taken from the input
+
+
+def test_without_serviced_land_the_notes_say_what_b21_counts(layers: dict) -> None:
+    acc = accounting.account(layers["blocks"], survey=layers["survey"], plan=layers["plan"], supply=layers["supply"])
+    assert any("ready_m2 (B21) counts supplied unbuilt land only" in n for n in acc.notes)
+    assert acc.blocks["ready_m2"].tolist() == [1_250, 0]

@@ -22,8 +22,6 @@ __all__ = ["Accounting", "account"]
 
 logger = logging.getLogger("zgc_space.accounting")
 
-_KEEP = ("block_id", "name", "subpark", "cluster", "district", "owner_type", "owner_count", "policy_zone",
-         "far_cap", "year")
 _LAND = ("built_m2", "built_residential_m2", "built_industrial_m2", "ready_m2", "unready_m2",
          "nonconstruction_m2", "supplied_m2", "idle_m2", "hightech_m2")
 _BUILDING = ("gfa_m2", "footprint_m2", "industrial_gfa_m2", "industrial_footprint_m2")
@@ -274,12 +272,20 @@ def account(
 
     # --- buildings and enterprises
     tree = shapely.STRtree(geoms)
-    out = bl[[c for c in _KEEP if c in bl.columns]].copy()
-    out = gpd.GeoDataFrame(out, geometry=bl.geometry.values, crs=schema.METRIC_CRS)
+    # identity, planning and any extra columns are kept (with the index); land, building and
+    # economy columns are recomputed from the layers
+    recomputed = {*_LAND, *_BUILDING, *_ECONOMY, "gfa_source", "site_area_m2", bl.geometry.name}
+    out = gpd.GeoDataFrame(bl[[c for c in bl.columns if c not in recomputed]].copy(),
+                           geometry=bl.geometry.values, crs=schema.METRIC_CRS)
     out["site_area_m2"] = shapely.area(np.asarray(bl.geometry.values, dtype=object))
     sources: dict[str, str] = {}
     land = _land_columns(pieces, b_idx, nb, has_supply=supply is not None, has_idle=idle is not None,
                          has_serviced=serviced is not None)
+    if supply is not None and serviced is None:
+        notes.append("no serviced-land layer: ready_m2 (B21) counts supplied unbuilt land only; other unbuilt "
+                     "construction land is in unready_m2 (B22)")
+    if serviced is not None and supply is None:
+        notes.append("no supply layer: supplied_m2 (D), idle_m2 (G) and hightech_m2 (H) cannot be derived")
     bld_layer = None
     b_piece = b_gfa = None
     if buildings is not None:
