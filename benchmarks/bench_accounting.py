@@ -87,6 +87,10 @@ def ours(d: dict) -> pd.DataFrame:
     return accounting.account(d["blocks"], survey=d["survey"], plan=d["plan"]).blocks
 
 
+def ours_threads(d: dict) -> pd.DataFrame:
+    return accounting.account(d["blocks"], survey=d["survey"], plan=d["plan"], threads=2).blocks
+
+
 def plain_geopandas(d: dict) -> pd.DataFrame:
     mapping = accounting.load_codes()
     one = gpd.overlay(d["blocks"], d["survey"], how="intersection", keep_geom_type=True)
@@ -107,7 +111,7 @@ def floor(d: dict) -> np.ndarray:
     return np.bincount(bi[qi], weights=shapely.area(parts), minlength=len(b))
 
 
-ENGINES = {"ours": ours, "geopandas": plain_geopandas, "floor": floor}
+ENGINES = {"ours": ours, "ours, 2 threads": ours_threads, "geopandas": plain_geopandas, "floor": floor}
 
 
 def timed(func, d: dict, repeats: int) -> float:
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                              check=True, capture_output=True, text=True)
         mem = json.loads(out.stdout.strip().splitlines()[-1])
         ratio = times["geopandas"] / t
-        print(f"  {name:10s} {t:7.2f} s   geopandas/this {ratio:5.2f}x   peak RSS {mem['peak_mib']:6.0f} MiB "
+        print(f"  {name:16s} {t:7.2f} s   geopandas/this {ratio:5.2f}x   peak RSS {mem['peak_mib']:6.0f} MiB "
               f"(+{mem['extra_mib']:.0f} MiB over the loaded data)")
     shutil.rmtree(tmp, ignore_errors=True)
     verdict = "OK" if times["geopandas"] / times["ours"] >= 5 else "MISSED"

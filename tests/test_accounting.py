@@ -316,3 +316,22 @@ def test_without_serviced_land_the_notes_say_what_b21_counts(layers: dict) -> No
     acc = accounting.account(layers["blocks"], survey=layers["survey"], plan=layers["plan"], supply=layers["supply"])
     assert any("ready_m2 (B21) counts supplied unbuilt land only" in n for n in acc.notes)
     assert acc.blocks["ready_m2"].tolist() == [1_250, 0]
+
+
+def test_threads_give_the_same_pieces(layers: dict) -> None:
+    from zgc_space.accounting import _overlay
+
+    rng = np.random.default_rng(0)
+    a = np.array([box(x, y, x + 10, y + 10) for x, y in rng.uniform(0, 1000, (3000, 2))], dtype=object)
+    b = np.array([box(x + 3, y + 4, x + 13, y + 14) for x, y in rng.uniform(0, 1000, (3000, 2))], dtype=object)
+    one = _overlay.intersection(a, b, threads=1)
+    two = _overlay.intersection(a, b, threads=2)
+    np.testing.assert_array_equal(shapely_area(one), shapely_area(two))
+    pd.testing.assert_frame_equal(run(layers, threads=2).blocks.drop(columns="geometry"),
+                                  run(layers).blocks.drop(columns="geometry"))
+
+
+def shapely_area(g: np.ndarray) -> np.ndarray:
+    import shapely
+
+    return shapely.area(g)

@@ -94,6 +94,7 @@ def account(
     overlaps: str = "raise",
     unknown: str = "raise",
     sliver_m2: float = 1.0,
+    threads: int = 1,
 ) -> Accounting:
     """Account the land of each block from the source layers (TD/T 1029-2010 classes).
 
@@ -141,6 +142,9 @@ def account(
         count and area; ``"report"``: such parcels enter no land column (conflicts).
     sliver_m2
         Straddling and outside-block areas below this are not reported.
+    threads
+        Threads for the intersections (shapely releases the GIL); 1 by default, which is the
+        better choice on a machine shared with other jobs.
 
     Returns
     -------
@@ -166,6 +170,7 @@ def account(
     return _account(
         blocks, survey=survey, plan=plan, supply=supply, idle=idle, serviced=serviced, buildings=buildings,
         enterprises=enterprises, codes=codes, as_of=as_of, overlaps=overlaps, unknown=unknown, sliver_m2=sliver_m2,
+        threads=threads,
     )
 
 

@@ -153,6 +153,7 @@ def account(
     overlaps: str = "raise",
     unknown: str = "raise",
     sliver_m2: float = 1.0,
+    threads: int = 1,
 ) -> Accounting:
     """See :func:`zgc_space.accounting.account` (documented there)."""
     if overlaps not in ("raise", "first") or unknown not in ("raise", "report"):
@@ -193,16 +194,17 @@ def account(
         ok = ~np.isnan(tbmj)
         if ok.any():
             diff = (planar[ok].sum() - tbmj[ok].sum()) / tbmj[ok].sum()
-            notes.append(f"areas are planar in EPSG:4548; the survey's ellipsoidal TBMJ totals differ by {diff:+.4%}")
+            notes.append(f"areas are planar in EPSG:4548: their total differs from the survey's ellipsoidal TBMJ "
+                         f"total by {diff:+.4%} (planar − TBMJ)")
     else:
         notes.append("areas are planar in EPSG:4548 (the survey layer has no TBMJ column)")
 
     # --- the overlay: blocks × survey, then × plan, then × each flag layer
     b_idx, s_idx, geoms, found, s_geoms = _overlay.split_disjoint(np.asarray(bl.geometry.values, dtype=object),
-                                                                    sv.geoms)
+                                                                    sv.geoms, threads=threads)
     conflicts += _overlap_conflicts(sv, found, overlaps)
     if pl is not None:
-        k, p_idx, geoms, found, _ = _overlay.split_disjoint(geoms, pl.geoms)
+        k, p_idx, geoms, found, _ = _overlay.split_disjoint(geoms, pl.geoms, threads=threads)
         conflicts += _overlap_conflicts(pl, found, overlaps)
         b_idx, s_idx = b_idx[k], s_idx[k]
     flags: dict[str, np.ndarray] = {}
@@ -221,7 +223,7 @@ def account(
             notes.append(f"{name}: {int((~keep).sum())} record(s) not in force on {as_of} left out")
             lay = _layers.Layer(lay.name, lay.source, lay.frame.loc[keep].reset_index(drop=True), lay.ids[keep],
                                 lay.columns, lay.files)
-        k, f_idx, geoms, found, lay_geoms = _overlay.split_disjoint(geoms, lay.geoms)
+        k, f_idx, geoms, found, lay_geoms = _overlay.split_disjoint(geoms, lay.geoms, threads=threads)
         conflicts += _overlap_conflicts(lay, found, "first")
         b_idx, s_idx = b_idx[k], s_idx[k]
         if pl is not None:
