@@ -114,7 +114,7 @@ def test_chunking_and_processes_do_not_change_results(proposals, tmp_path):
 @pytest.mark.slow
 def test_dask_local_cluster_gives_identical_results(proposals, tmp_path):
     local = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "local", chunk_size=3)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         remote = batch.run([proposals], BASELINE, candidates=CANDIDATES, out_dir=tmp_path / "dask", chunk_size=3,
                            executor="dask", scheduler=cluster.scheduler_address)
         assert len(cluster.workers) == 2

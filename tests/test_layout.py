@@ -141,7 +141,8 @@ def test_files_are_small_and_the_top_level_is_short():
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
     assert not long, f"files over 500 lines: {long}"
     entries = [p.name for p in PACKAGE.iterdir() if p.name != "__pycache__"]
-    assert len(entries) <= 22, sorted(entries)
+    # the 21 units of LAYERS plus __init__ and __main__: the folders tell the data flow
+    assert len(entries) <= 23, sorted(entries)
 
 
 def test_every_package_has_a_public_door():

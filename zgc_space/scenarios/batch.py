@@ -371,7 +371,7 @@ def _run_dask(chunks: list[list[Proposal | ProposalError]], base: gpd.GeoDataFra
         client, own = scheduler, False
     else:
         if scheduler is None:
-            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, dashboard_address=None)
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, dashboard_address=":0")  # any free port
             scheduler = cluster
         client, own = Client(scheduler), True
     try:
