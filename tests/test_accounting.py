@@ -335,3 +335,12 @@ def shapely_area(g: np.ndarray) -> np.ndarray:
     import shapely
 
     return shapely.area(g)
+
+
+def test_demo_accounting_reproduces_the_sample_table_within_a_tenth_of_a_percent():
+    from zgc_space import demo
+
+    check = demo.accounting_check(demo.sample_accounting())
+    assert (check["max_block_rel_diff"] <= 1e-3).all(), check
+    assert round(check.loc["nonconstruction_m2", "accounted_km2"]) == 24
+    assert round(check.loc["ready_m2", "accounted_km2"] + check.loc["unready_m2", "accounted_km2"]) == 27

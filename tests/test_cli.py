@@ -74,6 +74,10 @@ def test_demo_runs_and_prints_the_pack_path(capsys, tmp_path):
     index = Path(out.strip().splitlines()[-1])
     assert index == (tmp_path / "hearing_pack" / "index.html").resolve() and index.is_file()
     assert "P02-renew-fengtai-chaoyang" in out and "Optimisation (score, optimal" in out
+    # the demo starts from the source layers: the land account is written and matches the table
+    assert "Land accounting from the source layers" in out and "built_unsupplied 35" in out
+    assert (tmp_path / "accounting" / "accounted.gpkg").is_file()
+    assert (tmp_path / "accounting" / "accounted_conflicts.csv").is_file()
 
 
 def test_console_script_entry_point():
