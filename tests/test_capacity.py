@@ -379,3 +379,74 @@ def test_cli_capacity_text_headline_on_sample(capsys):
     assert main(["capacity", str(datasets.path("zgc_blocks.gpkg"))]) == 0
     text = capsys.readouterr().out
     assert "remaining developable land B: 27.00 km² (ready B21 18.61, not ready 8.39)" in text
+
+
+# ---- TD/T 1029 potential --------------------------------------------------------------------
+
+
+def _potential_fixture():
+    import pandas as pd
+
+    # B1: A 10,000, FAR 1.0; B2: A 10,000, FAR 3.0; T = 2.0
+    return pd.DataFrame({
+        "block_id": ["B1", "B2"], "subpark": ["P", "P"], "built_m2": [10_000.0, 10_000.0],
+        "ready_m2": [2_000.0, 0.0], "unready_m2": [1_000.0, 500.0], "supplied_m2": [11_000.0, 10_000.0],
+        "idle_m2": [500.0, 0.0], "gfa_m2": [10_000.0, 30_000.0], "tax_10k_cny": [5.0, 100.0],
+    })
+
+
+def test_potential_by_block_hand_values():
+    from zgc_space import capacity
+
+    out = capacity.potential(_potential_fixture(), far_ideal=2.0, by="block", low_tax_10k_cny_per_ha=10.0)
+    b1, b2 = out.loc["B1"], out.loc["B2"]
+    assert b1["expansion_remaining_m2"] == 3_000.0 and b2["expansion_remaining_m2"] == 500.0
+    assert b1["expansion_suppliable_m2"] == 1_000.0 and b2["expansion_suppliable_m2"] == 0.0  # E = A + B21 - D
+    assert b1["intensity_land_m2"] == 5_000.0  # 10,000 × (1 - 1.0 / 2.0)
+    assert b2["intensity_land_m2"] == 0.0  # FAR 3.0 is above T
+    assert b1["intensity_gfa_m2"] == 10_000.0 and b2["intensity_gfa_m2"] == 0.0  # T·A - gfa
+    assert b1["management_idle_m2"] == 500.0
+    assert b1["management_low_efficiency_m2"] == 10_000.0  # 5 万元 / 1 ha < 10
+    assert b2["management_low_efficiency_m2"] == 0.0  # 100 万元/ha
+    assert np.isnan(b1["structural_m2"]) and out.attrs["far_ideal"] == 2.0
+    assert any("structural_m2 is unknown" in n for n in out.attrs["notes"])
+
+
+def test_potential_of_a_group_uses_its_ratio_of_sums():
+    from zgc_space import capacity
+
+    zone = capacity.potential(_potential_fixture(), far_ideal=2.5, by="subpark").loc["P"]
+    # group FAR = 40,000 / 20,000 = 2.0 < 2.5: ΔA = 20,000 × (1 - 2.0 / 2.5) = 4,000, not 6,000 + 0
+    assert zone["far"] == 2.0 and abs(zone["intensity_land_m2"] - 4_000.0) < 1e-9
+    assert zone["intensity_gfa_m2"] == 10_000.0 and np.isnan(zone["management_low_efficiency_m2"])
+
+
+def test_potential_structural_from_pieces_and_bad_options():
+    import pandas as pd
+    import pytest
+
+    from zgc_space import capacity
+    from zgc_space.errors import ColumnError, ParameterError
+
+    pieces = pd.DataFrame({"block_id": ["B1", "B1", "B2"], "class": ["B11", "A1", "A6"],
+                           "area_m2": [700.0, 9_000.0, 300.0]})
+    out = capacity.potential(_potential_fixture(), far_ideal=2.0, by="block", pieces=pieces)
+    assert out["structural_m2"].tolist() == [700.0, 300.0]
+    with pytest.raises(ParameterError, match="far_ideal must be a positive FAR"):
+        capacity.potential(_potential_fixture(), far_ideal=0.0)
+    with pytest.raises(ColumnError, match=r"lacks column\(s\) \['class'\]"):
+        capacity.potential(_potential_fixture(), far_ideal=2.0, pieces=pieces.drop(columns="class"))
+    with pytest.raises(ColumnError, match="potential needs column"):
+        capacity.potential(_potential_fixture().drop(columns="idle_m2"), far_ideal=2.0)
+
+
+def test_capacity_cli_potential(capsys):
+    import json
+
+    from zgc_space.cli import main
+
+    assert main(["capacity", str(datasets.path("zgc_blocks.gpkg")), "--by", "zone", "--potential", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["far_ideal"] == 2.5  # the cic_default preset's ideal FAR
+    row = payload["potential"][0] if isinstance(payload["potential"], list) else payload["potential"]
+    assert round(row["expansion_remaining_m2"] / 1e6) == 27

@@ -31,6 +31,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_by(p)
     p.add_argument("--annual-supply-m2", type=_positive, help="land supplied per year (m²): gives years of supply left")
     p.add_argument("--fragmentation", action="store_true", help="also measure fragmentation (小散弱) per --by")
+    p.add_argument("--potential", action="store_true",
+                   help="also the TD/T 1029 potentials (expansion, structural, intensity, management) per --by")
+    p.add_argument("--far-ideal", type=_positive,
+                   help="ideal FAR T of the intensity potential (default: the preset's ideal value of far)")
+    p.add_argument("--preset", default="cic_default",
+                   help="preset whose ideal FAR is the default T (default: cic_default)")
+    p.add_argument("--low-tax-10k-cny-per-ha", type=_positive,
+                   help="blocks below this tax per ha of built land count as low-efficiency land (管理潜力)")
+    p.add_argument("--pieces", help="land account layer (the pieces layer written by zgc-space account) "
+                   "for the structural potential")
     add_json_flag(p)
     p.set_defaults(func=_run_capacity)
 
@@ -126,6 +136,17 @@ def _run_capacity(args: argparse.Namespace) -> int:
     if args.fragmentation:
         frag, more = noted(_capacity.fragmentation, frame, by=by)
         notes += more
+    pot = None
+    if args.potential:
+        far_ideal = args.far_ideal
+        if far_ideal is None:
+            from zgc_space import evaluation
+
+            far_ideal = float(evaluation.load_preset(args.preset).indicators["far"].ideal)
+        pieces = io.read_blocks(args.pieces, layer="pieces") if args.pieces else None
+        pot, more = noted(_capacity.potential, frame, by=by, far_ideal=far_ideal,
+                          low_tax_10k_cny_per_ha=args.low_tax_10k_cny_per_ha, pieces=pieces)
+        notes += more + list(pot.attrs.get("notes", []))
     if args.json:
         payload = {
             "file": args.file,
@@ -141,6 +162,9 @@ def _run_capacity(args: argparse.Namespace) -> int:
             "fragmentation": frag,
             "notes": notes,
         }
+        if pot is not None:  # only with --potential: the keys without it stay as they were
+            payload["potential"] = pot
+            payload["far_ideal"] = pot.attrs["far_ideal"]
         emit_json(payload)
         return 0
     _print_notes(notes)
@@ -153,4 +177,8 @@ def _run_capacity(args: argparse.Namespace) -> int:
     if frag is not None:
         print()
         _show(frag)
+    if pot is not None:
+        print()
+        print(f"potential (TD/T 1029; intensity at ideal FAR T = {pot.attrs['far_ideal']:g}), m²:")
+        _show(pot)
     return 0

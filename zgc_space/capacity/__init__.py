@@ -1,6 +1,6 @@
-r"""Remaining land, floor-area capacity, years of land supply left, and fragmentation (小散弱).
+r"""Remaining land, floor-area capacity, years of land supply left, potential (潜力), fragmentation (小散弱).
 
-Land classes follow TD/T 1029-2010 (2014 rev.), TD/T 1029-2010 (2014 rev.), land-accounting classes: A = ``built_m2``,
+Land classes follow the land accounting of TD/T 1029-2010 (2014 rev.): A = ``built_m2``,
 B21 = ``ready_m2``, other B = ``unready_m2``, D = ``supplied_m2``.
 
 * **Remaining developable land** (可开发利用面积) is :math:`B = B_{21} + B_{other}`: constructible
@@ -46,9 +46,10 @@ import shapely
 
 from zgc_space import crs as _crs
 from zgc_space.blocks import block_ids, group_sums, index_name, numeric_columns, ratio, resolve_by
+from zgc_space.capacity._potential import STRUCTURAL_CLASSES, potential
 from zgc_space.errors import BlockValidationError, ColumnError, ParameterError, ValidationWarning, list_ids
 
-__all__ = ["LAND_BASE", "compute", "fragmentation"]
+__all__ = ["LAND_BASE", "STRUCTURAL_CLASSES", "compute", "fragmentation", "potential"]
 
 log = logging.getLogger(__name__)
 
