@@ -323,9 +323,9 @@ def test_cli_rank_text_and_peers(tmp_path, capsys):
 def test_cli_rank_errors(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"zone_id": ["A"], "colour": ["red"]}).to_csv(bad, index=False)
-    assert main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--peers", str(bad)]) == 2
+    assert main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--peers", str(bad)]) == 1
     assert "unknown column(s) colour" in capsys.readouterr().err
-    assert main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--preset", "nope"]) == 2
+    assert main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--preset", "nope"]) == 1
     assert "unknown preset 'nope'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--target-rank", "0"])

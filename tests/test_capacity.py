@@ -343,7 +343,7 @@ def test_cli_capacity_reports_missing_caps(block_file, tmp_path, capsys):
 
 
 def test_cli_capacity_bad_input(block_file, capsys):
-    assert main(["capacity", str(block_file), "--by", "nope"]) == 2
+    assert main(["capacity", str(block_file), "--by", "nope"]) == 1
     assert "available columns" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["capacity", str(block_file), "--annual-supply-m2", "-5"])

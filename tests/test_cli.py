@@ -62,7 +62,7 @@ def test_validate_reports_every_problem_and_exits_one(tmp_path, capsys):
 
 def test_missing_file_is_a_clear_error(capsys, tmp_path):
     code = main(["info", str(tmp_path / "nope.gpkg")])
-    assert code == 2
+    assert code == 1
     assert "nope.gpkg" in capsys.readouterr().err
 
 

@@ -390,9 +390,9 @@ def test_cli_chinese_headers(block_file, tmp_path):
 
 
 def test_cli_errors(block_file, capsys):
-    assert main(["indicators", str(block_file), "--by", "district"]) == 2
+    assert main(["indicators", str(block_file), "--by", "district"]) == 1
     assert "available columns" in capsys.readouterr().err
-    assert main(["indicators", str(block_file), "--out", str(block_file)]) == 2
+    assert main(["indicators", str(block_file), "--out", str(block_file)]) == 1
     assert "indicators: error" in capsys.readouterr().err
 
 

@@ -388,5 +388,5 @@ def test_cli_map_text_output_and_bad_column(tmp_path, capsys):
     synthetic_blocks().to_file(src, driver="GPKG")
     assert main(["map", str(src), "--column", "gfa_m2", "--out", str(tmp_path / "m.html")]) == 0
     assert "16 blocks, 5 classes" in capsys.readouterr().out
-    assert main(["map", str(src), "--column", "nope", "--out", str(tmp_path / "x.html")]) == 2
+    assert main(["map", str(src), "--column", "nope", "--out", str(tmp_path / "x.html")]) == 1
     assert "column 'nope' is not in `blocks`" in capsys.readouterr().err

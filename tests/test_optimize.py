@@ -295,7 +295,7 @@ def test_cli_optimize_and_pareto(tmp_path, capsys) -> None:
     assert front_csv.exists()
     assert cli.main(["pareto", str(bpath), "--objectives", "far"]) == 2
     assert "exactly two names" in capsys.readouterr().err
-    assert cli.main(["optimize", str(bpath), "--objective", "nope"]) == 2
+    assert cli.main(["optimize", str(bpath), "--objective", "nope"]) == 1
     assert "unknown objective 'nope'" in capsys.readouterr().err
 
 
@@ -388,7 +388,7 @@ def test_cli_refuses_to_overwrite_inputs(tmp_path, capsys) -> None:
     assert {p: sha(p) for p in before} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["base.gpkg", "cands.gpkg", "cons.yaml", clash.name])
     # a missing folder is a clear error, not a traceback
-    assert cli.main(["optimize", str(bpath), "--max-changes", "1", "--out", str(tmp_path / "no" / "x.yaml")]) == 2
+    assert cli.main(["optimize", str(bpath), "--max-changes", "1", "--out", str(tmp_path / "no" / "x.yaml")]) == 1
     assert "does not exist" in capsys.readouterr().err
 
 

@@ -472,7 +472,7 @@ def test_cli_zonal_and_floor_area(tmp_path, capsys, blocks, int_raster):
     assert main(["floor-area", str(hg), path, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert rows[0]["block_id"] == "A" and rows[0]["gfa_m2"] == pytest.approx(19600)
-    assert main(["zonal", str(gpkg), str(tmp_path / "none.tif")]) == 2
+    assert main(["zonal", str(gpkg), str(tmp_path / "none.tif")]) == 1
     assert "cannot open raster" in capsys.readouterr().err
 
 
@@ -501,7 +501,7 @@ def test_cli_bad_option_is_one_error_line(tmp_path, capsys, argv, message):
     blk.to_file(gpkg)
     code = main([a.format(blocks=gpkg, heights=path) for a in argv])
     err = capsys.readouterr().err
-    assert code == 2 and message in err
+    assert code == 1 and message in err
     assert err.startswith(f"zgc-space {argv[0]}: error: ") and len(err.strip().splitlines()) == 1
 
 

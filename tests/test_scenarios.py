@@ -467,7 +467,7 @@ def test_cli_apply_reports_proposal_errors(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: X\ntitle: t\nrelease:\n  - block: B1580\n", encoding="utf-8")
     code = main(["apply", str(bad), "--baseline", str(SAMPLE / "zgc_blocks.gpkg"), "--out", str(tmp_path / "o.gpkg")])
-    assert code == 2
+    assert code == 1
     assert "line 4" in capsys.readouterr().err
 
 

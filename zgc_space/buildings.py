@@ -101,6 +101,46 @@ def area_and_centroid(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return area, cx, cy
 
 
+#: The most floors a building may have (the tallest building in the world has 163).
+MAX_FLOORS = 200.0
+
+
+def _name(footprints: gpd.GeoDataFrame) -> str:
+    source = footprints.attrs.get("zgc_source")
+    return f"footprints {source}" if source else "`footprints`"
+
+
+def _check_footprints(bg: np.ndarray, fg: np.ndarray, footprints: gpd.GeoDataFrame) -> None:
+    """Footprints must be finite polygons; one that is not would count as 0 m² without a word."""
+    what = _name(footprints)
+    types = shapely.get_type_id(fg)
+    wrong = ~np.isin(types, (3, 6)) & ~shapely.is_missing(fg)
+    if wrong.any():
+        kinds = sorted({shapely.get_type_id(g) for g in fg[wrong]})
+        names = {0: "Point", 1: "LineString", 2: "LinearRing", 4: "MultiPoint", 5: "MultiLineString", 7: "Collection"}
+        shown = ", ".join(names.get(k, str(k)) for k in kinds)
+        raise ColumnError(
+            f"{what}: {int(wrong.sum())} building(s) are not polygons ({shown}), "
+            "so they have no footprint area; give building outlines (polygons)"
+        )
+    coords, index = shapely.get_coordinates(fg, return_index=True)
+    if not np.isfinite(coords).all():
+        rows = np.unique(index[~np.isfinite(coords).all(axis=1)])
+        raise ColumnError(f"{what}: {len(rows)} building(s) have NaN or infinite coordinates (rows "
+                          f"{', '.join(map(str, footprints.index[rows][:5]))}); redraw or drop them")
+
+
+def _check_covered(count: np.ndarray, bg: np.ndarray, fg: np.ndarray, footprints: gpd.GeoDataFrame) -> None:
+    if len(fg) and not count.sum():
+        fb, bb = shapely.total_bounds(fg), shapely.total_bounds(bg)
+        raise DataFileError(
+            f"none of the {len(fg)} buildings of {_name(footprints)} lies in a block (buildings span "
+            f"{fb[0]:,.0f}, {fb[1]:,.0f} - {fb[2]:,.0f}, {fb[3]:,.0f}; blocks {bb[0]:,.0f}, {bb[1]:,.0f} - "
+            f"{bb[2]:,.0f}, {bb[3]:,.0f} in EPSG:4548), so every block would get floor area 0; check the "
+            "footprints' CRS (longitude/latitude labelled as metres?) and that they cover this area"
+        )
+
+
 def _check_options(storey_height_m: float, default_floors: float | None) -> None:
     try:
         storey_ok = bool(np.isfinite(storey_height_m) and storey_height_m > 0)
@@ -132,17 +172,31 @@ def _floors(footprints: gpd.GeoDataFrame, floors: str | None, height: str | None
             f"naming a column of `footprints` (got floors={floors!r}, height={height!r})"
         )
     col = floors if floors is not None else height
+    what = _name(footprints)
     if col not in footprints.columns:
-        raise ColumnError(f"`footprints` has no column {col!r}; its columns are {list(footprints.columns)}")
+        raise ColumnError(f"{what} has no column {col!r}; its columns are {list(footprints.columns)}")
     values = pd.to_numeric(footprints[col], errors="coerce").to_numpy(dtype=np.float64)
+    limit = MAX_FLOORS if floors is not None else MAX_FLOORS * storey_height_m
+    with np.errstate(invalid="ignore"):
+        absurd = np.isfinite(values) & (values > limit)
+    if absurd.any():
+        rows = [str(i) for i in footprints.index[absurd][:5]]
+        raise ColumnError(
+            f"{what} column {col!r} is above {limit:g} {'floors' if floors is not None else 'm'} in "
+            f"{int(absurd.sum())} row(s) (rows {', '.join(rows)}; e.g. {values[absurd][0]:.3g}); no building is that "
+            f"tall (the tallest has 163 floors): correct the values or the column's unit"
+        )
     if height is not None:
+        with np.errstate(invalid="ignore"):
+            negative = values < 0
+        values = np.where(negative, np.nan, values)  # a negative height is an error below, never 1 floor
         values = np.maximum(1.0, np.floor(values / storey_height_m + 1e-9))
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         if default_floors is None:
             rows = [str(i) for i in footprints.index[bad][:5]]
             raise ColumnError(
-                f"`footprints` column {col!r} has {int(bad.sum())} missing or negative value(s) (rows "
+                f"{what} column {col!r} has {int(bad.sum())} missing, infinite or negative value(s) (rows "
                 f"{', '.join(rows)}{' ...' if bad.sum() > 5 else ''}); fix them or pass default_floors="
             )
         values = np.where(bad, default_floors, values)
@@ -302,7 +356,7 @@ def aggregate(
         )
     _check_options(storey_height_m, default_floors)
     if len(footprints) == 0:
-        raise DataFileError("`footprints` is empty: no building to aggregate (check the file and its layer)")
+        raise DataFileError(f"{_name(footprints)} is empty: no building to aggregate (check the file and its layer)")
     check_crs(blocks, source="blocks")
     check_crs(footprints, source="footprints")
     nfloors = _floors(footprints, floors, height, storey_height_m, default_floors)
@@ -310,6 +364,7 @@ def aggregate(
     fgeo = footprints.geometry if footprints.crs.equals(METRIC_CRS) else footprints.geometry.to_crs(METRIC_CRS)
     bg = np.asarray(bgeo.values, dtype=object)
     fg = np.asarray(fgeo.values, dtype=object)
+    _check_footprints(bg, fg, footprints)
     nb = len(bg)
     if assign == "centroid":
         owner, area = _owner_by_centroid(bg, fg)
@@ -329,6 +384,7 @@ def aggregate(
         gfa = np.bincount(bi, weights=part * nfloors[fi], minlength=nb)
         foot = np.bincount(bi, weights=part, minlength=nb)
         count = np.bincount(bi, weights=(part > 0).astype(float), minlength=nb).astype(np.int64)
+    _check_covered(count, bg, fg, footprints)
     out = blocks.copy()
     for col in ("gfa_m2", "footprint_m2", "gfa_source"):
         if col in out.columns:

@@ -23,6 +23,7 @@ __all__ = [
     "CRSError",
     "CRSGuessWarning",
     "DataFileError",
+    "EnvironmentProblemError",
     "GeometryRepairWarning",
     "MapError",
     "OptimizationError",
@@ -35,6 +36,7 @@ __all__ = [
     "RasterCoverageWarning",
     "RasterError",
     "RulesError",
+    "UsageError",
     "ReprojectionWarning",
     "ValidationWarning",
     "ZgcSpaceError",
@@ -120,6 +122,18 @@ class RulesError(ZgcSpaceError, ValueError):
 
 class ParameterError(ZgcSpaceError, ValueError):
     """An option passed to a function is out of range or not one of its allowed values."""
+
+
+class UsageError(ZgcSpaceError, ValueError):
+    """A command was called with options that do not go together (the command line exits 2)."""
+
+
+class EnvironmentProblemError(ZgcSpaceError, OSError):
+    """The machine, not the input, stops the work (the command line exits 3).
+
+    A folder that cannot be written (permissions, read-only disk, disk full), a scheduler that
+    cannot be reached, a folder locked by another run, not enough memory for a declared size.
+    """
 
 
 class ZgcSpaceWarning(UserWarning):

@@ -8,7 +8,8 @@ import geopandas as gpd
 
 from zgc_space import blocks as _blocks
 from zgc_space import indicators, io
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked
+from zgc_space.cli._options import finite_float
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
     p.add_argument("--layer", help="layer name in a multi-layer file")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 1)")
-    p.add_argument("--overlap-tolerance-m2", type=float, default=1.0, help="ignore overlaps up to this area")
+    p.add_argument("--overlap-tolerance-m2", type=finite_float(low=0), default=1.0,
+                   help="ignore overlaps up to this area")
     add_json_flag(p)
     p.set_defaults(func=_validate)
 
@@ -69,7 +71,7 @@ def _zone_far(frame: gpd.GeoDataFrame) -> float | None:
 
 
 def _info(args: argparse.Namespace) -> int:
-    frame, read_notes = read(args.file, layer=args.layer)
+    frame, read_notes = noted(read_checked, args, args.file, layer=args.layer)
     totals = _blocks.land_totals(frame, by=args.by)
     zone = totals.loc["合计 total"]
     headline = {

@@ -8,6 +8,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -78,3 +79,150 @@ def add_footer_flags(parser: Any) -> None:
 def footer_from(args: Any) -> Footer:
     """Return the map footer given by the flags of :func:`add_footer_flags` and ``--date``."""
     return Footer(review_number=args.review_number, data_source=args.data_source, crs=args.crs_note, date=args.date)
+
+
+#: Subcommands that compute numbers from a block file: they refuse one that fails validation
+#: unless ``--allow-invalid`` is given (and then say so in their notes).
+CHECKED_COMMANDS = ("info", "indicators", "capacity", "map", "rank", "zonal", "floor-area", "buildings", "apply",
+                    "compare", "report", "optimize", "pareto", "consolidate")
+
+
+#: Commands enriching each block on its own (from rasters, footprints): only the problems that make
+#: a block's own numbers wrong stop them (not overlaps or land-accounting sums).
+PER_BLOCK_COMMANDS = ("zonal", "floor-area", "buildings")
+PER_BLOCK_RULES = frozenset({"missing-id", "duplicate-id", "crs-missing", "crs-refused", "empty-geometry",
+                             "geometry-type", "non-finite-vertex", "invalid-geometry", "outside-crs-extent"})
+
+
+def add_allow_invalid_flag(parser: Any) -> None:
+    """Add ``--allow-invalid`` (compute on a block file that fails validation, saying so)."""
+    parser.add_argument("--allow-invalid", action="store_true",
+                        help="compute even if the block file fails validation (the output says so; numbers may "
+                             "be wrong)")
+
+
+def read_checked(args: Any, path: str, **options: Any) -> Any:
+    """Read a block file and refuse it if it fails validation, unless ``--allow-invalid`` was given.
+
+    With the override, a :class:`~zgc_space.errors.ValidationWarning` names the errors, so the
+    command's notes say that its numbers come from an invalid table.
+    """
+    from zgc_space import blocks as _blocks
+    from zgc_space import io
+    from zgc_space.errors import BlockValidationError, ValidationWarning
+
+    frame = io.read_blocks(path, **options)
+    command = getattr(args, "command", "")
+    errors = [p for p in _blocks.find_problems(frame, source=path) if p.severity == "error"
+              and p.rule != "missing-column"  # a command needing the column says so itself
+              and (command not in PER_BLOCK_COMMANDS or p.rule in PER_BLOCK_RULES)]
+    if not errors:
+        return frame
+    rules = ", ".join(dict.fromkeys(p.rule for p in errors))
+    if getattr(args, "allow_invalid", False):
+        warnings.warn(f"--allow-invalid: {path} fails validation ({len(errors)} error(s): {rules}); the numbers "
+                      "computed from it may be wrong", ValidationWarning, stacklevel=2)
+        return frame
+    shown = "\n".join(f"  - {p}" for p in errors[:5])
+    more = f"\n  ... and {len(errors) - 5} more" if len(errors) > 5 else ""
+    raise BlockValidationError(
+        f"{path} fails validation ({len(errors)} error(s)), so its numbers would be wrong:\n{shown}{more}\n"
+        f"fix them (zgc-space validate {path} lists every problem), or pass --allow-invalid to compute anyway",
+        errors,
+    )
+
+
+#: Options naming what a command writes; every other path option is something it reads.
+OUTPUT_OPTIONS = ("out", "changes", "proposals_dir")
+#: Subcommands whose ``--out`` is a folder.
+FOLDER_OUTPUTS = ("compare", "report", "demo")
+_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def _read_paths(args: Any) -> list[Path]:
+    """Every existing file an option or argument of ``args`` names (folders: their files)."""
+    found: list[Path] = []
+    for key, value in vars(args).items():
+        if key in OUTPUT_OPTIONS or key in ("func", "command"):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str) or not item or len(item) > 4096:
+                continue
+            path = Path(item)
+            try:
+                if path.is_dir():
+                    found += [p for p in path.iterdir() if p.is_file()]
+                elif path.is_file():
+                    found.append(path)
+                    if path.suffix.lower() == ".shp":
+                        found += [q for q in (path.with_suffix(s) for s in _SIDECARS) if q.is_file()]
+            except OSError:
+                continue
+    return found
+
+
+def _written_paths(args: Any) -> list[Path]:
+    """Return the files a command will write (``--out``, ``--changes``; a map's ``--png`` siblings)."""
+    out = []
+    for key in OUTPUT_OPTIONS:
+        value = getattr(args, key, None)
+        if isinstance(value, str) and value:
+            out.append(Path(value))
+    if getattr(args, "command", None) == "map" and getattr(args, "png", False) and getattr(args, "out", None):
+        out += [Path(args.out).with_suffix(".png"), Path(args.out).with_suffix(".pdf")]
+    return out
+
+
+def refuse_overwriting_inputs(args: Any) -> None:
+    """Refuse, before any work, an output path that is one of the command's inputs (or holds them).
+
+    One check for every subcommand: a file named by ``--out``/``--changes`` must not be a file
+    the command reads (a Shapefile's parts included); a folder output must not be a file, and the
+    folder of ``report`` (which replaces its contents) must not hold an input.
+    """
+    from zgc_space import io as _io
+    from zgc_space.errors import OverwriteInputError
+
+    reads = _read_paths(args)
+    command = getattr(args, "command", "")
+    for target in _written_paths(args):
+        if command in FOLDER_OUTPUTS and target == Path(getattr(args, "out", "") or ""):
+            if target.is_file():
+                raise OverwriteInputError(
+                    f"--out {target} is a file, but {command} writes a folder there; give a folder path "
+                    f"(new, or one {command} wrote before)"
+                )
+            if command == "report":
+                inside = [p for p in reads if _is_within(p, target)]
+                if inside:
+                    raise OverwriteInputError(
+                        f"--out {target} holds an input of this command ({inside[0]}); the pack folder is "
+                        "replaced, so write the pack to another folder"
+                    )
+            continue
+        _io.refuse_inputs([target], reads)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def read_layer(path: str, option: str) -> Any:
+    """Read any vector layer (districts, candidates, a panel), naming ``option`` and the file if it cannot be read."""
+    import geopandas as gpd
+
+    from zgc_space.errors import DataFileError
+
+    if not Path(path).is_file():
+        raise DataFileError(f"{option} {path}: no such file; check the path")
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
+        raise DataFileError(
+            f"{option} {path} cannot be read as a vector layer ({type(exc).__name__}: {exc}); give a GeoPackage, "
+            "GeoJSON or Shapefile"
+        ) from exc
+    return frame

@@ -10,7 +10,7 @@ import pandas as pd
 from zgc_space import capacity as _capacity
 from zgc_space import indicators as _indicators
 from zgc_space import io
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,7 +92,7 @@ def _show(table: pd.DataFrame) -> None:
 
 
 def _run_indicators(args: argparse.Namespace) -> int:
-    frame, notes = noted(io.read_blocks, args.file, layer=args.layer)
+    frame, notes = noted(read_checked, args, args.file, layer=args.layer)
     chosen = [s.strip() for s in args.indicators.split(",")] if args.indicators else None
     table, more = noted(_indicators.compute, frame, by=_by(args.by), indicators=chosen)
     notes += more
@@ -128,7 +128,7 @@ def _run_indicators(args: argparse.Namespace) -> int:
 
 
 def _run_capacity(args: argparse.Namespace) -> int:
-    frame, notes = noted(io.read_blocks, args.file, layer=args.layer)
+    frame, notes = noted(read_checked, args, args.file, layer=args.layer)
     by = _by(args.by)
     table, more = noted(_capacity.compute, frame, by=by, annual_supply_m2=args.annual_supply_m2)
     notes += more

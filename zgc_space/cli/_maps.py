@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import geopandas as gpd
-
-from zgc_space import io, maps
-from zgc_space.cli._common import add_footer_flags, add_json_flag, collecting_notes, emit_json, footer_from
+from zgc_space import maps
+from zgc_space.cli._common import (
+    add_footer_flags,
+    add_json_flag,
+    collecting_notes,
+    emit_json,
+    footer_from,
+    read_checked,
+    read_layer,
+)
+from zgc_space.cli._options import CLASSES_RANGE, DPI_RANGE, finite_float, int_in
 from zgc_space.indicators import INDICATORS, attach
 from zgc_space.maps import static
 
@@ -22,8 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, help="HTML file to write")
     p.add_argument("--scheme", default="quantiles",
                    choices=["quantiles", "natural_breaks", "equal_interval", "explicit"])
-    p.add_argument("-k", type=int, default=5, help="number of classes (default 5)")
-    p.add_argument("--bins", type=float, nargs="+", help="inner class breaks with --scheme explicit")
+    p.add_argument("-k", type=int_in(*CLASSES_RANGE), default=5, help="number of classes (default 5, at most 20)")
+    p.add_argument("--bins", type=finite_float(), nargs="+", help="inner class breaks with --scheme explicit")
     p.add_argument("--labels", default="both", choices=["zh", "en", "both"], help="legend language")
     p.add_argument("--title", help="map title")
     p.add_argument("--districts", help="optional district boundary file drawn as context")
@@ -33,18 +40,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--date", help="footer: date of the data or map (日期)")
     p.add_argument("--png", action="store_true", help="also write a printed map (PNG and PDF) next to --out")
     p.add_argument("--paper", default="A4", choices=sorted(static.PAPER_MM), help="paper for --png")
-    p.add_argument("--dpi", type=int, default=200, help="PNG resolution for --png")
+    p.add_argument("--dpi", type=int_in(*DPI_RANGE), default=200, help="PNG resolution for --png (50-1200)")
     add_json_flag(p)
     p.set_defaults(func=_map)
 
 
 def _map(args: argparse.Namespace) -> int:
     with collecting_notes() as notes:
-        blocks = io.read_blocks(args.file, layer=args.layer)
+        blocks = read_checked(args, args.file, layer=args.layer)
         derived = args.column not in blocks.columns and args.column in INDICATORS
         if derived:
             blocks = attach(blocks, args.column)
-        districts = gpd.read_file(args.districts) if args.districts else None
+        districts = read_layer(args.districts, "--districts") if args.districts else None
     footer = footer_from(args)
     options = {"scheme": args.scheme, "k": args.k, "bins": args.bins, "labels": args.labels}
     m = maps.choropleth(blocks, args.column, title=args.title, districts=districts, tiles=args.tiles,

@@ -8,11 +8,13 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import yaml
+from pydantic import ValidationError
 
 from zgc_space import dynamic, io, optimize
-from zgc_space.cli._common import add_json_flag, emit_json, print_table
-from zgc_space.errors import DataFileError, OptimizationError
+from zgc_space.cli._common import add_json_flag, emit_json, print_table, read_checked, read_layer
+from zgc_space.cli._options import POINTS_RANGE, SIMULATE_RANGE, TIME_LIMIT_S, finite_float, identifier, int_in
+from zgc_space.errors import OptimizationError, UsageError
+from zgc_space.io import read_yaml
 from zgc_space.scenarios import consolidate
 from zgc_space.scenarios.proposal import Elasticity, Proposal, dump_proposal
 
@@ -26,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "or released_area_m2 / admitted_area_m2 / total_area_m2 / changes")
     p.add_argument("--sense", choices=("max", "min"), help="default: max for score and positive indicators")
     p.add_argument("--out", help="write the proposal (YAML) here")
-    p.add_argument("--id", default="OPT", help="id of the proposal written (default OPT)")
+    p.add_argument("--id", type=identifier, default="OPT", help="id of the proposal written (default OPT)")
     add_json_flag(p)
     p.set_defaults(func=_run_optimize)
 
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common_search(p)
     p.add_argument("--objectives", default="score,released_area_m2",
                    help="two objectives joined by a comma (default: score,released_area_m2)")
-    p.add_argument("--points", type=int, default=20, help="number of points (default 20)")
+    p.add_argument("--points", type=int_in(*POINTS_RANGE), default=20, help="number of points (default 20; 2-200)")
     p.add_argument("--out", help="write the front table to this .csv or .xlsx file")
     p.add_argument("--proposals-dir", help="write each point's proposal (YAML) into this folder")
     add_json_flag(p)
@@ -42,9 +44,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("consolidate", help="groups of small neighbouring blocks as merge proposals (小散弱)")
     p.add_argument("blocks", help="block file")
-    p.add_argument("--max-gap-m", type=float, default=200.0, help="neighbour distance (default 200 m)")
-    p.add_argument("--small-km2", type=float, default=1.0, help="only blocks below this area (default 1 km²)")
-    p.add_argument("--max-group-km2", type=float, default=5.0, help="largest group area (default 5 km²)")
+    p.add_argument("--max-gap-m", type=finite_float(low=0), default=200.0, help="neighbour distance (default 200 m)")
+    p.add_argument("--small-km2", type=finite_float(low=0, strict_low=True), default=1.0,
+                   help="only blocks below this area (default 1 km²)")
+    p.add_argument("--max-group-km2", type=finite_float(low=0, strict_low=True), default=5.0,
+                   help="largest group area (default 5 km²)")
     p.add_argument("--out", help="write the merge proposal (YAML) here")
     add_json_flag(p)
     p.set_defaults(func=_run_consolidate)
@@ -52,7 +56,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("dynamic", help="dynamic adjustment rules (优胜劣汰) on a panel: statuses, simulation")
     p.add_argument("panel", help="panel file: one row per block and year (column year)")
     p.add_argument("--rules", required=True, help="rules YAML (see zgc_space/presets/dynamic_rules_default.yaml)")
-    p.add_argument("--simulate", type=int, metavar="YEARS", help="also simulate this many years ahead")
+    p.add_argument("--simulate", type=int_in(*SIMULATE_RANGE), metavar="YEARS",
+                   help="also simulate this many years ahead (1-100)")
     p.add_argument("--trend", choices=("panel", "flat"), default="panel",
                    help="simulated years: continue each unit's panel trend (default) or keep it flat")
     p.add_argument("--out", help="write the status table to this .csv or .xlsx file")
@@ -64,26 +69,28 @@ def _common_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("blocks", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
     p.add_argument("--candidates", help="candidate areas file (with candidate_id)")
     p.add_argument("--constraints", help="YAML file with constraint keys (and an optional renewal: section)")
-    p.add_argument("--max-changes", type=int, help="at most this many releases + admissions + renewals")
+    p.add_argument("--max-changes", type=int_in(0, 100_000), help="at most this many releases + admissions + renewals")
     p.add_argument("--must-keep", help="block ids that may not be released, joined by commas")
-    p.add_argument("--area-cap-m2", type=float, help="maximum total site area (default: the baseline total)")
-    p.add_argument("--min-area-m2", type=float, help="minimum total site area")
-    p.add_argument("--max-distance-m", type=float, help="admitted land within this distance of a kept block")
-    p.add_argument("--renew-far-step", type=float, help="allow renewals raising FAR by this step")
-    p.add_argument("--renew-elasticity", type=float, default=0.0,
+    p.add_argument("--area-cap-m2", type=finite_float(low=0, strict_low=True),
+                   help="maximum total site area (default: the baseline total)")
+    p.add_argument("--min-area-m2", type=finite_float(low=0), help="minimum total site area")
+    p.add_argument("--max-distance-m", type=finite_float(low=0),
+                   help="admitted land within this distance of a kept block")
+    p.add_argument("--renew-far-step", type=finite_float(low=0, strict_low=True, high=50),
+                   help="allow renewals raising FAR by this step")
+    p.add_argument("--renew-elasticity", type=finite_float(low=0, high=10), default=0.0,
                    help="revenue and tax elasticity to floor area for renewals (default 0)")
-    p.add_argument("--renewal-budget", type=float, help="renewal budget (万元)")
+    p.add_argument("--renewal-budget", type=finite_float(low=0), help="renewal budget (万元)")
     p.add_argument("--preset", default="cic_default", help="evaluation preset (default cic_default)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP (default 60)")
+    p.add_argument("--time-limit", type=finite_float(low=0, strict_low=True, high=TIME_LIMIT_S), default=60.0,
+                   help="seconds per MILP (default 60)")
 
 
 def _settings(args: argparse.Namespace) -> tuple[optimize.SearchConstraints, optimize.Renewal | None]:
     data: dict[str, Any] = {}
     if args.constraints:
-        try:
-            loaded = yaml.safe_load(Path(args.constraints).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise OptimizationError(f"cannot read constraints file {args.constraints}: {exc}") from exc
+        loaded, _ = read_yaml(args.constraints, what="constraints file", error=OptimizationError)
+        loaded = {} if loaded is None else loaded
         if not isinstance(loaded, dict):
             raise OptimizationError(f"constraints file {args.constraints} must be a YAML mapping")
         data = dict(loaded)
@@ -101,10 +108,21 @@ def _settings(args: argparse.Namespace) -> tuple[optimize.SearchConstraints, opt
             elasticity = Elasticity(revenue=e, tax=e, employees=0.0)
             renewal = optimize.Renewal(far_step=args.renew_far_step, elasticity=elasticity)
         elif renewal_data is not None:
+            if not isinstance(renewal_data, dict):
+                raise TypeError(f"renewal must be a mapping of keys (far_step, ...), got {type(renewal_data).__name__}")
             renewal = optimize.Renewal(**renewal_data)
     except (TypeError, ValueError) as exc:
-        raise OptimizationError(f"invalid constraints: {exc}") from exc
+        where = f" in {args.constraints}" if args.constraints else ""
+        detail = _pydantic_text(exc) if isinstance(exc, ValidationError) else str(exc)
+        raise OptimizationError(f"invalid constraints{where} (or options): {detail}; see zgc-space optimize --help "
+                                "for the keys and their ranges") from exc
     return cons, renewal
+
+
+def _pydantic_text(exc: ValidationError) -> str:
+    """One line per pydantic error: ``field: message``."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<top level>'}: {e['msg']}"
+                     for e in exc.errors(include_url=False))
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
@@ -126,23 +144,22 @@ def _write_proposals(pairs: list[tuple[Proposal, Path]], args: argparse.Namespac
             tmp.write_text(dump_proposal(proposal), encoding="utf-8")
 
 
-def _read(path: str) -> gpd.GeoDataFrame:
-    return io.read_blocks(path)
+def _read(path: str, args: argparse.Namespace) -> gpd.GeoDataFrame:
+    frame: gpd.GeoDataFrame = read_checked(args, path)
+    return frame
 
 
-def _read_any(path: str) -> gpd.GeoDataFrame:
-    try:
-        return gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
-        raise DataFileError(f"cannot read {path}: {exc}") from exc
+def _read_any(path: str, option: str = "file") -> gpd.GeoDataFrame:
+    frame: gpd.GeoDataFrame = read_layer(path, option)
+    return frame
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
     if args.out:
         _refuse([Path(args.out)], args)
     cons, renewal = _settings(args)
-    blocks = _read(args.blocks)
-    cands = _read_any(args.candidates) if args.candidates else None
+    blocks = _read(args.blocks, args)
+    cands = _read_any(args.candidates, "--candidates") if args.candidates else None
     res = optimize.search(blocks, cands, objective=args.objective, sense=args.sense, constraints=cons,
                           renewal=renewal, preset=args.preset, proposal_id=args.id, time_limit_s=args.time_limit)
     if args.out:
@@ -171,11 +188,11 @@ def _run_pareto(args: argparse.Namespace) -> int:
     cons, renewal = _settings(args)
     objs = [s.strip() for s in args.objectives.split(",") if s.strip()]
     if len(objs) != 2:
-        raise OptimizationError(f"--objectives needs exactly two names joined by a comma, got {args.objectives!r}")
+        raise UsageError(f"--objectives needs exactly two names joined by a comma, got {args.objectives!r}")
     if args.out:
         _refuse([Path(args.out)], args)
-    blocks = _read(args.blocks)
-    cands = _read_any(args.candidates) if args.candidates else None
+    blocks = _read(args.blocks, args)
+    cands = _read_any(args.candidates, "--candidates") if args.candidates else None
     front = optimize.pareto(blocks, cands, objectives=(objs[0], objs[1]), points=args.points, constraints=cons,
                             renewal=renewal, preset=args.preset, time_limit_s=args.time_limit)
     folder = Path(args.proposals_dir) if args.proposals_dir else None
@@ -199,7 +216,7 @@ def _run_pareto(args: argparse.Namespace) -> int:
 def _run_consolidate(args: argparse.Namespace) -> int:
     if args.out:
         _refuse([Path(args.out)], args)
-    res = consolidate.consolidate(_read(args.blocks), max_gap_m=args.max_gap_m, small_km2=args.small_km2,
+    res = consolidate.consolidate(_read(args.blocks, args), max_gap_m=args.max_gap_m, small_km2=args.small_km2,
                                   max_group_km2=args.max_group_km2)
     if args.out:
         _write_proposals([(res.proposal, Path(args.out))], args)
@@ -220,7 +237,8 @@ def _run_dynamic(args: argparse.Namespace) -> int:
     if args.out:
         io.refuse_inputs([Path(args.out)], [args.panel, args.rules])
     rules = dynamic.load_rules(args.rules)
-    panel = _read_any(args.panel)
+    panel = _read_any(args.panel, "panel")
+    panel.attrs["zgc_source"] = args.panel  # named in the panel's error messages
     payload: dict[str, Any] = {"rules": rules.name, "unit": rules.unit}
     if args.simulate is not None:
         sim = dynamic.simulate(panel, rules, years=args.simulate, assumptions={"trend": args.trend})

@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from zgc_space import evaluation, io, ranking
+from zgc_space import evaluation, ranking
 from zgc_space import indicators as _indicators
-from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table
+from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +42,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _run(args: argparse.Namespace) -> int:
     with collecting_notes() as notes:
-        blocks = io.read_blocks(args.file, layer=args.layer)
+        blocks = read_checked(args, args.file, layer=args.layer)
         zone = _indicators.compute(blocks, by="zone")
         preset = evaluation.load_preset(args.preset)
         scored = evaluation.score(zone, preset=preset)

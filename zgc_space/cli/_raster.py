@@ -12,7 +12,8 @@ import pandas as pd
 import pyogrio
 
 from zgc_space import buildings, io, raster
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked
+from zgc_space.cli._options import int_in
 from zgc_space.errors import DataFileError
 
 
@@ -57,7 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _pixel_options(p: argparse.ArgumentParser, *, default: str) -> None:
     p.add_argument("--method", choices=("center", "all_touched", "exact"), default=default,
                    help=f"pixel rule (default {default})")
-    p.add_argument("--band", type=int, default=1, help="band number (default 1)")
+    p.add_argument("--band", type=int_in(1, 65_535), default=1, help="band number (default 1)")
     p.add_argument("--nodata", type=float, help="nodata value overriding the file's")
 
 
@@ -74,6 +75,7 @@ def _read_footprints(path: str) -> gpd.GeoDataFrame:
         ) from exc
     if len(frame) == 0:
         raise DataFileError(f"footprint file {path!r} holds no building (empty layer)")
+    frame.attrs["zgc_source"] = path  # named in the messages of buildings.aggregate
     return frame
 
 
@@ -106,7 +108,7 @@ def _with_ids(blocks: gpd.GeoDataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _zonal(args: argparse.Namespace) -> int:
-    (blocks, notes) = noted(lambda: io.read_blocks(args.blocks))
+    (blocks, notes) = noted(lambda: read_checked(args, args.blocks))
     stats, more = noted(lambda: raster.zonal_stats(
         blocks, args.raster, stats=args.stats, categorical=args.categorical, method=args.method,
         band=args.band, nodata=args.nodata,
@@ -116,7 +118,7 @@ def _zonal(args: argparse.Namespace) -> int:
 
 
 def _floor_area(args: argparse.Namespace) -> int:
-    (blocks, notes) = noted(lambda: io.read_blocks(args.blocks))
+    (blocks, notes) = noted(lambda: read_checked(args, args.blocks))
     out, more = noted(lambda: raster.floor_area_from_height(
         blocks, args.heights, storey_height_m=args.storey_height_m, min_height_m=args.min_height_m,
         height_unit=args.height_unit, method=args.method, band=args.band, nodata=args.nodata,
@@ -129,7 +131,7 @@ def _floor_area(args: argparse.Namespace) -> int:
 
 
 def _buildings(args: argparse.Namespace) -> int:
-    (blocks, notes) = noted(lambda: io.read_blocks(args.blocks))
+    (blocks, notes) = noted(lambda: read_checked(args, args.blocks))
     fps, more = noted(lambda: _read_footprints(args.footprints))
     out, more2 = noted(lambda: buildings.aggregate(
         blocks, fps, floors=args.floors, height=args.height, storey_height_m=args.storey_height_m,

@@ -6,9 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from zgc_space import io, report
-from zgc_space.cli._common import add_footer_flags, add_json_flag, emit_json, footer_from
-from zgc_space.errors import DataFileError
+from zgc_space import report
+from zgc_space.cli._common import add_footer_flags, add_json_flag, emit_json, footer_from, read_checked, read_layer
+from zgc_space.cli._options import DPI_RANGE, int_in
+from zgc_space.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,30 +24,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--candidates", help="candidate areas the proposals may admit")
     p.add_argument("--preset", default="cic_default", help="evaluation preset (default cic_default)")
     p.add_argument("--peers", help="peer zones CSV for the rank (default: the shipped synthetic peers)")
-    p.add_argument("--target-rank", type=int, default=30, help="rank for the gap analysis (default 30; 0: none)")
+    p.add_argument("--target-rank", type=int_in(0, 100_000), default=30,
+                   help="rank for the gap analysis (default 30; 0: none)")
     p.add_argument("--districts", help="district boundaries drawn under the maps")
     p.add_argument("--title", help="title of the index page")
     p.add_argument("--date", help="date printed and recorded (never taken from the clock)")
     add_footer_flags(p)
     p.add_argument("--no-png", action="store_true", help="skip the printed (PNG) maps")
-    p.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+    p.add_argument("--dpi", type=int_in(*DPI_RANGE), default=150, help="PNG resolution (default 150; 50-1200)")
     add_json_flag(p)
     p.set_defaults(func=_report)
 
 
 def _report(args: argparse.Namespace) -> int:
     if args.sample == bool(args.blocks):
-        raise DataFileError("give either a block file or --sample (not both, not neither)")
+        raise UsageError("give either a block file or --sample (not both, not neither)")
     if args.sample:
         from zgc_space import demo
 
         index = demo.demo_pack(args.out, png=not args.no_png)
     else:
-        import geopandas as gpd
 
         from zgc_space.scenarios import batch
 
-        blocks = io.read_blocks(args.blocks, layer=args.layer)
+        blocks = read_checked(args, args.blocks, layer=args.layer)
         footer = footer_from(args)
         options = {"title": args.title} if args.title else {}
         index = report.hearing_pack(
@@ -54,7 +55,7 @@ def _report(args: argparse.Namespace) -> int:
             proposals=batch.expand_paths(args.proposals) or None, candidates=args.candidates, footer=footer,
             inputs=[args.blocks, *([args.districts] if args.districts else [])],
             target_rank=args.target_rank or None, date=args.date,
-            districts=gpd.read_file(args.districts) if args.districts else None,
+            districts=read_layer(args.districts, "--districts") if args.districts else None,
             png=not args.no_png, dpi=args.dpi, **options,
         )
     manifest = json.loads((index.parent / report.MANIFEST).read_text(encoding="utf-8"))

@@ -6,7 +6,8 @@ import argparse
 from typing import Literal
 
 from zgc_space import io, scenarios
-from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table
+from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked
+from zgc_space.cli._options import JOBS_RANGE, SCHEDULER_TIMEOUT_S, finite_float, int_in
 from zgc_space.scenarios import batch
 from zgc_space.scenarios.proposal import read_proposal
 
@@ -35,8 +36,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--baseline", required=True, help="baseline block file")
     p.add_argument("--out", required=True, help="output folder (results.parquet, results.csv, manifest.json)")
     p.add_argument("--candidates", help="candidate areas file (for admit: candidate)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (or local Dask workers)")
+    p.add_argument("--jobs", type=int_in(*JOBS_RANGE), default=None, help="worker processes (or local Dask workers)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--scheduler-timeout", type=finite_float(low=0, strict_low=True, high=SCHEDULER_TIMEOUT_S),
+                   default=batch.SCHEDULER_TIMEOUT_S, metavar="SECONDS",
+                   help=f"give up connecting to --scheduler after this long (default {batch.SCHEDULER_TIMEOUT_S:g} s)")
     p.add_argument("--sort-by", default="score", help="column to sort the printed table by (default: score)")
     p.add_argument("--no-resume", action="store_true", help="evaluate every proposal again")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
@@ -47,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _apply(args: argparse.Namespace) -> int:
     proposal = read_proposal(args.proposal)
     with collecting_notes() as notes:
-        baseline = io.read_blocks(args.baseline)
+        baseline = read_checked(args, args.baseline)
         result = scenarios.apply(baseline, proposal, candidates=args.candidates)
     io.write_blocks(result.blocks, args.out, inputs=[args.baseline, args.proposal])
     if args.changes:
@@ -72,9 +76,11 @@ def _apply(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     executor: Literal["local", "dask"] = "dask" if args.scheduler else "local"
+    read_checked(args, args.baseline)  # refused before any proposal is read or any folder made
     table = batch.run(
         args.proposals, args.baseline, out_dir=args.out, candidates=args.candidates, executor=executor,
-        scheduler=args.scheduler, jobs=args.jobs, resume=not args.no_resume, progress=args.progress,
+        scheduler=args.scheduler, scheduler_timeout_s=args.scheduler_timeout,
+        jobs=args.jobs, resume=not args.no_resume, progress=args.progress,
     )
     if args.sort_by in table.columns:
         asc = scenarios.lower_is_better(args.sort_by)

@@ -45,10 +45,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from zgc_space import evaluation, indicators, ranking
+from zgc_space import evaluation, indicators, ranking, schema
 from zgc_space.dynamic import _rules as _dynamic_rules
 from zgc_space.dynamic._rules import Admission, Exit, Rules, WarningRule
-from zgc_space.errors import ColumnError, RulesError
+from zgc_space.errors import ColumnError, RulesError, list_ids
 
 __all__ = [
     "STATUSES",
@@ -120,13 +120,48 @@ def load_rules(rules: Rules | Mapping[str, Any] | str | Path) -> Rules:
 
 
 def _check_panel(panel: pd.DataFrame, rules: Rules) -> None:
+    name = f"panel {panel.attrs['zgc_source']}" if panel.attrs.get("zgc_source") else "panel"
     need = ["year", rules.unit] + ([] if rules.members == "all" else [rules.members])
     missing = [c for c in need if c not in panel.columns]
     if missing:
         raise ColumnError(
-            f"panel lacks column(s) {missing} that the rules use (unit={rules.unit!r}, members={rules.members!r}); "
+            f"{name} lacks column(s) {missing} that the rules use (unit={rules.unit!r}, members={rules.members!r}); "
             "give a panel with one row per block and year, or change the rules"
         )
+    if len(panel) == 0:
+        raise RulesError(f"{name} has no rows; give one row per block and year")
+    years = pd.to_numeric(panel["year"], errors="coerce")
+    bad = panel["year"][years.isna() | (years != years.round())]
+    if len(bad):
+        raise ColumnError(
+            f"{name}: column year must hold whole years such as 2023, but holds {list_ids(sorted(set(map(str, bad))))} "
+            "(text such as '2023年' is not a year); convert it, e.g. panel['year'] = "
+            "panel['year'].str.extract(r'(\\d{4})')[0].astype(int)"
+        )
+    units = panel[rules.unit]
+    empty = units.isna() | (units.astype("string").str.strip() == "")
+    if empty.any():
+        raise ColumnError(f"{name}: {int(empty.sum())} row(s) have no {rules.unit}; give every row its unit id")
+    if rules.unit == "block_id":
+        dup = panel.loc[panel.duplicated(["block_id", "year"], keep=False), ["block_id", "year"]]
+        if len(dup):
+            pairs = sorted({f"{b} {y}" for b, y in dup.itertuples(index=False)})
+            raise ColumnError(f"{name}: block_id and year repeat ({list_ids(pairs)}); give one row per block and year")
+    for col in panel.columns:
+        spec = schema.COLUMNS.get(str(col))
+        if spec is not None and spec.numeric and pd.api.types.is_numeric_dtype(panel[col]):
+            inf = np.isinf(panel[col].to_numpy(dtype=float))
+            if inf.any():
+                raise ColumnError(f"{name}: column {col} is infinite in {int(inf.sum())} row(s); give finite values "
+                                  "(NaN where unknown)")
+    if rules.members != "all":
+        flags = panel[rules.members]
+        if flags.isna().any() or not (pd.api.types.is_bool_dtype(flags) or pd.api.types.is_numeric_dtype(flags)):
+            shown = sorted({repr(v) for v in flags.unique()[:5]})
+            raise ColumnError(
+                f"{name}: members column {rules.members!r} must hold True/False in every row, but holds "
+                f"{', '.join(shown)} (the text 'False' would count as a member); convert it to booleans"
+            )
 
 
 def unit_scores(panel: pd.DataFrame, *, unit: str = "block_id", preset: evaluation.PresetLike = "cic_default",

@@ -9,11 +9,10 @@ import math
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from zgc_space.errors import RulesError
-from zgc_space.io import DuplicateKeyError, UniqueKeyLoader, line_of, node_lines
+from zgc_space.io import line_of, load_yaml, read_yaml_text
 
 __all__: list[str] = []
 
@@ -113,21 +112,9 @@ def contradictions(r: Rules) -> list[str]:
 
 def parse(text: str, source: str) -> Rules:
     """Parse and validate rules YAML; errors name the file, line and key."""
-    loader = UniqueKeyLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except DuplicateKeyError as exc:
-        raise RulesError(exc.describe("rules", source)) from None
-    except yaml.YAMLError as exc:
-        raise RulesError(f"rules {source} are not valid YAML: {exc}") from exc
-    finally:
-        loader.dispose()
+    data, lines = load_yaml(text, source, what="rules file", error=RulesError)
     if not isinstance(data, dict):
         raise RulesError(f"rules {source} must be a YAML mapping with at least a `warning` section")
-    lines: dict[tuple[str | int, ...], int] = {}
-    if node is not None:  # a mapping always has a node
-        node_lines(node, (), lines)
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:
@@ -143,11 +130,7 @@ def parse(text: str, source: str) -> Rules:
 
 def read(path: str | Path) -> Rules:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"cannot read rules file {path}: {exc}") from exc
-    return parse(text, str(path))
+    return parse(read_yaml_text(path, what="rules file", error=RulesError), str(path))
 
 
 def finite(value: float) -> bool:

@@ -15,11 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from zgc_space.errors import PresetError
 from zgc_space.indicators import INDICATORS
+from zgc_space.io import read_yaml
 
 #: Indicator ids an evaluation preset may use (the ids of :mod:`zgc_space.indicators`).
 INDICATOR_IDS: frozenset[str] = frozenset(INDICATORS)
@@ -202,10 +202,7 @@ def read_preset(name_or_path: str | Path) -> LoadedPreset:
         )
     if not path.is_file():
         raise PresetError(f"preset file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PresetError(f"preset file {path} is not valid YAML: {exc}") from exc
+    data, _ = read_yaml(path, what="preset file", error=PresetError)
     if not isinstance(data, dict):
         raise PresetError(f"preset file {path}: top level must be a mapping of keys (name, version, goals, ...)")
     try:

@@ -34,7 +34,7 @@ from zgc_space.errors import ColumnError, DataFileError, ParameterError
 from zgc_space.io import _common as _p
 from zgc_space.io import _readers as _r
 from zgc_space.io._atomic import atomic_files, atomic_folder, commit, current_umask, write_atomic
-from zgc_space.io._common import fixed_gdal_date, refuse_inputs
+from zgc_space.io._common import fixed_gdal_date, folder_lock, refuse_inputs
 from zgc_space.io._provenance import (
     frame_sha256,
     installed_versions,
@@ -44,7 +44,16 @@ from zgc_space.io._provenance import (
     sha256_file,
 )
 from zgc_space.io._writers import write_blocks, write_shapefile, write_table
-from zgc_space.io._yaml import DuplicateKeyError, UniqueKeyLoader, format_path, line_of, load_yaml, node_lines
+from zgc_space.io._yaml import (
+    DuplicateKeyError,
+    UniqueKeyLoader,
+    format_path,
+    line_of,
+    load_yaml,
+    node_lines,
+    read_yaml,
+    read_yaml_text,
+)
 
 __all__ = [
     "DuplicateKeyError",
@@ -55,6 +64,7 @@ __all__ = [
     "commit",
     "current_umask",
     "fixed_gdal_date",
+    "folder_lock",
     "format_path",
     "frame_sha256",
     "installed_versions",
@@ -65,6 +75,8 @@ __all__ = [
     "package_version",
     "read_blocks",
     "read_table",
+    "read_yaml",
+    "read_yaml_text",
     "refuse_inputs",
     "rename_aliases",
     "sha256_bytes",

@@ -204,6 +204,39 @@ def refuse_inputs(targets: Sequence[Path], sources: Iterable[object]) -> None:
 
 
 @contextlib.contextmanager
+def folder_lock(folder: Path, *, what: str, timeout_s: float = 60.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (flock on the folder itself: nothing is left behind).
+
+    A second run writing into the same folder waits up to ``timeout_s`` seconds for the first to
+    finish, then raises :class:`~zgc_space.errors.EnvironmentProblemError`. The lock dies with
+    its process, so a killed run never leaves the folder locked.
+    """
+    import fcntl
+    import time
+
+    from zgc_space.errors import EnvironmentProblemError
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise EnvironmentProblemError(
+                        f"{folder} is in use by another {what} run (still running after {timeout_s:g} s of "
+                        "waiting); wait for it to finish, or write to another folder"
+                    ) from None
+                logger.info("waiting for another %s run writing into %s", what, folder)
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
 def fixed_gdal_date(day: str = FIXED_DATE) -> Iterator[None]:
     """Make GDAL write ``day`` (ISO date) instead of "now" (GeoPackage timestamps)."""
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")

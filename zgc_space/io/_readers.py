@@ -202,7 +202,11 @@ def read_ogr(src: Path, *, layer: str | None, kind: str) -> gpd.GeoDataFrame:
         layer = "blocks" if len(layers) > 1 else layers[0]
     elif layer not in layers:
         raise DataFileError(f"{src} has no layer {layer!r}; its layers are: {', '.join(layers)}")
-    frame = pyogrio.read_dataframe(src, layer=layer)
+    try:
+        frame = pyogrio.read_dataframe(src, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+            pyogrio.errors.GeometryError) as exc:
+        raise DataFileError(f"cannot read layer {layer!r} of {src} as {kind}: {exc}") from exc
     if not isinstance(frame, gpd.GeoDataFrame) or (len(frame) and frame.geometry.isna().all()):
         raise DataFileError(
             f"layer {layer!r} of {src} has no geometry (an attribute table?); read the block "
@@ -225,7 +229,12 @@ def read_shapefile(
     if encoding is None:
         encoding = detect_dbf_encoding(dbf)
     logger.info("reading %s as %s", dbf, encoding)
-    frame = pyogrio.read_dataframe(src, encoding="ISO-8859-1")  # raw bytes; decoded below
+    try:
+        frame = pyogrio.read_dataframe(src, encoding="ISO-8859-1")  # raw bytes; decoded below
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
+        raise DataFileError(
+            f"cannot read Shapefile {src} ({exc}); a Shapefile needs its .shp, .shx and .dbf parts side by side"
+        ) from exc
     frame, maybe_cut = redecode(frame, encoding, source=dbf)
     sidecar = src.with_name(f"{src.stem}.aliases.json")
     if sidecar.is_file():

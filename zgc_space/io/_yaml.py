@@ -8,6 +8,7 @@ refused (YAML would silently keep the last one).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -95,21 +96,131 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+#: The largest YAML file zgc_space reads (proposals, rules, constraints, presets): a proposal
+#: with a detailed inline polygon is tens of kB; 4 MiB parses in about two seconds.
+MAX_YAML_BYTES = 4 << 20
+#: The deepest nesting of mappings and sequences (a MultiPolygon's coordinates are 5 deep).
+MAX_YAML_DEPTH = 50
+#: The most nodes a document may hold once its aliases are expanded (``*a`` repeats ``&a``):
+#: bounds the work of a "billion laughs" file of a few hundred bytes.
+MAX_YAML_NODES = 200_000
+
+
+class YamlBoundError(yaml.YAMLError):
+    """A YAML document is too large, too deep, or expands too much through aliases."""
+
+
+class BoundedLoader(UniqueKeyLoader):
+    """:class:`UniqueKeyLoader` that refuses documents nested deeper than ``max_depth``."""
+
+    max_depth = MAX_YAML_DEPTH
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Compose one node, counting how deep the document nests (recursion stays bounded)."""
+        self._depth += 1
+        try:
+            if self._depth > self.max_depth:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise YamlBoundError(
+                    f"it nests more than {self.max_depth} levels deep (line {mark.line + 1}); no zgc_space "
+                    "file needs that many: check the brackets and indentation"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def expanded_size(root: yaml.Node, *, limit: int = MAX_YAML_NODES) -> int:
+    r"""Return how many nodes ``root`` holds with every alias expanded (stops counting past ``limit``).
+
+    Aliases are shared nodes in the composed graph, so the count is memoised per node: the work
+    is linear in the file even when the expansion is exponential.
+
+    Examples
+    --------
+    >>> loader = yaml.SafeLoader("a: &x [1, 2]\nb: [*x, *x]")
+    >>> expanded_size(loader.get_single_node())
+    13
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            sizes[id(node)] = 1
+            continue
+        if done:
+            sizes[id(node)] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
 def load_yaml(
     text: str, source: str, *, what: str = "proposal", error: type[ZgcSpaceError] = ProposalError
 ) -> tuple[Any, dict[tuple[str | int, ...], int]]:
-    """Compose and construct YAML, refusing repeated keys; return the data and the line of every field path.
+    r"""Compose and construct YAML within bounds; return the data and the line of every field path.
 
-    Problems are raised as ``error`` with a message that starts with ``what`` and ``source``.
+    The one YAML loader of zgc_space (proposals, inline coordinates, dynamic rules, optimiser
+    constraints, presets): it refuses repeated keys, documents over :data:`MAX_YAML_BYTES`,
+    nesting deeper than :data:`MAX_YAML_DEPTH` and alias expansion beyond
+    :data:`MAX_YAML_NODES` nodes, each with a message naming ``what`` and ``source`` and raised
+    as ``error``.
+
+    Examples
+    --------
+    >>> load_yaml("a: &x [1]\nb: *x", "t.yaml")[0]
+    {'a': [1], 'b': [1]}
+    >>> bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    ...     f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    >>> load_yaml(bomb, "lol.yaml")
+    Traceback (most recent call last):
+    ...
+    zgc_space.errors.ProposalError: proposal lol.yaml is refused: its aliases (*name) expand it to more than ...
     """
-    loader = UniqueKeyLoader(text)
+    size = len(text.encode("utf-8", errors="replace")) if len(text) > MAX_YAML_BYTES // 4 else len(text)
+    if size > MAX_YAML_BYTES:
+        raise error(
+            f"{what} {source} is refused: it is {size / 2**20:.1f} MiB, more than the {MAX_YAML_BYTES >> 20} MiB "
+            f"a {what} file may hold; split it, or give large geometry as a candidate file (GeoPackage)"
+        )
+    loader = None
+    node = None
     try:
+        loader = BoundedLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None, {}
+        if expanded_size(node) > MAX_YAML_NODES:
+            raise error(
+                f"{what} {source} is refused: its aliases (*name) expand it to more than {MAX_YAML_NODES} values "
+                f"(a 'billion laughs' file); write the values out, or use fewer nested aliases"
+            )
         data = loader.construct_document(node)
+    except (ValueError, OverflowError) as exc:  # a scalar YAML types itself (a date 2024-13-45) but cannot build
+        if isinstance(exc, error):
+            raise
+        line = _bad_scalar_line(loader, node) if loader is not None and node is not None else None
+        at = f" at line {line}" if line is not None else ""
+        raise error(
+            f"{what} {source} has a value that cannot be read{at} ({exc}); a date must be a real day written "
+            "YYYY-MM-DD (e.g. 2024-09-15), or quote the value to keep it as text"
+        ) from exc
     except DuplicateKeyError as exc:
         raise error(exc.describe(what, source)) from None
+    except YamlBoundError as exc:
+        raise error(f"{what} {source} is refused: {exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
@@ -118,10 +229,75 @@ def load_yaml(
             f"{what} {source} is not valid YAML at{where}: {problem}; check the indentation and "
             "quoting on that line (a value containing ': ' or '#' needs quotes)"
         ) from exc
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        at = f" at line {line}" if line is not None else ""
+        raise error(
+            f"{what} {source} holds a character YAML does not allow{at} (code point #x{exc.character:04x}, "
+            "e.g. a NUL byte): save it as plain UTF-8 text"
+        ) from exc
     except yaml.YAMLError as exc:
         raise error(f"{what} {source} is not valid YAML: {exc}") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[tuple[str | int, ...], int] = {}
     node_lines(node, (), lines)
     return data, lines
+
+
+def _bad_scalar_line(loader: yaml.SafeLoader, root: yaml.Node) -> int | None:
+    """Line of the first scalar under ``root`` whose implicit type (date, number) cannot be constructed."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            fresh = yaml.SafeLoader("")  # a failed construction leaves the loader's state half-done
+            try:
+                fresh.construct_object(node, deep=True)
+            except (ValueError, OverflowError):
+                return int(node.start_mark.line) + 1
+            finally:
+                fresh.dispose()
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return None
+
+
+def read_yaml_text(path: str | Path, *, what: str, error: type[ZgcSpaceError]) -> str:
+    """Read a YAML file as UTF-8 text, refusing one over :data:`MAX_YAML_BYTES` before reading it."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise error(
+                f"{what} {path} is refused: it is {size / 2**20:.1f} MiB, more than the {MAX_YAML_BYTES >> 20} "
+                f"MiB a {what} file may hold; split it, or give large geometry as a candidate file (GeoPackage)"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = " (it decodes as GBK/GB 18030: re-save it as UTF-8)"
+        except UnicodeDecodeError:
+            pass
+        raise error(
+            f"{what} {path} is not UTF-8 text (byte {exc.start}){hint}; save it as UTF-8"
+        ) from exc
+
+
+def read_yaml(
+    path: str | Path, *, what: str, error: type[ZgcSpaceError]
+) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """Read and load a YAML file within the bounds of :func:`load_yaml`."""
+    return load_yaml(read_yaml_text(path, what=what, error=error), str(path), what=what, error=error)

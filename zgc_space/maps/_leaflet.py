@@ -157,6 +157,17 @@ def check_polygons(frame: gpd.GeoDataFrame, what: str) -> None:
             f"`{what}` has {int(bad.sum())} missing, empty or non-polygon geometries ({shown}); "
             "drop or repair them before mapping"
         )
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    broken = np.zeros(len(geoms), dtype=bool)
+    broken[np.unique(index[~np.isfinite(coords).all(axis=1)])] = True
+    broken[~broken] |= ~shapely.is_valid(geoms[~broken])
+    if broken.any():
+        ids = frame["block_id"] if "block_id" in frame.columns else pd.Series(frame.index, index=frame.index)
+        shown = ", ".join(map(str, ids[broken].head(10)))
+        raise MapError(
+            f"`{what}` has {int(broken.sum())} invalid geometries (self-crossing rings, holes outside their shell, "
+            f"NaN vertices: {shown}); repair them with zgc_space.repair_geometries() before mapping"
+        )
 
 
 def display_geometry(geoms: np.ndarray, *, simplify_m: float | None, gcj02: bool) -> np.ndarray:

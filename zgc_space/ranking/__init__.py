@@ -213,7 +213,10 @@ def load_peers(path: str | Path) -> pd.DataFrame:
             break
         except UnicodeDecodeError:
             continue
-        except (OSError, pd.errors.ParserError) as exc:
+        except pd.errors.EmptyDataError as exc:
+            raise DataFileError(f"peers table {path} is empty; give a CSV with a header line (zone_id, score or "
+                                "indicator columns) and one line per zone") from exc
+        except (OSError, pd.errors.ParserError, ValueError) as exc:
             raise DataFileError(f"cannot read peers table {path}: {exc}") from exc
     if frame is None:
         raise DataFileError(f"cannot decode peers table {path} as UTF-8 or GBK")
@@ -233,6 +236,12 @@ def _validate_peers(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     numeric = [c for c in frame.columns if c in INDICATORS or c in ("score", "published_rank")]
     if not any(c == "score" or c in INDICATORS for c in numeric):
         raise ColumnError(f"peers table {where}: needs a score column or indicator columns (e.g. far)")
+    if len(frame) == 0:
+        raise DataFileError(f"peers table {where} has a header but no zone; give one line per peer zone")
+    null = frame.index[frame["zone_id"].isna() | (frame["zone_id"].astype(str).str.strip() == "")]
+    if len(null):
+        raise DataFileError(f"peers table {where}: zone_id is empty on line(s) {list_ids([i + 2 for i in null])}; "
+                            "give every zone an id")
     dup = frame["zone_id"][frame["zone_id"].duplicated()].astype(str).tolist()
     if dup:
         raise DataFileError(f"peers table {where}: duplicate zone_id {list_ids(dup)}")
@@ -243,7 +252,17 @@ def _validate_peers(frame: pd.DataFrame, where: str) -> pd.DataFrame:
         if len(bad):
             rows = list_ids([i + 2 for i in bad])  # +2: header line and 1-based lines
             raise DataFileError(f"peers table {where}: column {col} is not numeric on line(s) {rows}")
-        out[col] = values.astype(float)
+        values = values.astype(float)
+        for test, what in ((values.isna(), "empty"), (np.isinf(values), "infinite"), (values < 0, "negative"),
+                           (values.abs() > 1e12, "implausibly large (above 1e12)")):
+            bad = out.index[test.to_numpy()]
+            if len(bad):
+                rows = list_ids([i + 2 for i in bad])
+                raise DataFileError(
+                    f"peers table {where}: column {col} is {what} on line(s) {rows}; a rank against peers with "
+                    f"unknown or impossible values is meaningless: correct them or drop those zones"
+                )
+        out[col] = values
     out["zone_id"] = out["zone_id"].astype(str)
     return out
 

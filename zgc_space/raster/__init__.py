@@ -85,6 +85,17 @@ def _parse_stats(stats: str | Sequence[str]) -> tuple[str, ...]:
 
 def _run(ds: Any, geoms: np.ndarray, acc: Any, *, band: int, method: str, nodata: float | None,
          threads: int | None, progress: bool) -> None:
+    try:
+        _run_plan(ds, geoms, acc, band=band, method=method, nodata=nodata, threads=threads, progress=progress)
+    except rasterio.errors.RasterioError as exc:
+        raise RasterError(
+            f"cannot read the pixels of raster {ds.name!r} ({exc}); the file is truncated or corrupt: get it again, "
+            "or check it with gdalinfo -checksum"
+        ) from exc
+
+
+def _run_plan(ds: Any, geoms: np.ndarray, acc: Any, *, band: int, method: str, nodata: float | None,
+              threads: int | None, progress: bool) -> None:
     the_plan = _zonal.plan(ds, geoms, band=band, method=method)
     logger.info("%s: %d blocks touch %d tiles (band %d)", ds.name, len(geoms), len(the_plan.tiles), band)
     if method == "center" and isinstance(acc, StatsAccumulator) and acc.takes_runs:

@@ -34,9 +34,10 @@ def open_raster(raster: RasterLike) -> Iterator[Any]:
     else:
         try:
             ds, owned = rasterio.open(raster), True
-        except rasterio.errors.RasterioIOError as exc:
+        except rasterio.errors.RasterioError as exc:
             raise RasterError(f"cannot open raster {str(raster)!r}: {exc}") from exc
     try:
+        check_declared_size(ds)
         if ds.crs is None:
             raise CRSError(
                 f"raster {ds.name!r} has no CRS; assign one first, e.g. "
@@ -46,6 +47,41 @@ def open_raster(raster: RasterLike) -> Iterator[Any]:
     finally:
         if owned:
             ds.close()
+
+
+#: The most memory one internal tile or strip of a raster may need once decoded: reads go tile by tile.
+MAX_TILE_BYTES = 256 << 20
+
+
+def check_declared_size(ds: Any) -> None:
+    """Refuse a raster whose header declares more than can be read, before reading any pixel.
+
+    A hacked or truncated header can declare 10^12 pixels in a 1 kB file: an uncompressed raster
+    must hold the bytes it declares, and one internal tile or strip must fit in
+    :data:`MAX_TILE_BYTES` (windowed reads decode whole tiles).
+    """
+    name = ds.name
+    itemsize = max(np.dtype(d).itemsize for d in ds.dtypes)
+    rows, cols = ds.block_shapes[0] if ds.block_shapes else (ds.height, ds.width)
+    tile = int(rows) * int(cols) * itemsize * (ds.count if ds.interleaving and ds.interleaving.name == "PIXEL" else 1)
+    if tile > MAX_TILE_BYTES:
+        raise RasterError(
+            f"raster {name!r} declares {ds.width:,} x {ds.height:,} pixels in internal blocks of {cols:,} x {rows:,}, "
+            f"so one block needs {tile / 2**30:.1f} GiB of memory (at most {MAX_TILE_BYTES >> 20} MiB is allowed); "
+            "if the file is genuine, re-tile it (gdal_translate -co TILED=YES -co COMPRESS=ZSTD IN OUT), "
+            "otherwise its header is corrupt"
+        )
+    declared = ds.width * ds.height * ds.count * itemsize
+    compressed = ds.compression is not None
+    try:
+        size = os.path.getsize(name)
+    except (OSError, TypeError):
+        return
+    if not compressed and declared > 2 * size + (1 << 20):
+        raise RasterError(
+            f"raster {name!r} declares {ds.width:,} x {ds.height:,} uncompressed pixels ({declared / 2**30:,.1f} GiB) "
+            f"but the file holds {size:,} bytes: it is truncated or its header is corrupt; get the file again"
+        )
 
 
 def bands(ds: Any, band: int | Sequence[int]) -> list[int]:
@@ -78,6 +114,13 @@ def warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np
     with np.errstate(invalid="ignore"):
         inside = ((x0 >= min(left, right)) & (x1 <= max(left, right))
                   & (y0 >= min(bottom, top)) & (y1 <= max(bottom, top)))
+    if len(geoms) and not seen.any():
+        raise RasterError(
+            f"raster {ds.name!r} covers none of the {len(geoms)} blocks (raster bounds {left:,.0f}, {bottom:,.0f}, "
+            f"{right:,.0f}, {top:,.0f} in {ds.crs.to_string()}; blocks {np.nanmin(x0):,.0f}, {np.nanmin(y0):,.0f}, "
+            f"{np.nanmax(x1):,.0f}, {np.nanmax(y1):,.0f}), so every statistic would be empty or zero; check the "
+            "raster's CRS and that it is the right area (and its nodata value)"
+        )
     outside = np.flatnonzero(~seen)
     partly = np.flatnonzero(seen & ~inside)
     blank = np.flatnonzero(seen & ~valid)

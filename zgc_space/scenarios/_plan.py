@@ -13,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from zgc_space import schema
@@ -142,13 +143,31 @@ def _must_keep(base: Base, p: Proposal, plan: Plan, released: set[int]) -> None:
 def _geometry(geom: Any, crs: str, p: Proposal, path: tuple[str | int, ...]) -> Any:
     try:
         shape = geom.to_shapely()
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        coords = shapely.get_coordinates(shape)
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
         raise ProposalError(f"malformed GeoJSON at {p.where(path)}: {exc}") from None
+    if not np.isfinite(coords).all():
+        raise ProposalError(
+            f"the polygon at {p.where(path)} has NaN or infinite coordinates; give finite numbers for every vertex"
+        )
     if not shape.is_valid:
-        shape = shapely.make_valid(shape)
+        reason = shapely.is_valid_reason(shape)
+        raise ProposalError(
+            f"the polygon at {p.where(path)} is not a valid area ({reason}): a ring crosses itself (a bow-tie), "
+            "a hole lies outside its shell, or parts overlap; redraw it (shapely.make_valid shows one repair) "
+            "so that its area is what you mean"
+        )
     if crs.upper() != schema.METRIC_CRS:
-        series = gpd.GeoSeries([shape], crs=crs)
+        try:
+            series = gpd.GeoSeries([shape], crs=crs)
+        except (pyproj.exceptions.CRSError, ValueError, TypeError) as exc:
+            raise ProposalError(
+                f"unknown CRS {crs!r} at {p.where(path[:-1] + ('crs',))} ({exc}); give an EPSG code such as "
+                "EPSG:4548 (CGCS2000 3° GK CM117E) or EPSG:4326 (longitude/latitude)"
+            ) from exc
         shape = metric(gpd.GeoDataFrame(geometry=series), f"{p.where(path)}").geometry.iloc[0]
+    if not shape.area > 0:
+        raise ProposalError(f"the polygon at {p.where(path)} has no area; give at least three distinct vertices")
     return shape
 
 

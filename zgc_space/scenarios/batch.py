@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import evaluation, io, ranking, scenarios
-from zgc_space.errors import DataFileError, ParameterError, ProposalError
+from zgc_space.errors import DataFileError, EnvironmentProblemError, ParameterError, ProposalError
 from zgc_space.scenarios import _rows as ops
 from zgc_space.scenarios.proposal import Proposal, dump_proposal, read_proposal
 
@@ -61,8 +61,12 @@ log = logging.getLogger(__name__)
 RESULTS = "results.parquet"
 RESULTS_CSV = "results.csv"
 MANIFEST = "manifest.json"
+#: Seconds a batch waits to connect to a Dask scheduler before it gives up (``scheduler_timeout_s``).
+SCHEDULER_TIMEOUT_S = 5.0
 #: Bump when the resume fingerprint changes meaning, so older results are evaluated again.
-_RESUME_FORMAT = 2
+_RESUME_FORMAT = 3
+#: Seconds a batch waits for another run writing into the same folder (then it refuses).
+LOCK_TIMEOUT_S = 60.0
 _VERSIONED = ("numpy", "pandas", "geopandas", "shapely", "pydantic", "pyyaml", "pyarrow", "dask", "distributed")
 
 
@@ -170,12 +174,14 @@ def run(
     candidates: gpd.GeoDataFrame | str | Path | None = None,
     executor: Literal["local", "dask"] = "local",
     scheduler: Any = None,
+    scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S,
     jobs: int | None = None,
     chunk_size: int = 2_000,
     resume: bool = True,
     progress: bool = False,
     preset: evaluation.PresetLike = "cic_default",
     peers: pd.DataFrame | str | Path | None = None,
+    lock_timeout_s: float = LOCK_TIMEOUT_S,
 ) -> pd.DataFrame:
     """Evaluate proposals against a baseline and write results and a manifest to ``out_dir``.
 
@@ -194,6 +200,9 @@ def run(
     scheduler
         Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``; with
         ``executor="dask"`` and no scheduler a ``LocalCluster`` of ``jobs`` workers is started.
+    scheduler_timeout_s
+        Seconds to wait for the scheduler to answer; an unreachable one raises
+        :class:`~zgc_space.errors.EnvironmentProblemError` naming the address.
     jobs
         Worker processes (local) or local-cluster workers (Dask); default 1 (local) / 2 (Dask).
     chunk_size
@@ -208,6 +217,9 @@ def run(
         Show a tqdm progress bar over chunks.
     preset, peers
         As in :func:`zgc_space.scenarios.evaluate`.
+    lock_timeout_s
+        Two runs into one ``out_dir`` are serialised (a lock on the folder): the second waits up
+        to this long, then raises :class:`~zgc_space.errors.EnvironmentProblemError`.
 
     Returns
     -------
@@ -216,7 +228,23 @@ def run(
         ``proposal_sha256`` and ``error_line``; ``attrs["manifest"]`` is the manifest written.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise DataFileError(f"out_dir {out} is a file; batch results go into a folder: give a folder path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except PermissionError as exc:
+        raise EnvironmentProblemError(f"cannot create the results folder {out}: permission denied; "
+                                      "write elsewhere (--out)") from exc
+    with io.folder_lock(out, what="compare", timeout_s=lock_timeout_s):
+        return _run_locked(proposals, baseline, out, candidates=candidates, executor=executor, scheduler=scheduler,
+                           scheduler_timeout_s=scheduler_timeout_s, jobs=jobs, chunk_size=chunk_size, resume=resume,
+                           progress=progress, preset=preset, peers=peers)
+
+
+def _run_locked(proposals: Iterable[Proposal | str | Path], baseline: gpd.GeoDataFrame | str | Path, out: Path, *,
+                candidates: gpd.GeoDataFrame | str | Path | None, executor: Literal["local", "dask"], scheduler: Any,
+                scheduler_timeout_s: float, jobs: int | None, chunk_size: int, resume: bool, progress: bool,
+                preset: evaluation.PresetLike, peers: pd.DataFrame | str | Path | None) -> pd.DataFrame:
     base, base_info = _input(baseline, "baseline")
     cands, cand_info = _input(candidates, "candidates")
     peers_info: dict[str, Any]
@@ -236,19 +264,24 @@ def run(
         "zgc_space": io.package_version(), "format": _RESUME_FORMAT,
     }
     read = _read_items(proposals)
+    run_key = io.sha256_bytes(json.dumps(key, sort_keys=True).encode())
+    for _, info in read:  # a row is reused only for the same file bytes, named files, inputs and code
+        if info["fingerprint"] is not None:
+            info["fingerprint"] = io.sha256_bytes(f"{info['fingerprint']}:{run_key}".encode())
     prints = [info["fingerprint"] for _, info in read]
     previous = _previous(out, key) if resume else None
     todo = [k for k, f in enumerate(prints) if previous is None or f is None or f not in previous.index]
     log.info("batch: %d proposals, %d to evaluate, %d reused", len(read), len(todo), len(read) - len(todo))
     items = [read[k][0] for k in todo]
     parts = _execute(items, base, cands, p, peers, executor=executor, scheduler=scheduler, jobs=jobs,
-                     chunk_size=chunk_size, progress=progress)
+                     chunk_size=chunk_size, progress=progress, timeout_s=scheduler_timeout_s)
     template = _evaluate_chunk([], base, cands, p, peers)  # the columns, dtypes and baseline metrics
     fresh = pd.concat(parts, ignore_index=True) if parts else template
     fresh.attrs["baseline"] = template.attrs["baseline"]
     rows = [{"file": info["path"], "proposal_sha256": info["sha256"]} for _, info in read]
     meta = pd.DataFrame(rows).astype({"file": "string", "proposal_sha256": "string"})
     table = _assemble(meta, todo, fresh, previous, prints)
+    table["fingerprint"] = pd.array(prints, dtype="string")
     table["error_line"] = pd.array([_line_of(e) if isinstance(e, str) else None for e in table["error"]], dtype="Int64")
     manifest = {
         "zgc_space_version": io.package_version(),
@@ -295,11 +328,25 @@ def _previous(out: Path, key: dict[str, Any]) -> pd.DataFrame | None:
     if old.get("resume_key") != key:
         log.info("batch: inputs changed since the last run in %s; evaluating everything again", out)
         return None
-    table = pd.read_parquet(results)
-    prints = [entry.get("fingerprint") for entry in old.get("inputs", {}).get("proposals", [])]
-    if len(prints) != len(table):
+    try:
+        table = pd.read_parquet(results)
+        csv = pd.read_csv(out / RESULTS_CSV, encoding="utf-8-sig", usecols=["fingerprint", "proposal_id"],
+                          dtype=str, keep_default_na=False)
+    except (OSError, ValueError, KeyError) as exc:
+        log.info("batch: earlier results in %s cannot be read (%s); evaluating everything again", out, exc)
         return None
-    table = table.assign(_fingerprint=prints)
+    prints = [entry.get("fingerprint") for entry in old.get("inputs", {}).get("proposals", [])]
+    # the three files must tell one story: a run killed between writing them leaves them disagreeing
+    if "fingerprint" not in table.columns or len(prints) != len(table) or len(csv) != len(table):
+        log.info("batch: results and manifest in %s disagree; evaluating everything again", out)
+        return None
+    own = table["fingerprint"].astype("string").fillna("").tolist()
+    if own != [p or "" for p in prints] or csv["fingerprint"].tolist() != own or \
+            csv["proposal_id"].tolist() != table["proposal_id"].astype("string").fillna("").tolist():
+        log.info("batch: results.parquet, results.csv and manifest.json in %s disagree; evaluating everything again",
+                 out)
+        return None
+    table = table.assign(_fingerprint=table["fingerprint"].astype("string"))
     table = table[table["_fingerprint"].notna()].drop_duplicates("_fingerprint")
     table.attrs["baseline"] = old.get("baseline_metrics", {})
     return table.set_index("_fingerprint")
@@ -308,7 +355,7 @@ def _previous(out: Path, key: dict[str, Any]) -> pd.DataFrame | None:
 def _assemble(meta: pd.DataFrame, todo: list[int], fresh: pd.DataFrame, previous: pd.DataFrame | None,
               prints: list[str | None]) -> pd.DataFrame:
     """Put fresh rows (positions ``todo``) and reused rows back in input order, with fresh dtypes."""
-    columns = [c for c in fresh.columns if c not in ("file", "proposal_sha256", "error_line")]
+    columns = [c for c in fresh.columns if c not in ("file", "proposal_sha256", "error_line", "fingerprint")]
     parts = [fresh[columns].set_axis(todo)]
     reused = [k for k in range(len(prints)) if k not in set(todo)]
     if reused and previous is not None:
@@ -322,7 +369,7 @@ def _assemble(meta: pd.DataFrame, todo: list[int], fresh: pd.DataFrame, previous
 
 def _execute(items: list[Proposal | ProposalError], base: gpd.GeoDataFrame, cands: gpd.GeoDataFrame | None,
              preset: Any, peers: pd.DataFrame, *, executor: str, scheduler: Any, jobs: int | None,
-             chunk_size: int, progress: bool) -> list[pd.DataFrame]:
+             chunk_size: int, progress: bool, timeout_s: float = SCHEDULER_TIMEOUT_S) -> list[pd.DataFrame]:
     if not items:
         return []
     if chunk_size < 1:
@@ -331,7 +378,8 @@ def _execute(items: list[Proposal | ProposalError], base: gpd.GeoDataFrame, cand
     bar = _progress(len(chunks)) if progress else None
     try:
         if executor == "dask":
-            return _run_dask(chunks, base, cands, preset, peers, scheduler=scheduler, jobs=jobs or 2, bar=bar)
+            return _run_dask(chunks, base, cands, preset, peers, scheduler=scheduler, jobs=jobs or 2, bar=bar,
+                             timeout_s=timeout_s)
         if executor != "local":
             raise ParameterError(f"executor must be 'local' or 'dask', got {executor!r}")
         if (jobs or 1) <= 1 or len(chunks) == 1:
@@ -361,7 +409,8 @@ def _progress(total: int) -> Any:
 
 
 def _run_dask(chunks: list[list[Proposal | ProposalError]], base: gpd.GeoDataFrame, cands: gpd.GeoDataFrame | None,
-              preset: Any, peers: pd.DataFrame, *, scheduler: Any, jobs: int, bar: Any) -> list[pd.DataFrame]:
+              preset: Any, peers: pd.DataFrame, *, scheduler: Any, jobs: int, bar: Any,
+              timeout_s: float = SCHEDULER_TIMEOUT_S) -> list[pd.DataFrame]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -373,7 +422,7 @@ def _run_dask(chunks: list[list[Proposal | ProposalError]], base: gpd.GeoDataFra
         if scheduler is None:
             cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, dashboard_address=":0")  # any free port
             scheduler = cluster
-        client, own = Client(scheduler), True
+        client, own = _connect(Client, scheduler, timeout_s), True
     try:
         base_f = client.scatter(base, broadcast=True)
         cands_f = client.scatter(cands, broadcast=True) if cands is not None else None
@@ -388,6 +437,27 @@ def _run_dask(chunks: list[list[Proposal | ProposalError]], base: gpd.GeoDataFra
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _connect(client_type: Any, scheduler: Any, timeout_s: float) -> Any:
+    """Connect to a scheduler within ``timeout_s``; an unreachable or malformed address is a clear error."""
+    where = scheduler if isinstance(scheduler, str) else type(scheduler).__name__
+    try:
+        return client_type(scheduler, timeout=timeout_s)
+    except (OSError, TimeoutError) as exc:
+        raise EnvironmentProblemError(
+            f"cannot reach the Dask scheduler {where} within {timeout_s:g} s ({type(exc).__name__}: {exc}); "
+            "check the --scheduler address and that the scheduler runs, raise --scheduler-timeout, or run "
+            "without --scheduler (local processes)"
+        ) from exc
+    except MemoryError as exc:  # something answered, but not in the Dask protocol (absurd frame sizes)
+        raise EnvironmentProblemError(
+            f"the service at {where} answered, but not as a Dask scheduler; check the --scheduler address and port"
+        ) from exc
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(
+            f"--scheduler {where!r} is not a scheduler address ({exc}); give one such as tcp://10.0.0.5:8786"
+        ) from exc
 
 
 def _write(out: Path, table: pd.DataFrame, manifest: dict[str, Any]) -> None:

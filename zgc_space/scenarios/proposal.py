@@ -52,7 +52,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from zgc_space.errors import ProposalError
-from zgc_space.io import format_path, load_yaml, write_atomic
+from zgc_space.io import format_path, load_yaml, read_yaml_text, write_atomic
 from zgc_space.scenarios._messages import suggest_ids, validation_message
 
 __all__ = [
@@ -83,10 +83,19 @@ LAND_CLASSES: dict[str, str] = {
 
 LandClass = Literal["nonconstruction", "unready", "ready"]
 _ID_PATTERN = r"^[^\s]+$"
+#: A proposal id names files (maps, tables of a hearing pack): no spaces, no path characters.
+_PROPOSAL_ID_PATTERN = r'^[^\s/\\:*?"<>|]{1,100}$'
+#: Upper bounds of proposal values: beyond them a number is a typo, and would give absurd results.
+MAX_FAR = 100.0  # floor area / built land: far beyond any tall-building district
+MAX_AREA_M2 = 2e10  # Beijing is 1.6e10 m²
+MAX_DISTANCE_M = 1e6
+MAX_ELASTICITY = 10.0
+MAX_ATTRIBUTE = 1e12  # 10^12 万元 is a thousand times China's GDP
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # inf and NaN are refused everywhere (YAML reads .inf, and pydantic the text "inf", as numbers)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Geometry(_Model):
@@ -130,6 +139,14 @@ class Admit(_Model):
     )
     reason: str = ""
 
+    @field_validator("attributes")
+    @classmethod
+    def _plausible(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, v in value.items():
+            if isinstance(v, float) and not (math.isfinite(v) and abs(v) <= MAX_ATTRIBUTE):
+                raise ValueError(f"attribute {key!r} is {v!r}; give a finite value up to {MAX_ATTRIBUTE:.0e}")
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> Admit:
         if (self.candidate is None) == (self.geometry is None):
@@ -151,9 +168,10 @@ class Elasticity(_Model):
     column unchanged.
     """
 
-    revenue: float = Field(0.0, ge=0, description="applies to revenue_10k_cny and industrial_revenue_10k_cny")
-    tax: float = Field(0.0, ge=0, description="applies to tax_10k_cny and industrial_tax_10k_cny")
-    employees: float = Field(0.0, ge=0, description="applies to employees")
+    revenue: float = Field(0.0, ge=0, le=MAX_ELASTICITY,
+                           description="applies to revenue_10k_cny and industrial_revenue_10k_cny")
+    tax: float = Field(0.0, ge=0, le=MAX_ELASTICITY, description="applies to tax_10k_cny and industrial_tax_10k_cny")
+    employees: float = Field(0.0, ge=0, le=MAX_ELASTICITY, description="applies to employees")
 
 
 class Renew(_Model):
@@ -163,8 +181,8 @@ class Renew(_Model):
     """
 
     blocks: list[str] = Field(min_length=1, description="block_ids to renew")
-    far_target: float | None = Field(None, gt=0, description="raise FAR to at least this value")
-    far_step: float | None = Field(None, gt=0, description="raise FAR by this much")
+    far_target: float | None = Field(None, gt=0, le=MAX_FAR, description="raise FAR to at least this value")
+    far_step: float | None = Field(None, gt=0, le=MAX_FAR, description="raise FAR by this much")
     elasticity: Elasticity = Field(default_factory=lambda: Elasticity.model_validate({}))
     reason: str = ""
 
@@ -181,7 +199,8 @@ class Rezone(_Model):
     block: str = Field(pattern=_ID_PATTERN, description="block_id")
     from_: LandClass = Field(alias="from", description="class the land leaves")
     to: LandClass = Field(description="class the land joins")
-    area_m2: float | None = Field(None, gt=0, description="area moved (default: all of the `from` class)")
+    area_m2: float | None = Field(None, gt=0, le=MAX_AREA_M2,
+                                  description="area moved (default: all of the `from` class)")
     reason: str = ""
 
     @model_validator(mode="after")
@@ -205,7 +224,7 @@ class Merge(_Model):
     into: str = Field(pattern=_ID_PATTERN, description="block_id of the combined block")
     name: str | None = None
     max_gap_m: float = Field(
-        0.0, ge=0, description="blocks closer than this count as neighbours (0: they must touch)"
+        0.0, ge=0, le=MAX_DISTANCE_M, description="blocks closer than this count as neighbours (0: they must touch)"
     )
     allow_mixed: list[Literal["cluster", "district"]] = Field(
         default_factory=list,
@@ -218,11 +237,12 @@ class Constraints(_Model):
     """Limits the adjusted zone must respect; a breach is reported as a violation."""
 
     area_cap_m2: float | None = Field(
-        None, gt=0, description="maximum total site area (default: the baseline total, i.e. area-neutral)"
+        None, gt=0, le=MAX_AREA_M2,
+        description="maximum total site area (default: the baseline total, i.e. area-neutral)"
     )
     must_keep: list[str] = Field(default_factory=list, description="block_ids that may not be released")
     max_distance_m: float | None = Field(
-        None, ge=0, description="admitted land must lie within this distance of a kept block"
+        None, ge=0, le=MAX_DISTANCE_M, description="admitted land must lie within this distance of a kept block"
     )
     protected: str | None = Field(
         None,
@@ -244,7 +264,8 @@ class Proposal(_Model):
     (['B1'], False)
     """
 
-    id: str = Field(pattern=_ID_PATTERN, description="unique proposal id (no spaces)")
+    id: str = Field(pattern=_PROPOSAL_ID_PATTERN,
+                    description="unique proposal id: 1-100 characters, no spaces or path characters")
     title: str = Field(min_length=1)
     author: str = ""
     date: _dt.date | None = None
@@ -412,10 +433,7 @@ def read_proposal(path: str | Path) -> Proposal:
         As :func:`parse_proposal`, or if the file cannot be read.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProposalError(f"cannot read proposal {path}: {exc}") from exc
+    text = read_yaml_text(path, what="proposal", error=ProposalError)
     return parse_proposal(text, source=str(path))
 
 
