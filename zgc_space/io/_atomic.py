@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from zgc_space.errors import DataFileError
 
-__all__ = ["atomic_files", "atomic_folder", "commit", "current_umask", "write_atomic"]
+__all__ = ["atomic_files", "atomic_folder", "clean_stale", "commit", "current_umask", "write_atomic"]
 
 
 def current_umask() -> int:
@@ -59,6 +60,53 @@ def _settle(temp: Path) -> None:
         _fsync(temp)
 
 
+#: Temporary names carry the writing process's id, so a later run can tell a killed run's
+#: leftovers (process gone) from another run's work in progress (process alive).
+_TEMP_NAME = re.compile(r"^\.(?:zgc-tmp|(?P<name>.+)\.(?P<kind>[A-Za-z]+))-(?P<pid>\d+)-[A-Za-z0-9_]+$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def clean_stale(folder: Path) -> list[Path]:
+    """Remove the temporary folders that killed zgc_space runs left in ``folder``; return them.
+
+    A run killed while swapping a folder may have moved the old target aside (``.NAME.old-PID-*``)
+    before the new one was in place: then the old one is put back, never deleted.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or not entry.is_dir() or int(match["pid"]) == os.getpid() or _alive(int(match["pid"])):
+            continue
+        target = folder / match["name"] if match["name"] else None
+        try:
+            if match["kind"] == "old" and target is not None and not target.exists():
+                os.replace(entry, target)  # the swap was cut between its two renames: undo it
+                continue
+            shutil.rmtree(entry)
+            removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
+def _temp_dir(parent: Path, prefix: str) -> Path:
+    clean_stale(parent)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-", dir=parent))
+
+
 def commit(temp: Path, target: Path) -> None:
     """Move the finished ``temp`` (a file or a folder, in ``target``'s folder) over ``target``.
 
@@ -69,7 +117,7 @@ def commit(temp: Path, target: Path) -> None:
     _settle(temp)
     old: Path | None = None
     if temp.is_dir() and target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
         old.rmdir()
         os.replace(target, old)
     try:
@@ -95,7 +143,7 @@ def atomic_files(targets: Sequence[Path], *, copy_existing: bool = False) -> Ite
     parent = targets[0].parent
     if not parent.is_dir():
         raise DataFileError(f"cannot write {targets[0]}: folder {parent} does not exist; create it first")
-    tmpdir = Path(tempfile.mkdtemp(prefix=".zgc-tmp-", dir=parent))
+    tmpdir = _temp_dir(parent, ".zgc-tmp")
     try:
         temps = [tmpdir / t.name for t in targets]
         if copy_existing:
@@ -123,12 +171,13 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
 def atomic_folder(target: Path, *, prefix: str = "building") -> Iterator[Path]:
     """Yield an empty temporary folder beside ``target``; on success it replaces ``target`` whole.
 
-    The temporary folder is named ``.<target name>.<prefix>-XXXX``; on any error it is removed and
-    ``target`` is untouched.
+    The temporary folder is named ``.<target name>.<prefix>-<pid>-XXXX``; on any error it is removed
+    and ``target`` is untouched. Leftovers of killed runs beside ``target`` are cleaned first
+    (:func:`clean_stale`).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{prefix}-", dir=target.parent))
+    tmp = _temp_dir(target.parent, f".{target.name}.{prefix}")
     try:
         yield tmp
         commit(tmp, target)

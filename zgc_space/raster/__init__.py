@@ -338,6 +338,13 @@ def floor_area_from_height(
         )
         nd = ds.nodatavals[b - 1] if nodata is None else nodata
         _run(ds, geoms, acc, band=b, method=method, nodata=nd, threads=threads, progress=progress)
+        if acc.negative or acc.absurd:
+            raise RasterError(
+                f"height raster {ds.name!r} has {acc.negative:,} negative and {acc.absurd:,} infinite or absurd "
+                f"(above 1000 m) height pixel(s) under the blocks (e.g. {acc.example:g} m), which would count as "
+                "unbuilt (floor area 0); set them to nodata (--nodata) or correct the raster"
+                " or its unit (--height-unit)"
+            )
         if not (acc.valid > 0).any():
             raise RasterError(
                 f"height raster {ds.name!r} has no valid pixel under any of the {len(geoms)} blocks "

@@ -144,12 +144,19 @@ class CategoryAccumulator:
             acc[int(k)] = acc.get(int(k), 0.0) + s
 
 
+#: The highest building height a height raster may hold (the tallest building is 828 m).
+MAX_HEIGHT_M = 1000.0
+
+
 class FloorAccumulator:
     """Per block: Σ coverage × floors, Σ coverage of built pixels, of valid and of all pixels."""
 
     def __init__(self, n: int, *, to_m: float, scale: float, offset: float, storey_m: float, min_m: float) -> None:
         self.floors, self.built, self.valid, self.nodata = (np.zeros(n) for _ in range(4))
         self.to_m, self.scale, self.offset, self.storey, self.min_m = to_m, scale, offset, storey_m, min_m
+        #: pixels under the blocks whose height is negative, infinite or above MAX_HEIGHT_M (then refused)
+        self.negative = self.absurd = 0
+        self.example: float | None = None
 
     def add(self, chunk: Chunk) -> None:
         b, w = chunk.block, chunk.weights
@@ -157,6 +164,12 @@ class FloorAccumulator:
         if chunk.values.size == 0:
             return
         h = (chunk.values.astype(np.float64) * self.scale + self.offset) * self.to_m
+        negative, absurd = h < 0, ~np.isfinite(h) | (h > MAX_HEIGHT_M)
+        if negative.any() or absurd.any():
+            self.negative += int(np.count_nonzero(negative))
+            self.absurd += int(np.count_nonzero(absurd))
+            self.example = float(h[negative | absurd][0])
+            h = np.where(negative | absurd, 0.0, h)
         built = h >= self.min_m
         floors = np.where(built, np.maximum(1.0, np.floor(h / self.storey + 1e-9)), 0.0)
         one = np.ones(h.size) if w is None else w

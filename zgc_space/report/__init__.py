@@ -51,11 +51,32 @@ def _versions() -> dict[str, str | None]:
     return {"zgc_space": io.package_version(), **io.installed_versions(_VERSIONED)}
 
 
-def _is_pack(folder: Path) -> bool:
+def _pack_mismatch(folder: Path) -> str | None:
+    """Why ``folder`` is not exactly a previous pack (None when it is one, file for file).
+
+    A pack is replaced as a whole, so the folder must hold the files its manifest lists, each
+    with the SHA-256 recorded, and nothing else: a user's file put in it, a file changed since,
+    or a hand-written (forged) manifest all make it something the pack must not delete.
+    """
     try:
-        return bool(json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("zgc_space_pack"))
-    except (OSError, ValueError, AttributeError):
-        return False
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        listed = {str(f["path"]): str(f["sha256"]) for f in manifest["files"]} if manifest.get("zgc_space_pack") \
+            else None
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        listed = None
+    if listed is None:
+        return f"it holds no hearing pack ({MANIFEST} missing or not a pack's)"
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+    present.discard(MANIFEST)
+    extra = sorted(present - set(listed))
+    if extra:
+        return f"it holds file(s) the pack did not write ({', '.join(extra[:5])})"
+    missing = sorted(set(listed) - present)
+    changed = [rel for rel in sorted(set(listed) & present)
+               if (folder / rel).is_symlink() or io.sha256_file(folder / rel) != listed[rel]]
+    if missing or changed:
+        return f"its files differ from its {MANIFEST} ({', '.join((missing + changed)[:5])})"
+    return None
 
 
 def _input_paths(blocks: pd.DataFrame, inputs: Sequence[PathLike], extra: Sequence[Path]) -> list[Path]:
@@ -71,10 +92,11 @@ def _input_paths(blocks: pd.DataFrame, inputs: Sequence[PathLike], extra: Sequen
 def _check_target(out: Path, inputs: Sequence[Path]) -> None:
     if out.exists() and not out.is_dir():
         raise DataFileError(f"out_dir {out} is a file; pass a folder for the hearing pack")
-    if out.is_dir() and any(out.iterdir()) and not _is_pack(out):
+    mismatch = _pack_mismatch(out) if out.is_dir() and any(out.iterdir()) else None
+    if mismatch:
         raise DataFileError(
-            f"out_dir {out} is not empty and holds no hearing pack ({MANIFEST} missing): it would be "
-            "replaced as a whole; choose a new or empty folder"
+            f"out_dir {out} is not empty and is not exactly a previous hearing pack: {mismatch}. The pack "
+            "folder is replaced as a whole, which would delete them; move them out, or choose a new or empty folder"
         )
     inside = [str(p) for p in inputs if out.resolve() in p.resolve().parents]
     if inside:
