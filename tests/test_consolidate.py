@@ -23,7 +23,7 @@ def _blocks() -> gpd.GeoDataFrame:
         "block_id": ["A", "B", "C", "BIG", "FAR", "P", "Q"],
         "subpark": ["海淀园"] * 5 + ["朝阳园"] * 2,
         "owner_count": [3, 2, 4, 1, 1, 2, 2],
-        "built_m2": [1e5] * 7, "gfa_m2": [1e5, 2e5, 3e5, 4e5, 1e5, 1e5, 1e5],
+        "built_m2": [1e5] * 5 + [9e4] * 2, "gfa_m2": [1e5, 2e5, 3e5, 4e5, 1e5, 1e5, 1e5],
     }, geometry=geoms, crs="EPSG:4548")
 
 
@@ -79,8 +79,9 @@ def test_cli(tmp_path, capsys) -> None:
     assert [m.into for m in read_proposal(out).merge] == ["M_P", "M_A"]
     assert cli.main(["consolidate", str(path), "--max-gap-m", "60"]) == 0
     assert "2 groups of 5 small blocks" in capsys.readouterr().out
-    assert cli.main(["consolidate", str(path), "--max-gap-m", "-5"]) == 2
-    assert "--max-gap-m must be ≥ 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # an option out of range is a usage error (exit 2)
+        cli.main(["consolidate", str(path), "--max-gap-m", "-5"])
+    assert exc.value.code == 2 and "argument --max-gap-m: must be a finite number (≥ 0)" in capsys.readouterr().err
 
 
 def test_groups_never_cross_policy_zone_or_cluster() -> None:

@@ -33,6 +33,8 @@ from zgc_space.blocks._checks import (
     PLAUSIBLE_MAX,
     check_extent,
     check_flags,
+    check_ids,
+    check_labels,
     check_text,
 )
 from zgc_space.blocks._grouping import (
@@ -133,7 +135,7 @@ def find_problems(
         ))
         return _sorted(problems)
 
-    problems += _check_ids(blocks, ids, where)
+    problems += check_ids(blocks, ids, where)
     metric, crs_problems = _metric_copy(blocks, where)
     problems += crs_problems
     geom_problems, ok = _check_geometries(blocks, ids, where)
@@ -145,7 +147,7 @@ def find_problems(
     problems += _check_columns(blocks, ids, where)
     site_area = metric.geometry.area if metric is not None else None
     problems += _check_land(blocks, ids, site_area, area_tolerance, where)
-    problems += _check_labels(blocks, ids, where)
+    problems += check_labels(blocks, ids, where)
     problems += check_flags(blocks, ids, where)
     problems += check_text(blocks, ids, where)
     return _sorted(problems)
@@ -153,29 +155,6 @@ def find_problems(
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: p.severity != "error")
-
-
-def _check_ids(blocks: pd.DataFrame, ids: pd.Series, where: str) -> list[Problem]:
-    if "block_id" not in blocks.columns:
-        return []
-    out = []
-    raw = blocks["block_id"]
-    empty = raw.isna() | (raw.astype("string").str.strip() == "")
-    if empty.any():
-        rows = [str(i) for i in np.flatnonzero(empty.to_numpy())]
-        out.append(Problem(
-            "error", "missing-id", f"{int(empty.sum())} block(s){where} have no block_id (rows {_ids_text(rows)})",
-            "give every block a unique id", column="block_id",
-        ))
-    dup = ids[ids.duplicated(keep=False) & ~empty]
-    if len(dup):
-        uniq = sorted(dup.unique())
-        out.append(Problem(
-            "error", "duplicate-id", f"block_id values{where} are not unique: {_ids_text(uniq)}",
-            "make each block_id unique (merge the rows or renumber them)",
-            tuple(uniq), "block_id",
-        ))
-    return out
 
 
 def _metric_copy(blocks: gpd.GeoDataFrame, where: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
@@ -406,35 +385,6 @@ def _check_land(
                 "warning", "unaccounted-land",
                 f"A + B + C{where} is below the site area by more than {rel_tol:.1%} in blocks {_ids_text(bad)}",
                 "assign the remaining land to a class (often C, non-constructible)", tuple(bad),
-            ))
-    return out
-
-
-def _check_labels(blocks: pd.DataFrame, ids: pd.Series, where: str) -> list[Problem]:
-    out = []
-    if "subpark" in blocks.columns:
-        names = blocks["subpark"].astype("string")
-        unknown = names.notna() & ~names.isin(list(schema.SUBPARKS))
-        if unknown.any():
-            found = sorted(set(names[unknown]))
-            hints = [f"{n} → {schema.canonical_subpark(n)}" for n in found if schema.canonical_subpark(n)]
-            fix = "use one of the 17 canonical names (" + "、".join(schema.SUBPARKS) + ")"
-            if hints:
-                fix += "; e.g. " + ", ".join(hints)
-            out.append(Problem(
-                "warning", "unknown-subpark",
-                f"sub-park name(s){where} not canonical: {', '.join(found)} (blocks {_ids_text(list(ids[unknown]))})",
-                fix, tuple(ids[unknown]), "subpark",
-            ))
-    if "gfa_source" in blocks.columns:
-        src = blocks["gfa_source"].astype("string")
-        odd = src.notna() & ~src.isin(list(schema.GFA_SOURCES))
-        if odd.any():
-            out.append(Problem(
-                "warning", "gfa-source",
-                f"gfa_source{where} has unknown values {sorted(set(src[odd]))} "
-                f"(blocks {_ids_text(list(ids[odd]))})",
-                f"use one of {', '.join(schema.GFA_SOURCES)}", tuple(ids[odd]), "gfa_source",
             ))
     return out
 

@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from zgc_space import schema
 from zgc_space.blocks._problems import Problem, _ids_text
 
 #: The largest value a block's column may hold, by unit: a block is at most the size of Beijing
@@ -138,3 +139,55 @@ def check_extent(blocks: gpd.GeoDataFrame, ids: pd.Series, ok: np.ndarray, where
         "set the CRS the coordinates are really in (GeoDataFrame.set_crs(..., allow_override=True)) and "
         "reproject with zgc_space.to_metric()", tuple(bad),
     )]
+
+
+def check_ids(blocks: pd.DataFrame, ids: pd.Series, where: str) -> list[Problem]:
+    if "block_id" not in blocks.columns:
+        return []
+    out = []
+    raw = blocks["block_id"]
+    empty = raw.isna() | (raw.astype("string").str.strip() == "")
+    if empty.any():
+        rows = [str(i) for i in np.flatnonzero(empty.to_numpy())]
+        out.append(Problem(
+            "error", "missing-id", f"{int(empty.sum())} block(s){where} have no block_id (rows {_ids_text(rows)})",
+            "give every block a unique id", column="block_id",
+        ))
+    dup = ids[ids.duplicated(keep=False) & ~empty]
+    if len(dup):
+        uniq = sorted(dup.unique())
+        out.append(Problem(
+            "error", "duplicate-id", f"block_id values{where} are not unique: {_ids_text(uniq)}",
+            "make each block_id unique (merge the rows or renumber them)",
+            tuple(uniq), "block_id",
+        ))
+    return out
+
+
+def check_labels(blocks: pd.DataFrame, ids: pd.Series, where: str) -> list[Problem]:
+    out = []
+    if "subpark" in blocks.columns:
+        names = blocks["subpark"].astype("string")
+        unknown = names.notna() & ~names.isin(list(schema.SUBPARKS))
+        if unknown.any():
+            found = sorted(set(names[unknown]))
+            hints = [f"{n} → {schema.canonical_subpark(n)}" for n in found if schema.canonical_subpark(n)]
+            fix = "use one of the 17 canonical names (" + "、".join(schema.SUBPARKS) + ")"
+            if hints:
+                fix += "; e.g. " + ", ".join(hints)
+            out.append(Problem(
+                "warning", "unknown-subpark",
+                f"sub-park name(s){where} not canonical: {', '.join(found)} (blocks {_ids_text(list(ids[unknown]))})",
+                fix, tuple(ids[unknown]), "subpark",
+            ))
+    if "gfa_source" in blocks.columns:
+        src = blocks["gfa_source"].astype("string")
+        odd = src.notna() & ~src.isin(list(schema.GFA_SOURCES))
+        if odd.any():
+            out.append(Problem(
+                "warning", "gfa-source",
+                f"gfa_source{where} has unknown values {sorted(set(src[odd]))} "
+                f"(blocks {_ids_text(list(ids[odd]))})",
+                f"use one of {', '.join(schema.GFA_SOURCES)}", tuple(ids[odd]), "gfa_source",
+            ))
+    return out

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--date", help="footer: date of the data or map (日期)")
     p.add_argument("--png", action="store_true", help="also write a printed map (PNG and PDF) next to --out")
     p.add_argument("--paper", default="A4", choices=sorted(static.PAPER_MM), help="paper for --png")
-    p.add_argument("--dpi", type=int_in(*DPI_RANGE), default=200, help="PNG resolution for --png (50-1200)")
+    p.add_argument("--dpi", type=int_in(*DPI_RANGE), default=200, help="PNG resolution for --png (20-1200)")
     add_json_flag(p)
     p.set_defaults(func=_map)
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 #: Limits of the options that set the amount of work.
-DPI_RANGE = (50, 1200)  # a 1200-dpi A0 page is already 1.6 gigapixel
+DPI_RANGE = (20, 1200)  # a 1200-dpi A0 page is already 1.6 gigapixel
 CLASSES_RANGE = (1, 20)  # more classes than a legend can show are unreadable
 POINTS_RANGE = (2, 200)  # each point of a Pareto front is one MILP solve
 SIMULATE_RANGE = (1, 100)  # years simulated after the panel
@@ -38,14 +38,14 @@ def int_in(low: int, high: int, what: str = "a whole number") -> Callable[[str],
 
 
 def finite_float(*, low: float = -math.inf, high: float = math.inf, strict_low: bool = False,
-                 what: str = "a number") -> Callable[[str], float]:
+                 what: str = "number") -> Callable[[str], float]:
     """Return an argparse type accepting finite numbers in a range (``strict_low``: above ``low``)."""
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be a {what}, got {text!r}") from None
         below = value <= low if strict_low else value < low
         if not math.isfinite(value) or below or value > high:
             bounds = []

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--date", help="date printed and recorded (never taken from the clock)")
     add_footer_flags(p)
     p.add_argument("--no-png", action="store_true", help="skip the printed (PNG) maps")
-    p.add_argument("--dpi", type=int_in(*DPI_RANGE), default=150, help="PNG resolution (default 150; 50-1200)")
+    p.add_argument("--dpi", type=int_in(*DPI_RANGE), default=150, help="PNG resolution (default 150; 20-1200)")
     add_json_flag(p)
     p.set_defaults(func=_report)
 

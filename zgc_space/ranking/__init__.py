@@ -214,8 +214,7 @@ def load_peers(path: str | Path) -> pd.DataFrame:
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError as exc:
-            raise DataFileError(f"peers table {path} is empty; give a CSV with a header line (zone_id, score or "
-                                "indicator columns) and one line per zone") from exc
+            raise DataFileError(f"peers table {path} is empty; give a CSV: a header and one line per zone") from exc
         except (OSError, pd.errors.ParserError, ValueError) as exc:
             raise DataFileError(f"cannot read peers table {path}: {exc}") from exc
     if frame is None:

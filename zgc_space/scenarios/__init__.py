@@ -420,7 +420,7 @@ def compare(
             raise ProposalError(first)
     scores = peer_scores(peers, preset=preset)
     b_sums, b_cap = fast.base_sums(base)
-    _isolate(outcome, b_sums, items)
+    ops.isolate(outcome, b_sums, items)
     if errors == "raise":
         first = next((e for e in outcome.errors if e is not None), None)
         if first is not None:
@@ -433,44 +433,6 @@ def compare(
     base_row = both.iloc[0]
     metrics = both.iloc[1:].reset_index(drop=True)
     return _table(items, outcome, metrics, base_row, sort_by=sort_by, ascending=ascending)
-
-
-def _isolate(outcome: fast.Outcome, base_sums: pd.DataFrame, items: Sequence[Proposal | ProposalError]) -> None:
-    """Turn a proposal whose adjusted zone cannot be scored into an error row; the others go on.
-
-    A zone with no land left (every block released), or sums that are infinite or clearly
-    negative, would make the vectorised indicators refuse the whole batch (and blame the data).
-    Such a row becomes an error naming the proposal and the columns; its sums are replaced by the
-    baseline's so the batch's arithmetic stays finite (its metrics are blanked in the table).
-    Negative sums within rounding of zero (a release of every unit of a column) are set to 0.
-    """
-    sums = outcome.sums
-    if not len(sums):
-        return
-    numeric = [c for c in sums.columns if pd.api.types.is_numeric_dtype(sums[c])]
-    values = sums[numeric].to_numpy(dtype=float, copy=True)
-    scale = np.abs(base_sums[numeric].to_numpy(dtype=float)).reshape(1, -1)
-    tiny = (values < 0) & (values >= -(1e-9 * np.nan_to_num(scale, nan=0.0) + 1e-6))
-    values[tiny] = 0.0
-    sums[numeric] = values
-    for k in range(len(sums)):
-        if outcome.errors[k] is not None:
-            continue
-        row = values[k]
-        name = getattr(items[k], "source", None) or getattr(items[k], "id", f"proposal {k}")
-        problem = None
-        if "site_area_m2" in numeric and not row[numeric.index("site_area_m2")] > 0 or outcome.block_count[k] == 0:
-            problem = "releases every block: the adjusted zone has no land left to evaluate"
-        elif np.isinf(row).any():
-            cols = [c for c, v in zip(numeric, row, strict=True) if np.isinf(v)]
-            problem = f"makes {', '.join(cols)} of the adjusted zone infinite"
-        elif (row < 0).any():
-            cols = [c for c, v in zip(numeric, row, strict=True) if v < 0]
-            problem = f"makes {', '.join(cols)} of the adjusted zone negative"
-        if problem is not None:
-            outcome.errors[k] = f"proposal {name} {problem}; change the proposal (the other proposals are evaluated)"
-            sums.iloc[k, [sums.columns.get_loc(c) for c in numeric]] = base_sums[numeric].to_numpy(float)[0]
-            outcome.block_count[k] = max(int(outcome.block_count[k]), 1)
 
 
 def _table(items: Sequence[Proposal | ProposalError], outcome: fast.Outcome, metrics: pd.DataFrame,
