@@ -112,6 +112,10 @@ def read_checked(args: Any, path: str, **options: Any) -> Any:
     from zgc_space.errors import BlockValidationError, ValidationWarning
 
     frame = io.read_blocks(path, **options)
+    if len(frame) == 0:
+        from zgc_space.errors import DataFileError
+
+        raise DataFileError(f"{path} holds no block (an empty layer); give a file with the block polygons")
     command = getattr(args, "command", "")
     errors = [p for p in _blocks.find_problems(frame, source=path) if p.severity == "error"
               and p.rule != "missing-column"  # a command needing the column says so itself

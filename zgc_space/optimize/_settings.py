@@ -10,7 +10,7 @@ __all__ = ["Renewal", "SearchConstraints"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # inf is never a limit
 
 
 class Renewal(_Model):
