@@ -231,16 +231,17 @@ def test_resume_after_a_kill_between_parquet_and_manifest_re_evaluates(tmp_path)
     batch.run(a, blocks, out_dir=out)
     side = tmp_path / "side"
     batch.run(b, blocks, out_dir=side)
-    (out / "results.parquet").write_bytes((side / "results.parquet").read_bytes())  # killed before the manifest
-    table = batch.run(b, blocks, out_dir=out)
+    # a run of B into `out` killed after results.parquet, before manifest.json: B's rows, A's manifest
+    (out / "results.parquet").write_bytes((side / "results.parquet").read_bytes())
+    table = batch.run(a, blocks, out_dir=out)  # was: "reused 3", A00000 given B00000's id and score
     manifest = table.attrs["manifest"]
     assert manifest["counts"]["evaluated"] == 3 and manifest["counts"]["reused"] == 0
-    assert table["proposal_id"].tolist() == ["B00000", "B00001", "B00002"]
-    again = batch.run(b, blocks, out_dir=out)  # a clean resume reuses every row, with the same values
+    assert table["proposal_id"].tolist() == ["A00000", "A00001", "A00002"]
+    again = batch.run(a, blocks, out_dir=out)  # a clean resume reuses every row, with the same values
     assert again.attrs["manifest"]["counts"]["reused"] == 3
     pd.testing.assert_frame_equal(again[["proposal_id", "score"]], table[["proposal_id", "score"]])
-    a_again = batch.run(a, blocks, out_dir=out)  # another set: each row its own, never B's
-    assert a_again["proposal_id"].tolist() == ["A00000", "A00001", "A00002"]
+    b_now = batch.run(b, blocks, out_dir=out)  # another set: each row its own
+    assert b_now["proposal_id"].tolist() == ["B00000", "B00001", "B00002"]
 
 
 def test_a_second_run_into_a_locked_folder_waits_then_refuses(tmp_path, capsys):
