@@ -245,9 +245,14 @@ def _proposals(root: Path, block: str) -> dict[str, Path]:
     with big.open("w", encoding="utf-8") as fh:
         fh.write(head + "description: |\n")
         line = "  " + "x" * 98 + "\n"
-        for _ in range((5 << 20) // len(line)):
+        for _ in range((2 << 20) // len(line)):
             fh.write(line)
     out["big"] = big
+    near = root / "p_nearcap.yaml"  # just under the cap: parsed within the time limit
+    coords = ", ".join(f"[{440_000 + k % 700}.5, {4_430_000 + k // 700}.25]" for k in range(18_000))
+    near.write_text(head + "admit:\n  - geometry: {type: Polygon, coordinates: [[" + coords + "]]}\n"
+                    "    block_id: N1\n", encoding="utf-8")
+    out["nearcap"] = near
     return out
 
 
@@ -612,4 +617,5 @@ def _build(root: Path) -> list[Case]:
     add("validate-tolerance-nan", ["validate", good_b, "--overlap-tolerance-m2", "nan"], (2,),
         ["--overlap-tolerance-m2"])
     add("unknown-command", ["frobnicate"], (2,), ["frobnicate"])
+    add("demo-out-is-file", ["demo", "--out", good_b, "--no-png"], (1,), [Path(good_b).name])
     return cases

@@ -86,3 +86,46 @@ def test_console_script_entry_point():
         capture_output=True, text=True, check=True,
     )
     assert json.loads(done.stdout)["blocks"] == 164
+
+
+def test_error_boundary_exit_codes_and_debug(tmp_path, capsys, monkeypatch):
+    """1 bad input, 2 usage, 3 environment; a traceback only with --debug; bugs are "internal errors"."""
+    from zgc_space import maps
+
+    bad = tmp_path / "p.yaml"
+    bad.write_text("id: X\ntitle: t\ndate: 2024-13-45\n", encoding="utf-8")
+    assert main(["apply", str(bad), "--baseline", str(SAMPLE), "--out", str(tmp_path / "o.gpkg")]) == 1
+    err = capsys.readouterr().err
+    assert "p.yaml has a value that cannot be read at line 3" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exc:
+        main(["map", str(SAMPLE), "--column", "far", "--out", str(tmp_path / "m.html"), "--dpi", "0"])
+    assert exc.value.code == 2 and "argument --dpi" in capsys.readouterr().err
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "ro" / "m.html"))
+
+    monkeypatch.setattr(maps, "save_html", denied)
+    assert main(["map", str(SAMPLE), "--column", "far", "--out", str(tmp_path / "ro" / "m.html")]) == 3
+    err = capsys.readouterr().err
+    assert "ro/m.html: permission denied" in err and "Traceback" not in err
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(maps, "save_html", bug)
+    assert main(["map", str(SAMPLE), "--column", "far", "--out", str(tmp_path / "m.html")]) == 1
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError: boom)" in err and "--debug" in err and "Traceback" not in err
+    assert main(["map", str(SAMPLE), "--column", "far", "--out", str(tmp_path / "m.html"), "--debug"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_unreachable_scheduler_is_exit_three_within_the_timeout(tmp_path, capsys):
+    import time
+
+    start = time.monotonic()
+    code = main(["compare", str(ROOT / "sample_data" / "proposals"), "--baseline", str(SAMPLE), "--out",
+                 str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:1", "--scheduler-timeout", "1"])
+    assert code == 3 and time.monotonic() - start < 20
+    err = capsys.readouterr().err
+    assert "cannot reach the Dask scheduler tcp://127.0.0.1:1 within 1 s" in err and "--scheduler" in err

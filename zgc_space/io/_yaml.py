@@ -97,13 +97,14 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
 
 #: The largest YAML file zgc_space reads (proposals, rules, constraints, presets): a proposal
-#: with a detailed inline polygon is tens of kB; 4 MiB parses in about two seconds.
-MAX_YAML_BYTES = 4 << 20
+#: with a detailed inline polygon is tens of kB; the pure-Python parser (needed for line numbers)
+#: takes a few seconds per MiB, so larger geometry belongs in a candidate file.
+MAX_YAML_BYTES = 512 << 10
 #: The deepest nesting of mappings and sequences (a MultiPolygon's coordinates are 5 deep).
 MAX_YAML_DEPTH = 50
 #: The most nodes a document may hold once its aliases are expanded (``*a`` repeats ``&a``):
 #: bounds the work of a "billion laughs" file of a few hundred bytes.
-MAX_YAML_NODES = 200_000
+MAX_YAML_NODES = 100_000
 
 
 class YamlBoundError(yaml.YAMLError):
@@ -192,7 +193,7 @@ def load_yaml(
     size = len(text.encode("utf-8", errors="replace")) if len(text) > MAX_YAML_BYTES // 4 else len(text)
     if size > MAX_YAML_BYTES:
         raise error(
-            f"{what} {source} is refused: it is {size / 2**20:.1f} MiB, more than the {MAX_YAML_BYTES >> 20} MiB "
+            f"{what} {source} is refused: it is {size / 1024:,.0f} KiB, more than the {MAX_YAML_BYTES >> 10} KiB "
             f"a {what} file may hold; split it, or give large geometry as a candidate file (GeoPackage)"
         )
     loader = None
@@ -203,9 +204,14 @@ def load_yaml(
         if node is None:
             return None, {}
         if expanded_size(node) > MAX_YAML_NODES:
+            if "*" in text:
+                raise error(
+                    f"{what} {source} is refused: its aliases (*name) expand it to more than {MAX_YAML_NODES} "
+                    "values (a 'billion laughs' file); write the values out, or use fewer nested aliases"
+                )
             raise error(
-                f"{what} {source} is refused: its aliases (*name) expand it to more than {MAX_YAML_NODES} values "
-                f"(a 'billion laughs' file); write the values out, or use fewer nested aliases"
+                f"{what} {source} is refused: it holds more than {MAX_YAML_NODES} values; give large geometry as "
+                "a candidate file (GeoPackage) and admit it by candidate id"
             )
         data = loader.construct_document(node)
     except (ValueError, OverflowError) as exc:  # a scalar YAML types itself (a date 2024-13-45) but cannot build
@@ -276,8 +282,8 @@ def read_yaml_text(path: str | Path, *, what: str, error: type[ZgcSpaceError]) -
         size = path.stat().st_size
         if size > MAX_YAML_BYTES:
             raise error(
-                f"{what} {path} is refused: it is {size / 2**20:.1f} MiB, more than the {MAX_YAML_BYTES >> 20} "
-                f"MiB a {what} file may hold; split it, or give large geometry as a candidate file (GeoPackage)"
+                f"{what} {path} is refused: it is {size / 1024:,.0f} KiB, more than the {MAX_YAML_BYTES >> 10} "
+                f"KiB a {what} file may hold; split it, or give large geometry as a candidate file (GeoPackage)"
             )
         raw = path.read_bytes()
     except OSError as exc:
