@@ -280,10 +280,21 @@ def search(
     c = constraints or SearchConstraints()
     s = _sense(objective, sense)
     load_preset(preset)
+    _check_id(proposal_id)  # before solving: the id names the proposal written
     cands = _read_candidates(candidates)
     prob = _build(baseline, cands, renewal, c)
     sol, method = _solve(prob, objective, s, preset, score_min=None, time_limit=time_limit_s, gap=mip_rel_gap)
     return _result(prob, sol, method, baseline, cands, renewal, c, objective, s, preset, peers, proposal_id)
+
+
+def _check_id(proposal_id: str) -> None:
+    try:
+        Proposal(id=proposal_id, title="check")
+    except ValueError as exc:  # pydantic's ValidationError
+        raise OptimizationError(
+            f"proposal_id {proposal_id!r} cannot name a proposal: 1-100 characters without spaces or path "
+            "characters (/ \\ : * ? \" < > |), e.g. OPT-2024"
+        ) from exc
 
 
 def _read_candidates(candidates: gpd.GeoDataFrame | str | Path | None) -> gpd.GeoDataFrame | None:
