@@ -236,7 +236,7 @@ def test_errors() -> None:
         optimize.search(blocks, cands, constraints=optimize.SearchConstraints(subpark_max_area_m2={"西城园": 1.0}))
     with pytest.raises(OptimizationError, match="min_area_m2 .* exceeds the area cap"):
         optimize.search(blocks, cands, constraints=optimize.SearchConstraints(min_area_m2=1e12))
-    with pytest.raises(OptimizationError, match="points must be at least 2"):
+    with pytest.raises(OptimizationError, match="points must be from 2 to 200"):
         optimize.pareto(blocks, cands, points=1)
     with pytest.raises(OptimizationError, match="score can only be maximised"):
         optimize.search(blocks, cands, objective="score", sense="min")

@@ -119,6 +119,10 @@ def load_rules(rules: Rules | Mapping[str, Any] | str | Path) -> Rules:
 # ---------------------------------------------------------------------------------------------
 
 
+#: The most years :func:`simulate` runs after the panel (one scoring round each).
+MAX_SIMULATED_YEARS = 100
+
+
 def _check_panel(panel: pd.DataFrame, rules: Rules) -> None:
     name = f"panel {panel.attrs['zgc_source']}" if panel.attrs.get("zgc_source") else "panel"
     need = ["year", rules.unit] + ([] if rules.members == "all" else [rules.members])
@@ -447,8 +451,8 @@ def simulate(
     ([2021, 2022, 2023, 2024, 2025], True)
     """
     r = load_rules(rules)
-    if not isinstance(years, (int, np.integer)) or years < 1:
-        raise RulesError(f"years must be a whole number ≥ 1, got {years!r}")
+    if not isinstance(years, (int, np.integer)) or years < 1 or years > MAX_SIMULATED_YEARS:
+        raise RulesError(f"years must be a whole number from 1 to {MAX_SIMULATED_YEARS}, got {years!r}")
     a = assumptions if isinstance(assumptions, Assumptions) else Assumptions(**dict(assumptions or {}))
     _check_panel(panel, r)
     if "block_id" not in panel.columns:

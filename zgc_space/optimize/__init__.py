@@ -287,6 +287,10 @@ def search(
     return _result(prob, sol, method, baseline, cands, renewal, c, objective, s, preset, peers, proposal_id)
 
 
+#: The most points of a Pareto front (each one is a MILP solve).
+MAX_PARETO_POINTS = 200
+
+
 def _check_id(proposal_id: str) -> None:
     try:
         Proposal(id=proposal_id, title="check")
@@ -396,8 +400,8 @@ def pareto(
     """
     import time
 
-    if points < 2:
-        raise OptimizationError(f"points must be at least 2, got {points}")
+    if not 2 <= points <= MAX_PARETO_POINTS:  # each point is one MILP solve
+        raise OptimizationError(f"points must be from 2 to {MAX_PARETO_POINTS}, got {points}")
     o1, o2 = objectives
     s1, s2 = _sense(o1, senses[0]), _sense(o2, senses[1])
     if o1 == o2:
