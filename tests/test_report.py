@@ -170,10 +170,14 @@ def test_manifest_hashes_versions_and_parameters(pack):
 def test_two_runs_are_byte_identical_and_a_pack_is_replaced_whole(pack, tmp_path):
     again = build(tmp_path / "again").parent
     assert files_of(again) == files_of(pack)
-    (again / "stale.txt").write_text("from an older pack")
+    (again / "stale.txt").write_text("a user's file")  # not the pack's: never deleted (issue 15)
+    with pytest.raises(DataFileError, match=r"did not write \(stale.txt\)"):
+        build(again, optimisation=None, dynamic=None, png=False)
+    assert (again / "stale.txt").read_text() == "a user's file"
+    (again / "stale.txt").unlink()
     build(again, optimisation=None, dynamic=None, png=False)
     replaced = files_of(again)
-    assert "stale.txt" not in replaced and "maps/dynamic.html" not in replaced and "maps/far.png" not in replaced
+    assert "maps/dynamic.html" not in replaced and "maps/far.png" not in replaced
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
 
 
@@ -225,7 +229,7 @@ def test_refuses_to_replace_what_is_not_a_pack(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    with pytest.raises(DataFileError, match="not empty and holds no hearing pack"):
+    with pytest.raises(DataFileError, match="not exactly a previous hearing pack: it holds no hearing pack"):
         report.hearing_pack(blocks, out_dir=mine, png=False)
     assert (mine / "notes.txt").read_text() == "keep me"
     (tmp_path / "file").write_text("x")

@@ -92,16 +92,16 @@ def _input_paths(blocks: pd.DataFrame, inputs: Sequence[PathLike], extra: Sequen
 def _check_target(out: Path, inputs: Sequence[Path]) -> None:
     if out.exists() and not out.is_dir():
         raise DataFileError(f"out_dir {out} is a file; pass a folder for the hearing pack")
+    inside = [str(p) for p in inputs if out.resolve() in p.resolve().parents]
+    if inside:
+        raise OverwriteInputError(f"input file(s) {inside} lie inside out_dir {out}, which is replaced as a "
+                                  "whole; write the pack elsewhere")
     mismatch = _pack_mismatch(out) if out.is_dir() and any(out.iterdir()) else None
     if mismatch:
         raise DataFileError(
             f"out_dir {out} is not empty and is not exactly a previous hearing pack: {mismatch}. The pack "
             "folder is replaced as a whole, which would delete them; move them out, or choose a new or empty folder"
         )
-    inside = [str(p) for p in inputs if out.resolve() in p.resolve().parents]
-    if inside:
-        raise OverwriteInputError(f"input file(s) {inside} lie inside out_dir {out}, which is replaced as a "
-                                  "whole; write the pack elsewhere")
 
 
 def hearing_pack(
