@@ -618,4 +618,9 @@ def _build(root: Path) -> list[Case]:
         ["--overlap-tolerance-m2"])
     add("unknown-command", ["frobnicate"], (2,), ["frobnicate"])
     add("demo-out-is-file", ["demo", "--out", good_b, "--no-png"], (1,), [Path(good_b).name])
+    # edit: every refusal happens before the server starts
+    add("edit-garbage", ["edit", blocks["garbage"], "--no-browser"], (1,), [blocks["garbage"].name])
+    add("edit-port", ["edit", good_b, "--no-browser", "--port", "99999"], (2,), ["port"])
+    add("edit-proposal-lol", ["edit", good_b, "--no-browser", "--proposal", props["lol"]], (1,), ["p_lol.yaml"])
+    add("edit-proposal-deep", ["edit", good_b, "--no-browser", "--proposal", props["deep"]], (1,), ["p_deep.yaml"])
     return cases

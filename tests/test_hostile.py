@@ -54,8 +54,9 @@ def test_hostile_corpus(tmp_path):
     cases = build(tmp_path)
     assert len(cases) >= 150
     commands = {c.argv[0] for c in cases}
-    assert commands >= {"demo", "validate", "info", "indicators", "capacity", "map", "rank", "zonal", "floor-area",
-                        "buildings", "apply", "compare", "report", "optimize", "pareto", "consolidate", "dynamic"}
+    assert commands >= {"demo", "edit", "validate", "info", "indicators", "capacity", "map", "rank", "zonal",
+                        "floor-area", "buildings", "apply", "compare", "report", "optimize", "pareto", "consolidate",
+                        "dynamic"}
     before = {**_hashes(tmp_path / "in"), **_hashes(SAMPLE)}
     spec = tmp_path / "cases.json"
     spec.write_text(json.dumps([c.to_dict() for c in cases]), encoding="utf-8")
