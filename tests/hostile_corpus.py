@@ -618,6 +618,17 @@ def _build(root: Path) -> list[Case]:
         ["--overlap-tolerance-m2"])
     add("unknown-command", ["frobnicate"], (2,), ["frobnicate"])
     add("demo-out-is-file", ["demo", "--out", good_b, "--no-png"], (1,), [Path(good_b).name])
+    survey = SAMPLE / "sources" / "survey_dltb_2023.parquet"
+    for name in ("garbage", "nofeat", "bowtie"):
+        add(f"account-blocks-{name}", ["account", "--blocks", blocks[name], "--survey", survey, "--out",
+                                       dst / f"acc-{name}.gpkg"], (1,), [blocks[name].name])
+    add("account-survey-garbage", ["account", "--blocks", good_b, "--survey", blocks["garbage"], "--out",
+                                   dst / "acc-s.gpkg"], (1,), [blocks["garbage"].name])
+    for name in ("lol", "deep", "nul"):
+        add(f"account-codes-{name}", ["account", "--blocks", good_b, "--survey", survey, "--codes", rules[name],
+                                      "--out", dst / f"acc-c-{name}.gpkg"], (1,), [rules[name].name])
+    add("account-out-is-blocks", ["account", "--blocks", good_b, "--survey", survey, "--out", good_b], (1,),
+        [Path(good_b).name])
     # edit: every refusal happens before the server starts
     add("edit-garbage", ["edit", blocks["garbage"], "--no-browser"], (1,), [blocks["garbage"].name])
     add("edit-port", ["edit", good_b, "--no-browser", "--port", "99999"], (2,), ["port"])

@@ -54,7 +54,7 @@ def test_hostile_corpus(tmp_path):
     cases = build(tmp_path)
     assert len(cases) >= 150
     commands = {c.argv[0] for c in cases}
-    assert commands >= {"demo", "edit", "validate", "info", "indicators", "capacity", "map", "rank", "zonal",
+    assert commands >= {"account", "demo", "edit", "validate", "info", "indicators", "capacity", "map", "rank", "zonal",
                         "floor-area", "buildings", "apply", "compare", "report", "optimize", "pareto", "consolidate",
                         "dynamic"}
     before = {**_hashes(tmp_path / "in"), **_hashes(SAMPLE)}

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from zgc_space.errors import AccountingError
+from zgc_space.io import read_yaml  # the one bounded YAML loader (size, depth, aliases)
 
 __all__ = ["CODES_DIR", "CodeMapping", "SURVEY_USES", "PLAN_USES", "load_codes", "normalise_codes"]
 
@@ -106,10 +106,7 @@ def _lookup(codes: Sequence[object] | np.ndarray, table: dict[str, str], *, pref
 
 
 def _entries_yaml(path: Path, default_layer: str) -> tuple[list[tuple[str, str, str, str]], bool]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise AccountingError(f"cannot read the code table {path}: {exc}") from exc
+    data, _ = read_yaml(path, what="code table", error=AccountingError)
     if not isinstance(data, dict) or not isinstance(data.get("codes"), dict):
         raise AccountingError(f"code table {path} must be a mapping with a `codes:` mapping (code: [use, name])")
     layer = str(data.get("layer", default_layer))
