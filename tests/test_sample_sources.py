@@ -84,7 +84,7 @@ def test_the_unknown_code_must_be_mapped(capsys: pytest.CaptureFixture[str], tmp
         accounting.account(SRC / "blocks.gpkg", survey=SRC / "survey_dltb_2023.parquet")
     code = main(["account", "--blocks", str(SRC / "blocks.gpkg"), "--survey", str(SRC / "survey_dltb_2023.parquet"),
                  "--out", str(tmp_path / "x.gpkg")])
-    assert code == 2
+    assert code == 1
     assert "'083' (12 parcels" in capsys.readouterr().err
     assert not (tmp_path / "x.gpkg").exists()
 

@@ -136,21 +136,7 @@ def _blocks_metric(blocks: object) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     if frame.crs is None:
         raise AccountingError(f"`blocks` ({source}) has no CRS; set it, e.g. gdf.set_crs('EPSG:4548')")
     metric = _crs.to_metric(frame, source=f"blocks ({source})", allow_guess=False)
-    _check_block_geometry(metric, source)
-    return metric, source, files
-
-
-#: Block geometry problems that would make an overlay count land wrong (a bow-tie as 0 m², a
-#: nested shell twice, a hole outside its shell subtracted) or fail (NaN vertices).
-_GEOMETRY_RULES = ("non-finite-vertex", "invalid-geometry", "geometry-type", "outside-crs-extent")
-
-
-def _check_block_geometry(frame: gpd.GeoDataFrame, source: str) -> None:
-    from zgc_space.blocks import find_problems
-
-    bad = [p for p in find_problems(frame, source=source) if p.rule in _GEOMETRY_RULES]
-    if bad:
-        raise AccountingError("`blocks` cannot be overlaid: " + "; ".join(f"{p.message} ({p.fix})" for p in bad))
+    return _layers.check_block_geometry(metric, source), source, files
 
 
 def account(

@@ -233,3 +233,18 @@ def dates(layer: Layer, key: str) -> np.ndarray | None:
             f"{list_ids(layer.ids[bad])}); write them as YYYY-MM-DD"
         )
     return np.asarray(parsed.to_numpy(dtype="datetime64[ns]"))
+
+
+#: Block geometry problems that would make an overlay count land wrong (a bow-tie as 0 m², a
+#: nested shell twice, a hole outside its shell subtracted) or fail (NaN vertices).
+_GEOMETRY_RULES = ("non-finite-vertex", "invalid-geometry", "geometry-type", "outside-crs-extent")
+
+
+def check_block_geometry(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Return ``frame`` if its geometry can be overlaid; refuse bow-ties, NaN vertices, blocks outside the CRS."""
+    from zgc_space.blocks import find_problems
+
+    bad = [p for p in find_problems(frame, source=source) if p.rule in _GEOMETRY_RULES]
+    if bad:
+        raise AccountingError("`blocks` cannot be overlaid: " + "; ".join(f"{p.message} ({p.fix})" for p in bad))
+    return frame
