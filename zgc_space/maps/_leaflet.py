@@ -363,11 +363,12 @@ def block_layer(m: folium.Map, geoms: np.ndarray, props: list[dict[str, Any]], n
                  dashed: bool = False, show: bool = True, overlay: bool = True, weight: float = 0.8) -> None:
     """Add one interactive layer of blocks, each filled with ``properties["fill"]``, tooltip ``properties["tip"]``."""
     line = "#555555" if weight < 1 else "#222222"
+    dash = {"dashArray": "5 4"} if dashed else {}
     folium.GeoJson(
         feature_collection(geoms, props),
         name=html.escape(name),
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": line, "weight": weight,
-                                  "fillOpacity": 0.85, "dashArray": "5 4" if dashed else None},
+                                  "fillOpacity": 0.85, **dash},
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
         on_each_feature=BIND_TIP,
         className="zgc-block",
