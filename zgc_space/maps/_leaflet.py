@@ -24,6 +24,7 @@ from folium.utilities import JsCode
 from zgc_space import indicators
 from zgc_space.crs import wgs84_to_gcj02
 from zgc_space.errors import ColumnError, CRSError, MapError, ValidationWarning
+from zgc_space.labels import pick, term
 from zgc_space.maps._style import LABEL_MODES, ClassBreaks, column_labels, format_value
 from zgc_space.schema import METRIC_CRS
 
@@ -200,22 +201,19 @@ def tooltip_html(row: pd.Series, columns: Sequence[str], labels: str, overrides:
     cells = []
     for col in columns:
         zh, en, unit_zh, unit_en = column_labels(col, **overrides.get(col, {}))
-        name = {"zh": zh, "en": en, "both": f"{zh} {en}" if zh != en else zh}[labels]
-        value = row[col]
-        if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-            text = format_value(float(value), unit=unit_zh if labels == "zh" else unit_en)
-        else:
-            text = "无数据 no data" if pd.isna(value) else str(value)
+        name = bilingual(zh, en, labels)
+        text = value_text(row[col], unit_en if labels == "en" else unit_zh, labels, missing=True)
         cells.append(f"<tr><th>{html.escape(name)}</th><td>{html.escape(text)}</td></tr>")
     return '<table class="zgc-tip">' + "".join(cells) + "</table>"
 
 
-def legend_html(breaks: ClassBreaks, title: str, *, unit: str, has_missing: bool) -> str:
+def legend_html(breaks: ClassBreaks, title: str, *, unit: str, has_missing: bool, lang: str = "zh+en") -> str:
     rows = [f'<div class="zgc-legend-title">{html.escape(title)}</div>']
     for colour, text in zip(breaks.colours, breaks.labels(unit=unit), strict=True):
         rows.append(f'<div><span class="zgc-swatch" style="background:{colour}"></span>{html.escape(text)}</div>')
     if has_missing:
-        rows.append('<div><span class="zgc-swatch" style="background:#d9d9d9"></span>无数据 no data</div>')
+        rows.append('<div><span class="zgc-swatch" style="background:#d9d9d9"></span>'
+                    f'{html.escape(term("no_data", lang))}</div>')
     return "".join(rows)
 
 
@@ -265,7 +263,8 @@ class SyncViews(MacroElement):
 
 
 def bilingual(zh: str, en: str, labels: str) -> str:
-    return {"zh": zh, "en": en, "both": f"{zh} {en}" if zh != en else zh}[labels]
+    """Return ``zh``, ``en`` or both for the language setting (:func:`zgc_space.labels.pick`)."""
+    return pick(zh, en, labels)
 
 
 def check_labels(labels: str) -> None:
@@ -290,11 +289,14 @@ def with_columns(frame: gpd.GeoDataFrame, columns: Sequence[str], *,
     return frame, usable
 
 
-def value_text(value: Any, unit: str) -> str:
+def value_text(value: Any, unit: str, lang: str = "zh+en", *, missing: bool = False) -> str:
+    """Return a cell's text: numbers with their unit, booleans 是/否, missing as "—" (or "无数据")."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "—"
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-        return format_value(float(value), unit=unit)
+        return term("no_data", lang) if missing else "—"
+    if isinstance(value, (bool, np.bool_)):
+        return term("yes" if value else "no", lang)
+    if isinstance(value, (int, float, np.number)):
+        return format_value(float(value), unit=unit, lang=lang)
     return str(value)
 
 
