@@ -60,89 +60,191 @@ _ALIASES = {"both": "zh+en"}
 
 #: English unit → Chinese unit (units not listed read the same in both: %, m², 万元, km²).
 UNITS: dict[str, str] = {
-    "persons": "人", "enterprises": "家", "units": "个", "persons/ha": "人/公顷", "万元/ha": "万元/公顷",
-    "万元/mu": "万元/亩", "万元/person": "万元/人", "ha": "公顷", "mu": "亩", "points": "分",
+    "persons": "人",
+    "enterprises": "家",
+    "units": "个",
+    "persons/ha": "人/公顷",
+    "万元/ha": "万元/公顷",
+    "万元/mu": "万元/亩",
+    "万元/person": "万元/人",
+    "ha": "公顷",
+    "mu": "亩",
+    "points": "分",
 }
 
 #: Short English names of columns for legends and tooltips (the schema's descriptions are sentences).
 _SHORT_EN = {
-    "block_id": "block", "name": "name", "subpark": "sub-park", "cluster": "cluster",
-    "district": "district", "owner_type": "owner type", "owner_count": "land owners",
-    "policy_zone": "policy zone", "site_area_m2": "site area", "gfa_m2": "floor area",
-    "footprint_m2": "building footprint", "revenue_10k_cny": "revenue", "tax_10k_cny": "tax",
-    "employees": "employees", "population": "population", "far_cap": "planned FAR cap",
+    "block_id": "block",
+    "name": "name",
+    "subpark": "sub-park",
+    "cluster": "cluster",
+    "district": "district",
+    "owner_type": "owner type",
+    "owner_count": "land owners",
+    "policy_zone": "policy zone",
+    "site_area_m2": "site area",
+    "gfa_m2": "floor area",
+    "footprint_m2": "building footprint",
+    "revenue_10k_cny": "revenue",
+    "tax_10k_cny": "tax",
+    "employees": "employees",
+    "population": "population",
+    "far_cap": "planned FAR cap",
 }
 
 #: key → (Chinese, English): statuses, changes, operations, booleans, optimisation and table terms.
 TERMS: dict[str, tuple[str, str]] = {
     # dynamic-adjustment statuses
-    "normal": ("正常", "normal"), "warning": ("预警", "warning"), "exit": ("退出", "exit"),
-    "admitted": ("新纳入", "admitted"), "outside": ("区外", "outside"),
+    "normal": ("正常", "normal"),
+    "warning": ("预警", "warning"),
+    "exit": ("退出", "exit"),
+    "admitted": ("新纳入", "admitted"),
+    "outside": ("区外", "outside"),
     # kinds of change on a proposal's map (the dynamic "admitted" above is 新纳入; a proposal's is 调入)
-    "unchanged": ("未调整", "unchanged"), "released": ("调出", "released"),
-    "part-released": ("部分调出", "partly released"), "rezoned": ("调整用途", "rezoned"),
-    "renewed": ("更新改造", "renewed"), "merged-into": ("合并", "merged"), "merged": ("并入", "merged away"),
+    "unchanged": ("未调整", "unchanged"),
+    "released": ("调出", "released"),
+    "part-released": ("部分调出", "partly released"),
+    "rezoned": ("调整用途", "rezoned"),
+    "renewed": ("更新改造", "renewed"),
+    "merged-into": ("合并", "merged"),
+    "merged": ("并入", "merged away"),
     "change:admitted": ("调入", "admitted"),
     # proposal operations (the YAML sections)
-    "release": ("调出", "release"), "admit": ("调入", "admit"), "renew": ("更新", "renew"),
-    "rezone": ("调整用途", "rezone"), "merge": ("合并", "merge"), "constraints": ("约束", "constraints"),
+    "release": ("调出", "release"),
+    "admit": ("调入", "admit"),
+    "renew": ("更新", "renew"),
+    "rezone": ("调整用途", "rezone"),
+    "merge": ("合并", "merge"),
+    "constraints": ("约束", "constraints"),
     # proposal statuses in a comparison
-    "ok": ("符合约束", "ok"), "violations": ("违反约束", "violations"), "error": ("无法计算", "error"),
+    "ok": ("符合约束", "ok"),
+    "violations": ("违反约束", "violations"),
+    "error": ("无法计算", "error"),
     # booleans and missing values
-    "yes": ("是", "yes"), "no": ("否", "no"), "no_data": ("无数据", "no data"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "no_data": ("无数据", "no data"),
     # optimisation
-    "objective": ("目标", "objective"), "sense": ("方向", "sense"), "max": ("最大化", "maximise"),
-    "min": ("最小化", "minimise"), "baseline": ("现状", "baseline"), "optimised": ("优化后", "optimised"),
-    "status": ("状态", "status"), "solver_status": ("求解状态", "solver status"), "optimal": ("最优", "optimal"),
-    "feasible": ("可行解", "feasible"), "infeasible": ("无可行解", "infeasible"),
-    "time_limit": ("达到时间上限", "time limit reached"), "gap": ("最优性差距", "optimality gap"),
-    "method": ("求解方法", "method"), "exact": ("精确求解（混合整数线性规划）", "exact (mixed-integer linear programme)"),
-    "heuristic": ("启发式求解", "heuristic"), "score": ("集约度分值", "score"),
+    "objective": ("目标", "objective"),
+    "sense": ("方向", "sense"),
+    "max": ("最大化", "maximise"),
+    "min": ("最小化", "minimise"),
+    "baseline": ("现状", "baseline"),
+    "optimised": ("优化后", "optimised"),
+    "status": ("状态", "status"),
+    "solver_status": ("求解状态", "solver status"),
+    "optimal": ("最优", "optimal"),
+    "feasible": ("可行解", "feasible"),
+    "infeasible": ("无可行解", "infeasible"),
+    "time_limit": ("达到时间上限", "time limit reached"),
+    "gap": ("最优性差距", "optimality gap"),
+    "method": ("求解方法", "method"),
+    "exact": ("精确求解（混合整数线性规划）", "exact (mixed-integer linear programme)"),
+    "heuristic": ("启发式求解", "heuristic"),
+    "score": ("集约度分值", "score"),
     # selection kinds of the optimiser
     "kind": ("类型", "kind"),
     # generic words of pages and maps
-    "before": ("调整前", "before"), "after": ("调整后", "after"), "change": ("调整", "change"),
-    "blocks": ("区块", "blocks"), "block": ("区块", "block"), "year": ("年份", "year"),
-    "subpark_outlines": ("分园边界", "sub-park outlines"), "districts": ("行政区", "districts"),
-    "district_names": ("行政区名称", "district names"), "subpark_names": ("分园名称", "sub-park names"),
-    "change_kind": ("调整类型", "change"), "dynamic_status": ("动态调整状态", "dynamic-adjustment status"),
-    "total_area": ("总面积", "total area"), "block_count": ("区块数", "blocks"),
-    "merged_outlines": ("合并前区块", "blocks before merging"), "line": ("第 {} 行", "line {}"),
-    "member": ("政策区成员", "member"), "reason": ("原因", "reason"),
-    "consecutive_warnings": ("连续预警次数", "consecutive warnings"), "simulated": ("模拟年份", "simulated"),
-    "violation_box": ("违反约束", "violations"), "changed_blocks": ("调整区块", "changed blocks"),
-    "overview": ("全区位置", "overview"), "north": ("北", "N"),
+    "before": ("调整前", "before"),
+    "after": ("调整后", "after"),
+    "change": ("调整", "change"),
+    "blocks": ("区块", "blocks"),
+    "block": ("区块", "block"),
+    "year": ("年份", "year"),
+    "subpark_outlines": ("分园边界", "sub-park outlines"),
+    "districts": ("行政区", "districts"),
+    "district_names": ("行政区名称", "district names"),
+    "subpark_names": ("分园名称", "sub-park names"),
+    "change_kind": ("调整类型", "change"),
+    "dynamic_status": ("动态调整状态", "dynamic-adjustment status"),
+    "total_area": ("总面积", "total area"),
+    "block_count": ("区块数", "blocks"),
+    "merged_outlines": ("合并前区块", "blocks before merging"),
+    "line": ("第 {} 行", "line {}"),
+    "member": ("政策区成员", "member"),
+    "reason": ("原因", "reason"),
+    "consecutive_warnings": ("连续预警次数", "consecutive warnings"),
+    "simulated": ("模拟年份", "simulated"),
+    "violation_box": ("违反约束", "violations"),
+    "changed_blocks": ("调整区块", "changed blocks"),
+    "overview": ("全区位置", "overview"),
+    "north": ("北", "N"),
+    "ZGC": ("中关村示范区", "ZGC"),
+    # evaluation presets
+    "cic_default": ("产城融合型默认方案", "cic_default"),
+    "industry_led_default": ("工业主导型默认方案", "industry_led_default"),
+    "heilongjiang_2015_example": ("黑龙江 2015 年示例方案", "heilongjiang_2015_example"),
 }
 
 #: Table headers that are neither schema columns nor indicators (Chinese, English).
 _HEADERS: dict[str, tuple[str, str]] = {
-    "proposal_id": ("方案编号", "proposal"), "title": ("方案名称", "title"), "source": ("方案文件", "file"),
-    "status": ("状态", "status"), "error": ("错误", "error"), "n_violations": ("违反约束数", "violations"),
-    "violations": ("违反约束", "violations"), "score": ("集约度分值", "score"), "rank": ("排名", "rank"),
-    "rank_of": ("参评开发区数", "zones ranked"), "block_count": ("区块数", "blocks"),
-    "remaining_m2": ("剩余可开发面积", "remaining land"), "gfa_capacity_m2": ("尚可建设建筑面积", "floor-area capacity"),
-    "change": ("调整类型", "change"), "operation": ("操作", "operation"), "line": ("行号", "line"),
-    "detail": ("说明", "detail"), "year": ("年份", "year"), "zone": ("范围", "zone"), "indicator": ("指标", "indicator"),
-    "zh": ("指标名称", "indicator"), "current": ("现状值", "current"), "required": ("所需值", "required"),
-    "new": ("方案值", "planned"), "change_pct": ("变化 (%)", "change (%)"), "effort_pct": ("变化幅度 (%)", "effort (%)"),
-    "reachable": ("单项可达", "reachable alone"), "s_now": ("现状标准化分", "standardised score"),
-    "s_required": ("所需标准化分", "required standardised score"), "s_new": ("方案标准化分", "planned standardised score"),
-    "ideal": ("理想值", "ideal value"), "weight": ("权重", "weight"), "note": ("备注", "note"),
-    "points": ("增加分值", "points gained"), "case": ("情形", "case"), "percentile": ("百分位 (%)", "percentile (%)"),
-    "peers_above": ("得分更高的开发区数", "zones scoring higher"), "ties": ("同分开发区数", "ties"),
-    "preset": ("评价方案", "preset"), "of": ("参评开发区数", "zones ranked"),
-    "contribution": ("对分值的影响", "contribution to the score"), "value": ("数值", "value"), "key": ("项目", "item"),
-    "reason": ("原因", "reason"), "kind": ("类型", "kind"), "id": ("编号", "id"), "unit": ("单位", "unit"),
-    "member": ("政策区成员", "member"), "consecutive_warnings": ("连续预警次数", "consecutive warnings"),
-    "simulated": ("模拟年份", "simulated"), "members": ("成员数", "members"), "exits": ("退出数", "exits"),
-    "admissions": ("新纳入数", "admissions"), "warnings": ("预警数", "warnings"),
-    "subpark_score": ("分园集约度分值", "sub-park score"), "proposal": ("方案", "proposal"),
+    "proposal_id": ("方案编号", "proposal"),
+    "title": ("方案名称", "title"),
+    "source": ("方案文件", "file"),
+    "status": ("状态", "status"),
+    "error": ("错误", "error"),
+    "n_violations": ("违反约束数", "violations"),
+    "violations": ("违反约束", "violations"),
+    "score": ("集约度分值", "score"),
+    "rank": ("排名", "rank"),
+    "rank_of": ("参评开发区数", "zones ranked"),
+    "block_count": ("区块数", "blocks"),
+    "remaining_m2": ("剩余可开发面积", "remaining land"),
+    "gfa_capacity_m2": ("尚可建设建筑面积", "floor-area capacity"),
+    "change": ("调整类型", "change"),
+    "operation": ("操作", "operation"),
+    "line": ("行号", "line"),
+    "detail": ("说明", "detail"),
+    "year": ("年份", "year"),
+    "zone": ("范围", "zone"),
+    "indicator": ("指标", "indicator"),
+    "zh": ("指标名称", "indicator"),
+    "current": ("现状值", "current"),
+    "required": ("所需值", "required"),
+    "new": ("方案值", "planned"),
+    "change_pct": ("变化 (%)", "change (%)"),
+    "effort_pct": ("变化幅度 (%)", "effort (%)"),
+    "reachable": ("单项可达", "reachable alone"),
+    "s_now": ("现状标准化分", "standardised score"),
+    "s_required": ("所需标准化分", "required standardised score"),
+    "s_new": ("方案标准化分", "planned standardised score"),
+    "ideal": ("理想值", "ideal value"),
+    "weight": ("权重", "weight"),
+    "note": ("备注", "note"),
+    "points": ("增加分值", "points gained"),
+    "case": ("情形", "case"),
+    "percentile": ("百分位 (%)", "percentile (%)"),
+    "peers_above": ("得分更高的开发区数", "zones scoring higher"),
+    "ties": ("同分开发区数", "ties"),
+    "preset": ("评价方案", "preset"),
+    "of": ("参评开发区数", "zones ranked"),
+    "contribution": ("对分值的影响", "contribution to the score"),
+    "value": ("数值", "value"),
+    "key": ("项目", "item"),
+    "reason": ("原因", "reason"),
+    "kind": ("类型", "kind"),
+    "id": ("编号", "id"),
+    "unit": ("单位", "unit"),
+    "member": ("政策区成员", "member"),
+    "consecutive_warnings": ("连续预警次数", "consecutive warnings"),
+    "simulated": ("模拟年份", "simulated"),
+    "members": ("成员数", "members"),
+    "exits": ("退出数", "exits"),
+    "admissions": ("新纳入数", "admissions"),
+    "warnings": ("预警数", "warnings"),
+    "subpark_score": ("分园集约度分值", "sub-park score"),
+    "proposal": ("方案", "proposal"),
     "points_to_next_up": ("距上一名分差", "points to the next rank up"),
     "points_to_next_down": ("距下一名分差", "points to the next rank down"),
-    "rank_low": ("排名区间下限", "rank interval low"), "rank_high": ("排名区间上限", "rank interval high"),
+    "rank_low": ("排名区间下限", "rank interval low"),
+    "rank_high": ("排名区间上限", "rank interval high"),
 }
-_SUFFIXES = (("_change", "变化", "change"), ("_before", "调整前", "before"), ("_after", "调整后", "after"),
-             ("_static", "（保持首年成员）", "(first year's members)"))
+_SUFFIXES = (
+    ("_change", "变化", "change"),
+    ("_before", "调整前", "before"),
+    ("_after", "调整后", "after"),
+    ("_static", "（保持首年成员）", "(first year's members)"),
+)
 
 
 def check_lang(lang: str) -> str:
@@ -216,7 +318,14 @@ def column_name(col: str, lang: str) -> str:
 
 
 def header(col: str, lang: str) -> str:
-    """Return a table header: the column's name in ``lang`` with its unit in parentheses."""
+    """Return a table header: the column's name in ``lang`` with its unit in parentheses.
+
+    A derived column (``far_change``, ``gfa_m2_before``) reads as its column's header and the word
+    for the derivation: ``综合容积率 变化``, ``总建筑面积 (m²) 调整前``.
+    """
+    for suffix, zh, en in _SUFFIXES:
+        if col.endswith(suffix) and col != suffix and suffix != "_static":
+            return f"{header(col[: -len(suffix)], lang)} {pick(zh, en, lang)}"
     zh, en, u = _names(col)
     name = pick(zh, en, lang)
     shown = unit(u, lang)
@@ -301,6 +410,11 @@ _N = r"(-?[\d,]+(?:\.\d+)?)"
 _PATH = r"(?:[a-z_]+\[\d+\](?:\.[a-z_]+\[\d+\])*)"
 
 
+def _land(name: str) -> str:
+    """Return the Chinese name of a land class of a rezoning (``nonconstruction``, ``ready``, ``unready``)."""
+    return column_name(f"{name}_m2", "zh") if f"{name}_m2" in COLUMNS else column_name(name, "zh")
+
+
 def _where(path: str) -> str:
     head = path.split("[", 1)[0]
     return TERMS.get(head, (head, head))[0]
@@ -309,8 +423,7 @@ def _where(path: str) -> str:
 _PHRASES: list[tuple[re.Pattern[str], str | _Repl]] = [
     # dynamic adjustment (zgc_space.dynamic)
     (re.compile(r"^score undefined \(missing data\); not evaluated this round$"), "数据缺失，分值无法计算，本轮不评价"),
-    (re.compile(rf"^in the bottom {_N} % of members \({_N} % score lower\)$"),
-     r"位于成员后 \1%（\2% 的成员得分更低）"),
+    (re.compile(rf"^in the bottom {_N} % of members \({_N} % score lower\)$"), r"位于成员后 \1%（\2% 的成员得分更低）"),
     (re.compile(rf"^score {_N} below {_N}$"), r"分值 \1 低于 \2"),
     (re.compile(rf"^score {_N} at least {_N}$"), r"分值 \1，不低于 \2"),
     (re.compile(rf"^score {_N}$"), r"分值 \1"),
@@ -321,22 +434,52 @@ _PHRASES: list[tuple[re.Pattern[str], str | _Repl]] = [
     (re.compile(rf"^FAR → {_N}$"), r"容积率提高到 \1"),
     (re.compile(rf"^FAR \+ {_N}$"), r"容积率提高 \1"),
     (re.compile(r"^into (\S+)$"), r"并入 \1"),
-    (re.compile(rf"^{_N} m² (\w+) → (\w+)$"),
-     lambda m: f"{m.group(1)} m² 由{column_name(m.group(2), 'zh')}调整为{column_name(m.group(3), 'zh')}"),
+    (
+        re.compile(rf"^{_N} m² (\w+) → (\w+)$"),
+        lambda m: f"{m.group(1)} m² 由{_land(m.group(2))}调整为{_land(m.group(3))}",
+    ),
+    # the optimiser's proposal (zgc_space.optimize)
+    (
+        re.compile(r"^Optimised adjustment \((max|min) (\w+)\)$"),
+        lambda m: f"优化方案（{TERMS[m.group(1)][0]}{column_name(m.group(2), 'zh')}）",
+    ),
+    (
+        re.compile(r"^chosen by search \((max|min) (\w+)\)$"),
+        lambda m: f"由优化搜索选出（{TERMS[m.group(1)][0]}{column_name(m.group(2), 'zh')}）",
+    ),
     # violations (zgc_space.scenarios)
-    (re.compile(rf"^\[area-cap\] total site area {_N} m² exceeds (area_cap_m2|the baseline total \(area-neutral "
-                rf"default\)) {_N} m² by {_N} m²$"),
-     lambda m: f"面积上限：调整后总用地面积 {m.group(1)} m² 超过"
-               f"{'面积上限' if m.group(2) == 'area_cap_m2' else '现状总面积（默认面积不增）'} {m.group(3)} m²，"
-               f"超出 {m.group(4)} m²"),
-    (re.compile(rf"^\[far-cap\] renewing block (\S+) .* puts {_N} m² of floor area above .*$"),
-     r"容积率上限：区块 \1 更新后建筑面积超出规划容积率上限 \2 m²"),
+    (
+        re.compile(
+            rf"^\[area-cap\] total site area {_N} m² exceeds (area_cap_m2|the baseline total \(area-neutral "
+            rf"default\)) {_N} m² by {_N} m²$"
+        ),
+        lambda m: (
+            f"面积上限：调整后总用地面积 {m.group(1)} m² 超过"
+            f"{'面积上限' if m.group(2) == 'area_cap_m2' else '现状总面积（默认面积不增）'} {m.group(3)} m²，"
+            f"超出 {m.group(4)} m²"
+        ),
+    ),
+    (
+        re.compile(rf"^\[far-cap\] renewing block (\S+) .* puts {_N} m² of floor area above .*$"),
+        r"容积率上限：区块 \1 更新后建筑面积超出规划容积率上限 \2 m²",
+    ),
     (re.compile(r"^\[must-keep\] block (\S+) must be kept .*$"), r"必须保留：区块 \1 须保留，但方案将其全部或部分调出"),
-    (re.compile(rf"^\[max-distance\] admitted land (\S+) .* lies {_N} m from the nearest kept block, more than "
-                rf"max_distance_m {_N}$"), r"距离上限：调入用地 \1 距最近保留区块 \2 m，超过上限 \3 m"),
-    (re.compile(rf"^\[protected\] admitted land (\S+) .* overlaps the protected layer by {_N} m²$"),
-     r"保护范围：调入用地 \1 与保护范围重叠 \2 m²"),
+    (
+        re.compile(
+            rf"^\[max-distance\] admitted land (\S+) .* lies {_N} m from the nearest kept block, more than "
+            rf"max_distance_m {_N}$"
+        ),
+        r"距离上限：调入用地 \1 距最近保留区块 \2 m，超过上限 \3 m",
+    ),
+    (
+        re.compile(rf"^\[protected\] admitted land (\S+) .* overlaps the protected layer by {_N} m²$"),
+        r"保护范围：调入用地 \1 与保护范围重叠 \2 m²",
+    ),
     (re.compile(rf"^({_PATH})$"), lambda m: _where(m.group(1))),
+    # optimisation methods (zgc_space.optimize)
+    (re.compile(r"^exact MILP reformulation of the capped score$"), "精确求解（分值封顶的混合整数线性规划等价改写）"),
+    (re.compile(r"^MILP \(linear objective\)$"), "混合整数线性规划（线性目标）"),
+    (re.compile(r"^MILP.*$"), "混合整数线性规划"),
 ]
 
 
@@ -386,8 +529,13 @@ def operation(path: Any, line: Any, lang: str) -> str:
     return pick(name + where, path, key) if key == "zh+en" else name + where
 
 
-def translate_frame(frame: pd.DataFrame, lang: str, *, terms: tuple[str, ...] = ("status", "change", "kind"),
-                    sentences: tuple[str, ...] = ("reason", "detail", "violations")) -> pd.DataFrame:
+def translate_frame(
+    frame: pd.DataFrame,
+    lang: str,
+    *,
+    terms: tuple[str, ...] = ("status", "change", "kind"),
+    sentences: tuple[str, ...] = ("reason", "detail", "violations"),
+) -> pd.DataFrame:
     """Return ``frame`` with its term and sentence columns in ``lang`` (headers are left as they are)."""
     key = check_lang(lang)
     if key == "en":

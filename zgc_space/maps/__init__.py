@@ -84,6 +84,7 @@ def choropleth(
     title: str | None = None,
     simplify_m: float | None = 2.0,
     renderer: str = "auto",
+    legend: bool = True,
 ) -> folium.Map:
     """Draw one column of the blocks in classes on a Leaflet map.
 
@@ -119,6 +120,8 @@ def choropleth(
     renderer
         ``"svg"`` (one path per block), ``"canvas"`` (faster for very many blocks) or ``"auto"``
         (canvas above 3,000 blocks).
+    legend
+        Draw the legend (small multiples draw it once, :func:`~zgc_space.scenario_maps.compare_map`).
 
     Returns
     -------
@@ -157,7 +160,7 @@ def choropleth(
     canvas = renderer == "canvas" or (renderer == "auto" and len(metric) > CANVAS_ABOVE)
 
     m = new_map(tiles=tiles, tianditu_key=tianditu_key, title=title, canvas=canvas)
-    districts_layer(m, districts, simplify_m, gcj02)
+    districts_layer(m, districts, simplify_m, gcj02, labels)
     display = display_geometry(metric.geometry.values, simplify_m=simplify_m, gcj02=gcj02)
     if tooltip_columns is None:
         tooltip_columns = [c for c in ("block_id", "name", "subpark") if c in metric.columns] + [column]
@@ -169,10 +172,11 @@ def choropleth(
              for i in range(len(metric))]
     block_layer(m, display, props, legend_text)
     if subparks:
-        subpark_outlines(m, metric, display)
-    unit_txt = {"zh": unit_zh, "en": unit_en, "both": unit_zh}[labels]
-    legend = legend_html(breaks, legend_text, unit=unit_txt, has_missing=bool(np.isnan(values).any()))
-    finish_map(m, display, legend=legend, title=title, info=None)
+        subpark_outlines(m, metric, display, labels)
+    unit_txt = unit_en if labels == "en" else unit_zh
+    legend_box = legend_html(breaks, legend_text, unit=unit_txt, has_missing=bool(np.isnan(values).any()),
+                             lang=labels)
+    finish_map(m, display, legend=legend_box if legend else None, title=title, info=None)
     logger.info("choropleth of %r: %d blocks, %d classes (%s)", column, len(metric), breaks.k, breaks.scheme)
     return m
 

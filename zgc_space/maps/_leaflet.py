@@ -21,7 +21,7 @@ from branca.element import MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
-from zgc_space import indicators
+from zgc_space import indicators, labels
 from zgc_space.crs import wgs84_to_gcj02
 from zgc_space.errors import ColumnError, CRSError, MapError, ValidationWarning
 from zgc_space.labels import pick, term
@@ -94,6 +94,14 @@ CSS = """<style>
 .leaflet-control-layers { font-size: 12px; }
 .leaflet-tooltip .zgc-tip { font-size: 12px; }
 .zgc-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
+.zgc-label { background: none; border: none; white-space: nowrap; pointer-events: none; }
+.zgc-label span { display: inline-block; transform: translate(-50%, -50%); padding: 0 3px; border-radius: 3px;
+  background: rgba(255,255,255,0.7); font-size: 11px; }
+.zgc-label-subpark span { color: #1f3a93; font-weight: bold; font-size: 12px; }
+.zgc-label-district span { color: #777777; background: none; font-size: 11px; }
+.zgc-label-changed span { color: #000000; font-weight: bold; border: 1px solid #000000; }
+.zgc-violations { border-left: 4px solid #d7191c; max-width: 28em; }
+.zgc-violations ul { margin: 0.2em 0 0 1.1em; padding: 0; }
 </style>"""
 
 _CONTROL = Template(
@@ -236,18 +244,20 @@ BIND_TIP = JsCode("function (f, layer) { layer.bindTooltip(f.properties.tip, {st
 
 
 class SyncViews(MacroElement):
-    """Keep two maps on the same centre and zoom (each follows the other's ``move``)."""
+    """Keep maps on the same centre and zoom (each follows the others' ``move``)."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
 (function () {
-    var panes = [{{ this.a.get_name() }}, {{ this.b.get_name() }}], busy = false;
-    panes.forEach(function (src, i) {
-        var dst = panes[1 - i];
+    var panes = [{% for p in this.panes %}{{ p.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}];
+    var busy = false;
+    panes.forEach(function (src) {
         src.on("move zoomend", function () {
             if (busy) { return; }
             busy = true;
-            dst.setView(src.getCenter(), src.getZoom(), {animate: false});
+            panes.forEach(function (dst) {
+                if (dst !== src) { dst.setView(src.getCenter(), src.getZoom(), {animate: false}); }
+            });
             busy = false;
         });
     });
@@ -255,11 +265,41 @@ class SyncViews(MacroElement):
 {% endmacro %}"""
     )
 
-    def __init__(self, a: folium.Map, b: folium.Map) -> None:
+    def __init__(self, *panes: folium.Map) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "SyncViews"
-        self.a = a
-        self.b = b
+        self.panes = list(panes)
+
+
+class PlaceLabels(MacroElement):
+    """Names written on the map at points (sub-parks, districts, changed blocks), not interactive."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+    var group = L.layerGroup().addTo({{ this._parent.get_name() }});
+    {{ this.points|tojson }}.forEach(function (p) {
+        L.marker([p[0], p[1]], {interactive: false, keyboard: false, icon: L.divIcon({
+            className: {{ ("zgc-label " ~ this.css_class)|tojson }}, html: "<span>" + p[2] + "</span>",
+            iconSize: null})}).addTo(group);
+    });
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, points: Sequence[tuple[float, float, str]], *, css_class: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "PlaceLabels"
+        self.points = [[round(float(lat), 6), round(float(lon), 6), html.escape(text)] for lat, lon, text in points]
+        self.css_class = css_class
+
+
+def place_labels(m: folium.Map, geoms: np.ndarray, names: Sequence[str], css_class: str) -> None:
+    """Write ``names`` at a point inside each (display, EPSG:4326) geometry."""
+    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    points = [(p.y, p.x, str(n)) for p, n in zip(pts, names, strict=True) if n and not p.is_empty]
+    if points:
+        PlaceLabels(points, css_class=css_class).add_to(m)
 
 
 def bilingual(zh: str, en: str, labels: str) -> str:
@@ -295,8 +335,12 @@ def value_text(value: Any, unit: str, lang: str = "zh+en", *, missing: bool = Fa
         return term("no_data", lang) if missing else "—"
     if isinstance(value, (bool, np.bool_)):
         return term("yes" if value else "no", lang)
-    if isinstance(value, (int, float, np.number)):
+    if isinstance(value, (int, np.integer)):
+        return labels.value(value, lang, unit=unit)  # a count: no decimals
+    if isinstance(value, (float, np.floating)):
         return format_value(float(value), unit=unit, lang=lang)
+    if isinstance(value, str):
+        return labels.sentence(value, lang)
     return str(value)
 
 
@@ -324,15 +368,20 @@ def new_map(*, tiles: str | None, tianditu_key: str | None, title: str | None, c
     return m
 
 
-def finish_map(m: folium.Map, display: np.ndarray, *, legend: str, title: str | None, info: str | None) -> None:
-    HtmlControl(legend, css_class="zgc-box zgc-legend", position="bottomright", css=CSS).add_to(m)
+def finish_map(m: folium.Map, display: np.ndarray, *, legend: str | None, title: str | None, info: str | None,
+               fit: np.ndarray | None = None) -> None:
+    """Add the legend, title and info boxes and the layer control; fit the view to ``fit`` (default: all)."""
+    if legend is not None:
+        HtmlControl(legend, css_class="zgc-box zgc-legend", position="bottomright", css=CSS).add_to(m)
+    else:
+        HtmlControl("", css_class="zgc-none", position="bottomright", css=CSS).add_to(m)  # the page's CSS
     if title:
         HtmlControl(f'<div class="zgc-title">{html.escape(title)}</div>', css_class="zgc-box",
                     position="topleft").add_to(m)
     if info:
         HtmlControl(info, css_class="zgc-box zgc-info", position="topright").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    minx, miny, maxx, maxy = shapely.total_bounds(display)
+    minx, miny, maxx, maxy = shapely.total_bounds(display if fit is None or len(fit) == 0 else fit)
     m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
 
 
@@ -342,23 +391,32 @@ def outline_layer(m: folium.Map, geoms: np.ndarray, name: str, style: dict[str, 
                        style_function=lambda _f: style, interactive=False).add_to(m)
 
 
-def subpark_outlines(m: folium.Map, frame: gpd.GeoDataFrame, display: np.ndarray) -> None:
+def subpark_outlines(m: folium.Map, frame: gpd.GeoDataFrame, display: np.ndarray, lang: str = "zh+en",
+                     *, names: bool = True) -> None:
+    """Draw each sub-park's outline (the blocks dissolved) and, with ``names``, write its name."""
     if "subpark" not in frame.columns:
         return
     keys = frame["subpark"].astype(str).to_numpy()
-    outlines = [shapely.union_all(display[keys == k]) for k in sorted(set(keys))]
-    outline_layer(m, np.asarray(outlines, dtype=object), "分园边界 Sub-park outlines",
-                   {"color": "#1f3a93", "weight": 2.2, "fill": False})
+    parks = sorted(set(keys))
+    outlines = np.asarray([shapely.union_all(display[keys == k]) for k in parks], dtype=object)
+    outline_layer(m, outlines, "分园边界 Sub-park outlines" if lang in ("both", "zh+en") else term(
+        "subpark_outlines", lang), {"color": "#1f3a93", "weight": 2.2, "fill": False})
+    if names:
+        place_labels(m, outlines, parks, "zgc-label-subpark")
 
 
-def districts_layer(m: folium.Map, districts: gpd.GeoDataFrame | None, simplify_m: float | None, gcj02: bool) -> None:
+def districts_layer(m: folium.Map, districts: gpd.GeoDataFrame | None, simplify_m: float | None, gcj02: bool,
+                    lang: str = "zh+en") -> None:
+    """Draw the district context layer (grey, dashed) with the districts' names (column ``name``)."""
     if districts is None:
         return
     dist = metric_frame(districts, "districts")
     check_polygons(dist, "districts")
     geoms = display_geometry(dist.geometry.values, simplify_m=(simplify_m or 0) * 10, gcj02=gcj02)
-    outline_layer(m, geoms, "行政区 Districts", {"color": "#888888", "weight": 1, "fillColor": "#f2f2f2",
-                                                  "fillOpacity": 0.6, "dashArray": "4 3"})
+    outline_layer(m, geoms, "行政区 Districts" if lang in ("both", "zh+en") else term("districts", lang),
+                  {"color": "#888888", "weight": 1, "fillColor": "#f2f2f2", "fillOpacity": 0.6, "dashArray": "4 3"})
+    if "name" in dist.columns:
+        place_labels(m, geoms, dist["name"].astype(str).tolist(), "zgc-label-district")
 
 
 def block_layer(m: folium.Map, geoms: np.ndarray, props: list[dict[str, Any]], name: str, *,
