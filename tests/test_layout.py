@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("datasets",),
     ("blocks",),
     ("indicators", "capacity", "buildings", "raster"),
-    ("accounting",),
+    ("accounting", "labels"),
     ("evaluation",),
     ("ranking",),
     ("scenarios",),
