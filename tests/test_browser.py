@@ -288,9 +288,9 @@ TOOLTIPS = """() => { const out = []; for (const k of Object.keys(window)) { con
 
 @pytest.fixture(scope="module")
 def zh_pack(tmp_path_factory) -> Path:
-    from zgc_space import report
+    from zgc_space import demo
 
-    return report.demo_pack(tmp_path_factory.mktemp("zh") / "pack", png=False).parent
+    return demo.demo_pack(tmp_path_factory.mktemp("zh") / "pack", png=False).parent
 
 
 def _identifiers(pack: Path) -> set[str]:
