@@ -239,7 +239,8 @@ def hearing_pack(
             pick("数据", "Data", lang): pick(f"{len(blocks)} 个区块", f"{len(blocks)} blocks", lang),
             pick("评价方案", "Preset", lang): pick(f"{labels.term(preset_obj.name, 'zh')}（版本 {preset_obj.version}）",
                                                    f"{preset_obj.name} {preset_obj.version}", lang),
-            pick("软件", "Software", lang): pick(f"中关村空间分析库 {io.package_version()}", f"zgc_space {io.package_version()}", lang),
+            pick("软件", "Software", lang): pick(f"中关村空间分析库 {io.package_version()}",
+                                                 f"zgc_space {io.package_version()}", lang),
         }
         if date:
             meta[pick("日期", "Date", lang)] = date
