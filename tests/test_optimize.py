@@ -13,7 +13,7 @@ import shapely
 from shapely import box
 
 from zgc_space import evaluation, indicators, optimize, scenarios
-from zgc_space.errors import OptimizationError
+from zgc_space.errors import OptimizationError, OptimizationWarning
 from zgc_space.scenarios.proposal import Elasticity, dump_proposal, parse_proposal
 
 CRS = "EPSG:4548"
@@ -104,9 +104,10 @@ def brute_force(blocks: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, c: optimize.S
         if c.renewal_budget_10k_cny is not None:
             ok &= renew @ (renewal.far_step * built * renewal.cost_10k_cny_per_m2) <= c.renewal_budget_10k_cny
     area = sums[:, 0]
-    ok &= area <= (c.area_cap_m2 or b["site_area_m2"].sum()) + 1e-6
-    if c.min_area_m2 is not None:
-        ok &= area >= c.min_area_m2 - 1e-6
+    cap = c.area_cap_m2 or b["site_area_m2"].sum()
+    ok &= area <= cap + 1e-6
+    floor = c.min_area_m2 if c.min_area_m2 is not None else 0.98 * min(cap, b["site_area_m2"].sum())
+    ok &= area >= floor - 1e-6
     for bid in c.must_keep:
         ok &= keep[:, list(b["block_id"]).index(bid)] == 1
     if c.max_changes is not None:
@@ -144,9 +145,11 @@ CASES = [
     ("tax_10k_cny_per_ha", optimize.SearchConstraints(renewal_budget_10k_cny=20.0, subpark_min_area_m2={"朝阳园": 5e5}),
      RENEWAL),
     ("revenue_10k_cny_per_ha", optimize.SearchConstraints(min_area_m2=6e5, max_distance_m=1500.0), None),
-    # the baseline breaks the sub-park cap, so the search cannot start from it
-    ("far", optimize.SearchConstraints(subpark_max_area_m2={"海淀园": 2e5}), None),
-    ("score", optimize.SearchConstraints(subpark_max_area_m2={"海淀园": 2e5}, max_changes=4), RENEWAL),
+    # the baseline breaks the sub-park cap, so the search cannot start from it (and needs no floor)
+    ("far", optimize.SearchConstraints(subpark_max_area_m2={"海淀园": 2e5}, min_area_m2=0.0), None),
+    ("score", optimize.SearchConstraints(subpark_max_area_m2={"海淀园": 2e5}, max_changes=4, min_area_m2=0.0),
+     RENEWAL),
+    ("far", optimize.SearchConstraints(max_distance_m=1500.0), None),  # the default floor binds
 ]
 
 
@@ -156,7 +159,10 @@ def test_search_matches_enumeration(seed: int, objective: str, cons: optimize.Se
                                     renewal: optimize.Renewal | None) -> None:
     blocks, cands = make_instance(seed)
     for preset in ([PRESET, TIGHT] if objective == "score" else [PRESET]):
-        res = optimize.search(blocks, cands, objective=objective, constraints=cons, renewal=renewal, preset=preset)
+        with warnings.catch_warnings():  # the cases with an explicit low floor warn (tested below)
+            warnings.simplefilter("ignore", OptimizationWarning)
+            res = optimize.search(blocks, cands, objective=objective, constraints=cons, renewal=renewal,
+                                  preset=preset)
         best = brute_force(blocks, cands, cons, renewal, objective, preset, res.sense)
         assert res.status == "optimal"
         assert res.value == pytest.approx(best, rel=1e-7), (objective, preset.name, res.selection)
@@ -178,7 +184,8 @@ def test_tight_preset_caps_bind() -> None:
 def test_linear_objective_matches_enumeration() -> None:
     blocks, cands = make_instance(3)
     cons = optimize.SearchConstraints(min_area_m2=float(blocks.geometry.area.sum()) - 2e5, max_distance_m=1500.0)
-    res = optimize.search(blocks, cands, objective="admitted_area_m2", sense="max", constraints=cons)
+    with pytest.warns(OptimizationWarning, match="may shrink to its best blocks"):
+        res = optimize.search(blocks, cands, objective="admitted_area_m2", sense="max", constraints=cons)
     assert res.value == pytest.approx(brute_force(blocks, cands, cons, None, "admitted_area_m2", PRESET, "max"))
 
 
@@ -256,6 +263,9 @@ def test_overlapping_candidate_needs_the_block_released() -> None:
     blocks, cands = make_instance(1)
     over = cands.copy()
     over.loc[0, "geometry"] = shapely.affinity.translate(blocks.geometry.iloc[0], 10.0, 0.0)
+    # a new geometry, so its old land classes no longer fit: unknown, i.e. all not-yet-ready land
+    over.loc[0, ["built_m2", "ready_m2", "unready_m2", "nonconstruction_m2", "supplied_m2", "idle_m2",
+                 "built_residential_m2", "built_industrial_m2"]] = np.nan
     res = optimize.search(blocks, over, objective="far", constraints=optimize.SearchConstraints(max_changes=3))
     if "C1" in res.selection["admit"]:
         assert "B1" in res.selection["release"]
@@ -399,15 +409,18 @@ def test_proposal_carries_the_search_constraints() -> None:
                                       subpark_max_area_m2={"海淀园": 9e5}, max_changes=3,
                                       renewal_budget_10k_cny=20.0)
     assert cons.must_keep == ["B1", "B2"]
-    res = optimize.search(blocks, cands, objective="far", constraints=cons, renewal=RENEWAL)
+    with pytest.warns(OptimizationWarning, match="35 % of the baseline area"):
+        res = optimize.search(blocks, cands, objective="far", constraints=cons, renewal=RENEWAL)
     kept = res.proposal.constraints
-    assert (kept.area_cap_m2, kept.must_keep, kept.max_distance_m) == (2e6, ["B1", "B2"], 1500.0)
+    assert (kept.area_cap_m2, kept.min_area_m2, kept.must_keep, kept.max_distance_m) == (
+        2e6, 5e5, ["B1", "B2"], 1500.0)
     desc = res.proposal.description
-    for text in ("min_area_m2 500,000", "subpark_min_area_m2 朝阳园 400,000", "subpark_max_area_m2 海淀园 900,000",
+    for text in ("total site area 500,000 (set) to 2,000,000 m² (set)",
+                 "subpark_min_area_m2 朝阳园 400,000", "subpark_max_area_m2 海淀园 900,000",
                  "max_changes 3", "renewal_budget_10k_cny 20", "not checked by scenarios.apply"):
         assert text in desc, desc
     plain = optimize.search(blocks, cands, objective="far", constraints=optimize.SearchConstraints(max_changes=1))
-    assert "not checked" in plain.proposal.description and "min_area_m2" not in plain.proposal.description
+    assert "not checked" in plain.proposal.description and "(baseline − 2 %)" in plain.proposal.description
     unbounded = optimize.search(blocks, None, objective="changes")
     assert "not checked" not in unbounded.proposal.description
 
@@ -427,3 +440,53 @@ def test_cli_json_is_all_that_reaches_stdout(tmp_path, capfd) -> None:
     payload = json.loads(capfd.readouterr().out)
     assert payload["status"] == "optimal" and payload["constraints"]["max_changes"] == 2
     assert payload["renewal"]["far_step"] == 0.5
+
+
+SAMPLE_OBJECTIVES = ["score", *evaluation.load_preset("cic_default").leaf_weights()]
+
+
+@pytest.mark.parametrize("objective", SAMPLE_OBJECTIVES)
+def test_default_search_keeps_the_zone_and_reevaluates_through_compare(objective: str) -> None:
+    """Issue 12: with no bounds set, the sample zone keeps ≥ 98 % of its area (no dissolution into one block)."""
+    from zgc_space import datasets
+
+    blocks, cands = datasets.load_blocks(), datasets.load_candidates()
+    res = optimize.search(blocks, cands, objective=objective)
+    baseline = float(blocks.geometry.area.sum())
+    assert res.area_bounds is not None and res.area_bounds.min_source == "default"
+    assert res.area_bounds.min_area_m2 == pytest.approx(0.98 * baseline)
+    kept = res.proposal.constraints
+    assert kept.min_area_m2 == pytest.approx(0.98 * baseline) and kept.area_cap_m2 == pytest.approx(baseline)
+    table = scenarios.compare(blocks, [res.proposal], candidates=cands)
+    assert table["status"].iloc[0] == "ok"
+    assert float(table["site_area_m2"].iloc[0]) >= 0.98 * baseline - 1.0
+    assert float(table[objective].iloc[0]) == pytest.approx(res.value, rel=1e-6, abs=1e-9)
+    assert len(res.selection["release"]) < len(blocks) // 2
+
+
+def test_explicit_zero_floor_warns_and_cli_prints_the_constraints_used(tmp_path, capsys) -> None:
+    from zgc_space import cli
+
+    blocks, cands = make_instance(1)
+    with pytest.warns(OptimizationWarning, match="0 % of the baseline area"):
+        res = optimize.search(blocks, cands, objective="far", constraints=optimize.SearchConstraints(min_area_m2=0))
+    assert res.area_bounds is not None and res.area_bounds.min_source == "user"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a floor 2 % below the baseline is the default: no warning
+        optimize.search(blocks, cands, objective="far",
+                        constraints=optimize.SearchConstraints(min_area_m2=0.97 * float(blocks.geometry.area.sum())))
+    bpath = tmp_path / "blocks.gpkg"
+    blocks.to_file(bpath)
+    assert cli.main(["optimize", str(bpath), "--objective", "far"]) == 0
+    out = capsys.readouterr().out
+    assert "constraints used: total site area" in out and "(baseline − 2 %)" in out and "warning" not in out
+    assert cli.main(["optimize", str(bpath), "--objective", "far", "--min-area-m2", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: min_area_m2 0 m²" in out and "zone may shrink to its best blocks" in out
+
+
+def test_search_progress_lines() -> None:
+    blocks, _ = make_instance(1)
+    lines: list[str] = []
+    optimize.search(blocks, None, objective="far", progress=lines.append)
+    assert [s.split(":")[0] for s in lines] == ["search"] * 3 and "optimal" in lines[1]

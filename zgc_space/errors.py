@@ -27,6 +27,7 @@ __all__ = [
     "GeometryRepairWarning",
     "MapError",
     "OptimizationError",
+    "OptimizationWarning",
     "OverwriteInputError",
     "ParameterError",
     "PresetError",
@@ -158,6 +159,10 @@ class GeometryRepairWarning(ZgcSpaceWarning):
 
 class PresetWarning(ZgcSpaceWarning):
     """An evaluation preset was applied with re-normalised weights (an indicator is missing)."""
+
+
+class OptimizationWarning(ZgcSpaceWarning):
+    """An optimiser setting lets the answer degenerate (e.g. a floor that lets the zone shrink to its best blocks)."""
 
 
 class RasterCoverageWarning(ZgcSpaceWarning):

@@ -49,12 +49,38 @@ from zgc_space.blocks import block_ids, group_sums, index_name, numeric_columns,
 from zgc_space.capacity._potential import STRUCTURAL_CLASSES, potential
 from zgc_space.errors import BlockValidationError, ColumnError, ParameterError, ValidationWarning, list_ids
 
-__all__ = ["LAND_BASE", "STRUCTURAL_CLASSES", "compute", "fragmentation", "potential"]
+__all__ = ["LAND_BASE", "STRUCTURAL_CLASSES", "compute", "fragmentation", "gfa_capacity_m2", "potential"]
 
 log = logging.getLogger(__name__)
 
 #: Land the FAR cap applies to: constructible land A + B (built + ready + unready).
 LAND_BASE: tuple[str, ...] = ("built_m2", "ready_m2", "unready_m2")
+
+
+
+def gfa_capacity_m2(far_cap: np.ndarray, land_m2: np.ndarray, gfa_m2: np.ndarray) -> np.ndarray:
+    r"""Floor-area capacity of each row, ``max(far_cap · land − gfa, 0)``; NaN where an input is unknown.
+
+    .. math::
+
+        \text{capacity} = \max(\text{FAR}_{cap} \cdot (A + B) - \text{GFA}, 0)
+
+    (UrbanSim's remaining-capacity rule on TD/T 1029's constructible land A + B). Plain arrays
+    in, no warnings: :func:`compute` adds the checks and the reporting.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gfa_capacity_m2(np.array([2.0, 1.0, np.nan]), np.array([100.0, 100.0, 50.0]),
+    ...                 np.array([150.0, 300.0, 0.0])).tolist()
+    [50.0, 0.0, nan]
+    """
+    cap, land, gfa = (np.asarray(v, dtype=float) for v in (far_cap, land_m2, gfa_m2))
+    with np.errstate(invalid="ignore"):
+        permitted = cap * land
+        unknown = np.isnan(permitted) | np.isnan(gfa)
+        return np.where(unknown, np.nan, np.maximum(permitted - gfa, 0.0))
+
 
 _LAND_IN = ("built_m2", "ready_m2", "unready_m2", "supplied_m2")
 _CAP_IN = (*LAND_BASE, "gfa_m2", "far_cap")
@@ -128,7 +154,7 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict[str, Any])
     if (zero_cap & over).any():
         log.info("%d block(s) with far_cap 0 have floor area (over cap)", int((zero_cap & over).sum()))
     with np.errstate(invalid="ignore"):
-        capacity = np.where(unknown, np.nan, np.maximum(permitted - gfa, 0.0))
+        capacity = gfa_capacity_m2(cap, land, gfa)
         over_m2 = np.where(unknown, np.nan, np.maximum(gfa - permitted, 0.0))
     return pd.DataFrame(
         {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from zgc_space import dynamic, io, optimize
-from zgc_space.cli._common import add_json_flag, emit_json, print_table, read_checked, read_layer
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, read_layer
 from zgc_space.cli._options import POINTS_RANGE, SIMULATE_RANGE, TIME_LIMIT_S, finite_float, identifier, int_in
 from zgc_space.errors import OptimizationError, UsageError
 from zgc_space.io import read_yaml
@@ -73,7 +75,8 @@ def _common_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("--must-keep", help="block ids that may not be released, joined by commas")
     p.add_argument("--area-cap-m2", type=finite_float(low=0, strict_low=True),
                    help="maximum total site area (default: the baseline total)")
-    p.add_argument("--min-area-m2", type=finite_float(low=0), help="minimum total site area")
+    p.add_argument("--min-area-m2", type=finite_float(low=0),
+                   help="minimum total site area (default: baseline − 2 %%; 0 lets the zone shrink, with a warning)")
     p.add_argument("--max-distance-m", type=finite_float(low=0),
                    help="admitted land within this distance of a kept block")
     p.add_argument("--renew-far-step", type=finite_float(low=0, strict_low=True, high=50),
@@ -144,6 +147,17 @@ def _write_proposals(pairs: list[tuple[Proposal, Path]], args: argparse.Namespac
             tmp.write_text(dump_proposal(proposal), encoding="utf-8")
 
 
+def _progress() -> optimize.Progress:
+    """Print progress lines on stderr once a run has taken more than 2 s (quick runs stay quiet)."""
+    t0 = time.perf_counter()
+
+    def say(text: str) -> None:
+        if time.perf_counter() - t0 > 2.0:
+            print(text, file=sys.stderr, flush=True)
+
+    return say
+
+
 def _read(path: str, args: argparse.Namespace) -> gpd.GeoDataFrame:
     frame: gpd.GeoDataFrame = read_checked(args, path)
     return frame
@@ -160,15 +174,20 @@ def _run_optimize(args: argparse.Namespace) -> int:
     cons, renewal = _settings(args)
     blocks = _read(args.blocks, args)
     cands = _read_any(args.candidates, "--candidates") if args.candidates else None
-    res = optimize.search(blocks, cands, objective=args.objective, sense=args.sense, constraints=cons,
-                          renewal=renewal, preset=args.preset, proposal_id=args.id, time_limit_s=args.time_limit)
+    res, notes = noted(optimize.search, blocks, cands, objective=args.objective, sense=args.sense,
+                       constraints=cons, renewal=renewal, preset=args.preset, proposal_id=args.id,
+                       time_limit_s=args.time_limit, progress=_progress())
     if args.out:
         _write_proposals([(res.proposal, Path(args.out))], args)
     if args.json:
         payload = res.to_dict()
         payload["out"] = args.out
+        payload["notes"] = notes
         emit_json(payload)
         return 0
+    for note in notes:
+        print(f"warning: {note}")
+    print("constraints used: " + "; ".join(res.constraints_text()))
     print(f"{res.sense} {res.objective}: {res.baseline_value:,.4f} → {res.value:,.4f} "
           f"({res.status}, gap {res.gap:.2g}, {res.method}, {res.seconds:.2f} s)")
     print(f"  released {len(res.selection['release'])}: {', '.join(res.selection['release']) or '-'}")
@@ -193,8 +212,10 @@ def _run_pareto(args: argparse.Namespace) -> int:
         _refuse([Path(args.out)], args)
     blocks = _read(args.blocks, args)
     cands = _read_any(args.candidates, "--candidates") if args.candidates else None
-    front = optimize.pareto(blocks, cands, objectives=(objs[0], objs[1]), points=args.points, constraints=cons,
-                            renewal=renewal, preset=args.preset, time_limit_s=args.time_limit)
+    front, notes = noted(optimize.pareto, blocks, cands, objectives=(objs[0], objs[1]), points=args.points,
+                         constraints=cons, renewal=renewal, preset=args.preset, time_limit_s=args.time_limit,
+                         progress=_progress())
+    used = optimize.constraints_text(cons, front.area_bounds)
     folder = Path(args.proposals_dir) if args.proposals_dir else None
     pairs = [(p, folder / f"{p.id}.yaml") for p in front.proposals] if folder is not None else []
     _refuse([path for _, path in pairs], args)  # before anything is written
@@ -205,8 +226,13 @@ def _run_pareto(args: argparse.Namespace) -> int:
         _write_proposals(pairs, args)
     if args.json:
         emit_json({"objectives": list(front.objectives), "senses": list(front.senses), "front": front.table,
-                   "seconds": round(front.seconds, 3), "out": args.out, "proposals_dir": args.proposals_dir})
+                   "seconds": round(front.seconds, 3), "out": args.out, "proposals_dir": args.proposals_dir,
+                   "area_bounds": None if front.area_bounds is None else dict(front.area_bounds.__dict__),
+                   "constraints_used": used, "notes": notes})
         return 0
+    for note in notes:
+        print(f"warning: {note}")
+    print("constraints used: " + "; ".join(used))
     print(f"Pareto front: {front.senses[0]} {objs[0]} vs {front.senses[1]} {objs[1]} "
           f"({len(front.table)} points, {front.seconds:.1f} s)")
     print_table(front.table.drop(columns=["seconds"]), float_format="{:,.4f}")

@@ -22,6 +22,15 @@ are solved with scipy's ``milp`` (HiGHS):
 * **linear measures** (``released_area_m2``, ``admitted_area_m2``, ``total_area_m2``,
   ``changes``) directly.
 
+**The default keeps the zone.** Ratios always favour the single best block, so with no floor
+on the total site area the optimum is to dissolve the zone. Unless the user sets bounds, the
+adjusted zone's total site area stays within ``[baseline − 2 %, baseline]`` (the area-neutral
+rule of the adjustment, which TD/T 1029's evaluation presumes: the ranked area is the approved
+zone). An explicit ``min_area_m2`` more than 5 % below the baseline (``0`` included) warns with
+:class:`~zgc_space.errors.OptimizationWarning`. The bounds used are in
+:attr:`SearchResult.area_bounds` and in the proposal's ``constraints`` (checked by
+:func:`zgc_space.scenarios.apply`).
+
 Solutions in which an indicator of the objective would become undefined (zero denominator,
 e.g. no built land left) are excluded. The value reported is the one
 :func:`zgc_space.scenarios.evaluate` gives for the proposal applied to the baseline.
@@ -39,6 +48,9 @@ Examples
 from __future__ import annotations
 
 import logging
+import time
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -47,7 +59,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from zgc_space.errors import OptimizationError
+from zgc_space.errors import OptimizationError, OptimizationWarning
 from zgc_space.evaluation import PresetLike, load_preset
 from zgc_space.indicators import INDICATORS
 from zgc_space.optimize import _milp, _milp_score
@@ -57,15 +69,21 @@ from zgc_space.scenarios.proposal import Proposal
 
 __all__ = [
     "LINEAR_OBJECTIVES",
+    "AreaBounds",
     "ParetoFront",
     "Renewal",
     "SearchConstraints",
     "SearchResult",
+    "constraints_text",
     "pareto",
     "search",
 ]
 
 log = logging.getLogger(__name__)
+
+AreaBounds = sm.AreaBounds
+#: A progress callback: receives one line of text per step of a search or a Pareto front.
+Progress = Callable[[str], None]
 
 #: Objectives that are linear in the choices, with their default sense.
 LINEAR_OBJECTIVES: dict[str, str] = {
@@ -81,7 +99,8 @@ class SearchResult:
     :func:`zgc_space.scenarios.evaluate`; ``milp_value`` is what the solver claimed (they agree
     to the solver tolerance); ``bound`` is the best possible value proved by the solver and
     ``gap`` the relative optimality gap. ``constraints`` and ``renewal`` are the settings the
-    search ran under (to reproduce it).
+    search was given (to reproduce it); ``area_bounds`` the total-site-area bounds it ran under
+    (defaults resolved).
     """
 
     proposal: Proposal
@@ -100,6 +119,20 @@ class SearchResult:
     selection: dict[str, list[str]] = field(default_factory=dict)
     constraints: SearchConstraints | None = None
     renewal: Renewal | None = None
+    area_bounds: AreaBounds | None = None
+
+    def constraints_text(self) -> list[str]:
+        """Return the constraints the search ran under, one line each (defaults resolved).
+
+        Examples
+        --------
+        >>> from zgc_space import datasets, optimize
+        >>> res = optimize.search(datasets.load_blocks(), None, objective="far",
+        ...                       constraints=optimize.SearchConstraints(max_changes=1))
+        >>> res.constraints_text()[1]
+        'max_changes 1'
+        """
+        return constraints_text(self.constraints or SearchConstraints(), self.area_bounds)
 
     def settings(self) -> dict[str, Any]:
         """Return what reproduces the search: objective, sense, constraints and renewal (plain data).
@@ -128,9 +161,27 @@ class SearchResult:
             "gap": self.gap, "status": self.status, "method": self.method, "iterations": self.iterations,
             "seconds": round(self.seconds, 3), "selection": self.selection,
             "constraints": self.settings()["constraints"], "renewal": self.settings()["renewal"],
+            "area_bounds": None if self.area_bounds is None else dict(self.area_bounds.__dict__),
+            "constraints_used": self.constraints_text(),
             "evaluation": self.evaluation.reset_index().to_dict(orient="records"),
             "proposal": dump_proposal(self.proposal),
         }
+
+
+def constraints_text(c: SearchConstraints, bounds: AreaBounds | None) -> list[str]:
+    """Return the constraints a search runs under, one line each (``bounds``: the resolved area bounds).
+
+    Examples
+    --------
+    >>> constraints_text(SearchConstraints(max_changes=2, must_keep=["B001"]), None)
+    ['must_keep B001', 'max_changes 2']
+    """
+    lines = [] if bounds is None else [bounds.text()]
+    if c.must_keep:
+        lines.append(f"must_keep {', '.join(c.must_keep)}")
+    if c.max_distance_m is not None:
+        lines.append(f"max_distance_m {c.max_distance_m:,.6g}")
+    return lines + sm.unchecked(c)
 
 
 @dataclass(frozen=True)
@@ -142,6 +193,7 @@ class ParetoFront:
     table: pd.DataFrame
     proposals: list[Proposal]
     seconds: float
+    area_bounds: AreaBounds | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +216,23 @@ def _sense(objective: str, sense: str | None) -> str:
 
 def _build(baseline: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None, renewal: Renewal | None,
            c: SearchConstraints) -> sm.Problem:
-    return sm.build(baseline, candidates, renewal, c)
+    prob = sm.build(baseline, candidates, renewal, c)
+    b = prob.bounds
+    if b is not None and b.min_source == "user" and b.min_area_m2 < sm.WARN_FLOOR_SHARE * b.baseline_m2:
+        share = 100.0 * b.min_area_m2 / b.baseline_m2 if b.baseline_m2 > 0 else 0.0
+        warnings.warn(
+            f"min_area_m2 {b.min_area_m2:,.0f} m² is {share:.0f} % of the baseline area {b.baseline_m2:,.0f} m²: the "
+            "zone may shrink to its best blocks (ratio indicators favour the single best block); leave "
+            "min_area_m2 unset for the default floor (baseline − 2 %)",
+            OptimizationWarning, stacklevel=3,
+        )
+    return prob
+
+
+def _say(progress: Progress | None, text: str) -> None:
+    log.info("%s", text)
+    if progress is not None:
+        progress(text)
 
 
 def _add_goal(prob: sm.Problem, objective: str, preset: PresetLike, bound: float, sense: str) -> float | None:
@@ -240,6 +308,7 @@ def search(
     proposal_id: str = "OPT",
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-7,
+    progress: Progress | None = None,
 ) -> SearchResult:
     """Find the adjustment that optimises ``objective`` under ``constraints``.
 
@@ -257,8 +326,8 @@ def search(
         ``"max"`` or ``"min"``; default: maximise the score and positive indicators, minimise
         negative indicators and the linear measures.
     constraints
-        :class:`SearchConstraints` (default: total site area at most the baseline total, no
-        floor, nothing else).
+        :class:`SearchConstraints` (default: total site area between 98 % of the baseline
+        total and the baseline total, nothing else).
     renewal
         The renewal the search may apply (default: no renewal).
     preset, peers
@@ -267,6 +336,9 @@ def search(
         Id of the proposal returned.
     time_limit_s, mip_rel_gap
         HiGHS limits per MILP; with the defaults the answer is optimal (``status == "optimal"``).
+    progress
+        Called with one line of text per step (model built, solved, evaluated); the CLI prints
+        them for runs over 2 s. The same lines go to the module's logger at INFO.
 
     Returns
     -------
@@ -276,15 +348,25 @@ def search(
     ------
     OptimizationError
         Unknown objective or ids, missing columns, or constraints no adjustment can meet.
+
+    Warns
+    -----
+    zgc_space.errors.OptimizationWarning
+        When ``min_area_m2`` is set more than 5 % below the baseline total (0 included).
     """
+    t0 = time.perf_counter()
     c = constraints or SearchConstraints()
     s = _sense(objective, sense)
     load_preset(preset)
     _check_id(proposal_id)  # before solving: the id names the proposal written
     cands = _read_candidates(candidates)
     prob = _build(baseline, cands, renewal, c)
+    _say(progress, f"search: {prob.n_bin} binaries, {len(prob.rows.a)} rows ({time.perf_counter() - t0:.1f} s)")
     sol, method = _solve(prob, objective, s, preset, score_min=None, time_limit=time_limit_s, gap=mip_rel_gap)
-    return _result(prob, sol, method, baseline, cands, renewal, c, objective, s, preset, peers, proposal_id)
+    _say(progress, f"search: {sol.status} after {sol.iterations} MILP(s) ({time.perf_counter() - t0:.1f} s)")
+    res = _result(prob, sol, method, baseline, cands, renewal, c, objective, s, preset, peers, proposal_id)
+    _say(progress, f"search: re-evaluated the proposal ({time.perf_counter() - t0:.1f} s)")
+    return res
 
 
 #: The most points of a Pareto front (each one is a MILP solve).
@@ -320,7 +402,8 @@ def _result(prob: sm.Problem, sol: _milp.Solution, method: str, baseline: gpd.Ge
             )
         raise OptimizationError(
             f"no adjustment meets the constraints ({sol.status}: {sol.message}); relax must_keep, the "
-            "sub-park area bounds, min_area_m2, max_changes or the distance limit"
+            f"sub-park area bounds, min_area_m2, max_changes or the distance limit (ran under "
+            f"{'; '.join([prob.bounds.text()] if prob.bounds else [])})"
         )
     proposal = sm.proposal_of(prob, sol.x, renewal, c, objective, s, pid)
     ev = _evaluate(prob, baseline, cands, proposal, sol.x, preset, peers)
@@ -334,7 +417,7 @@ def _result(prob: sm.Problem, sol: _milp.Solution, method: str, baseline: gpd.Ge
         proposal=proposal, objective=objective, sense=s, value=value, baseline_value=_value(base_ev, objective),
         milp_value=sol.objective, bound=sol.bound, gap=sol.gap, status=sol.status, method=method,
         iterations=sol.iterations, seconds=sol.seconds, evaluation=both, selection=sel, constraints=c,
-        renewal=renewal,
+        renewal=renewal, area_bounds=prob.bounds,
     )
 
 
@@ -362,6 +445,7 @@ def pareto(
     preset: PresetLike = "cic_default",
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-7,
+    progress: Progress | None = None,
 ) -> ParetoFront:
     r"""Trace the trade-off front between two objectives (epsilon-constraint method).
 
@@ -378,8 +462,8 @@ def pareto(
         Their senses (``None``: the default of each objective).
     points
         Number of bounds on the second objective (≥ 2).
-    constraints, renewal, preset, time_limit_s, mip_rel_gap
-        As for :func:`search`.
+    constraints, renewal, preset, time_limit_s, mip_rel_gap, progress
+        As for :func:`search` (the same default area bounds: baseline − 2 % to the baseline).
 
     Returns
     -------
@@ -398,8 +482,6 @@ def pareto(
     >>> front.table["far"].is_monotonic_increasing, len(front.proposals) == len(front.table)
     (True, True)
     """
-    import time
-
     if not 2 <= points <= MAX_PARETO_POINTS:  # each point is one MILP solve
         raise OptimizationError(f"points must be from 2 to {MAX_PARETO_POINTS}, got {points}")
     o1, o2 = objectives
@@ -427,7 +509,8 @@ def pareto(
     rows: list[dict[str, Any]] = []
     props: list[Proposal] = []
     seen: set[bytes] = set()
-    for eps in np.linspace(worst, best, points):
+    for k, eps in enumerate(np.linspace(worst, best, points)):
+        _say(progress, f"pareto: point {k + 1} of {points} ({time.perf_counter() - t0:.1f} s)")
         # a hair of slack keeps the end points feasible despite rounding
         slack = 1e-9 * max(1.0, abs(eps))
         sol = run(o1, s1, eps - slack if s2 == "max" else eps + slack)
@@ -453,4 +536,4 @@ def pareto(
     order = {p.id: p for p in props}
     props = [order[f"PARETO-{int(i):02d}"] for i in table["point"]]
     return ParetoFront(objectives=(o1, o2), senses=(s1, s2), table=table, proposals=props,
-                       seconds=time.perf_counter() - t0)
+                       seconds=time.perf_counter() - t0, area_bounds=base.bounds)

@@ -33,6 +33,36 @@ __all__: list[str] = []
 
 #: Linear measures :meth:`Problem.linear` knows.
 LINEAR = ("released_area_m2", "admitted_area_m2", "total_area_m2", "changes")
+#: Default floor of the total site area, as a share of the cap (baseline − 2 %).
+DEFAULT_FLOOR_SHARE = 0.98
+#: An explicit floor further than this below the baseline total warns.
+WARN_FLOOR_SHARE = 0.95
+
+
+@dataclass(frozen=True)
+class AreaBounds:
+    """The total-site-area bounds a search runs under, and where each came from."""
+
+    min_area_m2: float
+    area_cap_m2: float
+    baseline_m2: float
+    min_source: str  # "default" or "user"
+    cap_source: str  # "baseline" or "user"
+
+    def text(self) -> str:
+        lo = "baseline − 2 %" if self.min_source == "default" else "set"
+        hi = "baseline" if self.cap_source == "baseline" else "set"
+        return (f"total site area {self.min_area_m2:,.0f} ({lo}) to {self.area_cap_m2:,.0f} m² ({hi}); "
+                f"baseline {self.baseline_m2:,.0f} m²")
+
+
+def area_bounds(c: SearchConstraints, baseline_m2: float) -> AreaBounds:
+    """Resolve the area bounds: cap = ``area_cap_m2`` or the baseline; floor = ``min_area_m2`` or 98 % of that."""
+    cap = c.area_cap_m2 if c.area_cap_m2 is not None else baseline_m2
+    floor = c.min_area_m2 if c.min_area_m2 is not None else DEFAULT_FLOOR_SHARE * min(cap, baseline_m2)
+    return AreaBounds(min_area_m2=float(floor), area_cap_m2=float(cap), baseline_m2=float(baseline_m2),
+                      min_source="default" if c.min_area_m2 is None else "user",
+                      cap_source="baseline" if c.area_cap_m2 is None else "user")
 
 
 @dataclass
@@ -50,6 +80,7 @@ class Problem:
     rows: Rows
     fixed: dict[int, float]
     total_area_m2: float
+    bounds: AreaBounds | None = None
 
     @property
     def n_items(self) -> int:
@@ -297,8 +328,8 @@ def _constraint_rows(prob: Problem, c: SearchConstraints, block_ids: list[str], 
     n, rows = prob.n_items, prob.rows
     area = prob.values["site_area_m2"].to_numpy(float)
     total = prob.linear("total_area_m2")
-    cap = c.area_cap_m2 if c.area_cap_m2 is not None else prob.total_area_m2
-    floor = c.min_area_m2 if c.min_area_m2 is not None else -np.inf
+    prob.bounds = area_bounds(c, prob.total_area_m2)
+    cap, floor = prob.bounds.area_cap_m2, prob.bounds.min_area_m2
     if floor > cap:
         raise OptimizationError(f"min_area_m2 {floor:,.0f} exceeds the area cap {cap:,.0f} m²; lower it")
     rows.add(total, floor, cap, "total site area")
@@ -394,15 +425,13 @@ def copy_problem(prob: Problem) -> Problem:
     rows = Rows(list(prob.rows.a), list(prob.rows.lb), list(prob.rows.ub), list(prob.rows.names))
     return Problem(ids=prob.ids, is_candidate=prob.is_candidate, subpark=prob.subpark, values=prob.values,
                    renew_items=prob.renew_items, renew_delta=prob.renew_delta, renew_cost=prob.renew_cost,
-                   geoms=prob.geoms, rows=rows, fixed=dict(prob.fixed), total_area_m2=prob.total_area_m2)
+                   geoms=prob.geoms, rows=rows, fixed=dict(prob.fixed), total_area_m2=prob.total_area_m2,
+                   bounds=prob.bounds)
 
 
 def unchecked(c: SearchConstraints) -> list[str]:
     """List the set constraints a proposal cannot express (scenarios.apply does not check them)."""
-    out = []
-    if c.min_area_m2 is not None:
-        out.append(f"min_area_m2 {c.min_area_m2:,.0f}")
-    out += [f"subpark_min_area_m2 {k} {v:,.0f}" for k, v in c.subpark_min_area_m2.items()]
+    out = [f"subpark_min_area_m2 {k} {v:,.0f}" for k, v in c.subpark_min_area_m2.items()]
     out += [f"subpark_max_area_m2 {k} {v:,.0f}" for k, v in c.subpark_max_area_m2.items()]
     if c.max_changes is not None:
         out.append(f"max_changes {c.max_changes}")
@@ -426,10 +455,11 @@ def proposal_of(prob: Problem, x: np.ndarray, renewal: Renewal | None, c: Search
     if renewed and renewal is not None:
         renew = [Renew(blocks=renewed, far_step=renewal.far_step, far_target=renewal.far_target,
                        elasticity=renewal.elasticity, reason=f"chosen by search ({sense} {objective})")]
-    cons = Constraints(area_cap_m2=c.area_cap_m2, must_keep=list(c.must_keep), max_distance_m=c.max_distance_m,
-                       protected=None)
+    b = prob.bounds or area_bounds(c, prob.total_area_m2)
+    cons = Constraints(area_cap_m2=b.area_cap_m2, min_area_m2=b.min_area_m2, must_keep=list(c.must_keep),
+                       max_distance_m=c.max_distance_m, protected=None)
     desc = (f"Found by zgc_space.optimize.search: {sense} {objective}; "
-            f"{len(release)} released, {len(admit)} admitted, {len(renewed)} renewed.")
+            f"{len(release)} released, {len(admit)} admitted, {len(renewed)} renewed; {b.text()}.")
     extra = unchecked(c)
     if extra:
         desc += (" Also optimised under (not checked by scenarios.apply; re-check an edited copy): "

@@ -40,19 +40,22 @@ class Renewal(_Model):
 class SearchConstraints(_Model):
     """Constraints of :func:`search`.
 
-    The adjusted total site area may not exceed ``area_cap_m2``; the default is the baseline
-    total (area-neutral, as in :class:`zgc_space.proposal.Constraints`). There is no floor by
-    default, so any amount of land may be released; ``min_area_m2`` keeps the zone from
-    shrinking below a floor (e.g. the baseline total minus 1 km², so that released land must be
-    balanced by admitted land). Repeated ids in ``must_keep`` count once.
+    The adjusted total site area may not exceed ``area_cap_m2`` (default: the baseline total,
+    area-neutral as in :class:`zgc_space.scenarios.proposal.Constraints`) nor fall below
+    ``min_area_m2`` (default: 98 % of the smaller of the cap and the baseline, i.e. baseline
+    − 2 %, so that released land must be balanced by admitted land and the zone is never
+    dissolved into its best blocks). ``min_area_m2=0`` removes the floor, with an
+    :class:`~zgc_space.errors.OptimizationWarning` (as does any floor more than 5 % below the
+    baseline). Repeated ids in ``must_keep`` count once.
 
-    The proposal :func:`search` writes carries ``area_cap_m2``, ``must_keep`` and
+    The proposal :func:`search` writes carries the area bounds used, ``must_keep`` and
     ``max_distance_m`` (which :func:`zgc_space.scenarios.apply` checks); the others are listed
     in its description.
     """
 
     area_cap_m2: float | None = Field(default=None, gt=0, description="maximum total site area (default: baseline)")
-    min_area_m2: float | None = Field(default=None, ge=0, description="minimum total site area (default: none)")
+    min_area_m2: float | None = Field(default=None, ge=0,
+                                      description="minimum total site area (default: 98 % of the baseline)")
     must_keep: list[str] = Field(default_factory=list)
     subpark_min_area_m2: dict[str, float] = Field(default_factory=dict)
     subpark_max_area_m2: dict[str, float] = Field(default_factory=dict)

@@ -10,7 +10,6 @@ the indicators, capacity, score and rank of every proposal come from one vectori
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import capacity
-from zgc_space.errors import ProposalError, ValidationWarning
+from zgc_space.errors import ProposalError
 from zgc_space.scenarios import _plan as plans
 from zgc_space.scenarios import _rows as ops
 from zgc_space.scenarios.proposal import LAND_CLASSES, Proposal
@@ -41,10 +40,11 @@ def row_capacity(rows: np.ndarray, cols: Sequence[str]) -> np.ndarray:
     """Floor-area capacity of each row (0 where unknown, as zone sums skip unknown caps)."""
     if not all(c in cols for c in (*capacity.LAND_BASE, "gfa_m2", "far_cap", "supplied_m2")) or not len(rows):
         return np.zeros(len(rows))
-    frame = pd.DataFrame(rows, columns=list(cols))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ValidationWarning)
-        cap = capacity.compute(frame, by=None)["gfa_capacity_m2"].to_numpy(float)
+    ix = {c: i for i, c in enumerate(cols)}
+    rows = np.asarray(rows, dtype=float)
+    # plain arrays, no warning machinery: warnings.catch_warnings is not thread-safe
+    land = np.sum([rows[:, ix[c]] for c in capacity.LAND_BASE], axis=0)
+    cap = capacity.gfa_capacity_m2(rows[:, ix["far_cap"]], land, rows[:, ix["gfa_m2"]])
     return cast("np.ndarray", np.nan_to_num(cap))
 
 
@@ -168,9 +168,7 @@ def evaluate_many(
     area = sums["site_area_m2"].to_numpy()
     for k, prop in enumerate(proposals):
         if errors[k] is None and isinstance(prop, Proposal) and not planned[k]:
-            v = ops.area_cap_violation(base, prop, float(area[k]))
-            if v is not None:
-                violations[k].append(v)
+            violations[k] += ops.area_violations(base, prop, float(area[k]))
     for k, err in enumerate(errors):
         if err is not None:
             violations[k] = []

@@ -24,7 +24,7 @@ from zgc_space.scenarios._rows import (
     LAND4,
     Base,
     Violation,
-    area_cap_violation,
+    area_violations,
     check_ids,
     far_cap_excess,
     far_cap_violation,
@@ -129,9 +129,7 @@ def make_plan(
     _renew(base, p, plan)
     for i, m in enumerate(p.merge):
         _merge(base, p, m, ("merge", i), plan)
-    cap = area_cap_violation(base, p, zone_area(base, plan))
-    if cap is not None:
-        plan.violations.append(cap)
+    plan.violations += area_violations(base, p, zone_area(base, plan))
     return plan
 
 

@@ -351,16 +351,23 @@ def far_cap_excess(before: np.ndarray, after: np.ndarray, col: dict[str, int]) -
         return cast("np.ndarray", np.nan_to_num(np.maximum(after[:, col["gfa_m2"]] - limit, 0.0)))
 
 
-def area_cap_violation(base: Base, p: Proposal, total: float) -> Violation | None:
-    """Return the area-cap violation of a zone whose total site area is ``total``, or None."""
+def area_violations(base: Base, p: Proposal, total: float) -> list[Violation]:
+    """Return the area-cap and area-floor violations of a zone whose total site area is ``total``."""
+    out = []
     cap = p.constraints.area_cap_m2 or base.total_area_m2
-    if total <= cap + AREA_TOL_M2:
-        return None
-    label = "area_cap_m2" if p.constraints.area_cap_m2 else "the baseline total (area-neutral default)"
-    return Violation(
-        "area-cap", f"total site area {total:,.0f} m² exceeds {label} {cap:,.0f} m² by {total - cap:,.0f} m²",
-        (), p.line_of(("constraints", "area_cap_m2")) if p.constraints.area_cap_m2 else None,
-    )
+    if total > cap + AREA_TOL_M2:
+        label = "area_cap_m2" if p.constraints.area_cap_m2 else "the baseline total (area-neutral default)"
+        out.append(Violation(
+            "area-cap", f"total site area {total:,.0f} m² exceeds {label} {cap:,.0f} m² by {total - cap:,.0f} m²",
+            (), p.line_of(("constraints", "area_cap_m2")) if p.constraints.area_cap_m2 else None,
+        ))
+    floor = p.constraints.min_area_m2
+    if floor is not None and total < floor - AREA_TOL_M2:
+        out.append(Violation(
+            "area-floor", f"total site area {total:,.0f} m² is below min_area_m2 {floor:,.0f} m² by "
+            f"{floor - total:,.0f} m²", (), p.line_of(("constraints", "min_area_m2")),
+        ))
+    return out
 
 
 def protected_path(proposal: Proposal) -> Path | None:

@@ -240,6 +240,9 @@ class Constraints(_Model):
         None, gt=0, le=MAX_AREA_M2,
         description="maximum total site area (default: the baseline total, i.e. area-neutral)"
     )
+    min_area_m2: float | None = Field(
+        None, ge=0, description="minimum total site area (default: none); the optimiser records the floor it used"
+    )
     must_keep: list[str] = Field(default_factory=list, description="block_ids that may not be released")
     max_distance_m: float | None = Field(
         None, ge=0, le=MAX_DISTANCE_M, description="admitted land must lie within this distance of a kept block"
