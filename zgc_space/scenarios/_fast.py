@@ -1,11 +1,15 @@
 """Vectorised evaluation of many proposals (private plumbing of :func:`zgc_space.scenarios.compare`).
 
-Zone sums of a proposal are the baseline sums plus the proposal's deltas: ``S_p = S_0 + Σ (new
-rows) − Σ (removed rows)``. Attribute-only proposals (whole releases, renewals, rezonings) are
-flattened into arrays of (proposal, block) pairs and transformed all at once with the row
-transforms of :mod:`zgc_space._scenario_ops`; proposals that change geometry (admissions,
-partial releases, merges) get a per-proposal :class:`~zgc_space._scenario_plan.Plan`. Either way
-the indicators, capacity, score and rank of every proposal come from one vectorised call.
+Zone sums of a proposal are sums of the rows it keeps plus the rows it adds: ``S_p = Σ_i w_pi X_i
++ Σ (new rows)`` with ``w_pi = 0`` for the baseline rows the proposal removes or replaces and 1
+otherwise. Nothing is ever subtracted, so no cancellation can occur (a proposal keeping one
+block of 164 sums exactly that block, as :func:`~zgc_space.scenarios.apply` does; subtracting
+163 blocks from the zone total left −1e-9 m² of land). Attribute-only proposals (whole
+releases, renewals, rezonings) are flattened into arrays of (proposal, block) pairs and
+transformed all at once with the row transforms of :mod:`zgc_space.scenarios._rows`; proposals
+that change geometry (admissions, partial releases, merges) get a per-proposal
+:class:`~zgc_space.scenarios._plan.Plan`. Either way the indicators, capacity, score and rank
+of every proposal come from one vectorised call.
 """
 
 from __future__ import annotations
@@ -74,34 +78,51 @@ def base_sums(base: ops.Base) -> tuple[pd.DataFrame, float]:
 
 
 class _Deltas:
-    """Signed rows added to the zone sums of proposal ``p``."""
+    """Baseline rows each proposal removes (weight 0) and the rows it adds."""
+
+    #: Proposals per block of the weight matrix (bounds memory at ~2 MB per 164 blocks).
+    CHUNK = 2048
 
     def __init__(self) -> None:
         self.p: list[np.ndarray] = []
         self.rows: list[np.ndarray] = []
-        self.sign: list[np.ndarray] = []
+        self.rp: list[np.ndarray] = []
+        self.rb: list[np.ndarray] = []
 
-    def add(self, p: np.ndarray, rows: np.ndarray, sign: float) -> None:
+    def add(self, p: np.ndarray, rows: np.ndarray) -> None:
+        """Add ``rows`` to the zone of proposal ``p`` (one entry per row)."""
         if len(p):
             self.p.append(np.asarray(p, dtype=np.intp))
             self.rows.append(np.asarray(rows, dtype=float).reshape(len(p), -1))
-            self.sign.append(np.full(len(p), sign))
+
+    def remove(self, p: np.ndarray, blocks: np.ndarray) -> None:
+        """Drop baseline rows ``blocks`` from the zone of proposal ``p``."""
+        if len(p):
+            self.rp.append(np.asarray(p, dtype=np.intp))
+            self.rb.append(np.asarray(blocks, dtype=np.intp))
 
     def apply(self, base: ops.Base, n: int) -> tuple[np.ndarray, np.ndarray]:
-        total0, nan0 = _nan_sum(base.X)
-        S = np.tile(total0, (n, 1))
-        N = np.tile(nan0, (n, 1))
-        cap = np.full(n, base_capacity(base))
+        X = np.nan_to_num(base.X, nan=0.0)
+        M = np.isnan(base.X).astype(float)
+        rowcap = row_capacity(base.X, base.cols)
+        S = np.empty((n, X.shape[1]))
+        N = np.empty((n, X.shape[1]))
+        cap = np.empty(n)
+        rp = np.concatenate(self.rp) if self.rp else np.zeros(0, dtype=np.intp)
+        rb = np.concatenate(self.rb) if self.rb else np.zeros(0, dtype=np.intp)
+        for a in range(0, n, self.CHUNK):
+            b = min(n, a + self.CHUNK)
+            W = np.ones((b - a, len(X)))
+            inside = (rp >= a) & (rp < b)
+            W[rp[inside] - a, rb[inside]] = 0.0
+            S[a:b], N[a:b], cap[a:b] = W @ X, W @ M, W @ rowcap
         if self.p:
             p = np.concatenate(self.p)
             rows = np.concatenate(self.rows)
-            sign = np.concatenate(self.sign)
             missing = np.isnan(rows)
-            if missing.any():
-                np.add.at(N, p, missing * sign[:, None])
-                rows = np.where(missing, 0.0, rows)
-            np.add.at(S, p, rows * sign[:, None])
-            cap += np.bincount(p, weights=row_capacity(rows, base.cols) * sign, minlength=n)
+            np.add.at(N, p, missing.astype(float))
+            np.add.at(S, p, np.where(missing, 0.0, rows))
+            cap += np.bincount(p, weights=row_capacity(rows, base.cols), minlength=n)
         return np.where(N > 0.5, np.nan, S), cap
 
 
@@ -161,9 +182,13 @@ def evaluate_many(
                 s = np.nan if rn_op.far_step is None else rn_op.far_step
                 rn.append((pair.setdefault((k, base.pos[block]), len(pair)), t, s,
                            e.revenue, e.tax, e.employees, k, i, j))
-    deltas.add(np.array(rel_p, dtype=np.intp), base.X[np.array(rel_b, dtype=np.intp)], -1.0)
+    deltas.remove(np.array(rel_p, dtype=np.intp), np.array(rel_b, dtype=np.intp))
     _pair_deltas(base, proposals, pair, rz, rn, errors, violations, deltas)
+    for k, prop in enumerate(proposals):
+        if errors[k] is None and count[k] <= 0 and isinstance(prop, Proposal):
+            errors[k] = str(ops.empty_zone_error(prop, len(base.ids)))
     S, cap = deltas.apply(base, n)
+    _refuse_impossible_sums(S, base, proposals, errors)
     sums = pd.DataFrame(S, columns=base.cols)
     area = sums["site_area_m2"].to_numpy()
     for k, prop in enumerate(proposals):
@@ -175,6 +200,27 @@ def evaluate_many(
     return Outcome(sums, cap, count, errors, violations)
 
 
+def _refuse_impossible_sums(S: np.ndarray, base: ops.Base, proposals: Sequence[Proposal | ProposalError],
+                            errors: list[str | None]) -> None:
+    """Turn a proposal whose zone sums are negative or infinite into an error naming the proposal (not a row).
+
+    Sums of kept and added rows cannot be negative when every row is valid, so this only
+    catches rows made invalid by an operation; the broken proposal's sums are reset to the
+    baseline's, as for any other broken proposal, so the others are still scored.
+    """
+    bad = ~np.isnan(S) & ((S < 0) | np.isinf(S))
+    for k in np.flatnonzero(bad.any(axis=1)).tolist():
+        cols = [base.cols[j] for j in np.flatnonzero(bad[k])]
+        if errors[k] is None:
+            pid = getattr(proposals[k], "id", k)
+            errors[k] = (f"proposal {pid}: the adjusted zone's total of {', '.join(cols)} is negative or infinite "
+                         f"({', '.join(f'{S[k, base.col[c]]:.6g}' for c in cols)}); check the operations that "
+                         "change these columns")
+    rows = np.flatnonzero([e is not None for e in errors])
+    if len(rows):
+        S[rows] = np.where(np.isnan(base.X).any(axis=0), np.nan, np.nansum(base.X, axis=0))
+
+
 def _repeated_rezone(p: Proposal) -> bool:
     blocks = [z.block for z in p.rezone]
     return len(blocks) != len(set(blocks))
@@ -182,14 +228,14 @@ def _repeated_rezone(p: Proposal) -> bool:
 
 def _plan_deltas(base: ops.Base, plan: plans.Plan, k: int, deltas: _Deltas) -> None:
     removed = np.array(plan.removed, dtype=np.intp)
-    deltas.add(np.full(len(removed), k), base.X[removed], -1.0)
+    deltas.remove(np.full(len(removed), k), removed)
     changed = [i for i in plan.replaced if i not in set(plan.removed)]
     if changed:
         new = np.array([plan.replaced[i][0] for i in changed])
-        deltas.add(np.full(len(changed), k), new, 1.0)
-        deltas.add(np.full(len(changed), k), base.X[np.array(changed, dtype=np.intp)], -1.0)
+        deltas.add(np.full(len(changed), k), new)
+        deltas.remove(np.full(len(changed), k), np.array(changed, dtype=np.intp))
     if plan.added:
-        deltas.add(np.full(len(plan.added), k), np.array([a.values for a in plan.added]), 1.0)
+        deltas.add(np.full(len(plan.added), k), np.array([a.values for a in plan.added]))
 
 
 def _pair_deltas(
@@ -232,5 +278,5 @@ def _pair_deltas(
             _, _, _, _, _, _, p, i, j = rn[t]
             violations[p].append(ops.far_cap_violation(proposals[p], i, j, float(over[t])))  # type: ignore[arg-type]
     ok = np.array([errors[p] is None for p in owner], dtype=bool)
-    deltas.add(owner[ok], rows[ok], 1.0)
-    deltas.add(owner[ok], before[ok], -1.0)
+    deltas.add(owner[ok], rows[ok])
+    deltas.remove(owner[ok], blocks[ok])

@@ -26,6 +26,7 @@ from zgc_space.scenarios._rows import (
     Violation,
     area_violations,
     check_ids,
+    empty_zone_error,
     far_cap_excess,
     far_cap_violation,
     merge_row,
@@ -129,6 +130,8 @@ def make_plan(
     _renew(base, p, plan)
     for i, m in enumerate(p.merge):
         _merge(base, p, m, ("merge", i), plan)
+    if len(base.ids) - len(set(plan.removed)) + len(plan.added) <= 0:
+        raise empty_zone_error(p, len(base.ids))
     plan.violations += area_violations(base, p, zone_area(base, plan))
     return plan
 

@@ -303,6 +303,14 @@ def must_keep_violations(p: Proposal, touched: set[str]) -> list[Violation]:
     return out
 
 
+def empty_zone_error(p: Proposal, n_blocks: int) -> ProposalError:
+    """Return the error for a proposal that leaves the zone with no block at all."""
+    return ProposalError(
+        f"proposal {p.id} releases every block of the baseline ({n_blocks} of {n_blocks}) and admits none: an "
+        "adjusted zone needs at least one block (its indicators would be 0/0); keep at least one block"
+    )
+
+
 def rezone_error(p: Proposal, i: int, amount: float, problem: str) -> ProposalError:
     """Return the error for rezone[i] moving ``amount`` m² and causing ``problem``."""
     z = p.rezone[i]
