@@ -317,7 +317,7 @@ def test_cli_rank_text_and_peers(tmp_path, capsys):
     pd.DataFrame({"zone_id": ["A", "B"], "score": [90.0, 10.0]}).to_csv(peers, index=False)
     code = main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--peers", str(peers)])
     out = capsys.readouterr().out
-    assert code == 0 and "rank 2 of 3" in out and "synthetic" not in out
+    assert code == 0 and "rank 2 / 3" in out and "synthetic" not in out
 
 
 def test_cli_rank_errors(tmp_path, capsys):

@@ -13,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zgc_space import evaluation as ev
-from zgc_space.errors import BlockValidationError, ColumnError, PresetError, PresetWarning
+from zgc_space.errors import (
+    BlockValidationError,
+    ColumnError,
+    MissingDataError,
+    ParameterError,
+    PresetError,
+    PresetWarning,
+    ValidationWarning,
+)
 from zgc_space.indicators import INDICATORS
 
 PRESET_DIR = Path(ev.__file__).parent / "presets"
@@ -277,6 +285,7 @@ def test_all_missing_row_scores_nan(zone):
 def test_expansion_range_weights(zone):
     exp_ = zone.copy()
     exp_["far"] = 2.5  # S = 100 in the expansion range
+    exp_["development_rate_pct"] = 90.0  # the expansion range's 程度 uses it, here equal to completion
     out = ev.score(zone, expansion=exp_)
     f_main = SCORE
     f_exp = f_main + W["far"] * (100.0 - 47.2)
@@ -315,3 +324,77 @@ def test_scores_within_0_100_for_every_preset(values):
         assert 0.0 <= out["score"].iloc[0] <= 100.0
         c = ev.contributions(row, preset=name)
         assert c.sum(axis=1).iloc[0] == pytest.approx(out["score"].iloc[0] - 100.0, abs=1e-9)
+
+
+# ---- score_blocks: the two evaluation ranges, missing data ---------------------------------------
+
+
+def _range_blocks(**changes: float) -> pd.DataFrame:
+    """Two 1-ha main blocks and one 1-ha expansion block, every number hand-chosen."""
+    frame = pd.DataFrame({
+        "block_id": ["M1", "M2", "E1"], "range": ["主区", "main", "发展方向区"],
+        "built_m2": [8000.0, 6000.0, 2000.0], "ready_m2": [1000.0, 2000.0, 2000.0],
+        "unready_m2": [1000.0, 2000.0, 4000.0], "supplied_m2": [8500.0, 7000.0, 3000.0],
+        "idle_m2": [0.0, 0.0, 500.0], "gfa_m2": [12000.0, 9000.0, 2000.0],
+        "footprint_m2": [3000.0, 2400.0, 600.0], "tax_10k_cny": [1600.0, 1200.0, 100.0],
+        "population": [80.0, 60.0, 10.0],
+    })
+    for col, value in changes.items():
+        frame.loc[frame["block_id"] == "E1", col] = value
+    return frame
+
+
+def test_expansion_range_uses_the_development_rate():
+    """TD/T 1029 (2014): the expansion range's 程度 sub-goal scores 开发率 (A + B21) / (A + B), not 建成率 A / D."""
+    base = ev.score_blocks(_range_blocks())
+    # E1 alone: development (2000 + 2000) / 8000 = 50 %, completion 2000 / 3000 = 66.7 %
+    exp_ind = base.attrs["expansion_indicators"].iloc[0]
+    assert exp_ind["development_rate_pct"] == pytest.approx(50.0)
+    f_main, f_exp = base["score_main"].iloc[0], base["score_expansion"].iloc[0]
+    assert base["score"].iloc[0] == pytest.approx(0.8 * f_main + 0.2 * f_exp)
+    # by hand: the expansion score's completion slot holds 50 % (S = 50) with weight 0.7 · 1/3 · 0.5
+    expansion_ind = base.attrs["expansion_indicators"].assign(completion_rate_pct=50.0)
+    by_hand = ev.score(expansion_ind.drop(columns="development_rate_pct"))["score"].iloc[0]
+    assert base["score_expansion"].iloc[0] == pytest.approx(by_hand)
+    # less land not yet ready (B22 4000 → 2000 m²): development rate 4000 / 6000, supply and
+    # completion rates unchanged, so the expansion score gains exactly w · (66.7 − 50)
+    dev = ev.score_blocks(_range_blocks(unready_m2=2000.0))
+    assert dev.attrs["expansion_indicators"]["completion_rate_pct"].iloc[0] == pytest.approx(200 / 3)
+    assert dev["score_expansion"].iloc[0] - f_exp == pytest.approx(0.7 * (1 / 3) * 0.5 * (200 / 3 - 50.0))
+    # completion rate changed alone (less supplied land, development rate unchanged): no effect on 程度
+    comp = ev.score_blocks(_range_blocks(supplied_m2=2500.0))
+    assert comp.attrs["expansion_indicators"]["completion_rate_pct"].iloc[0] == pytest.approx(80.0)
+    s_new = ev.standardise(comp.attrs["expansion_indicators"]).iloc[0]
+    s_old = ev.standardise(base.attrs["expansion_indicators"]).iloc[0]
+    moved = sum(W[i] * (s_new[i] - s_old[i]) for i in W if i != "completion_rate_pct")  # supply and idle rates
+    assert comp["score_expansion"].iloc[0] - f_exp == pytest.approx(moved)
+    assert comp["score_main"].iloc[0] == base["score_main"].iloc[0]
+
+
+def test_range_column_values():
+    assert ev.block_ranges(pd.DataFrame({"range": ["主区", "发展方向区", None, "Expansion"]})).tolist() == [
+        "main", "expansion", "main", "expansion"]
+    with pytest.raises(ColumnError, match=r"unknown value\(s\) \['east'\] in blocks \['B1'\]"):
+        ev.block_ranges(pd.DataFrame({"block_id": ["B1"], "range": ["east"]}))
+    assert "range" in __import__("zgc_space").schema.COLUMNS
+    assert __import__("zgc_space").schema.ALIASES["评价范围"] == "range"
+
+
+def test_missing_block_value_refuses_naming_block_column_and_share():
+    blocks = _range_blocks().assign(range="main")
+    blocks.loc[1, "population"] = np.nan
+    expected = r"population in block\(s\) M2 \(feeds population_per_ha; carries up to 38 %"
+    with pytest.raises(MissingDataError, match=expected) as err:
+        ev.score_blocks(blocks)
+    table = err.value.table
+    assert table.to_dict(orient="records") == [{"block_id": "M2", "column": "population",
+                                                 "indicators": "population_per_ha",
+                                                 "share_of_denominator_pct": pytest.approx(600 / 16)}]
+    with pytest.warns(PresetWarning, match="re-normalised"):
+        dropped = ev.score_blocks(blocks, missing="drop-indicator")
+    assert np.isnan(dropped.attrs["indicators"]["population_per_ha"].iloc[0])
+    with pytest.warns(ValidationWarning, match="left out of the evaluation.*M2"):
+        without = ev.score_blocks(blocks, missing="drop-blocks")
+    assert without["score"].iloc[0] == pytest.approx(ev.score_blocks(blocks.drop(index=1))["score"].iloc[0])
+    with pytest.raises(ParameterError, match="missing must be one of"):
+        ev.score_blocks(blocks, missing="ignore")

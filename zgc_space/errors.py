@@ -26,6 +26,7 @@ __all__ = [
     "EnvironmentProblemError",
     "GeometryRepairWarning",
     "MapError",
+    "MissingDataError",
     "OptimizationError",
     "OptimizationWarning",
     "OverwriteInputError",
@@ -79,6 +80,22 @@ class BlockValidationError(ZgcSpaceError, ValueError):
 
 class AccountingError(ZgcSpaceError, ValueError):
     """Source layers cannot be accounted as given (unknown codes, overlaps, bad FAR caps, no location)."""
+
+
+class MissingDataError(ZgcSpaceError, ValueError):
+    """Block values an evaluation needs are blank; ``table`` lists the blocks, columns and shares.
+
+    Parameters
+    ----------
+    message
+        The summary shown to the user.
+    table
+        One row per blank value (``block_id``, ``column``, ``indicators``, ``share_of_denominator_pct``).
+    """
+
+    def __init__(self, message: str, table: object = None) -> None:
+        super().__init__(message)
+        self.table = table
 
 
 class AttributeJoinError(ZgcSpaceError, ValueError):

@@ -46,6 +46,8 @@ __all__ = [
     "METRIC_CRS",
     "MU_M2",
     "NESTING_RULES",
+    "RANGES",
+    "RANGE_ALIASES",
     "REQUIRED_COLUMNS",
     "SUBPARKS",
     "SUBPARK_ALIASES",
@@ -107,6 +109,8 @@ _COLUMN_LIST: tuple[Column, ...] = (
     _C("owner_type", "text", "", "权属类型", "identity", "main owner type (state, collective, ...)"),
     _C("owner_count", "int", "units", "权属单位数", "identity", "number of land-owning units"),
     _C("policy_zone", "bool", "", "市级政策管理区", "identity", "in a city-level policy zone"),
+    _C("range", "text", "", "评价范围", "identity",
+       "TD/T 1029 (2014) evaluation range: main (主区, default) or expansion (发展方向区)"),
     # land accounting (TD/T 1029 section 3.1)
     _C("site_area_m2", "float", "m²", "用地面积", "land", "block area, from the geometry in EPSG:4548"),
     _C("built_m2", "float", "m²", "已建成城镇建设用地", "land", "A: built-up construction land"),
@@ -161,6 +165,14 @@ LAND_COLUMNS: tuple[str, ...] = (
 #: Allowed values of ``gfa_source``: floor area depends on how it was found.
 GFA_SOURCES: tuple[str, ...] = ("surveyed", "height_raster", "footprints", "assumed")
 
+#: Evaluation ranges of TD/T 1029 (2014 revision), the first the default.
+RANGES: tuple[str, ...] = ("main", "expansion")
+#: Values of the ``range`` column (Chinese and English spellings) → :data:`RANGES`.
+RANGE_ALIASES: dict[str, str] = {
+    "main": "main", "主区": "main", "主区范围": "main", "approved": "main",
+    "expansion": "expansion", "发展方向区": "expansion", "发展方向区范围": "expansion", "development": "expansion",
+}
+
 #: Chinese (and common English) header aliases → canonical names. Canonical labels are included.
 ALIASES: dict[str, str] = {c.zh: c.name for c in _COLUMN_LIST} | {
     "区块编号": "block_id", "编号": "block_id", "地块ID": "block_id", "id": "block_id",
@@ -172,7 +184,7 @@ ALIASES: dict[str, str] = {c.zh: c.name for c in _COLUMN_LIST} | {
     "总收入(万元)": "revenue_10k_cny", "纳税总额": "tax_10k_cny", "税收(万元)": "tax_10k_cny",
     "实缴税费": "tax_10k_cny", "从业人员数": "employees", "就业人数": "employees",
     "期末从业人员": "employees", "人口": "population", "规划容积率": "far_cap",
-    "容积率上限": "far_cap",
+    "容积率上限": "far_cap", "范围": "range", "所属范围": "range",
 }
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 from zgc_space import evaluation, ranking
-from zgc_space import indicators as _indicators
 from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked
 
 
@@ -22,6 +21,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--peers", help="ranking table CSV (default: the synthetic 产城融合型 peers of sample_data)")
     p.add_argument("--target-rank", type=_rank_arg, help="also show what it takes to reach this rank")
     p.add_argument("--preset", default="cic_default", help="preset name or YAML file (default: cic_default)")
+    p.add_argument("--missing", choices=evaluation.MISSING_POLICIES, default="refuse",
+                   help="blank block values in the score's inputs: refuse (default), drop-indicator (re-normalise "
+                        "its weight; both ranks are printed) or drop-blocks")
+    p.add_argument("--uncertainty-pct", type=float, default=1.0,
+                   help="input uncertainty of the rank interval, in %% on floor area, tax, population and "
+                        "footprint (default 1)")
     add_json_flag(p)
     p.set_defaults(func=_run)
 
@@ -43,11 +48,17 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _run(args: argparse.Namespace) -> int:
     with collecting_notes() as notes:
         blocks = read_checked(args, args.file, layer=args.layer)
-        zone = _indicators.compute(blocks, by="zone")
         preset = evaluation.load_preset(args.preset)
-        scored = evaluation.score(zone, preset=preset)
+        scored = evaluation.score_blocks(blocks, preset=preset, missing=args.missing)
+        zone = scored.attrs["indicators"]
         contrib = evaluation.contributions(zone, preset=preset)
-        result = ranking.rank(zone, peers=args.peers, preset=preset)
+        result = ranking.rank_blocks(blocks, peers=args.peers, preset=preset, missing=args.missing,
+                                     uncertainty_pct=args.uncertainty_pct)
+        other = None
+        if len(scored.attrs["missing_inputs"]) and args.missing != "refuse":
+            flip = "drop-blocks" if args.missing == "drop-indicator" else "drop-indicator"
+            other = (flip, ranking.rank_blocks(blocks, peers=args.peers, preset=preset, missing=flip,
+                                               uncertainty_pct=args.uncertainty_pct))
         gap = (ranking.gap_to_rank(zone, args.target_rank, peers=args.peers, preset=preset)
                if args.target_rank else None)
     ids = list(preset.leaf_weights())
@@ -65,6 +76,14 @@ def _run(args: argparse.Namespace) -> int:
         "of": result.of,
         "percentile": result.percentile,
         "ties": result.ties,
+        "points_to_next_up": result.points_to_next_up,
+        "points_to_next_down": result.points_to_next_down,
+        "rank_interval": {"best": result.rank_best, "worst": result.rank_worst,
+                          "uncertainty_pct": result.uncertainty_pct, "text": result.text()},
+        "missing": {"policy": args.missing, "inputs": scored.attrs["missing_inputs"],
+                    "dropped_blocks": scored.attrs["dropped_blocks"],
+                    "other_policy": None if other is None else {"policy": other[0], "score": other[1].score,
+                                                                 "rank": other[1].rank, "text": other[1].text()}},
         "sub_scores": {c.removeprefix("score_"): row[c] for c in scored.columns if c.startswith("score_")},
         "indicators": {i: zone.iloc[0].get(i) for i in ids},
         "standardised": {i: row[f"s_{i}"] for i in ids},
@@ -84,7 +103,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     kind = " (synthetic peers)" if args.peers is None else ""
     print(f"{args.file}: score {result.score:.2f} under {preset.name} {preset.version}; "
-          f"rank {result.rank} of {result.of}{kind}; beats {result.percentile:.1f} % of the others")
+          f"rank {result.text()}{kind}; beats {result.percentile:.1f} % of the others")
+    up = "-" if result.points_to_next_up is None else f"+{result.points_to_next_up:.2f}"
+    down = "-" if result.points_to_next_down is None else f"−{result.points_to_next_down:.2f}"
+    print(f"points to the next rank up {up}, down {down}")
+    if other is not None:
+        print(f"missing data: rank {result.text()} with missing={args.missing}; "
+              f"{other[1].text()} with missing={other[0]} (score {other[1].score:.2f})")
     table = pd.DataFrame({
         "value": [zone.iloc[0].get(i) for i in ids],
         "ideal": [preset.indicators[i].ideal for i in ids],

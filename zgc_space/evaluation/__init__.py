@@ -20,9 +20,11 @@ Weights and ideal values live in versioned YAML presets shipped in ``zgc_space/p
 indicator is missing (absent column, or NaN for a row, e.g. a zero denominator) its weight is
 re-normalised over its siblings, and a :class:`~zgc_space.errors.PresetWarning` says so.
 
-The monitoring combines two evaluation ranges, ``score = 0.8 F_main + 0.2 F_expansion``. Block
-tables describe the main range (主区) only, so by default the score is ``F_main``; pass the
-expansion range's indicators as ``expansion=`` to combine both.
+The monitoring combines two evaluation ranges, ``score = 0.8 F_main + 0.2 F_expansion``; the
+expansion range's 程度 sub-goal uses the development rate in place of the completion rate.
+:func:`score` scores indicator tables (pass the expansion range's indicators as
+``expansion=``); :func:`score_blocks` scores groups of blocks, splitting them by their
+``range`` column and refusing blank inputs unless told what to do with them (``missing=``).
 
 Examples
 --------
@@ -48,11 +50,14 @@ import pandas as pd
 
 from zgc_space.errors import ColumnError, PresetWarning
 from zgc_space.evaluation import _presets
+from zgc_space.evaluation._blocks import MISSING_POLICIES, MissingPolicy, block_ranges, missing_inputs, score_blocks
 from zgc_space.evaluation._presets import IndicatorSpec, Preset
 from zgc_space.evaluation._scoring import effective_weights, indicator_numbers, invert, standardise_values
 
 __all__ = [
+    "MISSING_POLICIES",
     "IndicatorSpec",
+    "MissingPolicy",
     "Preset",
     "PresetLike",
     "contributions",
@@ -61,7 +66,10 @@ __all__ = [
     "invert",
     "list_presets",
     "load_preset",
+    "block_ranges",
+    "missing_inputs",
     "score",
+    "score_blocks",
     "standardise",
     "standardise_values",
     "zone_type",
@@ -282,7 +290,9 @@ def score(
         Preset name, path or object (default ``"cic_default"``, 产城融合型).
     expansion
         Optional indicators of the expansion range (发展方向区), same index; when given,
-        ``score = w_main · F_main + w_expansion · F_expansion`` with the preset's range weights.
+        ``score = w_main · F_main + w_expansion · F_expansion`` with the preset's range weights,
+        its 程度 sub-goal taking the development rate (``development_rate_pct``) in the
+        completion rate's slot (``ranges.expansion_substitutes``; TD/T 1029, 2014 revision).
 
     Returns
     -------
@@ -316,6 +326,7 @@ def score(
     values, missing = _values(indicators, p)
     out, w = _composite(values, missing, p)
     if expansion is not None:
+        expansion = _substituted(expansion, p)
         e_values, e_missing = _values(expansion, p)
         e_out, _ = _composite(e_values.reindex(values.index), e_missing, p)
         main, exp_ = p.ranges.main, p.ranges.expansion
@@ -328,6 +339,14 @@ def score(
         preset=p.name, preset_version=p.version, missing_indicators=missing,
         renormalised_rows=int((w.gt(0).sum(axis=1) < len(w.columns)).sum()), weights=w,
     )
+    return out
+
+
+def _substituted(expansion: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """Put the expansion range's indicators in the preset's slots (development rate in the completion rate's)."""
+    out = expansion.copy()
+    for slot, used in preset.ranges.expansion_substitutes.items():
+        out[slot] = out[used] if used in out.columns else np.nan
     return out
 
 

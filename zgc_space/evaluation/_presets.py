@@ -80,6 +80,11 @@ class Ranges(_Strict):
     main: float = Field(gt=0)
     expansion: float = Field(gt=0)
     note: str = ""
+    #: Indicators the expansion range scores in place of the main range's (TD/T 1029, 2014
+    #: revision: its 程度 sub-goal uses the development rate, not the completion rate), scored
+    #: with the ideal and form of the indicator they replace.
+    expansion_substitutes: dict[str, str] = Field(
+        default_factory=lambda: {"completion_rate_pct": "development_rate_pct"})
 
 
 class Preset(_Strict):

@@ -51,7 +51,10 @@ __all__ = [
     "load_peers",
     "make_synthetic_peers",
     "peer_scores",
+    "UNCERTAIN_COLUMNS",
     "rank",
+    "rank_blocks",
+    "rank_interval",
     "rank_scores",
     "sample_peers",
     "sample_peers_path",
@@ -80,6 +83,12 @@ class RankResult:
     of the other zones scoring strictly lower; ``ties`` counts peers with an equal score;
     ``peers_other_type`` counts the peers left out because their ``zone_type`` is not the
     preset's (zones are ranked within their type).
+
+    Ranks are close calls, so every rank carries its margin: ``points_to_next_up`` is how many
+    points the score must gain to pass the next peer above (None at rank 1) and
+    ``points_to_next_down`` how many it may lose before the next peer below passes it (None
+    when last). :func:`rank_blocks` also fills the rank interval ``rank_best``-``rank_worst``
+    under a ±``uncertainty_pct`` error of the inputs (see :func:`rank_interval`).
     """
 
     rank: int
@@ -90,10 +99,33 @@ class RankResult:
     ties: int
     preset: str
     peers_other_type: int = 0
+    points_to_next_up: float | None = None
+    points_to_next_down: float | None = None
+    rank_best: int | None = None
+    rank_worst: int | None = None
+    uncertainty_pct: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         """Return the result as a plain dict (stable keys)."""
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        out["interval"] = self.text() if self.rank_best is not None else None
+        return out
+
+    def text(self) -> str:
+        """Return the rank as people read it, e.g. ``"74 / 131 (71–77 at ±1 %)"``.
+
+        Examples
+        --------
+        >>> RankResult(74, 131, 61.2, 43.1, 73, 0, "cic_default", rank_best=71, rank_worst=77,
+        ...            uncertainty_pct=1.0).text()
+        '74 / 131 (71–77 at ±1 %)'
+        """
+        base = f"{self.rank} / {self.of}"
+        if self.rank_best is None or self.rank_worst is None or self.uncertainty_pct is None:
+            return base
+        band = (f"{self.rank_best}" if self.rank_best == self.rank_worst
+                else f"{self.rank_best}–{self.rank_worst}")
+        return f"{base} ({band} at ±{self.uncertainty_pct:g} %)"
 
 
 @dataclass(frozen=True)
@@ -373,8 +405,12 @@ def _rank_of(value: float, peer_scores: np.ndarray, preset_name: str, left_out: 
     below = int((peers < s).sum())
     of = len(peers) + 1
     pct = 100.0 * below / (of - 1) if of > 1 else 100.0
+    higher, lower = peers[peers > s], peers[peers < s]
+    up = float(higher.min() - value) if len(higher) else None
+    down = float(value - lower.max()) if len(lower) else None
     return RankResult(rank=above + 1, of=of, score=value, percentile=round(pct, 2), peers_above=above,
-                      ties=int((peers == s).sum()), preset=preset_name, peers_other_type=left_out)
+                      ties=int((peers == s).sum()), preset=preset_name, peers_other_type=left_out,
+                      points_to_next_up=up, points_to_next_down=down)
 
 
 def rank(
@@ -419,9 +455,9 @@ def rank(
     --------
     >>> import pandas as pd
     >>> peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [70.0, 50.0]})
-    >>> rank(60.0, peers=peers)
-    RankResult(rank=2, of=3, score=60.0, percentile=50.0, peers_above=1, ties=0, preset='cic_default', \
-peers_other_type=0)
+    >>> r = rank(60.0, peers=peers)
+    >>> r.rank, r.of, r.percentile, r.points_to_next_up, r.points_to_next_down
+    (2, 3, 50.0, 10.0, 10.0)
     """
     p = evaluation.load_preset(preset)
     _check_zone_type(score_or_indicators, p)
@@ -498,3 +534,6 @@ def gap_to_rank(
         plan_score=plan_score, plan_rank=plan_rank.rank,
         plan_cost_pct=float(plan["change_pct"].abs().sum()), method=method,
     )
+
+
+from zgc_space.ranking._margin import UNCERTAIN_COLUMNS, rank_blocks, rank_interval  # noqa: E402

@@ -161,16 +161,30 @@ def generate(
     scores = scorer(peers)
     above_needed = anchor_rank - 1
     order = np.argsort(-scores, kind="stable")
-    # the peers ranked 1..above_needed must end above, the rest below, by at least `margin`
+    ranked = scores[order]
+    # Move the draw so that the anchor falls in the middle of the gap between the peers ranked
+    # anchor_rank - 1 and anchor_rank, by a smooth order-preserving warp: scores near that gap
+    # move by `shift`, the others by a small common amount the other way (weight
+    # exp(-((s - c) / 2)^2) minus its mean, so the draw's mean score is kept), and the peers near the anchor keep
+    # the draw's own spacing (no cluster piled up next to it). A gap narrower than 2 × margin is
+    # widened by moving every peer above (or below) by the same amount, spacing kept.
+    hi = ranked[above_needed - 1] if above_needed > 0 else np.inf
+    lo = ranked[above_needed] if above_needed < n else -np.inf
+    if np.isfinite(hi) and np.isfinite(lo):
+        centre = (hi + lo) / 2.0
+        shift, widen = anchor_score - centre, max(0.0, margin - (hi - lo) / 2.0)
+    elif np.isfinite(lo):  # the anchor ranks first
+        centre, shift, widen = lo, min(0.0, anchor_score - margin - lo), 0.0
+    else:  # the anchor ranks last
+        centre, shift, widen = hi, max(0.0, anchor_score + margin - hi), 0.0
+    weight = np.exp(-(((scores - centre) / 2.0) ** 2))
+    mean_w = float(weight.mean())
+    amount = shift / (1.0 - mean_w)  # the warp has mean zero: the draw's mean score is kept
     for pos, idx in enumerate(order):
-        s = scores[idx]
-        if pos < above_needed and s < anchor_score + margin:
-            target = anchor_score + margin * (1 + (above_needed - pos) / n)
-        elif pos >= above_needed and s > anchor_score - margin:
-            target = anchor_score - margin * (1 + (pos - above_needed + 1) / n)
-        else:
-            continue
-        peers.loc[idx] = _move_to(peers.loc[idx], target, preset, scorer)
+        warp = amount * (float(weight[idx]) - mean_w)
+        target = scores[idx] + warp + (widen if pos < above_needed else -widen)
+        if abs(target - scores[idx]) > 1e-9:
+            peers.loc[idx] = _move_to(peers.loc[idx], target, preset, scorer)
     peers = peers.round(4)
     final = scorer(peers)
     if int((final > anchor_score).sum()) != above_needed or np.any(np.abs(final - anchor_score) < margin / 2):
@@ -189,15 +203,19 @@ def make_synthetic_peers(
     preset: evaluation.PresetLike = "cic_default",
     figures: NationalFigures | None = None,
     seed: int = 20221231,
-    margin: float = 0.05,
+    margin: float = 0.12,
 ) -> pd.DataFrame:
     """Generate ``n_zones - 1`` synthetic 产城融合型 peers, deterministically from ``seed``.
 
     Indicators are drawn around the published national means (``figures``, moment-matched so the
     draw's means equal them) with a shared latent quality, so good zones tend to be good on
-    several indicators. Then the peers nearest the anchor score are nudged (each by one common
-    factor on its intensity indicators) until exactly ``anchor_rank - 1`` peers score above
-    ``anchor_score`` and every peer is at least ``margin`` points away from it. The anchor
+    several indicators. Then the peers' scores are moved by a smooth order-preserving warp (each
+    peer by one factor on its intensity indicators; peers within a few points of the anchor
+    move most) so that the anchor falls in the middle of the gap between the peers drawn at
+    ranks ``anchor_rank - 1`` and ``anchor_rank``: exactly
+    ``anchor_rank - 1`` peers score above ``anchor_score`` and the peers near it keep the
+    draw's own spacing (no cluster piled up next to it). If that gap is narrower than
+    ``2 × margin`` the peers above and below are moved apart by the shortage. The anchor
     zone's own values are never touched.
 
     Parameters
