@@ -330,3 +330,72 @@ def test_cli_rank_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--target-rank", "0"])
     assert "must be a whole number >= 1" in capsys.readouterr().err
+
+
+# ---- margins, rank interval, missing data (issue 12) ------------------------------------------
+
+
+def test_rank_margin_by_hand():
+    peers = pd.DataFrame({"zone_id": list("ABCD"), "score": [70.0, 61.5, 60.0, 50.0]})
+    r = bm.rank(61.0, peers=peers)
+    assert (r.rank, r.points_to_next_up, r.points_to_next_down) == (3, 0.5, 1.0)
+    top = bm.rank(80.0, peers=peers)
+    assert top.points_to_next_up is None and top.points_to_next_down == 10.0
+
+
+def test_rank_interval_is_exact_at_the_corners():
+    """±1 % on the four inputs: the score's extremes are the all-low and all-high corners (monotone)."""
+    from zgc_space import datasets
+
+    blocks = datasets.load_blocks()
+    best, worst, lo, hi = bm.rank_interval(blocks)
+    cols = list(bm.UNCERTAIN_COLUMNS)
+    low = ev.score_blocks(blocks.assign(**{c: blocks[c] * 0.99 for c in cols}))["score"].iloc[0]
+    high = ev.score_blocks(blocks.assign(**{c: blocks[c] * 1.01 for c in cols}))["score"].iloc[0]
+    assert (lo, hi) == (pytest.approx(low), pytest.approx(high))
+    assert (best, worst) == (int(bm.rank(high).rank), int(bm.rank(low).rank)) == (73, 77)
+    assert bm.rank_blocks(blocks).text() == "74 / 131 (73–77 at ±1 %)"
+
+
+def test_sample_peers_keep_74_and_no_cluster_near_the_sample():
+    from zgc_space import datasets
+
+    anchor = float(ev.score_blocks(datasets.load_blocks())["score"].iloc[0])
+    scores = bm.peer_scores().to_numpy(float)
+    assert bm.rank(anchor).rank == 74 and len(scores) == 130
+    assert np.abs(scores - anchor).min() >= 0.1
+
+
+def test_cli_rank_json_margins_and_missing_data(tmp_path, capsys):
+    import geopandas as gpd
+
+    out = main(["rank", str(SAMPLE / "zgc_blocks.gpkg"), "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert out == 0 and payload["rank"] == 74
+    assert payload["points_to_next_up"] == pytest.approx(0.119, abs=1e-3)
+    assert payload["points_to_next_down"] == pytest.approx(0.121, abs=1e-3)
+    assert payload["rank_interval"] == {"best": 73, "worst": 77, "uncertainty_pct": 1.0,
+                                        "text": "74 / 131 (73–77 at ±1 %)"}
+    blocks = gpd.read_file(SAMPLE / "zgc_blocks.gpkg")
+    blocks.loc[5, "population"] = None  # one blank cell: 0.02 % of the denominator
+    path = tmp_path / "blank.gpkg"
+    blocks.to_file(path)
+    assert main(["rank", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "population in block(s) B006" in err and "--missing" in err
+    assert main(["rank", str(path), "--missing", "drop-indicator"]) == 0
+    text = capsys.readouterr().out
+    assert "with missing=drop-indicator" in text and "74 / 131 (73–77 at ±1 %) with missing=drop-blocks" in text
+
+
+def test_compare_marks_rank_changes_inside_the_band():
+    from zgc_space import datasets, scenarios
+    from zgc_space.scenarios.proposal import Proposal, Renew
+
+    blocks = datasets.load_blocks()
+    small = Proposal(id="SMALL", title="t", renew=[Renew(blocks=["B001"], far_step=0.2)])
+    big = Proposal(id="BIG", title="t", renew=[Renew(blocks=blocks["block_id"].tolist()[:60], far_step=1.0)])
+    table = scenarios.compare(blocks, [small, big])
+    assert (table.attrs["baseline"]["rank_best"], table.attrs["baseline"]["rank_worst"]) == (73, 77)
+    assert table["rank"].tolist()[0] in range(73, 78)
+    assert table["rank_change_significant"].tolist() == [False, True]

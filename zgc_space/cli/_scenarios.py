@@ -11,7 +11,8 @@ from zgc_space.cli._options import JOBS_RANGE, SCHEDULER_TIMEOUT_S, finite_float
 from zgc_space.scenarios import batch
 from zgc_space.scenarios.proposal import read_proposal
 
-_SHOWN = ("proposal_id", "status", "score", "score_change", "rank", "rank_change", "far_change",
+_SHOWN = ("proposal_id", "status", "score", "score_change", "rank", "rank_change",
+          "rank_change_significant", "far_change",
           "tax_10k_cny_per_ha_change", "site_area_m2_change", "n_violations")
 
 

@@ -45,6 +45,8 @@ Examples
 
 from __future__ import annotations
 
+import itertools
+
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
@@ -347,6 +349,7 @@ def compare(
     sort_by: str | None = None,
     ascending: bool | None = None,
     errors: Literal["raise", "report"] = "raise",
+    uncertainty_pct: float = 1.0,
 ) -> pd.DataFrame:
     """Evaluate many proposals against one baseline: one row per proposal, vectorised.
 
@@ -371,14 +374,20 @@ def compare(
         becomes a row with ``status`` "error" and the message in ``error``. A proposal whose id an
         earlier one already has counts as broken (the message names both files), since rows
         and ``attrs["violations"]`` are keyed by id.
+    uncertainty_pct
+        Input uncertainty (%) of the baseline's rank interval: a rank change that stays inside
+        it is marked not significant (``rank_change_significant`` False).
 
     Returns
     -------
     pandas.DataFrame
         ``proposal_id``, ``title``, ``source``, ``status`` (ok / violations / error), ``error``,
         ``n_violations``, ``violations`` (text), then for every metric of :func:`evaluate` its
-        value and its ``_change`` against the baseline (``rank_change`` < 0 is a better rank).
-        ``attrs["baseline"]`` holds the baseline's metrics.
+        value and its ``_change`` against the baseline (``rank_change`` < 0 is a better rank),
+        and ``rank_change_significant``: whether the rank lies outside the baseline's rank
+        interval at ±``uncertainty_pct`` on floor area, tax, population and footprint (a change
+        inside it is not significant). ``attrs["baseline"]`` holds the baseline's metrics and
+        its interval (``rank_best``, ``rank_worst``).
 
     Examples
     --------
@@ -425,14 +434,45 @@ def compare(
         first = next((e for e in outcome.errors if e is not None), None)
         if first is not None:
             raise ProposalError(first)
-    # The baseline is row 0 of the same vectorised pass (scoring is row by row): one pass, not two,
-    # which halves the cost of a one-proposal compare (the map editor's update per click).
-    both = _metrics(pd.concat([b_sums, outcome.sums], ignore_index=True),
-                    np.concatenate([[b_cap], outcome.gfa_capacity_m2]),
-                    np.concatenate([[len(base.ids)], outcome.block_count]), preset=preset, peers=scores)
+    # The baseline (row 0) and the corners of its uncertainty box (the next rows) go through the same
+    # vectorised pass as the proposals (scoring is row by row): one pass, not three, which keeps a
+    # one-proposal compare (the map editor's update per click) cheap.
+    corners = _uncertainty_corners(b_sums, uncertainty_pct=uncertainty_pct)
+    n_head = 1 + len(corners)
+    both = _metrics(pd.concat([b_sums, corners, outcome.sums], ignore_index=True),
+                    np.concatenate([np.full(n_head, b_cap), outcome.gfa_capacity_m2]),
+                    np.concatenate([np.full(n_head, len(base.ids)), outcome.block_count]), preset=preset, peers=scores)
     base_row = both.iloc[0]
-    metrics = both.iloc[1:].reset_index(drop=True)
-    return _table(items, outcome, metrics, base_row, sort_by=sort_by, ascending=ascending)
+    metrics = both.iloc[n_head:].reset_index(drop=True)
+    table = _table(items, outcome, metrics, base_row, sort_by=sort_by, ascending=ascending)
+    return _mark_rank_band(table, both["rank"].iloc[1:n_head], uncertainty_pct=uncertainty_pct)
+
+
+def _uncertainty_corners(b_sums: pd.DataFrame, *, uncertainty_pct: float) -> pd.DataFrame:
+    """Return the zone sums at every corner of ±``uncertainty_pct`` on :data:`~zgc_space.ranking.UNCERTAIN_COLUMNS`.
+
+    The baseline's rank at these corners bounds its rank under that uncertainty (exact bounds,
+    see :func:`zgc_space.ranking.rank_interval`).
+    """
+    cols = [c for c in ranking.UNCERTAIN_COLUMNS if c in b_sums.columns]
+    u = uncertainty_pct / 100.0
+    corners = []
+    for signs in itertools.product((-1.0, 1.0), repeat=len(cols)):
+        row = b_sums.iloc[0].copy()
+        for c, sgn in zip(cols, signs, strict=True):
+            row[c] = row[c] * (1.0 + sgn * u)
+        corners.append(row)
+    return pd.DataFrame(corners).reset_index(drop=True)
+
+
+def _mark_rank_band(table: pd.DataFrame, corner_ranks: pd.Series, *, uncertainty_pct: float) -> pd.DataFrame:
+    """Add ``rank_change_significant``: whether the proposal's rank lies outside the baseline's interval."""
+    ranks = corner_ranks.astype("float64")
+    best, worst = int(np.nanmin(ranks)), int(np.nanmax(ranks))
+    rank = table["rank"].astype("Float64")
+    table["rank_change_significant"] = ((rank < best) | (rank > worst)).astype("boolean")
+    table.attrs["baseline"].update(rank_best=best, rank_worst=worst, uncertainty_pct=uncertainty_pct)
+    return table
 
 
 def _table(items: Sequence[Proposal | ProposalError], outcome: fast.Outcome, metrics: pd.DataFrame,
