@@ -169,10 +169,12 @@ def _check_panel(panel: pd.DataFrame, rules: Rules) -> None:
 
 
 def unit_scores(panel: pd.DataFrame, *, unit: str = "block_id", preset: evaluation.PresetLike = "cic_default",
-                members: str = "policy_zone") -> pd.DataFrame:
+                members: str = "policy_zone", missing: evaluation.MissingPolicy = "refuse") -> pd.DataFrame:
     """Score every unit in every year: one row per (unit, year) with ``score`` and ``member``.
 
     ``member`` is whether the unit is in the policy zones in the panel (any of its blocks flagged).
+    Blank block values in the score's inputs follow ``missing`` (the rules file's ``missing:``
+    key), as in :func:`zgc_space.evaluation.score_blocks`: refuse by default, naming them.
 
     Examples
     --------
@@ -182,9 +184,8 @@ def unit_scores(panel: pd.DataFrame, *, unit: str = "block_id", preset: evaluati
     ((492, 2), 40.08)
     """
     p = evaluation.load_preset(preset)
-    ind = indicators.compute(panel, by=[unit, "year"], indicators=list(p.leaf_weights()))
-    scored = evaluation.score(ind, preset=p)
-    out = pd.DataFrame({"score": scored["score"].to_numpy(float)}, index=ind.index)
+    scored = evaluation.score_blocks(panel, preset=p, by=[unit, "year"], missing=missing)
+    out = pd.DataFrame({"score": scored["score"].to_numpy(float)}, index=scored.index)
     if members == "all":
         out["member"] = True
     else:
@@ -308,7 +309,7 @@ def evaluate_panel(panel: pd.DataFrame, rules: Rules | Mapping[str, Any] | str |
     """
     r = load_rules(rules)
     _check_panel(panel, r)
-    scores = unit_scores(panel, unit=r.unit, preset=r.preset, members=r.members)
+    scores = unit_scores(panel, unit=r.unit, preset=r.preset, members=r.members, missing=r.missing)
     years = sorted(int(y) for y in scores.index.get_level_values(1).unique())
     start = int(scores.xs(years[0], level=1)["member"].sum()) if years else 0
     if years and r.min_members > 0 and r.min_members >= start:
