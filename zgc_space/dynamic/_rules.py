@@ -76,8 +76,9 @@ class Rules(_Strict):
     min_members: int = Field(default=0, ge=0, description="exits never bring the policy zones below this many units")
     missing: Literal["refuse", "drop-indicator", "drop-blocks"] = Field(
         default="refuse",
-        description="blank block values in the score's inputs: refuse (default), drop-indicator (the unit is scored "
-                    "without that indicator, weights re-normalised) or drop-blocks (the blocks are left out of the unit)",
+        description="blank block values in the score's inputs: refuse (default), drop-indicator (the unit is "
+                    "scored without that indicator, weights re-normalised) or drop-blocks (the blocks are left out "
+                    "of the unit)",
     )
     warning: WarningRule
     exit: Exit = Field(default_factory=Exit)

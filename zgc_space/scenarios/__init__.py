@@ -46,7 +46,6 @@ Examples
 from __future__ import annotations
 
 import itertools
-
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
