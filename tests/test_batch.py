@@ -139,7 +139,7 @@ def test_cli_compare_json(proposals, tmp_path, capsys):
     assert payload["counts"]["proposals"] == 7 and payload["counts"]["error"] == 2
     assert payload["baseline"]["rank"] == 74
     first = payload["results"][0]
-    assert first["proposal_id"] == "P02-renew-fengtai-chaoyang" and first["rank_change"] < 0
+    assert first["proposal_id"] == "P02-renew-fengtai-chaoyang" and first["score_change"] > 0
     code = main(["compare", *map(str, sorted(proposals.glob("p0*.yaml"))), "--baseline", str(BASELINE),
                  "--candidates", str(CANDIDATES), "--out", str(tmp_path / "out")])
     assert code == 0

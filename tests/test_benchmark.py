@@ -380,7 +380,7 @@ def test_cli_rank_json_margins_and_missing_data(tmp_path, capsys):
     blocks.loc[5, "population"] = None  # one blank cell: 0.02 % of the denominator
     path = tmp_path / "blank.gpkg"
     blocks.to_file(path)
-    assert main(["rank", str(path)]) == 2
+    assert main(["rank", str(path)]) == 1  # bad input (exit 1), the fix named
     err = capsys.readouterr().err
     assert "population in block(s) B006" in err and "--missing" in err
     assert main(["rank", str(path), "--missing", "drop-indicator"]) == 0

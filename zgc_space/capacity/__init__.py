@@ -49,7 +49,9 @@ from zgc_space.blocks import block_ids, group_sums, index_name, numeric_columns,
 from zgc_space.capacity._potential import STRUCTURAL_CLASSES, potential
 from zgc_space.errors import BlockValidationError, ColumnError, ParameterError, ValidationWarning, list_ids
 
-__all__ = ["LAND_BASE", "STRUCTURAL_CLASSES", "compute", "fragmentation", "gfa_capacity_m2", "potential"]
+__all__ = [
+    "LAND_BASE", "MERGED_OVER_CAP", "STRUCTURAL_CLASSES", "compute", "fragmentation", "gfa_capacity_m2", "potential",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +60,26 @@ LAND_BASE: tuple[str, ...] = ("built_m2", "ready_m2", "unready_m2")
 
 
 
-def gfa_capacity_m2(far_cap: np.ndarray, land_m2: np.ndarray, gfa_m2: np.ndarray) -> np.ndarray:
+#: Floor area over the planned cap that a merged block's parts carried (合并前各部分超出上限的建筑面积).
+#: A merge keeps each part's capacity: one part's excess is not offset by another part's room, so
+#: the merged block's capacity is ``max(far_cap · (A + B) − gfa + carried, 0)`` = the sum of its
+#: parts' capacities, while its ``far_cap`` is the land-weighted value of the parts (reported, not
+#: a new cap). Absent or blank means 0 (a block that is not a merge).
+MERGED_OVER_CAP = "over_cap_merged_m2"
+
+
+def gfa_capacity_m2(far_cap: np.ndarray, land_m2: np.ndarray, gfa_m2: np.ndarray,
+                    over_cap_merged_m2: np.ndarray | None = None) -> np.ndarray:
     r"""Floor-area capacity of each row, ``max(far_cap · land − gfa, 0)``; NaN where an input is unknown.
 
     .. math::
 
-        \text{capacity} = \max(\text{FAR}_{cap} \cdot (A + B) - \text{GFA}, 0)
+        \text{capacity} = \max(\text{FAR}_{cap} \cdot (A + B) - \text{GFA} + \text{carried}, 0)
 
     (UrbanSim's remaining-capacity rule on TD/T 1029's constructible land A + B). Plain arrays
-    in, no warnings: :func:`compute` adds the checks and the reporting.
+    in, no warnings: :func:`compute` adds the checks and the reporting. ``carried`` is
+    ``over_cap_merged_m2`` (:data:`MERGED_OVER_CAP`, 0 if not given or blank): the excess of a
+    merged block's parts, so that a merge keeps the sum of its parts' capacities.
 
     Examples
     --------
@@ -79,7 +92,8 @@ def gfa_capacity_m2(far_cap: np.ndarray, land_m2: np.ndarray, gfa_m2: np.ndarray
     with np.errstate(invalid="ignore"):
         permitted = cap * land
         unknown = np.isnan(permitted) | np.isnan(gfa)
-        return np.where(unknown, np.nan, np.maximum(permitted - gfa, 0.0))
+        carried = 0.0 if over_cap_merged_m2 is None else np.nan_to_num(np.asarray(over_cap_merged_m2, dtype=float))
+        return np.where(unknown, np.nan, np.maximum(permitted - gfa + carried, 0.0))
 
 
 _LAND_IN = ("built_m2", "ready_m2", "unready_m2", "supplied_m2")
@@ -133,7 +147,9 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict[str, Any])
     missing_cap = np.isnan(cap)
     unknown = np.isnan(permitted) | np.isnan(gfa)
     zero_cap = cap == 0
-    over = ~unknown & (gfa > permitted)
+    carried = (pd.to_numeric(blocks[MERGED_OVER_CAP], errors="coerce").fillna(0.0).to_numpy(float)
+               if MERGED_OVER_CAP in blocks.columns else np.zeros(len(cap)))
+    over = ~unknown & ((gfa > permitted) | (carried > 0))
     attrs["missing_cap"] = block_ids(blocks, missing_cap)
     attrs["zero_cap"] = block_ids(blocks, zero_cap)
     attrs["over_cap"] = block_ids(blocks, over)
@@ -154,8 +170,9 @@ def _capacity(values: pd.DataFrame, blocks: pd.DataFrame, attrs: dict[str, Any])
     if (zero_cap & over).any():
         log.info("%d block(s) with far_cap 0 have floor area (over cap)", int((zero_cap & over).sum()))
     with np.errstate(invalid="ignore"):
-        capacity = gfa_capacity_m2(cap, land, gfa)
-        over_m2 = np.where(unknown, np.nan, np.maximum(gfa - permitted, 0.0))
+        capacity = gfa_capacity_m2(cap, land, gfa, carried)
+        # over the cap: what capacity adds back to permitted − gfa (a merge's carried excess included)
+        over_m2 = np.where(unknown, np.nan, capacity - (permitted - gfa))
     return pd.DataFrame(
         {
             "gfa_m2": gfa,

@@ -166,7 +166,11 @@ def economy(rng: np.random.Generator, frame: pd.DataFrame, land: pd.DataFrame) -
 def ownership(
     rng: np.random.Generator, frame: pd.DataFrame, site: np.ndarray, tax_per_ha: np.ndarray
 ) -> dict[str, Any]:
-    """Owner type, owner count and the city-level policy-zone flag of every block."""
+    """Owner type, owner count, the city-level policy-zone flag and the evaluation range of every block.
+
+    Every sample block lies in the main range (主区): the published evaluation of ZGC has no
+    expansion range (发展方向区).
+    """
     n = len(frame)
     tiers = [parks.PARKS[p].tier for p in frame["subpark"]]
     owner_type = [OWNER_TYPES[rng.choice(4, p=_OWNER_P[t])] for t in tiers]
@@ -175,7 +179,8 @@ def ownership(
     z = np.log(tax_per_ha)
     z = (z - z.mean()) / z.std()
     p = np.clip(_tier_param(frame, "policy") + 0.15 * z, 0.05, 0.95)
-    return {"owner_type": owner_type, "owner_count": owner_count, "policy_zone": rng.random(n) < p}
+    return {"owner_type": owner_type, "owner_count": owner_count, "policy_zone": rng.random(n) < p,
+            "range": ["main"] * n}
 
 
 def far_caps(rng: np.random.Generator, land: pd.DataFrame, site: np.ndarray, n_over: int = 3) -> np.ndarray:

@@ -70,7 +70,8 @@ def block_ranges(blocks: pd.DataFrame) -> pd.Series:
             f"column range has unknown value(s) {sorted(set(text[bad].astype(str)))} in blocks {ids}; use main "
             "(主区) or expansion (发展方向区)"
         )
-    return out.rename("range")
+    out.name = "range"
+    return out
 
 
 def _ids(blocks: pd.DataFrame, mask: np.ndarray) -> list[str]:
@@ -78,11 +79,11 @@ def _ids(blocks: pd.DataFrame, mask: np.ndarray) -> list[str]:
     return [str(v) for v in labels.to_numpy()[mask]]
 
 
-def _inputs(preset: Preset) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Map the preset's indicators (both ranges) to their (numerator, denominator) columns."""
+def _inputs(preset: Preset, *, expansion: bool = True) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Map the preset's indicators (both ranges, or the main range's) to their (numerator, denominator) columns."""
     from zgc_space.indicators import INDICATORS
 
-    ids = list(preset.leaf_weights()) + list(preset.ranges.expansion_substitutes.values())
+    ids = list(preset.leaf_weights()) + (list(preset.ranges.expansion_substitutes.values()) if expansion else [])
     return {i: (INDICATORS[i].numerator, INDICATORS[i].denominator) for i in dict.fromkeys(ids) if i in INDICATORS}
 
 
@@ -116,10 +117,12 @@ def missing_inputs(blocks: pd.DataFrame, *, preset: object = "cic_default",
     >>> missing_inputs(blocks).values.tolist()
     [['B2', 'population', 'population_per_ha', 25.0]]
     """
-    from zgc_space.evaluation import load_preset
+    from zgc_space.evaluation._score import load_preset
 
     p = load_preset(preset)  # type: ignore[arg-type]
-    inputs = {k: v for k, v in _inputs(p).items() if all(c in blocks.columns for c in (*v[0], *v[1]))}
+    expansion = bool((block_ranges(blocks) == "expansion").any())
+    inputs = {k: v for k, v in _inputs(p, expansion=expansion).items()
+              if all(c in blocks.columns for c in (*v[0], *v[1]))}
     cols = list(dict.fromkeys(c for num, den in inputs.values() for c in (*num, *den)))
     values = pd.DataFrame({c: pd.to_numeric(blocks[c], errors="coerce") for c in cols}, index=blocks.index)
     keys = None if by == "zone" else ([by] if isinstance(by, str) else list(by))
@@ -210,7 +213,7 @@ def score_blocks(
     61.2
     """
     from zgc_space import indicators as _ind
-    from zgc_space.evaluation import load_preset, score
+    from zgc_space.evaluation._score import load_preset, score
 
     if missing not in MISSING_POLICIES:
         raise ParameterError(f"missing must be one of {', '.join(MISSING_POLICIES)}, got {missing!r}")
@@ -229,8 +232,8 @@ def score_blocks(
         )
         blocks = blocks[keep]
     ranges = block_ranges(blocks)
-    wanted = list(_inputs(p))
     exp_mask = (ranges == "expansion").to_numpy()
+    wanted = list(_inputs(p, expansion=bool(exp_mask.any())))  # the substitutes only where a block needs them
     main = _ind.compute(blocks[~exp_mask], by=by, indicators=wanted) if (~exp_mask).any() else None
     expansion = _ind.compute(blocks[exp_mask], by=by, indicators=wanted) if exp_mask.any() else None
     if main is None and expansion is not None:

@@ -24,7 +24,7 @@ import pandas as pd
 from zgc_space.errors import ParameterError
 
 if TYPE_CHECKING:
-    from zgc_space.ranking import RankResult
+    from zgc_space.ranking._rank import RankResult
 
 __all__ = ["UNCERTAIN_COLUMNS", "rank_blocks", "rank_interval"]
 
@@ -82,10 +82,10 @@ def rank_interval(
     --------
     >>> from zgc_space import datasets
     >>> rank_interval(datasets.load_blocks())[:2]
-    (72, 77)
+    (73, 77)
     """
     from zgc_space import evaluation
-    from zgc_space.ranking import _peers_of_type, rank_scores
+    from zgc_space.ranking._rank import _peers_of_type, rank_scores
 
     p = evaluation.load_preset(preset)  # type: ignore[arg-type]
     scores = _corner_scores(blocks, preset=p, missing=missing, uncertainty_pct=uncertainty_pct, columns=columns)
@@ -115,12 +115,12 @@ def rank_blocks(
     --------
     >>> from zgc_space import datasets
     >>> rank_blocks(datasets.load_blocks()).text()
-    '74 / 131 (72–77 at ±1 %)'
+    '74 / 131 (73–77 at ±1 %)'
     """
     from dataclasses import replace
 
     from zgc_space import evaluation
-    from zgc_space.ranking import _peers_of_type, _rank_of
+    from zgc_space.ranking._rank import _peers_of_type, _rank_of
 
     p = evaluation.load_preset(preset)  # type: ignore[arg-type]
     scored = evaluation.score_blocks(blocks, preset=p, missing=missing)  # type: ignore[arg-type]

@@ -180,9 +180,15 @@ def generate(
     weight = np.exp(-(((scores - centre) / 2.0) ** 2))
     mean_w = float(weight.mean())
     amount = shift / (1.0 - mean_w)  # the warp has mean zero: the draw's mean score is kept
-    for pos, idx in enumerate(order):
-        warp = amount * (float(weight[idx]) - mean_w)
-        target = scores[idx] + warp + (widen if pos < above_needed else -widen)
+    above = np.zeros(n, dtype=bool)
+    above[order[:above_needed]] = True
+    targets = scores + amount * (weight - mean_w) + np.where(above, widen, -widen)
+    if int((targets > anchor_score).sum()) != above_needed or np.any(np.abs(targets - anchor_score) < margin):
+        # too few peers (or too large a shift) for the local warp to place the anchor: every
+        # peer moves by the same shift, which preserves the order and the spacing exactly
+        targets = scores + shift + np.where(above, widen, -widen)
+    for idx in order:
+        target = float(targets[idx])
         if abs(target - scores[idx]) > 1e-9:
             peers.loc[idx] = _move_to(peers.loc[idx], target, preset, scorer)
     peers = peers.round(4)

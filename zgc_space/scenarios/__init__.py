@@ -45,7 +45,6 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
@@ -62,6 +61,7 @@ from zgc_space.errors import ColumnError, ProposalError, ValidationWarning
 from zgc_space.scenarios import _fast as fast
 from zgc_space.scenarios import _plan as plans
 from zgc_space.scenarios import _rows as ops
+from zgc_space.scenarios._band import mark_rank_band, uncertainty_corners
 from zgc_space.scenarios._rows import AREA_TOL_M2, ECON, LAND4, Violation
 from zgc_space.scenarios.proposal import Proposal, read_proposal
 
@@ -433,10 +433,8 @@ def compare(
         first = next((e for e in outcome.errors if e is not None), None)
         if first is not None:
             raise ProposalError(first)
-    # The baseline (row 0) and the corners of its uncertainty box (the next rows) go through the same
-    # vectorised pass as the proposals (scoring is row by row): one pass, not three, which keeps a
-    # one-proposal compare (the map editor's update per click) cheap.
-    corners = _uncertainty_corners(b_sums, uncertainty_pct=uncertainty_pct)
+    # baseline (row 0), its uncertainty corners and the proposals in one pass (scoring is row by row)
+    corners = uncertainty_corners(b_sums, uncertainty_pct=uncertainty_pct)
     n_head = 1 + len(corners)
     both = _metrics(pd.concat([b_sums, corners, outcome.sums], ignore_index=True),
                     np.concatenate([np.full(n_head, b_cap), outcome.gfa_capacity_m2]),
@@ -444,34 +442,7 @@ def compare(
     base_row = both.iloc[0]
     metrics = both.iloc[n_head:].reset_index(drop=True)
     table = _table(items, outcome, metrics, base_row, sort_by=sort_by, ascending=ascending)
-    return _mark_rank_band(table, both["rank"].iloc[1:n_head], uncertainty_pct=uncertainty_pct)
-
-
-def _uncertainty_corners(b_sums: pd.DataFrame, *, uncertainty_pct: float) -> pd.DataFrame:
-    """Return the zone sums at every corner of ±``uncertainty_pct`` on :data:`~zgc_space.ranking.UNCERTAIN_COLUMNS`.
-
-    The baseline's rank at these corners bounds its rank under that uncertainty (exact bounds,
-    see :func:`zgc_space.ranking.rank_interval`).
-    """
-    cols = [c for c in ranking.UNCERTAIN_COLUMNS if c in b_sums.columns]
-    u = uncertainty_pct / 100.0
-    corners = []
-    for signs in itertools.product((-1.0, 1.0), repeat=len(cols)):
-        row = b_sums.iloc[0].copy()
-        for c, sgn in zip(cols, signs, strict=True):
-            row[c] = row[c] * (1.0 + sgn * u)
-        corners.append(row)
-    return pd.DataFrame(corners).reset_index(drop=True)
-
-
-def _mark_rank_band(table: pd.DataFrame, corner_ranks: pd.Series, *, uncertainty_pct: float) -> pd.DataFrame:
-    """Add ``rank_change_significant``: whether the proposal's rank lies outside the baseline's interval."""
-    ranks = corner_ranks.astype("float64")
-    best, worst = int(np.nanmin(ranks)), int(np.nanmax(ranks))
-    rank = table["rank"].astype("Float64")
-    table["rank_change_significant"] = ((rank < best) | (rank > worst)).astype("boolean")
-    table.attrs["baseline"].update(rank_best=best, rank_worst=worst, uncertainty_pct=uncertainty_pct)
-    return table
+    return mark_rank_band(table, both["rank"].iloc[1:n_head], uncertainty_pct=uncertainty_pct)
 
 
 def _table(items: Sequence[Proposal | ProposalError], outcome: fast.Outcome, metrics: pd.DataFrame,

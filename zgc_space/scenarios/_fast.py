@@ -48,7 +48,8 @@ def row_capacity(rows: np.ndarray, cols: Sequence[str]) -> np.ndarray:
     rows = np.asarray(rows, dtype=float)
     # plain arrays, no warning machinery: warnings.catch_warnings is not thread-safe
     land = np.sum([rows[:, ix[c]] for c in capacity.LAND_BASE], axis=0)
-    cap = capacity.gfa_capacity_m2(rows[:, ix["far_cap"]], land, rows[:, ix["gfa_m2"]])
+    carried = rows[:, ix[capacity.MERGED_OVER_CAP]] if capacity.MERGED_OVER_CAP in ix else None
+    cap = capacity.gfa_capacity_m2(rows[:, ix["far_cap"]], land, rows[:, ix["gfa_m2"]], carried)
     return cast("np.ndarray", np.nan_to_num(cap))
 
 
@@ -80,8 +81,8 @@ def base_sums(base: ops.Base) -> tuple[pd.DataFrame, float]:
 class _Deltas:
     """Baseline rows each proposal removes (weight 0) and the rows it adds."""
 
-    #: Proposals per block of the weight matrix (bounds memory at ~2 MB per 164 blocks).
-    CHUNK = 2048
+    #: Values per block of the kept-rows array (bounds its memory at 32 MB whatever the block count).
+    CHUNK_VALUES = 4_000_000
 
     def __init__(self) -> None:
         self.p: list[np.ndarray] = []
@@ -102,20 +103,26 @@ class _Deltas:
             self.rb.append(np.asarray(blocks, dtype=np.intp))
 
     def apply(self, base: ops.Base, n: int) -> tuple[np.ndarray, np.ndarray]:
+        # Each proposal's sums add its kept rows in block order (nothing subtracted, so no cancellation),
+        # the same order as the baseline's sums: keeping every block gives the baseline's sums exactly,
+        # and the result does not depend on how the proposals are chunked.
         X = np.nan_to_num(base.X, nan=0.0)
-        M = np.isnan(base.X).astype(float)
+        M = np.isnan(base.X)
         rowcap = row_capacity(base.X, base.cols)
         S = np.empty((n, X.shape[1]))
         N = np.empty((n, X.shape[1]))
         cap = np.empty(n)
         rp = np.concatenate(self.rp) if self.rp else np.zeros(0, dtype=np.intp)
         rb = np.concatenate(self.rb) if self.rb else np.zeros(0, dtype=np.intp)
-        for a in range(0, n, self.CHUNK):
-            b = min(n, a + self.CHUNK)
-            W = np.ones((b - a, len(X)))
+        step = max(1, self.CHUNK_VALUES // max(1, X.size))
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            keep = np.ones((b - a, len(X)), dtype=bool)
             inside = (rp >= a) & (rp < b)
-            W[rp[inside] - a, rb[inside]] = 0.0
-            S[a:b], N[a:b], cap[a:b] = W @ X, W @ M, W @ rowcap
+            keep[rp[inside] - a, rb[inside]] = False
+            S[a:b] = np.where(keep[:, :, None], X[None, :, :], 0.0).sum(axis=1)
+            N[a:b] = (keep[:, :, None] & M[None, :, :]).sum(axis=1)
+            cap[a:b] = np.where(keep, rowcap[None, :], 0.0).sum(axis=1)
         if self.p:
             p = np.concatenate(self.p)
             rows = np.concatenate(self.rows)

@@ -17,6 +17,7 @@ import pyproj
 import shapely
 
 from zgc_space import schema
+from zgc_space.capacity import MERGED_OVER_CAP
 from zgc_space.errors import ProposalError
 from zgc_space.io import format_path
 from zgc_space.scenarios._rows import (
@@ -415,7 +416,14 @@ def materialise(base: Base, plan: Plan) -> gpd.GeoDataFrame:
             new.index = pd.RangeIndex(start, start + len(new))
         else:
             new.index = pd.Index([a.block_id for a in plan.added], name=frame.index.name)
-        out = pd.concat([out, new.reindex(columns=frame.columns)])
+        columns = list(frame.columns)
+        carried = base.col.get(MERGED_OVER_CAP)
+        if MERGED_OVER_CAP not in present and carried is not None and any(a.values[carried] > 0 for a in plan.added):
+            # a merge carried over-cap floor area: the column keeps its parts' capacities in the table
+            new[MERGED_OVER_CAP] = [float(a.values[carried]) for a in plan.added]
+            out[MERGED_OVER_CAP] = 0.0
+            columns.append(MERGED_OVER_CAP)
+        out = pd.concat([out, new.reindex(columns=columns)])
         for c in frame.columns:
             if c == frame.geometry.name or out[c].dtype == frame[c].dtype:
                 continue

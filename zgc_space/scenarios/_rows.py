@@ -20,6 +20,7 @@ import shapely
 
 from zgc_space import crs as _crs
 from zgc_space import schema
+from zgc_space.capacity import LAND_BASE, MERGED_OVER_CAP, gfa_capacity_m2
 from zgc_space.errors import ColumnError, ProposalError, ReprojectionWarning
 from zgc_space.scenarios.proposal import Proposal, suggest_ids
 
@@ -113,11 +114,19 @@ def prepare(baseline: gpd.GeoDataFrame) -> Base:
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise ColumnError(f"`baseline` has duplicate block_id(s) {dup[:10]}; make them unique first")
-    cols = numeric_columns(frame)
+    # the excess a merged block's parts carried always travels with the rows (0 for other blocks),
+    # so that a merge keeps the sum of its parts' capacities (capacity.MERGED_OVER_CAP)
+    cols = [*numeric_columns(frame), MERGED_OVER_CAP]
     geoms = frame.geometry.to_numpy()
     X = np.empty((len(frame), len(cols)))
     for j, c in enumerate(cols):
-        X[:, j] = shapely.area(geoms) if c == "site_area_m2" else pd.to_numeric(frame[c]).to_numpy(float)
+        if c == "site_area_m2":
+            X[:, j] = shapely.area(geoms)
+        elif c == MERGED_OVER_CAP:
+            X[:, j] = (pd.to_numeric(frame[c], errors="coerce").fillna(0.0).to_numpy(float)
+                       if c in frame.columns else 0.0)
+        else:
+            X[:, j] = pd.to_numeric(frame[c]).to_numpy(float)
     return Base(
         frame=frame, ids=ids, pos={b: i for i, b in enumerate(ids)}, cols=cols,
         col={c: j for j, c in enumerate(cols)}, X=X, geoms=geoms, tree=shapely.STRtree(geoms),
@@ -207,10 +216,22 @@ def negative(rows: np.ndarray) -> np.ndarray:
 
 
 def merge_row(rows: np.ndarray, cols: Sequence[str]) -> np.ndarray:
-    """One row for blocks combined: sums, with ``far_cap`` weighted by constructible land."""
+    """One row for blocks combined: sums, with ``far_cap`` weighted by constructible land.
+
+    The merged ``far_cap`` is the implied (land-weighted) value, reported but not a new cap: the
+    parts' over-cap floor area is carried in :data:`~zgc_space.capacity.MERGED_OVER_CAP`, so the
+    merged block's capacity is the sum of its parts' capacities.
+    """
     out = rows.sum(axis=0)
     for j, c in enumerate(cols):
-        if c == "year":
+        if c == MERGED_OVER_CAP and all(x in cols for x in (*LAND_BASE, "gfa_m2", "far_cap")):
+            land = rows[:, [cols.index(x) for x in LAND_BASE]].sum(axis=1)
+            far_cap, gfa = rows[:, cols.index("far_cap")], rows[:, cols.index("gfa_m2")]
+            part = gfa_capacity_m2(far_cap, land, gfa, rows[:, j])
+            with np.errstate(invalid="ignore"):
+                over = part - (far_cap * land - gfa)  # each part's excess (its own carried one included)
+            out[j] = float(np.nansum(over))
+        elif c == "year":
             out[j] = np.nanmax(rows[:, j]) if np.isfinite(rows[:, j]).any() else np.nan
         elif c == "far_cap":
             land_cols = [cols.index(x) for x in ("built_m2", "ready_m2", "unready_m2") if x in cols]
