@@ -183,7 +183,7 @@ def generate(
     above = np.zeros(n, dtype=bool)
     above[order[:above_needed]] = True
     targets = scores + amount * (weight - mean_w) + np.where(above, widen, -widen)
-    if int((targets > anchor_score).sum()) != above_needed or np.any(np.abs(targets - anchor_score) < margin):
+    if int((targets > anchor_score).sum()) != above_needed or np.any(np.abs(targets - anchor_score) < margin / 2):
         # too few peers (or too large a shift) for the local warp to place the anchor: every
         # peer moves by the same shift, which preserves the order and the spacing exactly
         targets = scores + shift + np.where(above, widen, -widen)
