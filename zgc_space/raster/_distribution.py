@@ -1,0 +1,120 @@
+r"""Value distributions of blocks for the zonal engine: histograms, quantiles, majority.
+
+A block's valid pixels are kept as a *histogram*: its distinct values (sorted) and the summed
+weight of each (a pixel count for ``center`` / ``all_touched``, summed coverage fractions for
+``exact``). Distinct values are few on class or integer rasters, so the histogram is much
+smaller than the pixels; it is compacted as chunks arrive.
+
+Two quantile definitions, one per reference:
+
+:func:`linear_quantile` (``center``, ``all_touched``)
+    the order statistics of the :math:`n` pixels with linear interpolation, method 7 of
+    Hyndman & Fan: position :math:`h = (n - 1)\,q`, value
+    :math:`x_{\lfloor h \rfloor} + (h - \lfloor h \rfloor)(x_{\lfloor h \rfloor + 1} - x_{\lfloor h \rfloor})`.
+    This is ``numpy.percentile``'s default, which rasterstats' ``percentile_N`` uses.
+:func:`weighted_quantile` (``exact``)
+    the weighted quantile exactextract uses (its ``median`` and ``quantile``): over the
+    :math:`m` distinct values :math:`x_0 < \dots < x_{m-1}` with summed coverage :math:`w_k`
+    and cumulative coverage :math:`S_k = \sum_{j \le k} w_j` (total :math:`W`), the
+    positions :math:`s_0 = 0`, :math:`s_k = k\,w_k + (m - 1)\,S_{k-1}`; the quantile
+    :math:`q` is read at :math:`t = q\,(m - 1)\,W` by linear interpolation between the
+    neighbouring :math:`(s_k, x_k)`, and is :math:`x_{m-1}` beyond the last position. With
+    unit weights it reduces to the linear rule over the distinct values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Parts kept per block before they are merged into one histogram.
+_MERGE_EVERY = 32
+
+
+def histogram(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (sorted, float64) and the summed weight of each (1 per pixel if ``weights`` is None)."""
+    keys, inv = np.unique(np.asarray(values, dtype=np.float64), return_inverse=True)
+    sums = np.bincount(inv.ravel(), weights=weights, minlength=keys.size).astype(np.float64)
+    return keys, sums
+
+
+class Histograms:
+    """One histogram per block, merged chunk by chunk."""
+
+    def __init__(self, n: int) -> None:
+        self.parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
+
+    def add(self, block: int, values: np.ndarray, weights: np.ndarray | None) -> None:
+        """Add the valid pixels of one chunk to block ``block``."""
+        if values.size == 0:
+            return
+        parts = self.parts[block]
+        parts.append(histogram(values, weights))
+        if len(parts) >= _MERGE_EVERY:
+            self.parts[block] = [self.get(block)]
+
+    def get(self, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """Block ``block``'s distinct values and their summed weights (empty arrays when none)."""
+        parts = self.parts[block]
+        if not parts:
+            return np.zeros(0), np.zeros(0)
+        if len(parts) == 1:
+            return parts[0]
+        keys = np.concatenate([p[0] for p in parts])
+        return histogram(keys, np.concatenate([p[1] for p in parts]))
+
+
+def linear_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """Quantile ``q`` (0-1) of the pixels a histogram of counts stands for (``numpy.percentile``'s rule)."""
+    if values.size == 0:
+        return float("nan")
+    cum = np.cumsum(counts)
+    n = float(cum[-1])
+    h = n * q + (1.0 + q * (1.0 - 1.0 - 1.0)) - 1.0  # numpy's virtual index, same operations
+    lo = min(max(np.floor(h), 0.0), n - 1.0)
+    hi = min(lo + 1.0, n - 1.0)
+    gamma = h - lo
+    a = float(values[np.searchsorted(cum, lo, side="right")])
+    b = float(values[np.searchsorted(cum, hi, side="right")])
+    return b - (b - a) * (1.0 - gamma) if gamma >= 0.5 else a + (b - a) * gamma
+
+
+def median(values: np.ndarray, counts: np.ndarray) -> float:
+    """Median of the pixels a histogram of counts stands for (the mean of the middle two when even)."""
+    if values.size == 0:
+        return float("nan")
+    cum = np.cumsum(counts)
+    n = int(round(float(cum[-1])))
+    a = float(values[np.searchsorted(cum, (n - 1) // 2, side="right")])
+    b = float(values[np.searchsorted(cum, n // 2, side="right")])
+    return (a + b) / 2.0
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """exactextract's weighted quantile ``q`` (0-1) of distinct sorted ``values`` (see the module notes)."""
+    m = values.size
+    if m == 0:
+        return float("nan")
+    cum = np.cumsum(weights)
+    s = np.zeros(m)
+    s[1:] = np.arange(1, m) * weights[1:] + (m - 1.0) * cum[:-1]
+    target = q * (cum[-1] * (m - 1.0))
+    right = int(np.searchsorted(s, target, side="right"))
+    if right >= m:
+        return float(values[-1])
+    left = right - 1
+    return float(values[left] + (target - s[left]) * (values[right] - values[left]) / (s[right] - s[left]))
+
+
+def majority(values: np.ndarray, weights: np.ndarray, *, ties: str) -> float:
+    """The value with the largest weight; on a tie the ``"lowest"`` or ``"highest"`` of the tied values."""
+    if values.size == 0:
+        return float("nan")
+    top = np.flatnonzero(weights == weights.max())
+    return float(values[top[0] if ties == "lowest" else top[-1]])
+
+
+def minority(values: np.ndarray, weights: np.ndarray) -> float:
+    """The value with the smallest weight; on a tie the lowest of the tied values."""
+    if values.size == 0:
+        return float("nan")
+    return float(values[int(np.argmin(weights))])
