@@ -147,7 +147,8 @@ def find_problems(
     if metric is not None:
         problems += _check_overlaps(metric.geometry, ids, ok, overlap_tolerance_m2, where)
     problems += _check_columns(blocks, ids, where)
-    site_area = metric.geometry.area if metric is not None else None
+    with np.errstate(invalid="ignore"):  # a NaN vertex gives a NaN area, reported above
+        site_area = metric.geometry.area if metric is not None else None
     problems += _check_land(blocks, ids, site_area, area_tolerance, where)
     problems += check_labels(blocks, ids, where)
     problems += check_flags(blocks, ids, where)

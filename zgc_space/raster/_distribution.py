@@ -69,7 +69,7 @@ def linear_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
         return float("nan")
     cum = np.cumsum(counts)
     n = float(cum[-1])
-    h = n * q + (1.0 + q * (1.0 - 1.0 - 1.0)) - 1.0  # numpy's virtual index, same operations
+    h = (n - 1.0) * q  # numpy's virtual index for its "linear" method, the same operations
     lo = min(max(np.floor(h), 0.0), n - 1.0)
     hi = min(lo + 1.0, n - 1.0)
     gamma = h - lo

@@ -30,15 +30,18 @@ class StatsAccumulator:
     ``stats`` are parsed statistics (:func:`zgc_space.raster._names.parse_stats`); ``exact``
     says the chunk weights are coverage fractions (quantiles and majority then follow
     exactextract, else rasterstats); ``default_weight`` replaces a missing weight-raster value
-    (``None``: the weighted statistics of that block are NaN, as in exactextract).
+    (``None``: the weighted statistics of that block are NaN, as in exactextract); ``integer``
+    says the raster holds integers (no scale or offset): exactextract returns quantiles in the
+    raster's type, so ``exact`` quantiles are then truncated toward zero as it does.
     """
 
     def __init__(self, n: int, stats: tuple[Stat, ...], *, scale: float = 1.0, offset: float = 0.0,
-                 exact: bool = False, default_weight: float | None = None) -> None:
+                 exact: bool = False, default_weight: float | None = None, integer: bool = False) -> None:
         self.stats = stats
         kinds = {s.kind for s in stats}
         self.kinds = kinds
         self.scale, self.offset, self.exact, self.default_weight = scale, offset, exact, default_weight
+        self.integer = integer and scale == 1.0 and offset == 0.0
         self.weight = np.zeros(n)
         self.total = np.zeros(n)
         self.mean = np.zeros(n)
@@ -128,7 +131,11 @@ class StatsAccumulator:
                 out[b] = median(x, w)
             else:  # median, percentile, quantile
                 q = 0.5 if stat.kind == "median" else stat.q
-                out[b] = weighted_quantile(x, w, q) if self.exact else linear_quantile(x, w, q)
+                if self.exact:
+                    value = weighted_quantile(x, w, q)
+                    out[b] = np.trunc(value) if self.integer else value
+                else:
+                    out[b] = linear_quantile(x, w, q)
         return out.astype(np.int64) if stat.kind in {"variety", "unique"} else out
 
     def result(self, *, integer_count: bool) -> dict[str, np.ndarray]:

@@ -16,7 +16,8 @@ Statistics follow the reference of their rule: rasterstats for ``center`` and
 - ``median``, ``percentile_N``, ``quantile(q=Q)``: ``center`` / ``all_touched`` interpolate
   linearly between the order statistics of the pixels (``numpy.percentile``, rasterstats);
   ``exact`` takes exactextract's coverage-weighted quantile (see
-  :mod:`zgc_space.raster._distribution`);
+  :mod:`zgc_space.raster._distribution`), which exactextract returns in the raster's type: on
+  an integer raster it is truncated toward zero (an interpolated 2.02 gives 2), here too;
 - ``majority`` / ``minority``: the value with the most / fewest pixels (coverage-weighted with
   ``exact``); a tie gives the lowest value, except ``exact``'s majority, the highest
   (exactextract's rule); ``variety`` and ``unique`` are both the number of distinct values
@@ -279,7 +280,8 @@ def zonal_stats(
                     valid |= hit
                 else:
                     acc = StatsAccumulator(n, names, scale=float(ds.scales[b - 1]), offset=float(ds.offsets[b - 1]),
-                                           exact=method == "exact", default_weight=default_weight)
+                                           exact=method == "exact", default_weight=default_weight,
+                                           integer=np.issubdtype(dtype, np.integer))
                     run(ds, geoms, acc, band=b, method=method, nodata=nd, threads=threads, progress=progress,
                         min_coverage=float(min_coverage_frac), weights=source)
                     table = pd.DataFrame(acc.result(integer_count=method != "exact"), index=blocks.index)
