@@ -125,7 +125,8 @@ def test_non_finite_vertices_are_refused_never_repaired(rasters, bad):
     blk = gpd.GeoDataFrame({"block_id": ["A", "N"], "subpark": ["海淀园"] * 2},
                            geometry=[box(X0, Y0 - 100, X0 + 100, Y0), bad], crs="EPSG:4548")
     for method in ("center", "exact"):
-        with pytest.raises(BlockValidationError, match=r"1 block\(s\) have vertices with NaN or infinite coordinates: N"):
+        with pytest.raises(BlockValidationError, match=r"1 block\(s\) have vertices with NaN or infinite "
+                                                       r"coordinates: N"):
             raster.zonal_stats(blk, rasters["int"], method=method)
     with pytest.raises(BlockValidationError, match="vertices with NaN or infinite coordinates: N"):
         zs.validate_blocks(blk)
@@ -196,7 +197,8 @@ def test_hand_computed_quantiles_majority_and_weights(tmp_path):
 
     assert out.loc[0, "median"] == pytest.approx(expect(0.5)) == pytest.approx(2 + 3 * 3 / 4.5)
     assert out.loc[0, "quantile_25"] == pytest.approx(2 + 1.5 * 3 / 4.5)
-    assert out.loc[0, "quantile_90"] == pytest.approx(expect(0.9)) == pytest.approx(5 + 0.9 * 2 / 1.5)  # t = 5.4 in (4.5, 6)
+    # t = 5.4 lies in (4.5, 6)
+    assert out.loc[0, "quantile_90"] == pytest.approx(expect(0.9)) == pytest.approx(5 + 0.9 * 2 / 1.5)
     assert raster.zonal_stats(blk, path, method="exact", stats="quantile(q=1)").iloc[0, 0] == 7.0
     assert (out.loc[0, "majority"], out.loc[0, "minority"], out.loc[0, "variety"]) == (2.0, 5.0, 3)
     wsum = 1 * 1 * 2 + 0.5 * 2 * 7 + 1 * 3 * 2 + 0.5 * 4 * 5
@@ -391,7 +393,8 @@ def test_cli_new_stats_weights_and_coverage(tmp_path, capsys, rasters):
     rows = pd.DataFrame(json.loads(capsys.readouterr().out)["rows"])
     api = raster.zonal_stats(blocks, rasters["int"], stats="percentile_90 majority weighted_mean", method="exact",
                              weights=rasters["weights"], min_coverage_frac=0.5)
-    np.testing.assert_allclose(rows[["percentile_90", "majority", "weighted_mean"]].to_numpy(float), api.to_numpy(float))
+    cols = ["percentile_90", "majority", "weighted_mean"]
+    np.testing.assert_allclose(rows[cols].to_numpy(float), api.to_numpy(float))
     assert main(["zonal", str(path), rasters["class"], "--categorical", "fraction", "--json"]) == 0
     shares = pd.DataFrame(json.loads(capsys.readouterr().out)["rows"]).drop(columns="block_id")
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)

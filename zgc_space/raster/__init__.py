@@ -60,7 +60,8 @@ from zgc_space.raster._reduce import FloorAccumulator
 from zgc_space.raster._stats import CATEGORICAL, check_method, run, zonal_stats
 from zgc_space.schema import METRIC_CRS
 
-__all__ = ["CATEGORICAL", "HEIGHT_UNITS", "PATTERNS", "STATS", "built_fraction", "floor_area_from_height", "rasterize", "zonal_stats"]
+__all__ = ["CATEGORICAL", "HEIGHT_UNITS", "PATTERNS", "STATS", "built_fraction", "floor_area_from_height", "rasterize",
+           "zonal_stats"]
 
 logger = logging.getLogger(__name__)
 

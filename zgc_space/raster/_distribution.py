@@ -72,7 +72,7 @@ def linear_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
     h = (n - 1.0) * q  # numpy's virtual index for its "linear" method, the same operations
     lo = min(max(np.floor(h), 0.0), n - 1.0)
     hi = min(lo + 1.0, n - 1.0)
-    gamma = h - lo
+    gamma = float(h - lo)
     a = float(values[np.searchsorted(cum, lo, side="right")])
     b = float(values[np.searchsorted(cum, hi, side="right")])
     return b - (b - a) * (1.0 - gamma) if gamma >= 0.5 else a + (b - a) * gamma
@@ -90,7 +90,7 @@ def median(values: np.ndarray, counts: np.ndarray) -> float:
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """exactextract's weighted quantile ``q`` (0-1) of distinct sorted ``values`` (see the module notes)."""
+    """Return exactextract's weighted quantile ``q`` (0-1) of distinct sorted ``values`` (see the module notes)."""
     m = values.size
     if m == 0:
         return float("nan")
@@ -106,7 +106,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 
 def majority(values: np.ndarray, weights: np.ndarray, *, ties: str) -> float:
-    """The value with the largest weight; on a tie the ``"lowest"`` or ``"highest"`` of the tied values."""
+    """Return the value with the largest weight; on a tie the ``"lowest"`` or ``"highest"`` of the tied values."""
     if values.size == 0:
         return float("nan")
     top = np.flatnonzero(weights == weights.max())
@@ -114,7 +114,7 @@ def majority(values: np.ndarray, weights: np.ndarray, *, ties: str) -> float:
 
 
 def minority(values: np.ndarray, weights: np.ndarray) -> float:
-    """The value with the smallest weight; on a tie the lowest of the tied values."""
+    """Return the value with the smallest weight; on a tie the lowest of the tied values."""
     if values.size == 0:
         return float("nan")
     return float(values[int(np.argmin(weights))])

@@ -158,7 +158,8 @@ def warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np
     if parts:
         warnings.warn(
             f"raster {ds.name!r}: " + "; ".join(parts) + ". Their statistics cover only the pixels "
-            "inside (where none: count and sum 0, other statistics NaN); use a raster covering every block to silence this.",
+            "inside (where none: count and sum 0, other statistics NaN); use a raster covering every block to "
+            "silence this.",
             RasterCoverageWarning,
             stacklevel=3,
         )

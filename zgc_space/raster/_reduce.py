@@ -24,6 +24,7 @@ from zgc_space.raster._distribution import (
 from zgc_space.raster._names import DISTRIBUTION, RUN_STATS, Stat
 from zgc_space.raster._zonal import Chunk
 
+
 class StatsAccumulator:
     """Accumulate weighted statistics of ``n`` blocks from :class:`Chunk` objects.
 

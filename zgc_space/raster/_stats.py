@@ -124,13 +124,14 @@ def _check_options(method: str, categorical: object, min_coverage_frac: object, 
 
 
 def _weight_source(weights: Any, ds: Any, band: int) -> _zonal.WeightSource:
-    """The weights raster, refused unless it lies on the value raster's grid."""
+    """Return the weights raster as a source, refused unless it lies on the value raster's grid."""
     (wb,) = _bands(weights, band)
     if not (weights.crs == ds.crs and weights.transform.almost_equals(ds.transform)
             and weights.shape == ds.shape):
         raise RasterError(
             f"weights raster {weights.name!r} ({weights.width} x {weights.height} pixels, {weights.crs}, origin "
-            f"{weights.transform.c:.3f}, {weights.transform.f:.3f}, pixel {weights.transform.a:g} m) is not on the grid of "
+            f"{weights.transform.c:.3f}, {weights.transform.f:.3f}, pixel {weights.transform.a:g}) is not on the "
+            "grid of "
             f"raster {ds.name!r} ({ds.width} x {ds.height}, {ds.crs}, origin {ds.transform.c:.3f}, "
             f"{ds.transform.f:.3f}, pixel {ds.transform.a:g}); warp it onto that grid first, e.g. "
             "gdalwarp -te <bounds> -ts <width> <height> -t_srs <crs> -r average WEIGHTS OUT"

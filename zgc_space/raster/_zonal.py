@@ -435,11 +435,11 @@ class WeightSource:
     offset: float = 0.0
 
     def values(self, wtile: tuple[Any, ...] | None, sl: tuple[slice, slice], sel: np.ndarray) -> np.ndarray:
-        """The weights (float64; NaN where nodata, NaN or masked) of the pixels ``sel`` of window ``sl``."""
+        """Return the weights (float64; NaN where nodata, NaN or masked) of the pixels ``sel`` of window ``sl``."""
         assert wtile is not None
         _, _, data, valid = wtile
         raw = data[sl][sel]
-        out = raw.astype(np.float64) * self.scale + self.offset
+        out: np.ndarray = raw.astype(np.float64) * self.scale + self.offset
         ok = _valid(raw, self.nodata, raw.dtype.kind == "f")
         if valid is not None:
             ok = valid[sl][sel] if ok is None else ok & valid[sl][sel]
