@@ -117,27 +117,32 @@ class StatsAccumulator:
             np.minimum.at(self.min, blk[some], np.concatenate([p[4] for p in parts])[some].astype(np.float64))
             np.maximum.at(self.max, blk[some], np.concatenate([p[5] for p in parts])[some].astype(np.float64))
 
-    def _distribution(self, stat: Stat) -> np.ndarray:
+    def _one(self, stat: Stat, x: np.ndarray, w: np.ndarray) -> float:
+        if stat.kind in {"variety", "unique"}:
+            return float(x.size)
+        if stat.kind == "majority":
+            return majority(x, w, ties="highest" if self.exact else "lowest")
+        if stat.kind == "minority":
+            return minority(x, w)
+        if stat.kind == "median" and not self.exact:
+            return median(x, w)
+        q = 0.5 if stat.kind == "median" else stat.q  # median, percentile, quantile
+        if not self.exact:
+            return linear_quantile(x, w, q)
+        value = weighted_quantile(x, w, q)
+        return float(np.trunc(value)) if self.integer else value
+
+    def _distributions(self) -> dict[str, np.ndarray]:
+        """Every histogram statistic, block by block (each block's histogram merged once)."""
         assert self.hist is not None
-        out = np.empty(self.weight.size)
+        wanted = [s for s in self.stats if s.kind in DISTRIBUTION]
+        table = np.empty((len(wanted), self.weight.size))
         for b in range(self.weight.size):
             x, w = self.hist.get(b)
-            if stat.kind in {"variety", "unique"}:
-                out[b] = x.size
-            elif stat.kind == "majority":
-                out[b] = majority(x, w, ties="highest" if self.exact else "lowest")
-            elif stat.kind == "minority":
-                out[b] = minority(x, w)
-            elif stat.kind == "median" and not self.exact:
-                out[b] = median(x, w)
-            else:  # median, percentile, quantile
-                q = 0.5 if stat.kind == "median" else stat.q
-                if self.exact:
-                    value = weighted_quantile(x, w, q)
-                    out[b] = np.trunc(value) if self.integer else value
-                else:
-                    out[b] = linear_quantile(x, w, q)
-        return out.astype(np.int64) if stat.kind in {"variety", "unique"} else out
+            for i, stat in enumerate(wanted):
+                table[i, b] = self._one(stat, x, w)
+        return {s.column: table[i].astype(np.int64) if s.kind in {"variety", "unique"} else table[i]
+                for i, s in enumerate(wanted)}
 
     def result(self, *, integer_count: bool) -> dict[str, np.ndarray]:
         """One array per requested statistic, keyed by column name.
@@ -147,6 +152,7 @@ class StatsAccumulator:
         """
         empty = self.weight <= 0
         out: dict[str, np.ndarray] = {}
+        found = self._distributions() if self.hist is not None else {}
         with np.errstate(invalid="ignore", divide="ignore"):
             for stat in self.stats:
                 s, col = stat.kind, stat.column
@@ -171,7 +177,7 @@ class StatsAccumulator:
                 elif s == "weighted_mean":
                     out[col] = np.where(self.w_weight != 0, self.w_total / self.w_weight, np.nan)
                 else:
-                    out[col] = self._distribution(stat)
+                    out[col] = found[col]
         return out
 
 
