@@ -228,6 +228,14 @@ def test_linear_quantile_of_a_histogram_is_numpys_percentile(values, q):
                                                                                    abs=1e-9)
 
 
+def test_histogram_memory_is_bounded(monkeypatch, rasters):
+    monkeypatch.setattr(_distribution, "MAX_ENTRIES", 300)
+    blocks = blocks_fixture()
+    with pytest.raises(RasterError, match=r"would keep more than 300 distinct pixel values .* on fewer blocks"):
+        quiet(raster.zonal_stats, blocks, rasters["float"], stats="median")
+    quiet(raster.zonal_stats, blocks, rasters["class"], stats="median majority", method="exact")  # few values
+
+
 def test_histograms_merge_chunks(monkeypatch):
     monkeypatch.setattr(_distribution, "_MERGE_EVERY", 3)
     h = _distribution.Histograms(1)

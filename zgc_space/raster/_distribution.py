@@ -26,8 +26,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from zgc_space.errors import RasterError
+
 #: Parts kept per block before they are merged into one histogram.
 _MERGE_EVERY = 32
+#: The most histogram entries (distinct values per block, 16 bytes each: 1 GiB) kept at once.
+MAX_ENTRIES = 1 << 26
 
 
 def histogram(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -42,15 +46,26 @@ class Histograms:
 
     def __init__(self, n: int) -> None:
         self.parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
+        self.entries = 0
 
     def add(self, block: int, values: np.ndarray, weights: np.ndarray | None) -> None:
-        """Add the valid pixels of one chunk to block ``block``."""
+        """Add the valid pixels of one chunk to block ``block``; refuse to hold more than :data:`MAX_ENTRIES`."""
         if values.size == 0:
             return
         parts = self.parts[block]
         parts.append(histogram(values, weights))
+        self.entries += parts[-1][0].size
         if len(parts) >= _MERGE_EVERY:
-            self.parts[block] = [self.get(block)]
+            merged = self.get(block)
+            self.entries += merged[0].size - sum(p[0].size for p in parts)
+            self.parts[block] = [merged]
+        if self.entries > MAX_ENTRIES:
+            raise RasterError(
+                f"the median, quantile and majority statistics would keep more than {MAX_ENTRIES:,} distinct pixel "
+                f"values of the blocks in memory ({MAX_ENTRIES * 16 >> 30} GiB): ask for them on fewer blocks at a "
+                "time, or on a raster whose values are rounded (e.g. heights to 0.1 m); sums, means and extremes "
+                "need no such memory"
+            )
 
     def get(self, block: int) -> tuple[np.ndarray, np.ndarray]:
         """Block ``block``'s distinct values and their summed weights (empty arrays when none)."""
