@@ -236,6 +236,27 @@ def test_histogram_memory_is_bounded(monkeypatch, rasters):
     quiet(raster.zonal_stats, blocks, rasters["class"], stats="median majority", method="exact")  # few values
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "int32", "uint32", "int64", "float32", "float64"])
+def test_histogram_of_every_dtype_equals_numpy_unique(dtype):
+    rng = np.random.default_rng(3)
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+    for spread in ("narrow", "wide"):
+        if info is None:
+            v = rng.normal(0, 1e3 if spread == "wide" else 1, 500).round(1).astype(dtype)
+        else:
+            lo, hi = (0, 9) if spread == "narrow" else (max(info.min, -2**40), min(info.max, 2**40))
+            v = rng.integers(lo, hi, 500, endpoint=True).astype(dtype)
+            v[:2] = [lo, hi]  # the extremes of the dtype's range (int16: -32768 and 32767)
+        w = rng.uniform(0.1, 1, v.size)
+        keys, counts = np.unique(v.astype(np.float64), return_counts=True)
+        for weights, expect in ((None, counts), (w, None)):
+            x, s = _distribution.histogram(v, weights)
+            assert np.array_equal(x, keys), (dtype, spread)
+            if expect is None:
+                expect = np.array([w[v.astype(np.float64) == k].sum() for k in keys])
+            np.testing.assert_allclose(s, expect, rtol=1e-12)
+
+
 def test_histograms_merge_chunks(monkeypatch):
     monkeypatch.setattr(_distribution, "_MERGE_EVERY", 3)
     h = _distribution.Histograms(1)

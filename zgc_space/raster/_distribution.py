@@ -35,10 +35,30 @@ MAX_ENTRIES = 1 << 26
 
 
 def histogram(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values (sorted, float64) and the summed weight of each (1 per pixel if ``weights`` is None)."""
-    keys, inv = np.unique(np.asarray(values, dtype=np.float64), return_inverse=True)
-    sums = np.bincount(inv.ravel(), weights=weights, minlength=keys.size).astype(np.float64)
-    return keys, sums
+    """Distinct values (sorted, float64) and the summed weight of each (1 per pixel if ``weights`` is None).
+
+    Integers of a small range are counted with one ``bincount`` (no sort); other values are
+    sorted in their own dtype (float32 sorts faster than float64), weighted ones by argsort.
+    """
+    v = np.asarray(values).ravel()
+    if v.size == 0:
+        return np.zeros(0), np.zeros(0)
+    if v.dtype.kind in "iu" and v.dtype.itemsize <= 4:
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo <= max(4 * v.size, 1 << 16):
+            offset = (v.astype(np.int64) - lo).astype(np.intp)
+            present = np.bincount(offset, minlength=hi - lo + 1)
+            keep = np.flatnonzero(present)
+            sums = present if weights is None else np.bincount(offset, weights=weights, minlength=hi - lo + 1)
+            return (keep + lo).astype(np.float64), sums[keep].astype(np.float64)
+    if weights is None:
+        s = np.sort(v)
+        start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        return s[start].astype(np.float64), np.diff(np.r_[start, s.size]).astype(np.float64)
+    order = np.argsort(v)
+    s = v[order]
+    start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    return s[start].astype(np.float64), np.add.reduceat(np.asarray(weights, dtype=np.float64)[order], start)
 
 
 class Histograms:
