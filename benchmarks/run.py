@@ -297,7 +297,8 @@ def bench_zonal_stats(files: dict, repeats: int) -> list[dict]:
         ("exact weighted_mean, weighted_sum (weights: a second raster, same grid)", "ours_w", "ee_w", "exactextract"),
         ("exact count/mean/median, min_coverage_frac=0.5", "ours_c", "ee_c", "exactextract"),
     ]:
-        rows.append({"workload": f"zonal {label}", "engine": "zgc_space", "median_s": med[mine], "ratio_to_ours": 1.0})
+        rows.append({"workload": f"zonal {label}", "engine": "zgc_space", "median_s": med[mine],
+                     "ratio_to_ours": 1.0})
         rows.append({"workload": f"zonal {label}", "engine": name, "median_s": med[peer],
                      "ratio_to_ours": med[peer] / med[mine]})
     return rows
