@@ -284,7 +284,8 @@ def bench_zonal_stats(files: dict, repeats: int) -> list[dict]:
         "ours_q": lambda: ours(ee_quant, method="exact"), "ee_q": lambda: ee(ee_quant),
         "ours_w": lambda: ours("weighted_mean weighted_sum", method="exact", weights=wts, default_weight=1.0),
         "ee_w": lambda: ee(ee_weighted, weights=wts),
-        "ours_c": lambda: ours("count mean median", method="exact", min_coverage_frac=0.5), "ee_c": lambda: ee(ee_cover),
+        "ours_c": lambda: ours("count mean median", method="exact", min_coverage_frac=0.5),
+        "ee_c": lambda: ee(ee_cover),
     }, rounds)
     # same answers, or the timing means nothing (float32 raster: the peers round to float32)
     np.testing.assert_allclose(res["ours_pct"].to_numpy(float), res["rs_pct"].to_numpy(float), rtol=1e-6)
