@@ -355,7 +355,7 @@ def test_weights_nodata_and_default_weight_follow_exactextract(rasters):
     assert mine["weighted_mean"].notna().sum() == 10
 
 
-@pytest.mark.parametrize("frac", [0.25, 0.5, 0.9])
+@pytest.mark.parametrize("frac", [0.25, 0.5, 0.9, 1.0])
 def test_min_coverage_frac_equals_exactextract(rasters, frac):
     blocks = blocks_fixture()
     ops = ["count", "sum", "mean", "median", "majority", "variety"]
@@ -364,6 +364,8 @@ def test_min_coverage_frac_equals_exactextract(rasters, frac):
     np.testing.assert_allclose(mine.to_numpy(float), theirs.to_numpy(), rtol=1e-6)
     full = quiet(raster.zonal_stats, blocks, rasters["int"], stats="count", method="exact")
     assert (mine["count"] <= full["count"]).all() and (mine["count"] < full["count"]).sum() >= 8
+    if frac == 1.0:  # whole pixels only: the count is a whole number, and not zero
+        assert np.allclose(mine["count"], mine["count"].round()) and (mine["count"].iloc[:8] > 0).all()
 
 
 def test_class_fractions_equal_exactextract_frac(rasters):

@@ -394,7 +394,12 @@ def iter_chunks(
             if rr1 > rr0 and cc1 > cc0:
                 sl = (slice(rr0 - r0, rr1 - r0), slice(cc0 - c0, cc1 - c0))
                 wgt = pixel_weights(b, (rr0, cc0, rr1, cc1))
-                sel = ((wgt >= min_coverage) & (wgt > 0) if min_coverage > 0 else wgt > 0) if method == "exact" else wgt
+                if method != "exact":
+                    sel = wgt
+                elif min_coverage > 0:  # compared in float32, as exactextract stores coverage
+                    sel = (wgt > 0) & (wgt.astype(np.float32) >= np.float32(min_coverage))
+                else:
+                    sel = wgt > 0
                 vals = data[sl][sel]
                 # nodata tested on the block's pixels only (a fraction of the tile)
                 ok = _valid(vals, nodata, floating)
