@@ -49,6 +49,7 @@ from zgc_space.errors import ColumnError, RasterError
 from zgc_space.raster._inputs import (
     RasterLike,
     block_geoms,
+    is_number,
     metric_area,
     open_raster,
     pixel_ground_m2,
@@ -71,14 +72,6 @@ HEIGHT_UNITS: dict[str, float] = {
     "dm": 0.1, "cm": 0.01, "mm": 0.001, "ft": 0.3048, "foot": 0.3048, "feet": 0.3048,
     "us-ft": 1200 / 3937,
 }
-
-def _is_number(value: Any, *, above: float | None = None, at_least: float | None = None) -> bool:
-    """Tell whether ``value`` is a finite real number > ``above`` (or >= ``at_least``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return False
-    number = float(value)
-    return bool(np.isfinite(number) and (above is None or number > above) and (at_least is None or number >= at_least))
-
 
 def _height_factor(ds: Any, band: int, height_unit: str | None) -> float:
     unit = height_unit
@@ -172,12 +165,12 @@ def floor_area_from_height(
     0  20000.0        5000.0  height_raster           9000.0
     """
     check_method(method)
-    if not _is_number(storey_height_m, above=0.0):
+    if not is_number(storey_height_m, above=0.0):
         raise RasterError(
             f"storey_height_m must be > 0 (got {storey_height_m!r}): it is the height of one storey in metres; "
             "pass e.g. storey_height_m=3.0 (--storey-height-m 3 on the command line)"
         )
-    if not _is_number(min_height_m, at_least=0.0):
+    if not is_number(min_height_m, at_least=0.0):
         raise RasterError(
             f"min_height_m must be >= 0 (got {min_height_m!r}): heights below it count as unbuilt; "
             "pass e.g. min_height_m=2.0 (--min-height-m 2 on the command line)"
@@ -303,7 +296,7 @@ def rasterize(
     if column not in blocks.columns:
         raise ColumnError(f"`blocks` has no column {column!r}; choose one of {list(blocks.columns)}")
     values = pd.to_numeric(blocks[column], errors="coerce").to_numpy(dtype=np.float64)
-    if not _is_number(resolution_m, above=0.0):
+    if not is_number(resolution_m, above=0.0):
         raise RasterError(
             f"resolution_m must be positive (got {resolution_m!r}): it is the pixel size in metres of the "
             f"raster written for column {column!r}; pass e.g. resolution_m=10"

@@ -85,6 +85,14 @@ def check_declared_size(ds: Any) -> None:
         )
 
 
+def is_number(value: Any, *, above: float | None = None, at_least: float | None = None) -> bool:
+    """Tell whether ``value`` is a finite real number > ``above`` (or >= ``at_least``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    number = float(value)
+    return bool(np.isfinite(number) and (above is None or number > above) and (at_least is None or number >= at_least))
+
+
 def bands(ds: Any, band: int | Sequence[int]) -> list[int]:
     bands = [band] if isinstance(band, (int, np.integer)) else list(band)
     bad = [b for b in bands if not 1 <= int(b) <= ds.count]

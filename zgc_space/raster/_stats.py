@@ -45,7 +45,7 @@ import rasterio
 
 from zgc_space.errors import RasterCoverageWarning, RasterError
 from zgc_space.raster import _tiles, _zonal
-from zgc_space.raster._inputs import RasterLike, _ids, block_geoms, open_raster, warn_coverage
+from zgc_space.raster._inputs import RasterLike, _ids, block_geoms, is_number, open_raster, warn_coverage
 from zgc_space.raster._inputs import bands as _bands
 from zgc_space.raster._names import WEIGHTED, parse_stats
 from zgc_space.raster._reduce import CategoryAccumulator, StatsAccumulator
@@ -95,7 +95,8 @@ def check_method(method: str) -> None:
         )
 
 
-def _check_options(method: str, categorical: object, min_coverage_frac: object, default_weight: object) -> str | None:
+def _check_options(method: str, categorical: bool | str, min_coverage_frac: float,
+                   default_weight: float | None) -> str | None:
     check_method(method)
     if categorical is False or categorical is True:
         kind = "count" if categorical else None
@@ -106,8 +107,7 @@ def _check_options(method: str, categorical: object, min_coverage_frac: object, 
             f"categorical={categorical!r}: pass True or \"count\" (pixels per class), \"fraction\" (each class's "
             "share of the block's valid pixels) or False"
         )
-    if isinstance(min_coverage_frac, bool) or not isinstance(min_coverage_frac, (int, float, np.number)) or not (
-            0.0 <= float(min_coverage_frac) <= 1.0):
+    if not (is_number(min_coverage_frac, at_least=0.0) and float(min_coverage_frac) <= 1.0):
         raise RasterError(
             f"min_coverage_frac={min_coverage_frac!r} must be a number from 0 to 1: pixels covered by a smaller "
             "share of their area are left out (e.g. 0.5); --min-coverage-frac on the command line"
@@ -117,8 +117,7 @@ def _check_options(method: str, categorical: object, min_coverage_frac: object, 
             f"min_coverage_frac={min_coverage_frac!r} needs method=\"exact\" (the {method!r} rule does not measure "
             "how much of a pixel a block covers); pass method=\"exact\" or drop the option"
         )
-    if default_weight is not None and (isinstance(default_weight, bool) or not isinstance(
-            default_weight, (int, float, np.number)) or not np.isfinite(float(default_weight))):
+    if default_weight is not None and not is_number(default_weight):
         raise RasterError(f"default_weight={default_weight!r} must be a finite number (or None)")
     return kind
 
