@@ -247,13 +247,13 @@ def test_histogram_of_every_dtype_equals_numpy_unique(dtype):
             lo, hi = (0, 9) if spread == "narrow" else (max(info.min, -2**40), min(info.max, 2**40))
             v = rng.integers(lo, hi, 500, endpoint=True).astype(dtype)
             v[:2] = [lo, hi]  # the extremes of the dtype's range (int16: -32768 and 32767)
-        w = rng.uniform(0.1, 1, v.size)
+        mostly_whole = np.where(rng.random(v.size) < 0.7, 1.0, rng.uniform(0.1, 1, v.size))  # as coverage
+        partial = rng.uniform(0.1, 1, v.size)
         keys, counts = np.unique(v.astype(np.float64), return_counts=True)
-        for weights, expect in ((None, counts), (w, None)):
+        for weights in (None, mostly_whole, partial, np.ones(v.size)):
             x, s = _distribution.histogram(v, weights)
             assert np.array_equal(x, keys), (dtype, spread)
-            if expect is None:
-                expect = np.array([w[v.astype(np.float64) == k].sum() for k in keys])
+            expect = counts if weights is None else np.array([weights[v.astype(np.float64) == k].sum() for k in keys])
             np.testing.assert_allclose(s, expect, rtol=1e-12)
 
 

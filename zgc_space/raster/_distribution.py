@@ -38,7 +38,8 @@ def histogram(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarra
     """Distinct values (sorted, float64) and the summed weight of each (1 per pixel if ``weights`` is None).
 
     Integers of a small range are counted with one ``bincount`` (no sort); other values are
-    sorted in their own dtype (float32 sorts faster than float64), weighted ones by argsort.
+    sorted in their own dtype (float32 sorts faster than float64). With weights (coverage), the
+    pixels of weight 1 (a block's interior: most of them) are sorted alone, the others by argsort.
     """
     v = np.asarray(values).ravel()
     if v.size == 0:
@@ -55,10 +56,23 @@ def histogram(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarra
         s = np.sort(v)
         start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
         return s[start].astype(np.float64), np.diff(np.r_[start, s.size]).astype(np.float64)
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    whole = w == 1.0
+    n_whole = int(np.count_nonzero(whole))
+    if n_whole == v.size:
+        return histogram(v, None)
+    if n_whole > v.size // 2:
+        k1, s1 = histogram(v[whole], None)
+        k2, s2 = _by_argsort(v[~whole], w[~whole])
+        return _by_argsort(np.r_[k1, k2], np.r_[s1, s2])
+    return _by_argsort(v, w)
+
+
+def _by_argsort(v: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(v)
     s = v[order]
     start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    return s[start].astype(np.float64), np.add.reduceat(np.asarray(weights, dtype=np.float64)[order], start)
+    return s[start].astype(np.float64), np.add.reduceat(w[order], start)
 
 
 class Histograms:
