@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+import rasterio
 import shapely
 from affine import Affine
 from rasterio.features import rasterize
@@ -424,9 +425,20 @@ def iter_chunks(
         for tile in tiles:
             yield from select(tile, None)
         return
-    wtiles = decoded(weights.ds, the_plan, band=weights.band, threads=threads)
+    wtiles = _named(decoded(weights.ds, the_plan, band=weights.band, threads=threads), weights.ds.name)
     for tile, wtile in zip(tiles, wtiles, strict=True):
         yield from select(tile, wtile)
+
+
+def _named(tiles: Iterator[tuple[Any, ...]], name: str) -> Iterator[tuple[Any, ...]]:
+    """The tiles of the weights raster; a read failure names that file."""
+    try:
+        yield from tiles
+    except rasterio.errors.RasterioError as exc:
+        raise RasterError(
+            f"cannot read the pixels of weights raster {name!r} ({exc}); the file is truncated or corrupt: get it "
+            "again, or check it with gdalinfo -checksum"
+        ) from exc
 
 
 @dataclass(frozen=True)
