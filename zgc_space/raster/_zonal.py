@@ -431,7 +431,7 @@ def iter_chunks(
 
 
 def _named(tiles: Iterator[tuple[Any, ...]], name: str) -> Iterator[tuple[Any, ...]]:
-    """The tiles of the weights raster; a read failure names that file."""
+    """Yield the tiles of the weights raster; a read failure names that file."""
     try:
         yield from tiles
     except rasterio.errors.RasterioError as exc:
