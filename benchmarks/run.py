@@ -14,6 +14,10 @@ zonal
     Peers: rasterstats, exactextract, and the physical floor: rasterio reading and decoding
     just the internal tiles the blocks touch (one thread). Peak memory of our engine is
     measured in a child process.
+zonal_stats
+    The same raster and blocks: percentiles, majority, minority, unique (``center``) against
+    rasterstats; ``exact`` median, quantiles, majority, variety, weighted mean and sum (a second
+    10^8-pixel raster as weights) and ``min_coverage_frac`` against exactextract.
 buildings
     1,000,000 building footprints (rotated rectangles) -> the 164 blocks by centroid.
     Peer: centroids + ``geopandas.sjoin(predicate="within")`` + groupby.
@@ -134,6 +138,7 @@ def ensure_data(cfg: dict) -> dict:
     blocks_path = DATA / f"blocks_{tag}.gpkg"
     tif = DATA / f"heights_{tag}.tif"
     fps = DATA / f"footprints_{tag}.parquet"
+    wts = DATA / f"weights_{tag}.tif"
     blocks = make_blocks(cfg["pixels"])
     if not blocks_path.exists():
         blocks.to_file(blocks_path)
@@ -141,9 +146,11 @@ def ensure_data(cfg: dict) -> dict:
         t = time.perf_counter()
         make_raster(tif, cfg["pixels"])
         print(f"generated {tif.name} in {time.perf_counter() - t:.1f} s", flush=True)
+    if not wts.exists():
+        make_raster(wts, cfg["pixels"], seed=12)  # a second raster on the same grid, as weights
     if not fps.exists():
         make_footprints(blocks, cfg["footprints"]).to_parquet(fps)
-    return {"blocks": blocks_path, "raster": tif, "footprints": fps}
+    return {"blocks": blocks_path, "raster": tif, "footprints": fps, "weights": wts}
 
 
 # ---------------------------------------------------------------- timing
@@ -248,6 +255,56 @@ def bench_zonal(files: dict, repeats: int) -> list[dict]:
     return rows
 
 
+def bench_zonal_stats(files: dict, repeats: int) -> list[dict]:
+    """The statistics beyond count/sum/mean, each against the peer it is tested equal to."""
+    from exactextract import exact_extract
+    from rasterstats import zonal_stats as rs_zonal
+
+    blocks = gpd.read_file(files["blocks"])
+    tif, wts = str(files["raster"]), str(files["weights"])
+    rs_stats = ["percentile_10", "percentile_50", "percentile_90", "majority", "minority", "unique"]
+    ee_quant = ["median", "quantile(q=0.1)", "quantile(q=0.9)", "majority", "variety"]
+    ee_weighted = ["weighted_mean(default_weight=1)", "weighted_sum(default_weight=1)"]
+    ee_cover = ["count(min_coverage_frac=0.5)", "mean(min_coverage_frac=0.5)", "median(min_coverage_frac=0.5)"]
+
+    def ours(stats, **kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return raster.zonal_stats(blocks, tif, stats=stats, **kw)
+
+    def ee(ops, **kw):
+        return exact_extract(tif, blocks, ops, output="pandas", **kw)
+
+    def rs():
+        return pd.DataFrame(rs_zonal(list(blocks.geometry), tif, stats=rs_stats))[rs_stats]
+
+    rounds = repeats if repeats == 1 else max(repeats, 7)
+    med, res = interleaved({
+        "ours_pct": lambda: ours(rs_stats), "rs_pct": rs,
+        "ours_q": lambda: ours(ee_quant, method="exact"), "ee_q": lambda: ee(ee_quant),
+        "ours_w": lambda: ours("weighted_mean weighted_sum", method="exact", weights=wts, default_weight=1.0),
+        "ee_w": lambda: ee(ee_weighted, weights=wts),
+        "ours_c": lambda: ours("count mean median", method="exact", min_coverage_frac=0.5),
+        "ee_c": lambda: ee(ee_cover),
+    }, rounds)
+    # same answers, or the timing means nothing (float32 raster: the peers round to float32)
+    np.testing.assert_allclose(res["ours_pct"].to_numpy(float), res["rs_pct"].to_numpy(float), rtol=1e-6)
+    for a, b in (("ours_q", "ee_q"), ("ours_w", "ee_w"), ("ours_c", "ee_c")):
+        np.testing.assert_allclose(res[a].to_numpy(float), res[b].to_numpy(float), rtol=1e-6, err_msg=a)
+    rows = []
+    for label, mine, peer, name in [
+        ("percentile_10/50/90, majority, minority, unique (center)", "ours_pct", "rs_pct", "rasterstats"),
+        ("exact median, quantile 0.1/0.9, majority, variety", "ours_q", "ee_q", "exactextract"),
+        ("exact weighted_mean, weighted_sum (weights: a second raster, same grid)", "ours_w", "ee_w", "exactextract"),
+        ("exact count/mean/median, min_coverage_frac=0.5", "ours_c", "ee_c", "exactextract"),
+    ]:
+        rows.append({"workload": f"zonal {label}", "engine": "zgc_space", "median_s": med[mine],
+                     "ratio_to_ours": 1.0})
+        rows.append({"workload": f"zonal {label}", "engine": name, "median_s": med[peer],
+                     "ratio_to_ours": med[peer] / med[mine]})
+    return rows
+
+
 def bench_buildings(files: dict, repeats: int) -> list[dict]:
     blocks = gpd.read_file(files["blocks"])
     fps = gpd.read_parquet(files["footprints"])
@@ -288,6 +345,7 @@ def script(name: str, quick_args: list[str]):
 
 WORKLOADS = {
     "zonal": bench_zonal,
+    "zonal_stats": bench_zonal_stats,
     "buildings": bench_buildings,
     "indicators": script("bench_indicators.py", ["--blocks", "10000", "--repeats", "1"]),
     "proposals": script("bench_proposals.py", ["--repeat", "1"]),
@@ -305,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = sizes(args.quick)
     wanted = [name for name in WORKLOADS if not args.only or name == args.only]
-    ours = [name for name in wanted if name in ("zonal", "buildings")]
+    ours = [name for name in wanted if name in ("zonal", "zonal_stats", "buildings")]
     rows = []
     if ours:
         files = ensure_data(cfg)

@@ -542,6 +542,18 @@ def _build(root: Path) -> list[Case]:
         codes = (0, 1) if name in raster_ok else (1,)
         add(f"zonal-raster-{name}", ["zonal", good_b, path], codes, [path.name])
         add(f"floor-area-raster-{name}", ["floor-area", good_b, path], codes, [path.name])
+    for name, path in rasters.items():  # every hostile raster as the weights of a weighted mean
+        add(f"zonal-weights-{name}", ["zonal", good_b, rasters["good"], "--stats", "weighted_mean", "--method", "exact",
+                                      "--weights", path], (0, 1) if name in raster_ok else (1,), [path.name])
+    add("zonal-min-coverage-2", ["zonal", good_b, rasters["good"], "--method", "exact", "--min-coverage-frac", "2"],
+        (2,), ["--min-coverage-frac"])
+    add("zonal-percentile-1e400", ["zonal", good_b, rasters["good"], "--stats", "percentile_1e400"], (1,),
+        ["percentile_1e400"])
+    add("zonal-quantile-nan", ["zonal", good_b, rasters["good"], "--stats", "quantile(q=nan)"], (1,), ["quantile"])
+    add("zonal-points-allow-invalid", ["zonal", blocks["points"], rasters["good"], "--allow-invalid"], (1,),
+        ["Polygon"])
+    add("zonal-nanvertex-allow-invalid", ["zonal", blocks["nanvertex"], rasters["good"], "--allow-invalid"], (1,),
+        ["NaN"])
     add("zonal-band-99", ["zonal", good_b, rasters["good"], "--band", "99"], (1, 2), ["band"])
     add("zonal-band-0", ["zonal", good_b, rasters["good"], "--band", "0"], (1, 2), ["band"])
 

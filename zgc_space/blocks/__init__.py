@@ -35,6 +35,7 @@ from zgc_space.blocks._checks import (
     check_flags,
     check_ids,
     check_labels,
+    check_shapes,
     check_text,
 )
 from zgc_space.blocks._grouping import (
@@ -60,6 +61,7 @@ __all__ = [
     "Problem",
     "block_ids",
     "find_problems",
+    "geometry_problems",
     "group_sums",
     "index_name",
     "land_totals",
@@ -145,7 +147,8 @@ def find_problems(
     if metric is not None:
         problems += _check_overlaps(metric.geometry, ids, ok, overlap_tolerance_m2, where)
     problems += _check_columns(blocks, ids, where)
-    site_area = metric.geometry.area if metric is not None else None
+    with np.errstate(invalid="ignore"):  # a NaN vertex gives a NaN area, reported above
+        site_area = metric.geometry.area if metric is not None else None
     problems += _check_land(blocks, ids, site_area, area_tolerance, where)
     problems += check_labels(blocks, ids, where)
     problems += check_flags(blocks, ids, where)
@@ -188,40 +191,13 @@ def _check_geometries(
     blocks: gpd.GeoDataFrame, ids: pd.Series, where: str
 ) -> tuple[list[Problem], np.ndarray]:
     geoms = blocks.geometry.to_numpy()
-    out: list[Problem] = []
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    out, missing, candidates = check_shapes(geoms, ids, where)
     if missing.any():
         bad = list(ids[missing])
-        out.append(Problem(
+        out.insert(0, Problem(
             "error", "empty-geometry", f"{len(bad)} block(s){where} have an empty or missing geometry: "
             f"{_ids_text(bad)}", "redraw them or drop them (blocks[~blocks.is_empty])", tuple(bad),
         ))
-    types = np.array(shapely.get_type_id(geoms))
-    polygonal = np.isin(types, [3, 6])  # Polygon, MultiPolygon
-    wrong = ~polygonal & ~missing
-    if wrong.any():
-        bad = list(ids[wrong])
-        kinds = sorted({blocks.geometry.iloc[i].geom_type for i in np.flatnonzero(wrong)})
-        out.append(Problem(
-            "error", "geometry-type",
-            f"{len(bad)} block(s){where} are not Polygon/MultiPolygon ({', '.join(kinds)}): {_ids_text(bad)}",
-            "keep only the polygonal parts with zgc_space.repair_geometries(blocks)", tuple(bad),
-        ))
-    candidates = polygonal & ~missing
-    finite = np.ones(len(geoms), dtype=bool)
-    if candidates.any():
-        coords, index = shapely.get_coordinates(geoms[candidates], return_index=True)
-        bad_rows = np.unique(index[~np.isfinite(coords).all(axis=1)])
-        finite[np.flatnonzero(candidates)[bad_rows]] = False
-    if not finite.all():
-        bad = list(ids[~finite])
-        out.append(Problem(
-            "error", "non-finite-vertex",
-            f"{len(bad)} block(s){where} have vertices with NaN or infinite coordinates: {_ids_text(bad)}",
-            "redraw these polygons (a NaN vertex is often a failed reprojection or an empty cell in a "
-            "coordinate table); areas and maps cannot be computed from them", tuple(bad),
-        ))
-    candidates &= finite
     valid = np.zeros(len(geoms), dtype=bool)
     valid[candidates] = shapely.is_valid(geoms[candidates])
     invalid = candidates & ~valid
@@ -387,6 +363,25 @@ def _check_land(
                 "assign the remaining land to a class (often C, non-constructible)", tuple(bad),
             ))
     return out
+
+
+def geometry_problems(blocks: gpd.GeoDataFrame, *, source: str | None = None) -> list[Problem]:
+    """Return the blocks that are not areas (points, lines) or have NaN / infinite vertices.
+
+    The geometry checks of :func:`find_problems` that no computation can work around, for the
+    callers (zonal statistics) that need nothing else checked. Empty geometries are not listed.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point, box
+    >>> blocks = gpd.GeoDataFrame({"block_id": ["B1", "B2"]},
+    ...     geometry=[box(0, 0, 10, 10), Point(5, 5)], crs="EPSG:4548")
+    >>> [(p.rule, p.block_ids) for p in geometry_problems(blocks)]
+    [('geometry-type', ('B2',))]
+    """
+    where = f" in {source}" if source else ""
+    return check_shapes(blocks.geometry.to_numpy(), _block_ids(blocks), where)[0]
 
 
 def validate_blocks(

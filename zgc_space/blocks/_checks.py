@@ -11,6 +11,7 @@ import warnings
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from zgc_space import schema
 from zgc_space.blocks._problems import Problem, _ids_text
@@ -191,3 +192,42 @@ def check_labels(blocks: pd.DataFrame, ids: pd.Series, where: str) -> list[Probl
                 f"use one of {', '.join(schema.GFA_SOURCES)}", tuple(ids[odd]), "gfa_source",
             ))
     return out
+
+
+def check_shapes(geoms: np.ndarray, ids: pd.Series, where: str) -> tuple[list[Problem], np.ndarray, np.ndarray]:
+    """Blocks that are not areas (points, lines) or have NaN / infinite vertices.
+
+    Returns the problems, the mask of missing or empty geometries, and the mask of the
+    Polygon/MultiPolygon geometries whose vertices are all finite (the ones worth further checks).
+    """
+    out: list[Problem] = []
+    missing = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    polygonal = np.isin(np.asarray(shapely.get_type_id(geoms)), [3, 6])  # Polygon, MultiPolygon
+    wrong = ~polygonal & ~missing
+    if wrong.any():
+        rows = np.flatnonzero(wrong)
+        bad = list(ids.iloc[rows])
+        names = sorted({geoms[i].geom_type for i in rows})
+        out.append(Problem(
+            "error", "geometry-type",
+            f"{len(bad)} block(s){where} are not Polygon/MultiPolygon ({', '.join(names)}): {_ids_text(bad)}; "
+            "blocks are areas", "buffer points and lines into the areas they stand for (e.g. "
+            "blocks.geometry.buffer(5)) or drop them; a GeometryCollection keeps its polygons with "
+            "zgc_space.repair_geometries(blocks)", tuple(bad),
+        ))
+    finite = np.ones(len(geoms), dtype=bool)
+    candidates = ~missing
+    if candidates.any():
+        coords, index = shapely.get_coordinates(geoms[candidates], return_index=True)
+        bad_rows = np.unique(index[~np.isfinite(coords).all(axis=1)])
+        finite[np.flatnonzero(candidates)[bad_rows]] = False
+    if not finite.all():
+        bad = list(ids[~finite])
+        out.append(Problem(
+            "error", "non-finite-vertex",
+            f"{len(bad)} block(s){where} have vertices with NaN or infinite coordinates: {_ids_text(bad)}",
+            "redraw these polygons (a NaN vertex is often a failed reprojection or an empty cell in a "
+            "coordinate table); areas, zonal statistics and maps cannot be computed from them, and "
+            "dropping the vertex would change the area unseen", tuple(bad),
+        ))
+    return out, missing, polygonal & ~missing & finite

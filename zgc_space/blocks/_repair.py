@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from zgc_space import schema
+from zgc_space.blocks._checks import check_shapes
 from zgc_space.blocks._problems import _MAX_IDS, _POLYGONAL, Problem, _block_ids, _ids_text
 from zgc_space.errors import BlockValidationError, GeometryRepairWarning
 
@@ -46,8 +47,9 @@ def repair_geometries(blocks: gpd.GeoDataFrame, *, min_area_change_m2: float = 0
     Raises
     ------
     BlockValidationError
-        For blocks with no polygonal area left (empty, or only lines/points): they cannot be
-        repaired, only redrawn or dropped.
+        For blocks with no polygonal area left (empty, or only lines/points), and for blocks
+        with NaN or infinite vertices (dropping the vertex would change the area unseen): they
+        cannot be repaired, only redrawn or dropped.
 
     Examples
     --------
@@ -68,6 +70,9 @@ def repair_geometries(blocks: gpd.GeoDataFrame, *, min_area_change_m2: float = 0
     out = blocks.copy()
     ids = _block_ids(blocks)
     geoms = blocks.geometry.to_numpy()
+    nan = [p for p in check_shapes(geoms, ids, "")[0] if p.rule == "non-finite-vertex"]
+    if nan:
+        raise BlockValidationError(f"repair_geometries will not guess a lost vertex: {nan[0]}", nan)
     needs = (
         ~shapely.is_valid(geoms)
         | ~np.isin(shapely.get_type_id(geoms), [3, 6])

@@ -13,7 +13,7 @@ import pyogrio
 
 from zgc_space import buildings, io, raster
 from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked
-from zgc_space.cli._options import int_in
+from zgc_space.cli._options import finite_float, int_in
 from zgc_space.errors import DataFileError
 
 
@@ -22,9 +22,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("zonal", help="zonal statistics of a raster per block")
     p.add_argument("blocks", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
     p.add_argument("raster", help="GeoTIFF (any GDAL raster with a CRS)")
-    p.add_argument("--stats", default="count,sum,mean,min,max", help="comma-separated: " + ",".join(raster.STATS))
-    p.add_argument("--categorical", action="store_true", help="pixel counts per class value instead")
+    p.add_argument("--stats", default="count,sum,mean,min,max",
+                   help="separated by commas or spaces: " + ",".join(raster.STATS) + ", " + ", ".join(raster.PATTERNS))
+    p.add_argument("--categorical", nargs="?", const="count", choices=raster.CATEGORICAL,
+                   help="per class value instead: pixel counts (count, the default) or shares of the valid pixels "
+                        "(fraction)")
     _pixel_options(p, default="center")
+    p.add_argument("--weights", help="weights raster on the same grid, for weighted_mean and weighted_sum")
+    p.add_argument("--weights-band", type=int_in(1, 65_535), default=1, help="band of the weights raster (default 1)")
+    p.add_argument("--default-weight", type=finite_float(), help="weight where the weights raster is nodata "
+                   "(default: those blocks' weighted statistics are NaN)")
+    p.add_argument("--min-coverage-frac", type=finite_float(low=0.0, high=1.0), default=0.0,
+                   help="with --method exact: leave out pixels covered less than this share (0-1)")
     p.add_argument("--out", help="write the table to .csv or .xlsx")
     add_json_flag(p)
     p.set_defaults(func=_zonal)
@@ -110,8 +119,9 @@ def _with_ids(blocks: gpd.GeoDataFrame, table: pd.DataFrame) -> pd.DataFrame:
 def _zonal(args: argparse.Namespace) -> int:
     (blocks, notes) = noted(lambda: read_checked(args, args.blocks))
     stats, more = noted(lambda: raster.zonal_stats(
-        blocks, args.raster, stats=args.stats, categorical=args.categorical, method=args.method,
-        band=args.band, nodata=args.nodata,
+        blocks, args.raster, stats=args.stats, categorical=args.categorical or False, method=args.method,
+        band=args.band, nodata=args.nodata, weights=args.weights, weights_band=args.weights_band,
+        default_weight=args.default_weight, min_coverage_frac=args.min_coverage_frac,
     ))
     table = _with_ids(blocks, stats)
     return _finish(args, table, None, notes + more, {"raster": args.raster, "method": args.method})

@@ -4,15 +4,13 @@ The engine (:mod:`zgc_space._zonal`) streams the raster tile by tile and decodes
 internal tiles the blocks intersect, so it works on Beijing-wide rasters larger than memory.
 Blocks are reprojected to the raster's CRS; the raster is never resampled.
 
-Three pixel rules (``method``):
-
-``"center"``
-    a pixel belongs to a block when its centre lies inside (the rule of rasterstats' default);
-``"all_touched"``
-    every pixel the block touches counts in full (rasterstats' ``all_touched=True``);
-``"exact"``
-    every pixel counts with the fraction of its area the block covers (exactextract's rule):
-    ``count`` is then a sum of fractions and ``sum`` is :math:`\sum_i c_i v_i`.
+Three pixel rules (``method``): ``"center"`` (a pixel belongs to a block when its centre lies
+inside, rasterstats' default), ``"all_touched"`` (every pixel the block touches counts in full)
+and ``"exact"`` (every pixel counts with the fraction of its area the block covers,
+exactextract's rule). :func:`zonal_stats` gives the statistics of :data:`STATS` and
+:data:`PATTERNS` (percentiles, quantiles, majority, weighted means...), each following the
+reference of its rule (rasterstats for ``center`` / ``all_touched``, exactextract for
+``exact``); see :mod:`zgc_space.raster._stats` for the definitions.
 
 Examples
 --------
@@ -48,20 +46,23 @@ from rasterio.features import rasterize as _gdal_rasterize
 from zgc_space import io
 from zgc_space.crs import check_crs
 from zgc_space.errors import ColumnError, RasterError
-from zgc_space.raster import _tiles, _zonal
 from zgc_space.raster._inputs import (
     RasterLike,
     block_geoms,
+    is_number,
     metric_area,
     open_raster,
     pixel_ground_m2,
     warn_coverage,
 )
 from zgc_space.raster._inputs import bands as _bands
-from zgc_space.raster._reduce import STATS, CategoryAccumulator, FloorAccumulator, StatsAccumulator
+from zgc_space.raster._names import PATTERNS, STATS
+from zgc_space.raster._reduce import FloorAccumulator
+from zgc_space.raster._stats import CATEGORICAL, check_method, run, zonal_stats
 from zgc_space.schema import METRIC_CRS
 
-__all__ = ["HEIGHT_UNITS", "STATS", "built_fraction", "floor_area_from_height", "rasterize", "zonal_stats"]
+__all__ = ["CATEGORICAL", "HEIGHT_UNITS", "PATTERNS", "STATS", "built_fraction", "floor_area_from_height", "rasterize",
+           "zonal_stats"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,161 +72,6 @@ HEIGHT_UNITS: dict[str, float] = {
     "dm": 0.1, "cm": 0.01, "mm": 0.001, "ft": 0.3048, "foot": 0.3048, "feet": 0.3048,
     "us-ft": 1200 / 3937,
 }
-
-def _parse_stats(stats: str | Sequence[str]) -> tuple[str, ...]:
-    names = [s.strip() for s in stats.split(",")] if isinstance(stats, str) else [str(s) for s in stats]
-    unknown = [s for s in names if s not in STATS]
-    if unknown or not names:
-        raise RasterError(
-            f"stats={stats!r}: unknown statistic(s) {unknown or names!r}; choose among {', '.join(STATS)} "
-            "(a list or a comma-separated string)"
-        )
-    return tuple(dict.fromkeys(names))
-
-
-def _run(ds: Any, geoms: np.ndarray, acc: Any, *, band: int, method: str, nodata: float | None,
-         threads: int | None, progress: bool) -> None:
-    try:
-        _run_plan(ds, geoms, acc, band=band, method=method, nodata=nodata, threads=threads, progress=progress)
-    except rasterio.errors.RasterioError as exc:
-        raise RasterError(
-            f"cannot read the pixels of raster {ds.name!r} ({exc}); the file is truncated or corrupt: get it again, "
-            "or check it with gdalinfo -checksum"
-        ) from exc
-
-
-def _run_plan(ds: Any, geoms: np.ndarray, acc: Any, *, band: int, method: str, nodata: float | None,
-              threads: int | None, progress: bool) -> None:
-    the_plan = _zonal.plan(ds, geoms, band=band, method=method)
-    logger.info("%s: %d blocks touch %d tiles (band %d)", ds.name, len(geoms), len(the_plan.tiles), band)
-    if method == "center" and isinstance(acc, StatsAccumulator) and acc.takes_runs:
-        runs = _zonal.center_spans(geoms, the_plan.windows, ds.transform)
-        minmax = bool({"min", "max", "range"} & set(acc.stats))
-        acc.add_runs(list(_tiles.iter_run_stats(ds, the_plan, runs, band=band, nodata=nodata, minmax=minmax,
-                                                threads=threads, progress=progress)))
-        return
-    for chunk in _zonal.iter_chunks(ds, geoms, the_plan, band=band, method=method, nodata=nodata,
-                                    threads=threads, progress=progress):
-        acc.add(chunk)
-
-
-def _is_number(value: Any, *, above: float | None = None, at_least: float | None = None) -> bool:
-    """Tell whether ``value`` is a finite real number > ``above`` (or >= ``at_least``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return False
-    number = float(value)
-    return bool(np.isfinite(number) and (above is None or number > above) and (at_least is None or number >= at_least))
-
-
-def _check_method(method: str) -> None:
-    if method not in _zonal.METHODS:
-        raise RasterError(
-            f"method={method!r} is not one of {', '.join(_zonal.METHODS)}; pass one of them (\"exact\" weights "
-            "pixels by the share of their area inside the block)"
-        )
-
-
-def zonal_stats(
-    blocks: gpd.GeoDataFrame,
-    raster: RasterLike,
-    *,
-    stats: str | Sequence[str] = ("count", "sum", "mean", "min", "max"),
-    categorical: bool = False,
-    method: str = "center",
-    band: int | Sequence[int] = 1,
-    nodata: float | None = None,
-    threads: int | None = None,
-    progress: bool = False,
-) -> pd.DataFrame:
-    """Summarise a raster's pixels inside every block.
-
-    Parameters
-    ----------
-    blocks
-        Blocks with a CRS (normally EPSG:4548); reprojected to the raster's CRS, not modified.
-    raster
-        Path of a GeoTIFF (or any GDAL raster) or an open rasterio dataset. It must have a CRS.
-    stats
-        Names among ``count, sum, mean, min, max, std, median, range, nodata`` (a list or a
-        comma-separated string). ``nodata`` is the number (weight) of nodata pixels.
-    categorical
-        Count pixels per class value instead (one column per value, integer rasters only).
-    method
-        ``"center"``, ``"all_touched"`` or ``"exact"`` (coverage-weighted); see the module notes.
-    band
-        Band number, or a list of bands (columns are then prefixed ``b<band>_``).
-    nodata
-        Nodata value overriding the raster's own. NaN pixels are always nodata, and so are
-        pixels masked by an internal mask or alpha band. Scale and offset are applied.
-    threads
-        Background decode threads (kept for the process once started); ``0`` decodes in the
-        calling thread. By default ``0`` when the blocks touch fewer than 128 internal tiles
-        (the hand-over of tiles between threads can cost more than it saves on small jobs and
-        on a busy machine), else 2.
-    progress
-        Show a progress bar over tiles (tqdm).
-
-    Returns
-    -------
-    DataFrame
-        One row per block, aligned to ``blocks.index``. Blocks with no valid pixel get count 0
-        and NaN statistics.
-
-    Raises
-    ------
-    CRSError
-        The blocks or the raster have no CRS.
-    RasterError
-        Unknown band, statistic or ``method``, a rotated grid, or ``categorical=True`` on a
-        floating-point raster.
-
-    Warns
-    -----
-    RasterCoverageWarning
-        One warning naming the blocks wholly or partly outside the raster or seeing only nodata.
-
-    Examples
-    --------
-    See the module docstring.
-    """
-    _check_method(method)
-    names = () if categorical else _parse_stats(stats)
-    with open_raster(raster) as ds:
-        bands = _bands(ds, band)
-        geoms = block_geoms(blocks, ds)
-        n = len(geoms)
-        frames, seen, valid = [], np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        for b in bands:
-            dtype = np.dtype(ds.dtypes[b - 1])
-            nd = ds.nodatavals[b - 1] if nodata is None else nodata
-            if categorical:
-                if not np.issubdtype(dtype, np.integer):
-                    raise RasterError(
-                        f"raster {ds.name!r} band {b} holds {dtype} values; categorical statistics need "
-                        "integer class codes (reclassify or cast the raster to an integer type)"
-                    )
-                cat = CategoryAccumulator(n)
-                _run(ds, geoms, cat, band=b, method=method, nodata=nd, threads=threads, progress=progress)
-                keys = sorted({k for c in cat.counts for k in c})
-                table = pd.DataFrame([[c.get(k, 0.0) for k in keys] for c in cat.counts], columns=keys,
-                                     index=blocks.index, dtype=np.float64)
-                if method != "exact":
-                    table = table.astype(np.int64)
-                blockseen = table.sum(axis=1).to_numpy() > 0
-                seen |= blockseen | (cat.nodata > 0)
-                valid |= blockseen
-            else:
-                acc = StatsAccumulator(n, names, scale=float(ds.scales[b - 1]), offset=float(ds.offsets[b - 1]))
-                _run(ds, geoms, acc, band=b, method=method, nodata=nd, threads=threads, progress=progress)
-                table = pd.DataFrame(acc.result(integer_count=method != "exact"), index=blocks.index)
-                seen |= (acc.weight > 0) | (acc.nodata > 0)
-                valid |= acc.weight > 0
-            if len(bands) > 1:
-                table = table.add_prefix(f"b{b}_")
-            frames.append(table)
-        warn_coverage(blocks, geoms, ds, seen, valid)
-    return pd.concat(frames, axis=1) if len(frames) > 1 else frames[0]
-
 
 def _height_factor(ds: Any, band: int, height_unit: str | None) -> float:
     unit = height_unit
@@ -318,13 +164,13 @@ def floor_area_from_height(
         gfa_m2  footprint_m2     gfa_source  gfa_m2_previous
     0  20000.0        5000.0  height_raster           9000.0
     """
-    _check_method(method)
-    if not _is_number(storey_height_m, above=0.0):
+    check_method(method)
+    if not is_number(storey_height_m, above=0.0):
         raise RasterError(
             f"storey_height_m must be > 0 (got {storey_height_m!r}): it is the height of one storey in metres; "
             "pass e.g. storey_height_m=3.0 (--storey-height-m 3 on the command line)"
         )
-    if not _is_number(min_height_m, at_least=0.0):
+    if not is_number(min_height_m, at_least=0.0):
         raise RasterError(
             f"min_height_m must be >= 0 (got {min_height_m!r}): heights below it count as unbuilt; "
             "pass e.g. min_height_m=2.0 (--min-height-m 2 on the command line)"
@@ -337,7 +183,7 @@ def floor_area_from_height(
             offset=float(ds.offsets[b - 1]), storey_m=storey_height_m, min_m=min_height_m,
         )
         nd = ds.nodatavals[b - 1] if nodata is None else nodata
-        _run(ds, geoms, acc, band=b, method=method, nodata=nd, threads=threads, progress=progress)
+        run(ds, geoms, acc, band=b, method=method, nodata=nd, threads=threads, progress=progress)
         if acc.negative or acc.absurd:
             raise RasterError(
                 f"height raster {ds.name!r} has {acc.negative:,} negative and {acc.absurd:,} infinite or absurd "
@@ -450,7 +296,7 @@ def rasterize(
     if column not in blocks.columns:
         raise ColumnError(f"`blocks` has no column {column!r}; choose one of {list(blocks.columns)}")
     values = pd.to_numeric(blocks[column], errors="coerce").to_numpy(dtype=np.float64)
-    if not _is_number(resolution_m, above=0.0):
+    if not is_number(resolution_m, above=0.0):
         raise RasterError(
             f"resolution_m must be positive (got {resolution_m!r}): it is the pixel size in metres of the "
             f"raster written for column {column!r}; pass e.g. resolution_m=10"

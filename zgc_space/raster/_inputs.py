@@ -18,8 +18,9 @@ import pandas as pd
 import rasterio
 import shapely
 
+from zgc_space.blocks import geometry_problems
 from zgc_space.crs import check_crs
-from zgc_space.errors import CRSError, RasterCoverageWarning, RasterError, list_ids
+from zgc_space.errors import BlockValidationError, CRSError, RasterCoverageWarning, RasterError, list_ids
 from zgc_space.schema import METRIC_CRS
 
 RasterLike = str | os.PathLike[str] | Any
@@ -84,6 +85,14 @@ def check_declared_size(ds: Any) -> None:
         )
 
 
+def is_number(value: Any, *, above: float | None = None, at_least: float | None = None) -> bool:
+    """Tell whether ``value`` is a finite real number > ``above`` (or >= ``at_least``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    number = float(value)
+    return bool(np.isfinite(number) and (above is None or number > above) and (at_least is None or number >= at_least))
+
+
 def bands(ds: Any, band: int | Sequence[int]) -> list[int]:
     bands = [band] if isinstance(band, (int, np.integer)) else list(band)
     bad = [b for b in bands if not 1 <= int(b) <= ds.count]
@@ -93,11 +102,31 @@ def bands(ds: Any, band: int | Sequence[int]) -> list[int]:
 
 
 def block_geoms(blocks: gpd.GeoDataFrame, ds: Any) -> np.ndarray:
-    """Block geometries as a shapely array in the raster's CRS."""
+    """Block geometries as a shapely array in the raster's CRS.
+
+    Refuses blocks that are not areas (points and lines would count no pixel) and blocks with
+    NaN or infinite vertices, before and after the reprojection (a vertex outside the raster
+    CRS's domain becomes infinite). Empty geometries pass (count 0, named in the warning).
+    """
     check_crs(blocks, source="blocks")
+    problems = geometry_problems(blocks)
+    if problems:
+        raise BlockValidationError(
+            "zonal statistics need polygon blocks with finite vertices: " + "; ".join(map(str, problems)), problems
+        )
     geo = blocks.geometry
     if not geo.crs.equals(ds.crs):
-        geo = geo.to_crs(ds.crs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            geo = geo.to_crs(ds.crs)
+        lost = [p for p in geometry_problems(gpd.GeoDataFrame(blocks.drop(columns=blocks.geometry.name), geometry=geo))
+                if p.rule == "non-finite-vertex"]
+        if lost:
+            raise CRSError(
+                f"reprojecting the blocks from {blocks.crs.to_string()} to the CRS of raster {ds.name!r} "
+                f"({ds.crs.to_string()}) gives infinite coordinates: {lost[0].message.split(': ', 1)[1]}; "
+                "they lie outside the area where the raster's CRS is defined: check both CRSs, or warp the raster"
+            )
     return np.asarray(geo.values, dtype=object)
 
 
@@ -121,10 +150,13 @@ def warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np
             f"{np.nanmax(x1):,.0f}, {np.nanmax(y1):,.0f}), so every statistic would be empty or zero; check the "
             "raster's CRS and that it is the right area (and its nodata value)"
         )
-    outside = np.flatnonzero(~seen)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    outside = np.flatnonzero(~seen & ~empty)
     partly = np.flatnonzero(seen & ~inside)
     blank = np.flatnonzero(seen & ~valid)
     parts = []
+    if empty.any():
+        parts.append(f"{int(empty.sum())} block(s) have an empty geometry ({_ids(blocks, np.flatnonzero(empty))})")
     if outside.size:
         parts.append(f"{outside.size} block(s) lie wholly outside the raster ({_ids(blocks, outside)})")
     if partly.size:
@@ -134,7 +166,8 @@ def warn_coverage(blocks: gpd.GeoDataFrame, geoms: np.ndarray, ds: Any, seen: np
     if parts:
         warnings.warn(
             f"raster {ds.name!r}: " + "; ".join(parts) + ". Their statistics cover only the pixels "
-            "inside (count 0 and NaN where none); use a raster covering every block to silence this.",
+            "inside (where none: count and sum 0, other statistics NaN); use a raster covering every block to "
+            "silence this.",
             RasterCoverageWarning,
             stacklevel=3,
         )

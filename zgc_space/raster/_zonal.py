@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+import rasterio
 import shapely
 from affine import Affine
 from rasterio.features import rasterize
@@ -53,13 +54,14 @@ class Chunk:
 
     ``values`` are the valid (not nodata, not masked) raw pixel values selected; ``weights``
     their coverage fractions (``None`` means 1 each); ``nodata`` the summed weight of the
-    block's pixels that were nodata or masked.
+    block's pixels that were nodata or masked; ``extra`` the weight raster's values there.
     """
 
     block: int
     values: np.ndarray
     weights: np.ndarray | None
     nodata: float
+    extra: np.ndarray | None = None  # the weight raster's values at the same pixels (float64, NaN: nodata)
 
 
 @dataclass(frozen=True)
@@ -328,10 +330,15 @@ def iter_chunks(
     nodata: float | None,
     threads: int | None = None,
     progress: bool = False,
+    min_coverage: float = 0.0,
+    weights: WeightSource | None = None,
 ) -> Iterator[Chunk]:
     """Yield one :class:`Chunk` per (tile, block) pair, tiles in row-major order.
 
     ``threads`` background threads decode tiles (see :func:`zgc_space._tiles.decoded`).
+    With ``exact``, pixels covered by less than ``min_coverage`` are left out (kept from
+    any coverage above 0 by default). ``weights`` is a second raster on the same grid whose
+    values at the selected pixels come with each chunk (``Chunk.extra``).
     """
     floating = np.issubdtype(np.dtype(ds.dtypes[band - 1]), np.floating)
     windows = the_plan.windows
@@ -353,7 +360,7 @@ def iter_chunks(
         if int(cells[whole[:, 2] > 0].sum()) <= _MAX_BATCH_COVERAGE:
             cache = coverages(geoms, whole, t)
 
-    def weights(b: int, win: tuple[int, int, int, int]) -> np.ndarray:
+    def pixel_weights(b: int, win: tuple[int, int, int, int]) -> np.ndarray:
         """Mask (bool) or coverage (float) of block ``b`` over pixel window ``win``."""
         br0, bc0, br1, bc1 = windows[b]
         whole = (br1 - br0) * (bc1 - bc0) <= _MAX_CACHED_PIXELS
@@ -373,7 +380,7 @@ def iter_chunks(
                 cache[b] = arr
         return arr[win[0] - r0:win[2] - r0, win[1] - c0:win[3] - c0]
 
-    def select(tile: tuple[Any, ...]) -> list[Chunk]:
+    def select(tile: tuple[Any, ...], wtile: tuple[Any, ...] | None) -> list[Chunk]:
         """Cut one decoded tile into per-block chunks.
 
         Runs in the calling thread: rasterio's rasterizer toggles warning filters, which is not
@@ -387,24 +394,72 @@ def iter_chunks(
             rr0, cc0, rr1, cc1 = max(r0, br0), max(c0, bc0), min(r1, br1), min(c1, bc1)
             if rr1 > rr0 and cc1 > cc0:
                 sl = (slice(rr0 - r0, rr1 - r0), slice(cc0 - c0, cc1 - c0))
-                wgt = weights(b, (rr0, cc0, rr1, cc1))
-                sel = wgt > 0 if method == "exact" else wgt
+                wgt = pixel_weights(b, (rr0, cc0, rr1, cc1))
+                if method != "exact":
+                    sel = wgt
+                elif min_coverage > 0:  # compared in float32, as exactextract stores coverage
+                    sel = (wgt > 0) & (wgt.astype(np.float32) >= np.float32(min_coverage))
+                else:
+                    sel = wgt > 0
                 vals = data[sl][sel]
                 # nodata tested on the block's pixels only (a fraction of the tile)
                 ok = _valid(vals, nodata, floating)
                 if valid is not None:
                     ok = valid[sl][sel] if ok is None else ok & valid[sl][sel]
                 cw = wgt[sel] if method == "exact" else None
+                extra = weights.values(wtile, sl, sel) if weights is not None else None
                 if ok is None:
-                    out.append(Chunk(b, vals, cw, 0.0))
+                    out.append(Chunk(b, vals, cw, 0.0, extra))
                 elif cw is not None:
-                    out.append(Chunk(b, vals[ok], cw[ok], float(cw[~ok].sum())))
+                    out.append(Chunk(b, vals[ok], cw[ok], float(cw[~ok].sum()), None if extra is None else extra[ok]))
                 else:
-                    out.append(Chunk(b, vals[ok], None, float(ok.size - np.count_nonzero(ok))))
+                    out.append(Chunk(b, vals[ok], None, float(ok.size - np.count_nonzero(ok)),
+                                     None if extra is None else extra[ok]))
             remaining[b] -= 1
             if remaining[b] == 0:
                 cache.pop(b, None)
         return out
 
-    for tile in decoded(ds, the_plan, band=band, threads=threads, progress=progress):
-        yield from select(tile)
+    tiles = decoded(ds, the_plan, band=band, threads=threads, progress=progress)
+    if weights is None:
+        for tile in tiles:
+            yield from select(tile, None)
+        return
+    wtiles = _named(decoded(weights.ds, the_plan, band=weights.band, threads=threads), weights.ds.name)
+    for tile, wtile in zip(tiles, wtiles, strict=True):
+        yield from select(tile, wtile)
+
+
+def _named(tiles: Iterator[tuple[Any, ...]], name: str) -> Iterator[tuple[Any, ...]]:
+    """Yield the tiles of the weights raster; a read failure names that file."""
+    try:
+        yield from tiles
+    except rasterio.errors.RasterioError as exc:
+        raise RasterError(
+            f"cannot read the pixels of weights raster {name!r} ({exc}); the file is truncated or corrupt: get it "
+            "again, or check it with gdalinfo -checksum"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """A weight raster on the value raster's grid: its dataset, band, nodata, scale and offset."""
+
+    ds: Any
+    band: int
+    nodata: float | None
+    scale: float = 1.0
+    offset: float = 0.0
+
+    def values(self, wtile: tuple[Any, ...] | None, sl: tuple[slice, slice], sel: np.ndarray) -> np.ndarray:
+        """Return the weights (float64; NaN where nodata, NaN or masked) of the pixels ``sel`` of window ``sl``."""
+        assert wtile is not None
+        _, _, data, valid = wtile
+        raw = data[sl][sel]
+        out: np.ndarray = raw.astype(np.float64) * self.scale + self.offset
+        ok = _valid(raw, self.nodata, raw.dtype.kind == "f")
+        if valid is not None:
+            ok = valid[sl][sel] if ok is None else ok & valid[sl][sel]
+        if ok is not None:
+            out[~ok] = np.nan
+        return out
