@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from zgc_space.accounting import _clip
+
 __all__ = ["MIN_AREA_M2", "make_disjoint", "polygonal", "split"]
 
 #: Parts smaller than this (m²) are float noise of the overlay and are dropped.
@@ -75,18 +77,27 @@ def make_disjoint(geoms: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, f
 def intersection(a: np.ndarray, b: np.ndarray, *, threads: int = 1) -> np.ndarray:
     """Return the polygonal part of ``a ∩ b`` pairwise; with ``threads > 1`` in chunks on threads.
 
-    Shapely releases the GIL in its vectorised functions, so the chunks run in parallel.
+    Pairs of simple polygons one of which is convex are clipped by :func:`_clip.clip_pairs`
+    (numpy, all pairs at once); the others go to GEOS. Shapely and numpy release the GIL in their
+    vectorised functions, so the chunks run in parallel.
     """
     if threads <= 1 or len(a) < 2_000:
-        return polygonal(shapely.intersection(a, b))
+        return _intersection(a, b)
     from concurrent.futures import ThreadPoolExecutor
 
     bounds = np.linspace(0, len(a), threads * 4 + 1).astype(int)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = list(pool.map(lambda k: polygonal(shapely.intersection(a[bounds[k]:bounds[k + 1]],
-                                                                          b[bounds[k]:bounds[k + 1]])),
+        parts = list(pool.map(lambda k: _intersection(a[bounds[k]:bounds[k + 1]], b[bounds[k]:bounds[k + 1]]),
                               range(len(bounds) - 1)))
     return np.concatenate(parts)
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    done, out = _clip.clip_pairs(a, b)
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        out[rest] = polygonal(shapely.intersection(a[rest], b[rest]))
+    return out
 
 
 def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
