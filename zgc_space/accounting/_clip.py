@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-__all__ = ["MAX_VERTICES", "clip_pairs"]
+__all__ = ["MAX_VERTICES", "Rings", "clip_pairs"]
 
 #: Pairs whose subject has more vertices than this go to GEOS (padding cost grows with it).
 MAX_VERTICES = 256
@@ -35,63 +35,64 @@ MAX_VERTICES = 256
 _CHUNK = 65_536
 
 
-def _rings(geoms: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``x, y`` of shape ``(m, n)`` (exterior rings, open, padded) and the vertex counts."""
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)  # single-ring polygons: the exterior
-    cnt = np.bincount(idx, minlength=len(geoms)) - 1  # the closing vertex is not kept
-    start = np.r_[0, np.cumsum(cnt + 1)[:-1]]
-    sel = start[None, :] + np.minimum(np.arange(m)[:, None], (cnt - 1)[None, :])
-    return coords[sel, 0], coords[sel, 1], cnt
-
-
-def _turns(x: np.ndarray, y: np.ndarray, cnt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(convex, orientation)``: every turn of the ring one sign; +1 anticlockwise, -1 clockwise."""
-    m, n = x.shape
-    i = np.arange(m)[:, None]
-    cols = np.arange(n)[None, :]
-    nxt = np.where(i + 1 < cnt[None, :], i + 1, 0)
-    prv = np.where(i > 0, i - 1, cnt[None, :] - 1)
-    ex, ey = x - x[prv, cols], y - y[prv, cols]
-    fx, fy = x[nxt, cols] - x, y[nxt, cols] - y
-    cross = np.where(i < cnt[None, :], ex * fy - ey * fx, 0.0)
-    convex = (cross >= 0).all(0) | (cross <= 0).all(0)
-    twice_area = (x * np.roll(y, -1, 0) - np.roll(x, -1, 0) * y).sum(0)  # padding adds nothing
-    return convex, np.where(twice_area >= 0, 1.0, -1.0)
-
-
 def _clip(sx: np.ndarray, sy: np.ndarray, cx: np.ndarray, cy: np.ndarray, sign: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clip padded subjects by padded convex clippers; return ``x, y, count`` of the results."""
-    n_pairs = sx.shape[1]
-    count = np.full(n_pairs, sx.shape[0])
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Clip padded subjects by padded convex clippers; return ``x, y, count, touched`` of the results.
+
+    ``touched`` is False where no clip edge cut the subject (it lies in the clipper).
+
+    Each clip edge works on the pairs it cuts only (a piece straddling one edge of a plot is
+    untouched by the other three).
+    """
+    count = np.full(sx.shape[1], sx.shape[0])
+    touched = np.zeros(sx.shape[1], bool)
     k_edges = cx.shape[0]
-    cols = np.arange(n_pairs)
     for k in range(k_edges):
         ax, ay = cx[k], cy[k]
         ex, ey = cx[(k + 1) % k_edges] - ax, cy[(k + 1) % k_edges] - ay
         d = (ex * (sy - ay) - ey * (sx - ax)) * sign  # >= 0: on the inner side of this edge
-        if not (d < 0).any():
+        act = np.flatnonzero((d < 0).any(0) & (count > 0))
+        if not len(act):
             continue
-        xj, yj, dj = np.roll(sx, -1, 0), np.roll(sy, -1, 0), np.roll(d, -1, 0)
-        inside_j = dj >= 0
-        crosses = (d >= 0) != inside_j
-        t = np.divide(d, d - dj, out=np.zeros_like(d), where=crosses)
-        m = sx.shape[0]
-        ox, oy = np.empty((2 * m, n_pairs)), np.empty((2 * m, n_pairs))
-        ox[0::2], ox[1::2] = sx + t * (xj - sx), xj
-        oy[0::2], oy[1::2] = sy + t * (yj - sy), yj
-        keep = np.empty((2 * m, n_pairs), bool)
-        keep[0::2], keep[1::2] = crosses, inside_j
-        rank = np.cumsum(keep, axis=0, dtype=np.int32)
-        count = rank[-1]
-        width = max(int(count.max()), 1)
-        r, c = np.nonzero(keep)
-        nx, ny = np.zeros((width, n_pairs)), np.zeros((width, n_pairs))
-        nx[rank[r, c] - 1, c] = ox[r, c]
-        ny[rank[r, c] - 1, c] = oy[r, c]
-        pad = np.minimum(np.arange(width)[:, None], np.maximum(count - 1, 0)[None, :])
-        sx, sy = nx[pad, cols], ny[pad, cols]
-    return sx, sy, count
+        nx, ny, n_act = _half_plane(sx[:, act], sy[:, act], d[:, act])
+        width = max(sx.shape[0], nx.shape[0])
+        if width > sx.shape[0]:  # widen everyone, repeating the last row (the padding rule)
+            grow = width - sx.shape[0]
+            sx = np.concatenate([sx, np.repeat(sx[-1:], grow, 0)])
+            sy = np.concatenate([sy, np.repeat(sy[-1:], grow, 0)])
+        elif width > nx.shape[0]:
+            grow = width - nx.shape[0]
+            nx = np.concatenate([nx, np.repeat(nx[-1:], grow, 0)])
+            ny = np.concatenate([ny, np.repeat(ny[-1:], grow, 0)])
+        sx[:, act], sy[:, act] = nx, ny
+        count[act] = n_act
+        touched[act] = True
+    return sx, sy, count, touched
+
+
+def _half_plane(sx: np.ndarray, sy: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Sutherland-Hodgman step: keep the part of each ring where ``d >= 0``."""
+    n_pairs = sx.shape[1]
+    xj, yj, dj = np.roll(sx, -1, 0), np.roll(sy, -1, 0), np.roll(d, -1, 0)
+    inside_j = dj >= 0
+    crosses = (d >= 0) != inside_j
+    t = np.divide(d, d - dj, out=np.zeros_like(d), where=crosses)
+    m = sx.shape[0]
+    ox, oy = np.empty((2 * m, n_pairs)), np.empty((2 * m, n_pairs))
+    ox[0::2], ox[1::2] = sx + t * (xj - sx), xj
+    oy[0::2], oy[1::2] = sy + t * (yj - sy), yj
+    keep = np.empty((2 * m, n_pairs), bool)
+    keep[0::2], keep[1::2] = crosses, inside_j
+    rank = np.cumsum(keep, axis=0, dtype=np.int32)
+    count = rank[-1]
+    width = max(int(count.max()), 1)
+    r, c = np.nonzero(keep)
+    nx, ny = np.zeros((width, n_pairs)), np.zeros((width, n_pairs))
+    nx[rank[r, c] - 1, c] = ox[r, c]
+    ny[rank[r, c] - 1, c] = oy[r, c]
+    pad = np.minimum(np.arange(width)[:, None], np.maximum(count - 1, 0)[None, :])
+    cols = np.arange(n_pairs)[None, :]
+    return nx[pad, cols], ny[pad, cols], count
 
 
 def _polygons(x: np.ndarray, y: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -126,58 +127,90 @@ def _single(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def clip_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(done, geoms)``: ``a ∩ b`` for the pairs this kernel handles (``done``), None elsewhere.
+class Rings:
+    """Exterior rings of single-ring polygons, flat: coordinates, first vertex, vertex count.
+
+    Also whether each ring is convex (every turn one sign, collinear allowed) and its orientation
+    (+1 anticlockwise). Built once per layer; pairs gather from it.
+    """
+
+    def __init__(self, geoms: np.ndarray) -> None:
+        self.geoms = np.asarray(geoms, dtype=object)
+        geoms = _single(self.geoms)
+        n = len(geoms)
+        nv = shapely.get_num_coordinates(geoms) - 1
+        self.ok = ((shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+                   & (nv >= 3) & (nv <= MAX_VERTICES))
+        self.count = np.where(self.ok, nv, 0)
+        self.convex = np.zeros(n, bool)
+        self.sign = np.ones(n)
+        idx = np.flatnonzero(self.ok)
+        self.start = np.zeros(n, dtype=np.int64)
+        if not len(idx):
+            self.x = self.y = np.zeros(0)
+            return
+        coords = shapely.get_coordinates(geoms[idx])  # single-ring polygons: the exterior ring, closed
+        c = self.count[idx]
+        first = np.r_[0, np.cumsum(c + 1)[:-1]]
+        self.start[idx] = first
+        self.x, self.y = coords[:, 0], coords[:, 1]
+        # turn at every open vertex: (v - prev) × (next - v), prev/next wrapping inside the ring
+        ring = np.repeat(np.arange(len(idx)), c)
+        j = np.arange(len(ring)) - np.repeat(np.r_[0, np.cumsum(c)[:-1]], c)
+        at = first[ring] + j
+        prv = first[ring] + (j - 1) % c[ring]
+        nxt = first[ring] + (j + 1) % c[ring]
+        x, y = self.x, self.y
+        cross = (x[at] - x[prv]) * (y[nxt] - y[at]) - (y[at] - y[prv]) * (x[nxt] - x[at])
+        lo = np.r_[0, np.cumsum(c)[:-1]]
+        self.convex[idx] = (np.minimum.reduceat(cross, lo) >= 0) | (np.maximum.reduceat(cross, lo) <= 0)
+        twice = x[at] * y[at + 1] - x[at + 1] * y[at]
+        self.sign[idx] = np.where(np.add.reduceat(twice, lo) >= 0, 1.0, -1.0)
+
+    def padded(self, which: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``x, y`` of shape ``(m, len(which))``, each ring padded with its last vertex."""
+        sel = self.start[which][None, :] + np.minimum(np.arange(m)[:, None], (self.count[which] - 1)[None, :])
+        return self.x[sel], self.y[sel]
+
+
+def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(done, geoms)``: ``a[ia] ∩ b[ib]`` for the pairs this kernel handles, None elsewhere.
+
+    ``ra`` and ``rb`` are the :class:`Rings` of the two layers ``a`` and ``b``. Where one lies
+    inside the other, the result is that geometry object itself.
 
     The pairs not done must go to GEOS (see the module docstring for which they are).
     """
-    a, b = _single(np.asarray(a, dtype=object)), _single(np.asarray(b, dtype=object))
-    n = len(a)
+    ia, ib = np.asarray(ia, dtype=np.int64), np.asarray(ib, dtype=np.int64)
+    n = len(ia)
     out = np.full(n, None, dtype=object)
     done = np.zeros(n, bool)
     if n == 0:
         return done, out
-    na = shapely.get_num_coordinates(a) - 1
-    nb = shapely.get_num_coordinates(b) - 1
-    simple = ((shapely.get_type_id(a) == 3) & (shapely.get_type_id(b) == 3)
-              & (shapely.get_num_interior_rings(a) == 0) & (shapely.get_num_interior_rings(b) == 0)
-              & (na >= 3) & (nb >= 3) & (na <= MAX_VERTICES) & (nb <= MAX_VERTICES))
-    idx = np.flatnonzero(simple)
-    if not len(idx):
-        return done, out
-    # vertex count of each side, sorted so that each chunk pads to a similar width
-    idx = idx[np.argsort(na[idx] + nb[idx], kind="stable")]
-    for lo in range(0, len(idx), _CHUNK):
-        part = idx[lo:lo + _CHUNK]
-        done_part, geoms = _clip_chunk(a[part], b[part], na[part], nb[part])
-        out[part[done_part]] = geoms[done_part]
-        done[part[done_part]] = True
-    return done, out
-
-
-def _clip_chunk(a: np.ndarray, b: np.ndarray, na: np.ndarray, nb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ax, ay, _ = _rings(a, int(na.max()))
-    bx, by, _ = _rings(b, int(nb.max()))
-    a_convex, a_sign = _turns(ax, ay, na)
-    b_convex, b_sign = _turns(bx, by, nb)
+    na, nb = ra.count[ia], rb.count[ib]
+    ca, cb = ra.convex[ia], rb.convex[ib]
     # the convex side clips the other; of two convex sides the one with fewer edges clips
-    b_clips = b_convex & (~a_convex | (nb <= na))
-    a_clips = ~b_clips & a_convex
-    done = b_clips | a_clips
-    geoms = np.full(len(a), None, dtype=object)
-    for clips, (sx, sy, s_n), (cx, cy, c_n, sign), s_convex in (
-        (b_clips, (ax, ay, na), (bx, by, nb, b_sign), a_convex),
-        (a_clips, (bx, by, nb), (ax, ay, na, a_sign), b_convex),
+    b_clips = ra.ok[ia] & rb.ok[ib] & cb & (~ca | (nb <= na))
+    a_clips = ra.ok[ia] & rb.ok[ib] & ~b_clips & ca
+    for clips, (rs, i_s, ns, s_convex), (rc, i_c, nc) in (
+        (b_clips, (ra, ia, na, ca), (rb, ib, nb)),
+        (a_clips, (rb, ib, nb, cb), (ra, ia, na)),
     ):
         sel = np.flatnonzero(clips)
-        if not len(sel):
-            continue
-        ms, mc = int(s_n[sel].max()), int(c_n[sel].max())
-        x, y, count = _clip(sx[:ms, sel], sy[:ms, sel], cx[:mc, sel], cy[:mc, sel], sign[sel])
-        res = _polygons(x, y, count)
-        check = np.flatnonzero(~s_convex[sel])
-        if len(check):
-            bad = check[~shapely.is_valid(res[check])]
-            done[sel[bad]] = False
-        geoms[sel] = res
-    return done, geoms
+        # sorted by size, so that each chunk pads to a similar width
+        sel = sel[np.argsort(ns[sel] + nc[sel], kind="stable")]
+        for lo in range(0, len(sel), _CHUNK):
+            part = sel[lo:lo + _CHUNK]
+            sx, sy = rs.padded(i_s[part], int(ns[part].max()))
+            cx, cy = rc.padded(i_c[part], int(nc[part].max()))
+            x, y, count, touched = _clip(sx, sy, cx, cy, rc.sign[i_c[part]])
+            res = np.empty(len(part), dtype=object)
+            res[~touched] = rs.geoms[i_s[part[~touched]]]  # lies in the clipper: the subject itself
+            res[touched] = _polygons(x[:, touched], y[:, touched], count[touched])
+            ok = np.ones(len(part), bool)
+            check = np.flatnonzero(~s_convex[part] & touched)
+            if len(check):
+                ok[check] = shapely.is_valid(res[check])
+            out[part[ok]] = res[ok]
+            done[part[ok]] = True
+    return done, out
