@@ -274,7 +274,8 @@ def account(
     conflicts += _straddles(sv, s_geoms, s_idx, b_idx, area, bids, sliver_m2)
 
     # --- buildings and enterprises
-    tree = shapely.STRtree(geoms)
+    # the pieces' tree only serves buildings and enterprises
+    tree = shapely.STRtree(geoms) if buildings is not None or enterprises is not None else shapely.STRtree([])
     # identity, planning and any extra columns are kept (with the index); land, building and
     # economy columns are recomputed from the layers
     recomputed = {*_LAND, *_BUILDING, *_ECONOMY, "gfa_source", "site_area_m2", bl.geometry.name}
@@ -381,7 +382,7 @@ def _land_columns(p: gpd.GeoDataFrame, b_idx: np.ndarray, nb: int, *, has_supply
     def total(mask: np.ndarray) -> np.ndarray:
         return np.bincount(b_idx, weights=np.where(mask, area, 0.0), minlength=nb)
 
-    built = np.isin(cls, _classify.BUILT)
+    built = _classify.isin(cls, _classify.BUILT)
     d_mask = p["supplied"].to_numpy() & (built | (cls == "B21"))
     out = {
         "built_m2": total(built), "built_residential_m2": total(cls == "A1"),
@@ -389,7 +390,7 @@ def _land_columns(p: gpd.GeoDataFrame, b_idx: np.ndarray, nb: int, *, has_supply
     }
     if has_supply or has_serviced:
         out["ready_m2"] = total(cls == "B21")
-        out["unready_m2"] = total(np.isin(cls, ["B11", "B12", "B22"]))
+        out["unready_m2"] = total(_classify.isin(cls, ["B11", "B12", "B22"]))
     if has_supply:
         out["supplied_m2"] = total(d_mask)
     if has_idle and has_supply:
@@ -494,7 +495,10 @@ def _conflict_frame(parts: list[pd.DataFrame]) -> gpd.GeoDataFrame:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _CONFLICT_COLUMNS} | {"geometry": []})
     frame["area_m2"] = pd.to_numeric(frame["area_m2"], errors="coerce")
     for c in ("block_id", "feature_id", "other_id"):
-        frame[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in frame[c]]
+        values = frame[c].to_numpy(dtype=object)
+        text = values.astype(str).astype(object)
+        text[pd.isna(values)] = None
+        frame[c] = text
     geo = gpd.GeoSeries(list(frame["geometry"]), crs=schema.METRIC_CRS)
     out = gpd.GeoDataFrame(frame[_CONFLICT_COLUMNS], geometry=geo.values, crs=schema.METRIC_CRS)
     return out.reset_index(drop=True)

@@ -6,13 +6,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["BUILT", "CLASSES", "classify", "conflicts_from_pieces"]
+__all__ = ["BUILT", "CLASSES", "classify", "conflicts_from_pieces", "isin"]
 
 #: Piece classes: built urban land A1-A6, rural built B11/B12, unbuilt B21/B22, C, and the two
 #: that enter no land column: ``gap`` (no survey parcel) and ``unknown`` (code not in the mapping).
 CLASSES = ("A1", "A2", "A3", "A4", "A5", "A6", "B11", "B12", "B21", "B22", "C", "gap", "unknown")
 BUILT = ("A1", "A2", "A3", "A4", "A5", "A6")
 _CONSTRUCTION_USES = (*BUILT, "B11", "B12", "vacant")
+
+
+def isin(values: np.ndarray, choices: tuple[str, ...] | list[str]) -> np.ndarray:
+    """``np.isin`` for a few text choices, by equality (no sort of the text array)."""
+    out = np.zeros(len(values), bool)
+    for c in choices:
+        out |= values == c
+    return out
 
 
 def classify(
@@ -52,10 +60,10 @@ def classify(
     plan_c = np.zeros(n, bool) if plan is None else (plan == "construction")
     known = np.array([u is not None for u in use])
     u = np.where(known, use, "").astype(str)
-    built = np.isin(u, BUILT)
+    built = isin(u, BUILT)
     out[built & ~rural] = u[built & ~rural]
     rural_res = ((u == "B11") | ((u == "A1") & rural))
-    rural_other = (np.isin(u, [*BUILT, "B12"]) & rural & ~(u == "A1")) | (u == "B12")
+    rural_other = (isin(u, [*BUILT, "B12"]) & rural & ~(u == "A1")) | (u == "B12")
     out[rural_res] = "B11"
     out[rural_other] = "B12"
     out[(rural_res | rural_other) & plan_nc] = "C"
@@ -99,7 +107,7 @@ def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, 
                           first[other].to_numpy() if other else None, area, detail, merged))
 
     cls = p["class"].to_numpy()
-    built = np.isin(cls, BUILT)
+    built = isin(cls, BUILT)
     if has_supply:
         grouped(built & ~p["supplied"].to_numpy(), ["block_id", "survey_id"], "built_unsupplied", "supply",
                 "survey says built (A) but no supply record covers it (A outside D): a missing record or "
@@ -109,7 +117,7 @@ def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, 
                 "supplied land that is neither built (A) nor unbuilt construction land (B21): not counted in D",
                 "supply_id", None)
     if has_plan:
-        construction_now = np.isin(p["use"].to_numpy(dtype=object), list(_CONSTRUCTION_USES))
+        construction_now = isin(p["use"].to_numpy(dtype=object), _CONSTRUCTION_USES)
         nc = p["plan_use"].to_numpy(dtype=object) == "nonconstruction"
         grouped(construction_now & nc, ["block_id", "survey_id", "plan_id"], "plan_survey", "plan",
                 "survey says construction land, plan says non-construction land (built land stays A; "

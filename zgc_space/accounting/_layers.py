@@ -159,7 +159,7 @@ def prepare(obj: object, name: str, *, id_key: str | None, polygons: bool = True
     frame = _metric(frame, name, source)
     id_col = find_column(frame, id_key) if id_key else None
     if id_col is not None:
-        ids = np.array([str(v) for v in frame[id_col]], dtype=object)
+        ids = frame[id_col].to_numpy(dtype=object).astype(str).astype(object)  # str() of each value
     else:
         ids = np.array([f"{name}#{i}" for i in range(len(frame))], dtype=object)
     geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -177,7 +177,10 @@ def prepare(obj: object, name: str, *, id_key: str | None, polygons: bool = True
             frame.loc[frame.index[invalid], frame.geometry.name] = fixed
     now = np.asarray(frame.geometry.values, dtype=object)
     keep = ~(shapely.is_missing(now) | shapely.is_empty(now))
-    frame = frame.loc[keep].reset_index(drop=True)
+    if not keep.all():
+        frame = frame.loc[keep]
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+        frame = frame.reset_index(drop=True)
     return Layer(name=name, source=source, frame=frame, ids=ids[keep], files=files,
                  columns={} if id_col is None else {"id": id_col})
 
