@@ -155,8 +155,14 @@ def account(
     unknown: str = "raise",
     sliver_m2: float = 1.0,
     threads: int = 1,
+    _areas: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Accounting:
-    """See :func:`zgc_space.accounting.account` (documented there)."""
+    """See :func:`zgc_space.accounting.account` (documented there).
+
+    ``_areas``, when a dict, receives the ids and areas (as used, overlaps resolved) of the
+    survey and flag layers: a partitioned run (``_partition``) needs them to merge the straddle
+    and outside-block conflicts of its partitions.
+    """
     if overlaps not in ("raise", "first") or unknown not in ("raise", "report"):
         raise AccountingError("overlaps must be 'raise' or 'first' and unknown must be 'raise' or 'report'")
     when = None if as_of is None else np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
@@ -233,7 +239,11 @@ def account(
             flags[other] = flags[other][k]
         flags[name] = f_idx
         flag_layers[name] = lay
-        conflicts += _outside(lay, lay_geoms, f_idx, shapely.area(geoms), b_idx, sliver_m2)
+        lay_area = shapely.area(lay_geoms)
+        inside = np.bincount(f_idx[f_idx >= 0], weights=shapely.area(geoms)[f_idx >= 0], minlength=len(lay.ids))
+        conflicts += _classify.outside_conflicts(name, lay.ids, lay_area - inside, sliver_m2)
+        if _areas is not None:
+            _areas[name] = (lay.ids, lay_area)
 
     n = len(geoms)
     area = shapely.area(geoms)
@@ -271,7 +281,10 @@ def account(
     }, geometry=geoms, crs=schema.METRIC_CRS)
     conflicts += _classify.conflicts_from_pieces(pieces, has_plan=pl is not None, has_supply=supply is not None,
                                                  has_idle=idle is not None)
-    conflicts += _straddles(sv, s_geoms, s_idx, b_idx, area, bids, sliver_m2)
+    s_area = shapely.area(s_geoms)
+    conflicts += _classify.straddle_conflicts(s_idx, b_idx, area, s_area, sv.ids, bids, sliver_m2)
+    if _areas is not None:
+        _areas["survey"] = (sv.ids, s_area)
 
     # --- buildings and enterprises
     # the pieces' tree only serves buildings and enterprises
@@ -447,35 +460,6 @@ def _plan_capacity(out: gpd.GeoDataFrame, p: gpd.GeoDataFrame, b_idx: np.ndarray
         gross = out["built_m2"] + out["ready_m2"] + out["unready_m2"]
         out["permitted_gfa_far_cap_m2"] = pd.to_numeric(out["far_cap"], errors="coerce") * gross
         sources["permitted_gfa_far_cap_m2"] = "far_cap × constructible land (A + B), as zgc_space.capacity"
-
-
-def _outside(lay: _layers.Layer, lay_geoms: np.ndarray, f_idx: np.ndarray, area: np.ndarray, b_idx: np.ndarray,
-             sliver_m2: float) -> list[pd.DataFrame]:
-    inside = np.bincount(f_idx[f_idx >= 0], weights=area[f_idx >= 0], minlength=len(lay.ids))
-    outside = shapely.area(lay_geoms) - inside
-    bad = outside > sliver_m2
-    if not bad.any():
-        return []
-    return [_classify.frame("outside_blocks", lay.name, None, lay.ids[bad], None, outside[bad],
-                            f"{lay.name} polygon (part) outside every block: not counted")]
-
-
-def _straddles(sv: _layers.Layer, s_geoms: np.ndarray, s_idx: np.ndarray, b_idx: np.ndarray, area: np.ndarray,
-               bids: np.ndarray, sliver_m2: float) -> list[pd.DataFrame]:
-    ok = s_idx >= 0
-    t = pd.DataFrame({"s": s_idx[ok], "b": b_idx[ok], "a": area[ok]}).groupby(["s", "b"], sort=True)["a"].sum()
-    t = t.reset_index()
-    per = t.groupby("s").agg(total=("a", "sum"), top=("a", "max"), n=("b", "size"))
-    parcel_area = shapely.area(s_geoms[per.index.to_numpy()])
-    split_off = parcel_area - per["top"].to_numpy()
-    bad = (split_off > sliver_m2) & ((per["n"].to_numpy() > 1) | (parcel_area - per["total"].to_numpy() > sliver_m2))
-    if not bad.any():
-        return []
-    idx = per.index.to_numpy()[bad]
-    blocks_of = t[t["s"].isin(idx)].groupby("s")["b"].apply(lambda b: ";".join(bids[b.to_numpy()]))
-    return [_classify.frame("straddle", "survey", blocks_of.loc[idx].to_numpy(), sv.ids[idx], None, split_off[bad],
-                            "survey parcel crossing a block edge: split by area; area_m2 is the part outside "
-                            "the block holding most of it")]
 
 
 def _enterprise_outside(sites: pd.DataFrame) -> list[pd.DataFrame]:

@@ -1,0 +1,221 @@
+"""Partitioned accounting: groups of neighbouring blocks, each with the features of the big layers near it.
+
+The blocks are cut into ``partitions`` groups along a Hilbert curve (neighbouring blocks stay
+together). Each group is accounted alone with the survey parcels, plan plots and buildings whose
+geometry meets the group's bounding box, read as a window of the file: a GeoPackage/Shapefile
+through its spatial index (``pyogrio`` ``bbox=``), a GeoParquet dataset (a folder of parts with
+spatial partitions, as dask-geopandas writes it) through ``dask_geopandas.read_parquet(...).cx``,
+which reads only the parts whose extent meets the window. So one partition's overlay is in memory
+at a time, whatever the size of the layers. Every feature that meets a block is in the window of
+that block's group, so each block's pieces are the same as in one run.
+
+The supply, idle and serviced layers (small) are read whole by every partition: their
+outside-block conflicts need every polygon. The merge recomputes what spans partitions: survey
+parcels straddling blocks of two groups, flag polygons outside every block, overlaps found in
+two groups (kept once), and the summary.
+
+With ``scheduler`` (a ``dask.distributed`` address or Client) the partitions run on the cluster's
+workers, each reading its own windows; otherwise one after the other in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from zgc_space import schema
+from zgc_space.accounting import _classify, _layers
+from zgc_space.accounting._account import Accounting, _blocks_metric, _conflict_frame
+from zgc_space.accounting._account import account as account_one
+from zgc_space.accounting._summary import summary as _summary
+from zgc_space.errors import AccountingError
+
+__all__ = ["account_partitioned", "group_blocks", "window"]
+
+#: Layers read as a window per partition; the others are read whole.
+WINDOWED = ("survey", "plan", "buildings")
+
+
+def group_blocks(blocks: gpd.GeoDataFrame, partitions: int) -> list[np.ndarray]:
+    """Return the row positions of each group: blocks in Hilbert order of their extents, cut in ``partitions``."""
+    if partitions < 1:
+        raise AccountingError(f"partitions must be a positive whole number, got {partitions!r}")
+    order = np.argsort(blocks.geometry.hilbert_distance().to_numpy(), kind="stable")
+    return [g for g in np.array_split(order, min(partitions, len(blocks))) if len(g)]
+
+
+def _bbox_in(crs: object, bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """``bbox`` (EPSG:4548) in ``crs``, widened to hold every point of the box (densified edges)."""
+    from pyproj import CRS, Transformer
+
+    if crs is None or CRS.from_user_input(crs).equals(CRS.from_user_input(schema.METRIC_CRS)):
+        return bbox
+    t = Transformer.from_crs(schema.METRIC_CRS, crs, always_xy=True)
+    return tuple(t.transform_bounds(*bbox, densify_pts=21))  # type: ignore[return-value]
+
+
+def window(obj: object, name: str, bbox: tuple[float, float, float, float]) -> object:
+    """Return the features of layer ``obj`` whose geometry meets ``bbox`` (EPSG:4548), as read.
+
+    A GeoDataFrame is filtered with ``.cx``; a GeoParquet file or folder is read with
+    dask-geopandas (only the parts whose spatial partition meets the box); other vector files
+    with pyogrio's ``bbox`` (their spatial index). Tables and other inputs are returned as given.
+    """
+    pad = 1.0  # metre: features touching the box edge stay in
+    box = (bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad)
+    if isinstance(obj, gpd.GeoDataFrame):
+        if obj.crs is None:
+            return obj  # the accounting refuses it with its own message
+        x0, y0, x1, y1 = _bbox_in(obj.crs, box)
+        return _layers.Read(obj.cx[x0:x1, y0:y1], f"the {name} GeoDataFrame", [])
+    if not isinstance(obj, (str, os.PathLike)):
+        return obj
+    text = str(obj)
+    layer = None
+    if "::" in text:
+        text, layer = text.rsplit("::", 1)
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if not path.exists() or suffix in {".csv", ".txt", ".xlsx"}:
+        return obj
+    if path.is_dir() or suffix in {".parquet", ".geoparquet"}:
+        try:
+            import dask_geopandas
+        except ImportError as exc:
+            raise ImportError("partitions= on GeoParquet layers needs dask-geopandas: "
+                              "pip install 'zgc_space[dask]'") from exc
+        with warnings.catch_warnings():  # dask-geopandas 0.5 uses inplace=, deprecated by pandas 3.1: not the user's
+            warnings.filterwarnings("ignore", message="The inplace keyword")
+            warnings.filterwarnings("ignore", message="An error occurred while calling the read_parquet")
+            ddf = dask_geopandas.read_parquet(path)
+            x0, y0, x1, y1 = _bbox_in(ddf.crs, box)
+            frame = ddf.cx[x0:x1, y0:y1].compute()
+        files = sorted(str(p.resolve()) for p in path.glob("*.parquet")) if path.is_dir() else [str(path.resolve())]
+        return _layers.Read(frame, str(path), files)
+    info = pyogrio.read_info(path, layer=layer)
+    frame = gpd.read_file(path, layer=layer, engine="pyogrio", bbox=_bbox_in(info.get("crs"), box),
+                          **_layers._shapefile_encoding(path))
+    files = [str(path.resolve())]
+    if suffix == ".shp":
+        files += [str(path.with_suffix(s).resolve()) for s in (".dbf", ".shx", ".prj", ".cpg")
+                  if path.with_suffix(s).exists()]
+    return _layers.Read(frame, f"{path}" + (f"::{layer}" if layer else ""), files)
+
+
+def _run_one(blocks: _layers.Read, bbox: tuple[float, float, float, float], layers: dict[str, object],
+             options: dict[str, Any]) -> tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Account one group of blocks (runs in this process or on a dask worker)."""
+    given = {k: (window(v, k, bbox) if k in WINDOWED else v) for k, v in layers.items()}
+    areas: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    acc = account_one(blocks, **given, **options, _areas=areas)
+    return acc, areas
+
+
+def account_partitioned(blocks: object, *, partitions: int, scheduler: object = None,
+                        layers: dict[str, object], options: dict[str, Any]) -> Accounting:
+    """:func:`zgc_space.accounting.account` one group of blocks at a time (see the module docstring)."""
+    if layers.get("enterprises") is not None:
+        raise AccountingError(
+            "enterprises cannot be accounted by partition: an enterprise with sites in several partitions is "
+            "split by the floor area of all its sites; run account without partitions= (the register is small), "
+            "or account the land by partition and the enterprises in a second run without it")
+    bl, bsource, bfiles = _blocks_metric(blocks)
+    groups = group_blocks(bl, partitions)
+    tasks = []
+    for g in groups:
+        sub = bl.iloc[g]
+        x0, y0, x1, y1 = sub.total_bounds
+        tasks.append((_layers.Read(sub, bsource, bfiles), (float(x0), float(y0), float(x1), float(y1))))
+    present = {k: v for k, v in layers.items() if v is not None}
+    if scheduler is None:
+        results = [_run_one(b, box, present, options) for b, box in tasks]
+    else:
+        results = _run_dask(tasks, present, options, scheduler)
+    try:
+        return _merge(bl, groups, results, options.get("sliver_m2", 1.0), partitions)
+    except ValueError as exc:  # pragma: no cover - defensive: the merge of consistent partitions
+        raise AccountingError(f"merging {len(groups)} partitions failed: {exc}") from exc
+
+
+def _run_dask(tasks: list[tuple[_layers.Read, tuple[float, float, float, float]]], layers: dict[str, object],
+              options: dict[str, Any], scheduler: object) -> list[tuple[Accounting, dict]]:
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:  # pragma: no cover - dask is a test dependency
+        raise ImportError("scheduler= needs dask.distributed: pip install 'zgc_space[dask]'") from exc
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        futures = [client.submit(_run_one, b, box, layers, options, pure=False) for b, box in tasks]
+        return list(client.gather(futures))
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[tuple[Accounting, dict]],
+           sliver_m2: float, partitions: int) -> Accounting:
+    accs = [r[0] for r in results]
+    back = np.argsort(np.concatenate(groups), kind="stable")
+    blocks = pd.concat([a.blocks for a in accs]).iloc[back]
+    blocks = gpd.GeoDataFrame(blocks, geometry="geometry", crs=schema.METRIC_CRS)
+    bids = bl["block_id"].astype(str).to_numpy()
+    pos = pd.Series(np.arange(len(bids)), index=bids)
+    pieces = pd.concat([a.pieces for a in accs], ignore_index=True)
+    b_idx = pos.loc[pieces["block_id"].to_numpy()].to_numpy()
+    order = np.argsort(b_idx, kind="stable")
+    pieces = gpd.GeoDataFrame(pieces.iloc[order].reset_index(drop=True), geometry="geometry", crs=schema.METRIC_CRS)
+    b_idx = b_idx[order]
+    area = pieces["area_m2"].to_numpy(dtype=float)
+
+    parts = [a.conflicts[~a.conflicts["kind"].isin(["straddle", "outside_blocks"])] for a in accs]
+    conflicts = pd.concat(parts, ignore_index=True)
+    overlap = conflicts["kind"] == "overlap"
+    dup = overlap & conflicts.duplicated(["kind", "layer", "feature_id", "other_id"])
+    conflicts = conflicts[~dup]
+    extra: list[pd.DataFrame] = []
+    # survey parcels straddling blocks (maybe of two partitions): from the merged pieces
+    ids, p_area = _merged_areas([r[1].get("survey") for r in results])
+    if len(ids):
+        at = pd.Series(np.arange(len(ids)), index=ids)
+        sid = pieces["survey_id"].to_numpy(dtype=object)
+        known = pd.notna(sid)
+        s_idx = np.full(len(pieces), -1)
+        s_idx[known] = at.loc[sid[known]].to_numpy()
+        extra += _classify.straddle_conflicts(s_idx, b_idx, area, p_area, ids, bids, sliver_m2)
+    for name in ("supply", "idle", "serviced"):
+        ids, f_area = _merged_areas([r[1].get(name) for r in results])
+        if not len(ids):
+            continue
+        col = pieces[f"{name}_id"].to_numpy(dtype=object)
+        known = pd.notna(col)
+        inside = pd.Series(area[known]).groupby(col[known]).sum().reindex(ids, fill_value=0.0).to_numpy()
+        extra += _classify.outside_conflicts(name, ids, f_area - inside, sliver_m2)
+    conflicts = _conflict_frame([conflicts, *extra])
+
+    notes = [n for n in dict.fromkeys(n for a in accs for n in a.notes) if "TBMJ" not in n]
+    notes.insert(0, f"accounted in {len(groups)} partitions of neighbouring blocks (partitions={partitions}); "
+                    "areas are planar in EPSG:4548 (the TBMJ comparison is made in one run only)")
+    inputs: dict[str, list[str]] = {}
+    for a in accs:
+        for k, files in a.inputs.items():
+            inputs[k] = list(dict.fromkeys([*inputs.get(k, []), *files]))
+    return replace(accs[0], blocks=blocks, pieces=pieces, conflicts=conflicts, summary=_summary(blocks),
+                   notes=tuple(notes), inputs=inputs)
+
+
+def _merged_areas(found: list[tuple[np.ndarray, np.ndarray] | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and areas over the partitions (the smallest where overlaps were resolved in one only)."""
+    frames = [pd.DataFrame({"id": ids, "area": a}) for ids, a in (f for f in found if f is not None)]
+    if not frames:
+        return np.empty(0, dtype=object), np.empty(0)
+    t = pd.concat(frames, ignore_index=True).groupby("id", sort=False)["area"].min()
+    return t.index.to_numpy(dtype=object), t.to_numpy(dtype=float)
+
