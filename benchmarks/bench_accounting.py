@@ -13,7 +13,10 @@ floor
     (blocks × survey, then pieces × plan), areas summed by block: the physical floor of the overlay.
 
 Peak memory (max RSS) of each engine is measured in a child process. Run:
-``python benchmarks/bench_accounting.py [--parcels 50000 --plots 10000 --repeats 3]``.
+``python benchmarks/bench_accounting.py [--parcels 50000 --plots 10000 --repeats 3]``; the scale runs:
+``--parcels 1000000 --plots 200000 --repeats 1 --engines "ours,ours partitioned" --partitions 16``
+(``ours partitioned``: ``account(..., partitions=16)`` on GeoParquet folders with spatial partitions
+written by dask-geopandas, read one window at a time).
 """
 
 from __future__ import annotations
@@ -110,7 +113,30 @@ def floor(d: dict) -> np.ndarray:
     return np.bincount(bi[qi], weights=shapely.area(parts), minlength=len(b))
 
 
-ENGINES = {"ours": ours, "ours 2 threads": ours_threads, "geopandas": plain_geopandas, "floor": floor}
+def ours_partitioned(d: dict) -> pd.DataFrame:
+    """Ours with ``partitions=``: the layers stay on disk (GeoParquet folders), read one window at a time."""
+    paths = d["paths"]
+    return accounting.account(paths["blocks"], survey=paths["survey"], plan=paths["plan"],
+                              partitions=d["partitions"]).blocks
+
+
+ENGINES = {"ours": ours, "ours 2 threads": ours_threads, "ours partitioned": ours_partitioned,
+           "geopandas": plain_geopandas, "floor": floor}
+DEFAULT = ("ours", "ours 2 threads", "geopandas", "floor")
+
+
+def write_partitioned(d: dict[str, gpd.GeoDataFrame], tmp: Path, parcels_per_part: int) -> dict[str, Path]:
+    """Write survey and plan as GeoParquet folders with spatial partitions (dask-geopandas, Hilbert order)."""
+    import dask_geopandas
+
+    paths = {"blocks": tmp / "blocks.parquet"}
+    for k in ("survey", "plan"):
+        n = max(1, len(d[k]) // parcels_per_part)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dask_geopandas.from_geopandas(d[k], npartitions=n).spatial_shuffle().to_parquet(tmp / f"{k}_parts")
+        paths[k] = tmp / f"{k}_parts"
+    return paths
 
 
 def timed(func, d: dict, repeats: int) -> tuple[float, float]:
@@ -135,15 +161,20 @@ def _status_mib(field: str) -> float:
     return float("nan")
 
 
-def child(engine: str, data: Path) -> None:
+def child(engine: str, data: Path, partitions: int) -> None:
     """Run one engine once on the saved layers; print its peak RSS and the peak over the loaded layers.
 
     The peak (VmHWM) is reset after the layers are read (``/proc/self/clear_refs``), so that the
-    peak of reading the files does not hide the engine's own.
+    peak of reading the files does not hide the engine's own. The partitioned engine reads its
+    layers itself: its peak includes them.
     """
     import gc
 
-    d = {k: gpd.read_parquet(data / f"{k}.parquet") for k in ("blocks", "survey", "plan")}
+    if engine == "ours partitioned":
+        d: dict = {"paths": {"blocks": data / "blocks.parquet", "survey": data / "survey_parts",
+                             "plan": data / "plan_parts"}, "partitions": partitions}
+    else:
+        d = {k: gpd.read_parquet(data / f"{k}.parquet") for k in ("blocks", "survey", "plan")}
     warnings.simplefilter("ignore")
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")
@@ -158,22 +189,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parcels", type=int, default=50_000)
     parser.add_argument("--plots", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--engines", default=",".join(ENGINES),
-                        help="engines to time, comma-separated (e.g. 'ours' alone for the scale runs)")
+    parser.add_argument("--engines", default=",".join(DEFAULT),
+                        help=f"engines to time, comma-separated, of: {', '.join(ENGINES)} (e.g. 'ours' alone, or "
+                             "'ours,ours partitioned' for the scale runs)")
+    parser.add_argument("--partitions", type=int, default=16, help="partitions of the partitioned engine")
+    parser.add_argument("--parcels-per-part", type=int, default=25_000,
+                        help="survey parcels per GeoParquet part of the partitioned engine's files")
     parser.add_argument("--child", choices=sorted(ENGINES), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.data)
+        child(args.child, args.data, args.partitions)
         return 0
     warnings.simplefilter("ignore")
     d = make_data(args.parcels, args.plots)
     tmp = Path(tempfile.mkdtemp(prefix="bench-accounting-"))
-    for k, v in d.items():
+    for k, v in list(d.items()):
         v.to_parquet(tmp / f"{k}.parquet")
     print(f"accounting: {len(d['blocks'])} blocks × {len(d['survey']):,} survey parcels × {len(d['plan']):,} plan "
           f"plots, median of {args.repeats}")
     chosen = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if "ours partitioned" in chosen:
+        d["paths"] = write_partitioned(d, tmp, args.parcels_per_part)
+        d["partitions"] = args.partitions
     if set(chosen) >= {"ours", "geopandas", "floor"}:
         check = ours(d)
         gp = plain_geopandas(d)
@@ -183,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
               f"km², floor {fl.sum() / 1e6:.3f} km²")
     times = {name: timed(ENGINES[name], d, args.repeats) for name in chosen}
     for name, (t, c) in times.items():
-        out = subprocess.run([sys.executable, __file__, "--child", name, "--data", str(tmp)],
+        out = subprocess.run([sys.executable, __file__, "--child", name, "--data", str(tmp),
+                              "--partitions", str(args.partitions)],
                              check=True, capture_output=True, text=True)
         mem = json.loads(out.stdout.strip().splitlines()[-1])
         ratio = times["geopandas"][0] / t if "geopandas" in times else float("nan")
