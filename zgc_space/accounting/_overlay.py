@@ -129,11 +129,19 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1) -> tuple[n
         geoms[convex] = intersection(pieces, pi[convex], layer, li[convex], threads=threads, rings=rings)
     other = np.flatnonzero(~convex)
     if len(other):
-        shapely.prepare(layer)
-        shapely.prepare(pieces)
         po, lo = pi[other], li[other]
-        whole_piece = shapely.covers(layer[lo], pieces[po])  # the piece lies in the polygon
-        whole_feat = ~whole_piece & shapely.covers(pieces[po], layer[lo])  # the polygon lies in the piece
+        # a polygon can only cover one no larger than itself: test only those pairs
+        layer_area = shapely.area(layer)
+        could = layer_area[lo] >= piece_area[po]
+        whole_piece = np.zeros(len(other), bool)
+        whole_feat = np.zeros(len(other), bool)
+        if could.any():
+            shapely.prepare(layer)
+            whole_piece[could] = shapely.covers(layer[lo[could]], pieces[po[could]])  # the piece lies in the polygon
+        could = ~whole_piece & (piece_area[po] >= layer_area[lo])
+        if could.any():
+            shapely.prepare(pieces)
+            whole_feat[could] = shapely.covers(pieces[po[could]], layer[lo[could]])  # the polygon lies in the piece
         cut = ~(whole_piece | whole_feat)
         geoms[other[whole_piece]] = pieces[po[whole_piece]]
         geoms[other[whole_feat]] = layer[lo[whole_feat]]
