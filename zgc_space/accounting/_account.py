@@ -124,8 +124,10 @@ def _as_of_mask(layer: _layers.Layer, as_of: np.datetime64 | None, start: str, e
     return keep
 
 
-def _blocks_metric(blocks: object) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+def _blocks_metric(blocks: object, *, checked: bool = False) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     frame, source, files = _layers.read_any(blocks, "blocks")
+    if checked:  # a partition of blocks this function already returned
+        return frame, source, files  # type: ignore[return-value]
     if not isinstance(frame, gpd.GeoDataFrame):
         raise AccountingError(f"`blocks` ({source}) has no geometry")
     from zgc_space import io as _io
@@ -156,18 +158,20 @@ def account(
     sliver_m2: float = 1.0,
     threads: int = 1,
     _areas: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    _partial: bool = False,
 ) -> Accounting:
     """See :func:`zgc_space.accounting.account` (documented there).
 
     ``_areas``, when a dict, receives the ids and areas (as used, overlaps resolved) of the
     survey and flag layers: a partitioned run (``_partition``) needs them to merge the straddle
-    and outside-block conflicts of its partitions.
+    and outside-block conflicts of its partitions. ``_partial`` marks such a partition: its blocks
+    were checked already and its summary is left empty (the merge makes it).
     """
     if overlaps not in ("raise", "first") or unknown not in ("raise", "report"):
         raise AccountingError("overlaps must be 'raise' or 'first' and unknown must be 'raise' or 'report'")
     when = None if as_of is None else np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
     mapping = load_codes(codes)
-    bl, bsource, bfiles = _blocks_metric(blocks)
+    bl, bsource, bfiles = _blocks_metric(blocks, checked=_partial)
     nb = len(bl)
     bids = bl["block_id"].astype(str).to_numpy()
     notes: list[str] = []
@@ -368,7 +372,8 @@ def account(
     from zgc_space.accounting._summary import summary as _summary
 
     return Accounting(
-        blocks=out, pieces=pieces, conflicts=conflict_frame, summary=_summary(out), codes=mapping,
+        blocks=out, pieces=pieces, conflicts=conflict_frame, summary=pd.DataFrame() if _partial else _summary(out),
+        codes=mapping,
         missing=missing, sources=sources, notes=tuple(notes), inputs=inputs,
     )
 

@@ -20,9 +20,9 @@ workers, each reading its own windows; otherwise one after the other in this pro
 
 from __future__ import annotations
 
+import json
 import os
-import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from zgc_space import schema
 from zgc_space.accounting import _classify, _layers
@@ -38,7 +39,7 @@ from zgc_space.accounting._account import account as account_one
 from zgc_space.accounting._summary import summary as _summary
 from zgc_space.errors import AccountingError
 
-__all__ = ["account_partitioned", "group_blocks", "window"]
+__all__ = ["Source", "account_partitioned", "group_blocks", "source", "window"]
 
 #: Layers read as a window per partition; the others are read whole.
 WINDOWED = ("survey", "plan", "buildings")
@@ -62,20 +63,51 @@ def _bbox_in(crs: object, bbox: tuple[float, float, float, float]) -> tuple[floa
     return tuple(t.transform_bounds(*bbox, densify_pts=21))  # type: ignore[return-value]
 
 
-def window(obj: object, name: str, bbox: tuple[float, float, float, float]) -> object:
-    """Return the features of layer ``obj`` whose geometry meets ``bbox`` (EPSG:4548), as read.
+@dataclass(frozen=True)
+class Source:
+    """A windowed layer: a GeoDataFrame, a vector file, or GeoParquet parts with their extents."""
 
-    A GeoDataFrame is filtered with ``.cx``; a GeoParquet file or folder is read with
-    dask-geopandas (only the parts whose spatial partition meets the box); other vector files
-    with pyogrio's ``bbox`` (their spatial index). Tables and other inputs are returned as given.
+    name: str
+    obj: object
+    label: str = ""
+    layer: str | None = None
+    parts: tuple[tuple[str, tuple[float, float, float, float] | None], ...] = ()
+    crs: object = None
+    files: tuple[str, ...] = ()
+    covered: frozenset[str] = frozenset()
+
+
+def _parquet_parts(path: Path) -> tuple[list[tuple[str, tuple[float, float, float, float] | None]], object,
+                                        frozenset[str]]:
+    """Return the GeoParquet files of ``path`` (a file or a folder of parts) with the extent each declares.
+
+    The extent is the ``bbox`` of the primary geometry column in the file's GeoParquet metadata
+    (dask-geopandas and geopandas write it); a part without one is always read.
     """
-    pad = 1.0  # metre: features touching the box edge stay in
-    box = (bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad)
+    import pyarrow.parquet as pq
+
+    files = sorted(path.glob("*.parquet"), key=lambda f: (len(f.name), f.name)) if path.is_dir() else [path]
+    if not files:
+        raise AccountingError(f"{path} holds no .parquet files; give a GeoParquet file or a folder of parts")
+    parts: list[tuple[str, tuple[float, float, float, float] | None]] = []
+    covered: set[str] = set()
+    crs: object = None
+    for f in files:
+        meta = pq.read_schema(f).metadata or {}
+        geo = json.loads(meta.get(b"geo", b"{}"))
+        col = geo.get("columns", {}).get(geo.get("primary_column", "geometry"), {})
+        bbox = col.get("bbox")
+        parts.append((str(f.resolve()), tuple(bbox[:4]) if bbox and len(bbox) == 4 else None))
+        crs = crs or col.get("crs", "OGC:CRS84")  # GeoParquet: no "crs" key means OGC:CRS84
+        if "bbox" in col.get("covering", {}):
+            covered.add(parts[-1][0])
+    return parts, crs, frozenset(covered)
+
+
+def source(obj: object, name: str) -> object:
+    """Open layer ``obj`` for windowed reads (files are listed once); tables are returned as given."""
     if isinstance(obj, gpd.GeoDataFrame):
-        if obj.crs is None:
-            return obj  # the accounting refuses it with its own message
-        x0, y0, x1, y1 = _bbox_in(obj.crs, box)
-        return _layers.Read(obj.cx[x0:x1, y0:y1], f"the {name} GeoDataFrame", [])
+        return Source(name, obj, label=f"the {name} GeoDataFrame", crs=obj.crs)
     if not isinstance(obj, (str, os.PathLike)):
         return obj
     text = str(obj)
@@ -87,35 +119,64 @@ def window(obj: object, name: str, bbox: tuple[float, float, float, float]) -> o
     if not path.exists() or suffix in {".csv", ".txt", ".xlsx"}:
         return obj
     if path.is_dir() or suffix in {".parquet", ".geoparquet"}:
-        try:
-            import dask_geopandas
-        except ImportError as exc:
-            raise ImportError("partitions= on GeoParquet layers needs dask-geopandas: "
-                              "pip install 'zgc_space[dask]'") from exc
-        with warnings.catch_warnings():  # dask-geopandas 0.5 uses inplace=, deprecated by pandas 3.1: not the user's
-            warnings.filterwarnings("ignore", message="The inplace keyword")
-            warnings.filterwarnings("ignore", message="An error occurred while calling the read_parquet")
-            ddf = dask_geopandas.read_parquet(path)
-            x0, y0, x1, y1 = _bbox_in(ddf.crs, box)
-            frame = ddf.cx[x0:x1, y0:y1].compute()
-        files = sorted(str(p.resolve()) for p in path.glob("*.parquet")) if path.is_dir() else [str(path.resolve())]
-        return _layers.Read(frame, str(path), files)
+        parts, crs, covered = _parquet_parts(path)
+        return Source(name, path, label=str(path), parts=tuple(parts), crs=crs, files=tuple(p for p, _ in parts),
+                      covered=covered)
     info = pyogrio.read_info(path, layer=layer)
-    frame = gpd.read_file(path, layer=layer, engine="pyogrio", bbox=_bbox_in(info.get("crs"), box),
-                          **_layers._shapefile_encoding(path))
     files = [str(path.resolve())]
     if suffix == ".shp":
         files += [str(path.with_suffix(s).resolve()) for s in (".dbf", ".shx", ".prj", ".cpg")
                   if path.with_suffix(s).exists()]
-    return _layers.Read(frame, f"{path}" + (f"::{layer}" if layer else ""), files)
+    return Source(name, path, label=f"{path}" + (f"::{layer}" if layer else ""), layer=layer, crs=info.get("crs"),
+                  files=tuple(files))
 
 
-def _run_one(blocks: _layers.Read, bbox: tuple[float, float, float, float], layers: dict[str, object],
-             options: dict[str, Any]) -> tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]]]:
+def window(src: object, blocks: gpd.GeoSeries) -> object:
+    """Return the features of ``src`` that meet one of ``blocks`` (EPSG:4548), in their order, as read.
+
+    Only what may meet the blocks is read: GeoParquet parts whose extent meets the blocks' box,
+    rows of a GeoPackage/Shapefile through its spatial index (pyogrio ``bbox=``); the rows read
+    are then kept if they meet a block. Anything but a :class:`Source` is returned as given.
+    """
+    if not isinstance(src, Source):
+        return src
+    if src.crs is None and isinstance(src.obj, gpd.GeoDataFrame):
+        return src.obj  # no CRS: the accounting refuses it with its own message
+    pad = 1.0  # metre: features touching the box edge stay in
+    x0, y0, x1, y1 = blocks.total_bounds
+    box = _bbox_in(src.crs, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    if isinstance(src.obj, gpd.GeoDataFrame):
+        frame = src.obj.cx[box[0]:box[2], box[1]:box[3]]
+    elif src.parts:
+        # a part is read if its extent meets the box of one of the blocks (not only the group's box)
+        boxes = np.array([_bbox_in(src.crs, (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad))
+                          for b in shapely.bounds(np.asarray(blocks.values, dtype=object))])
+        hit = [f for f, b in src.parts if b is None or bool(np.any((boxes[:, 0] <= b[2]) & (boxes[:, 2] >= b[0])
+                                                                   & (boxes[:, 1] <= b[3]) & (boxes[:, 3] >= b[1])))]
+        # parts with a bbox covering column (GeoParquet 1.1, ``write_covering_bbox=True``) decode only the
+        # rows whose box meets the window's
+        frames = [gpd.read_parquet(f, bbox=box) if f in src.covered else gpd.read_parquet(f) for f in hit]
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] if frames else \
+            gpd.read_parquet(src.parts[0][0]).iloc[:0]
+        frame = gpd.GeoDataFrame(frame, geometry=frames[0].geometry.name if frames else "geometry",
+                                 crs=frames[0].crs if frames else None)
+    else:
+        frame = gpd.read_file(src.obj, layer=src.layer, engine="pyogrio", bbox=box,
+                              **_layers._shapefile_encoding(Path(str(src.obj))))
+    if len(frame) and frame.crs is not None:
+        shapes = blocks.to_crs(frame.crs) if not blocks.crs.equals(frame.crs) else blocks
+        near = np.unique(frame.sindex.query(np.asarray(shapes.values, dtype=object), predicate="intersects")[1])
+        frame = frame.iloc[near]
+    return _layers.Read(frame.reset_index(drop=True), src.label, list(src.files))
+
+
+def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str, Any]
+             ) -> tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Account one group of blocks (runs in this process or on a dask worker)."""
-    given = {k: (window(v, k, bbox) if k in WINDOWED else v) for k, v in layers.items()}
+    shapes = gpd.GeoSeries(blocks.frame.geometry.values, crs=schema.METRIC_CRS)
+    given = {k: (window(v, shapes) if k in WINDOWED else v) for k, v in layers.items()}
     areas: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    acc = account_one(blocks, **given, **options, _areas=areas)
+    acc = account_one(blocks, **given, **options, _areas=areas, _partial=True)
     return acc, areas
 
 
@@ -129,14 +190,10 @@ def account_partitioned(blocks: object, *, partitions: int, scheduler: object = 
             "or account the land by partition and the enterprises in a second run without it")
     bl, bsource, bfiles = _blocks_metric(blocks)
     groups = group_blocks(bl, partitions)
-    tasks = []
-    for g in groups:
-        sub = bl.iloc[g]
-        x0, y0, x1, y1 = sub.total_bounds
-        tasks.append((_layers.Read(sub, bsource, bfiles), (float(x0), float(y0), float(x1), float(y1))))
-    present = {k: v for k, v in layers.items() if v is not None}
+    tasks = [_layers.Read(bl.iloc[g], bsource, bfiles) for g in groups]
+    present = {k: (source(v, k) if k in WINDOWED else v) for k, v in layers.items() if v is not None}
     if scheduler is None:
-        results = [_run_one(b, box, present, options) for b, box in tasks]
+        results = [_run_one(b, present, options) for b in tasks]
     else:
         results = _run_dask(tasks, present, options, scheduler)
     try:
@@ -145,15 +202,15 @@ def account_partitioned(blocks: object, *, partitions: int, scheduler: object = 
         raise AccountingError(f"merging {len(groups)} partitions failed: {exc}") from exc
 
 
-def _run_dask(tasks: list[tuple[_layers.Read, tuple[float, float, float, float]]], layers: dict[str, object],
-              options: dict[str, Any], scheduler: object) -> list[tuple[Accounting, dict]]:
+def _run_dask(tasks: list[_layers.Read], layers: dict[str, object], options: dict[str, Any], scheduler: object
+              ) -> list[tuple[Accounting, dict]]:
     try:
         from dask.distributed import Client
     except ImportError as exc:  # pragma: no cover - dask is a test dependency
         raise ImportError("scheduler= needs dask.distributed: pip install 'zgc_space[dask]'") from exc
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        futures = [client.submit(_run_one, b, box, layers, options, pure=False) for b, box in tasks]
+        futures = [client.submit(_run_one, b, layers, options, pure=False) for b in tasks]
         return list(client.gather(futures))
     finally:
         if client is not scheduler:
