@@ -126,8 +126,8 @@ def _as_of_mask(layer: _layers.Layer, as_of: np.datetime64 | None, start: str, e
 
 def _blocks_metric(blocks: object, *, checked: bool = False) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     frame, source, files = _layers.read_any(blocks, "blocks")
-    if checked:  # a partition of blocks this function already returned
-        return frame, source, files  # type: ignore[return-value]
+    if checked and isinstance(frame, gpd.GeoDataFrame):  # a partition of blocks this function already returned
+        return frame, source, files
     if not isinstance(frame, gpd.GeoDataFrame):
         raise AccountingError(f"`blocks` ({source}) has no geometry")
     from zgc_space import io as _io

@@ -41,6 +41,8 @@ from zgc_space.errors import AccountingError
 
 __all__ = ["Source", "account_partitioned", "group_blocks", "source", "window"]
 
+#: One partition's result and the ids and areas of its survey and flag layers as used.
+_Result = tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]]]
 #: Layers read as a window per partition; the others are read whole.
 WINDOWED = ("survey", "plan", "buildings")
 
@@ -174,7 +176,7 @@ def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str,
              ) -> tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Account one group of blocks (runs in this process or on a dask worker)."""
     shapes = gpd.GeoSeries(blocks.frame.geometry.values, crs=schema.METRIC_CRS)
-    given = {k: (window(v, shapes) if k in WINDOWED else v) for k, v in layers.items()}
+    given: dict[str, Any] = {k: (window(v, shapes) if k in WINDOWED else v) for k, v in layers.items()}
     areas: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     acc = account_one(blocks, **given, **options, _areas=areas, _partial=True)
     return acc, areas
@@ -203,7 +205,7 @@ def account_partitioned(blocks: object, *, partitions: int, scheduler: object = 
 
 
 def _run_dask(tasks: list[_layers.Read], layers: dict[str, object], options: dict[str, Any], scheduler: object
-              ) -> list[tuple[Accounting, dict]]:
+              ) -> list[_Result]:
     try:
         from dask.distributed import Client
     except ImportError as exc:  # pragma: no cover - dask is a test dependency
@@ -217,7 +219,7 @@ def _run_dask(tasks: list[_layers.Read], layers: dict[str, object], options: dic
             client.close()
 
 
-def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[tuple[Accounting, dict]],
+def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result],
            sliver_m2: float, partitions: int) -> Accounting:
     accs = [r[0] for r in results]
     back = np.argsort(np.concatenate(groups), kind="stable")
