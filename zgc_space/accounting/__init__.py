@@ -154,7 +154,7 @@ def account(
         survey parcels, plan plots and buildings near it read as a window of their files
         (GeoPackage/Shapefile spatial index; GeoParquet folders with spatial partitions through
         dask-geopandas): the overlay's memory is that of one group, whatever the layers' size.
-        Same blocks, pieces and conflicts as one run (rows in block order). Not with
+        Same blocks, pieces and conflicts as one run (pieces in partition order). Not with
         ``enterprises``. Layers need an id column (positional ids differ by window).
     scheduler
         A ``dask.distributed`` scheduler address or Client: the partitions run on its workers,

@@ -12,7 +12,7 @@ that block's group, so each block's pieces are the same as in one run.
 The supply, idle and serviced layers (small) are read whole by every partition: their
 outside-block conflicts need every polygon. The merge recomputes what spans partitions: survey
 parcels straddling blocks of two groups, flag polygons outside every block, overlaps found in
-two groups (kept once), and the summary.
+two groups (kept once), and the summary. Pieces come partition after partition.
 
 With ``scheduler`` (a ``dask.distributed`` address or Client) the partitions run on the cluster's
 workers, each reading its own windows; otherwise one after the other in this process.
@@ -222,16 +222,18 @@ def _run_dask(tasks: list[_layers.Read], layers: dict[str, object], options: dic
 def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result],
            sliver_m2: float, partitions: int) -> Accounting:
     accs = [r[0] for r in results]
+    used = [r[1] for r in results]
     back = np.argsort(np.concatenate(groups), kind="stable")
     blocks = pd.concat([a.blocks for a in accs]).iloc[back]
     blocks = gpd.GeoDataFrame(blocks, geometry="geometry", crs=schema.METRIC_CRS)
     bids = bl["block_id"].astype(str).to_numpy()
     pos = pd.Series(np.arange(len(bids)), index=bids)
-    pieces = pd.concat([a.pieces for a in accs], ignore_index=True)
+    pieces = gpd.GeoDataFrame(pd.concat([a.pieces for a in accs], ignore_index=True), geometry="geometry",
+                              crs=schema.METRIC_CRS)  # partition after partition
+    # the partitions' own pieces are not needed any more: let them go before the conflicts are merged
+    results.clear()
+    accs = [replace(a, pieces=a.pieces.iloc[:0]) for a in accs]
     b_idx = pos.loc[pieces["block_id"].to_numpy()].to_numpy()
-    order = np.argsort(b_idx, kind="stable")
-    pieces = gpd.GeoDataFrame(pieces.iloc[order].reset_index(drop=True), geometry="geometry", crs=schema.METRIC_CRS)
-    b_idx = b_idx[order]
     area = pieces["area_m2"].to_numpy(dtype=float)
 
     parts = [a.conflicts[~a.conflicts["kind"].isin(["straddle", "outside_blocks"])] for a in accs]
@@ -241,7 +243,7 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
     conflicts = conflicts[~dup]
     extra: list[pd.DataFrame] = []
     # survey parcels straddling blocks (maybe of two partitions): from the merged pieces
-    ids, p_area = _merged_areas([r[1].get("survey") for r in results])
+    ids, p_area = _merged_areas([u.get("survey") for u in used])
     if len(ids):
         at = pd.Series(np.arange(len(ids)), index=ids)
         sid = pieces["survey_id"].to_numpy(dtype=object)
@@ -250,7 +252,7 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
         s_idx[known] = at.loc[sid[known]].to_numpy()
         extra += _classify.straddle_conflicts(s_idx, b_idx, area, p_area, ids, bids, sliver_m2)
     for name in ("supply", "idle", "serviced"):
-        ids, f_area = _merged_areas([r[1].get(name) for r in results])
+        ids, f_area = _merged_areas([u.get(name) for u in used])
         if not len(ids):
             continue
         col = pieces[f"{name}_id"].to_numpy(dtype=object)
