@@ -155,7 +155,9 @@ def account(
         (GeoPackage/Shapefile spatial index; GeoParquet folders with spatial partitions through
         dask-geopandas): the overlay's memory is that of one group, whatever the layers' size.
         Same blocks, pieces and conflicts as one run (pieces in partition order). Not with
-        ``enterprises``. Layers need an id column (positional ids differ by window).
+        ``enterprises``. Layers need an id column (positional ids differ by window). The checks
+        of the windowed layers (unknown codes, non-polygon features, overlaps) see the features
+        near the blocks only, one partition at a time: an error names that partition's features.
     scheduler
         A ``dask.distributed`` scheduler address or Client: the partitions run on its workers,
         each reading its own windows (needs ``partitions``).
