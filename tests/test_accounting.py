@@ -324,8 +324,9 @@ def test_threads_give_the_same_pieces(layers: dict) -> None:
     rng = np.random.default_rng(0)
     a = np.array([box(x, y, x + 10, y + 10) for x, y in rng.uniform(0, 1000, (3000, 2))], dtype=object)
     b = np.array([box(x + 3, y + 4, x + 13, y + 14) for x, y in rng.uniform(0, 1000, (3000, 2))], dtype=object)
-    one = _overlay.intersection(a, b, threads=1)
-    two = _overlay.intersection(a, b, threads=2)
+    pairs = np.arange(len(a))
+    one = _overlay.intersection(a, pairs, b, pairs, threads=1)
+    two = _overlay.intersection(a, pairs, b, pairs, threads=2)
     np.testing.assert_array_equal(shapely_area(one), shapely_area(two))
     pd.testing.assert_frame_equal(run(layers, threads=2).blocks.drop(columns="geometry"),
                                   run(layers).blocks.drop(columns="geometry"))

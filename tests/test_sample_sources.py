@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 
 from zgc_space import accounting, datasets
@@ -92,3 +94,59 @@ def test_the_unknown_code_must_be_mapped(capsys: pytest.CaptureFixture[str], tmp
 def test_sources_are_part_of_the_sample_files() -> None:
     assert set(sample.FILES) >= {f"sources/{p.name}" for p in SRC.iterdir()}
     assert datasets.path("sources/survey_dltb_2023.parquet").is_file()
+
+
+def test_partitioned_run_gives_the_same_blocks_pieces_and_conflicts(tmp_path: Path) -> None:
+    import dask_geopandas
+
+    # the survey as a GeoParquet folder with spatial partitions (as dask-geopandas writes it)
+    survey = gpd.read_parquet(SRC / "survey_dltb_2023.parquet")
+    with warnings.catch_warnings():  # dask-geopandas 0.5 calls set_index(inplace=True), deprecated in pandas 3.1
+        warnings.filterwarnings("ignore", message="The inplace keyword")
+        dask_geopandas.from_geopandas(survey, npartitions=6).spatial_shuffle().to_parquet(tmp_path / "survey")
+    kw = {"plan": SRC / "plan_plots.gpkg", "supply": SRC / "supply.gpkg", "idle": SRC / "idle.gpkg",
+          "serviced": SRC / "serviced.gpkg", "buildings": SRC / "buildings.parquet", "codes": SRC / "user_codes.csv",
+          "as_of": "2023-12-31"}
+    one = accounting.account(SRC / "blocks.gpkg", survey=SRC / "survey_dltb_2023.parquet", **kw)
+    parts = accounting.account(SRC / "blocks.gpkg", survey=tmp_path / "survey", partitions=5, **kw)
+    pd.testing.assert_frame_equal(parts.blocks.drop(columns="geometry"), one.blocks.drop(columns="geometry"),
+                                  check_exact=False, rtol=1e-9)
+    key = ["block_id", "survey_id", "plan_id", "supply_id", "idle_id", "serviced_id"]
+    a = one.pieces.drop(columns="geometry").sort_values(key).reset_index(drop=True)
+    b = parts.pieces.drop(columns="geometry").sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(b, a, check_exact=False, rtol=1e-9)
+    ckey = ["kind", "layer", "block_id", "feature_id", "other_id"]
+    a = one.conflicts.drop(columns="geometry").sort_values(ckey).reset_index(drop=True)
+    b = parts.conflicts.drop(columns="geometry").sort_values(ckey).reset_index(drop=True)
+    assert {"straddle", "outside_blocks", "gap", "built_unsupplied"} <= set(a["kind"])
+    pd.testing.assert_frame_equal(b, a, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(parts.summary, one.summary, check_exact=False, rtol=1e-9)
+    assert parts.notes[0].startswith("accounted in 5 partitions")
+    with pytest.raises(AccountingError, match="enterprises cannot be accounted by partition"):
+        accounting.account(SRC / "blocks.gpkg", survey=tmp_path / "survey", partitions=2,
+                           enterprises=SRC / "enterprises.parquet", **kw)
+    with pytest.raises(AccountingError, match="give partitions= as well"):
+        accounting.account(SRC / "blocks.gpkg", survey=tmp_path / "survey", scheduler="tcp://127.0.0.1:1", **kw)
+
+
+def test_partitions_on_a_dask_cluster_and_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    kw = {"plan": SRC / "plan_plots.gpkg", "codes": SRC / "user_codes.csv"}
+    one = accounting.account(SRC / "blocks.gpkg", survey=SRC / "survey_dltb_2023.parquet", **kw)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        parts = accounting.account(SRC / "blocks.gpkg", survey=SRC / "survey_dltb_2023.parquet", partitions=3,
+                                   scheduler=client, **kw)
+    pd.testing.assert_frame_equal(parts.blocks.drop(columns="geometry"), one.blocks.drop(columns="geometry"),
+                                  check_exact=False, rtol=1e-9)
+    code = main(["account", "--blocks", str(SRC / "blocks.gpkg"), "--survey", str(SRC / "survey_dltb_2023.parquet"),
+                 "--plan", str(SRC / "plan_plots.gpkg"), "--codes", str(SRC / "user_codes.csv"), "--partitions", "3",
+                 "--out", str(tmp_path / "p.gpkg"), "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["pieces"] == len(one.pieces) and payload["notes"][0].startswith("accounted in 3 partitions")
+    assert main(["account", "--blocks", str(SRC / "blocks.gpkg"), "--survey", str(SRC / "survey_dltb_2023.parquet"),
+                 "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "q.gpkg")]) == 2
+    assert main(["account", "--blocks", str(SRC / "blocks.gpkg"), "--survey", str(SRC / "survey_dltb_2023.parquet"),
+                 "--partitions", "0", "--out", str(tmp_path / "q.gpkg")]) == 2

@@ -95,11 +95,15 @@ def account(
     unknown: str = "raise",
     sliver_m2: float = 1.0,
     threads: int = 1,
+    partitions: int | None = None,
+    scheduler: object = None,
 ) -> Accounting:
     """Account the land of each block from the source layers (TD/T 1029-2010 classes).
 
-    Overlay: STRtree candidate pairs, then vectorised shapely intersection on those pairs only
-    (pairs where one geometry covers the other need none); pieces partition each block exactly.
+    Overlay: STRtree candidate pairs, then an intersection on those pairs only: pairs where one
+    geometry covers the other need none, pairs of simple polygons one of which is convex are
+    clipped in numpy over all pairs at once (Sutherland-Hodgman by the convex one's edges), the
+    rest go to GEOS; pieces partition each block exactly.
 
     Parameters
     ----------
@@ -145,6 +149,18 @@ def account(
     threads
         Threads for the intersections (shapely releases the GIL); 1 by default, which is the
         better choice on a machine shared with other jobs.
+    partitions
+        Account the blocks in this many groups of neighbours, one after the other, each with the
+        survey parcels, plan plots and buildings near it read as a window of their files
+        (GeoPackage/Shapefile spatial index; GeoParquet folders with spatial partitions through
+        dask-geopandas): the overlay's memory is that of one group, whatever the layers' size.
+        Same blocks, pieces and conflicts as one run (pieces in partition order). Not with
+        ``enterprises``. Layers need an id column (positional ids differ by window). The checks
+        of the windowed layers (unknown codes, non-polygon features, overlaps) see the features
+        near the blocks only, one partition at a time: an error names that partition's features.
+    scheduler
+        A ``dask.distributed`` scheduler address or Client: the partitions run on its workers,
+        each reading its own windows (needs ``partitions``).
 
     Returns
     -------
@@ -167,6 +183,17 @@ def account(
     --------
     See the module docstring.
     """
+    if partitions is not None or scheduler is not None:
+        from zgc_space.accounting._partition import account_partitioned
+        from zgc_space.errors import AccountingError
+
+        if partitions is None:
+            raise AccountingError("scheduler= runs partitions on a cluster: give partitions= as well (e.g. 16)")
+        layers = {"survey": survey, "plan": plan, "supply": supply, "idle": idle, "serviced": serviced,
+                  "buildings": buildings, "enterprises": enterprises}
+        options = {"codes": codes, "as_of": as_of, "overlaps": overlaps, "unknown": unknown, "sliver_m2": sliver_m2,
+                   "threads": threads}
+        return account_partitioned(blocks, partitions=partitions, scheduler=scheduler, layers=layers, options=options)
     return _account(
         blocks, survey=survey, plan=plan, supply=supply, idle=idle, serviced=serviced, buildings=buildings,
         enterprises=enterprises, codes=codes, as_of=as_of, overlaps=overlaps, unknown=unknown, sliver_m2=sliver_m2,

@@ -124,8 +124,10 @@ def _as_of_mask(layer: _layers.Layer, as_of: np.datetime64 | None, start: str, e
     return keep
 
 
-def _blocks_metric(blocks: object) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+def _blocks_metric(blocks: object, *, checked: bool = False) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     frame, source, files = _layers.read_any(blocks, "blocks")
+    if checked and isinstance(frame, gpd.GeoDataFrame):  # a partition of blocks this function already returned
+        return frame, source, files
     if not isinstance(frame, gpd.GeoDataFrame):
         raise AccountingError(f"`blocks` ({source}) has no geometry")
     from zgc_space import io as _io
@@ -155,13 +157,21 @@ def account(
     unknown: str = "raise",
     sliver_m2: float = 1.0,
     threads: int = 1,
+    _areas: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    _partial: bool = False,
 ) -> Accounting:
-    """See :func:`zgc_space.accounting.account` (documented there)."""
+    """See :func:`zgc_space.accounting.account` (documented there).
+
+    ``_areas``, when a dict, receives the ids and areas (as used, overlaps resolved) of the
+    survey and flag layers: a partitioned run (``_partition``) needs them to merge the straddle
+    and outside-block conflicts of its partitions. ``_partial`` marks such a partition: its blocks
+    were checked already and its summary is left empty (the merge makes it).
+    """
     if overlaps not in ("raise", "first") or unknown not in ("raise", "report"):
         raise AccountingError("overlaps must be 'raise' or 'first' and unknown must be 'raise' or 'report'")
     when = None if as_of is None else np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
     mapping = load_codes(codes)
-    bl, bsource, bfiles = _blocks_metric(blocks)
+    bl, bsource, bfiles = _blocks_metric(blocks, checked=_partial)
     nb = len(bl)
     bids = bl["block_id"].astype(str).to_numpy()
     notes: list[str] = []
@@ -233,7 +243,11 @@ def account(
             flags[other] = flags[other][k]
         flags[name] = f_idx
         flag_layers[name] = lay
-        conflicts += _outside(lay, lay_geoms, f_idx, shapely.area(geoms), b_idx, sliver_m2)
+        lay_area = shapely.area(lay_geoms)
+        inside = np.bincount(f_idx[f_idx >= 0], weights=shapely.area(geoms)[f_idx >= 0], minlength=len(lay.ids))
+        conflicts += _classify.outside_conflicts(name, lay.ids, lay_area - inside, sliver_m2)
+        if _areas is not None:
+            _areas[name] = (lay.ids, lay_area)
 
     n = len(geoms)
     area = shapely.area(geoms)
@@ -271,10 +285,14 @@ def account(
     }, geometry=geoms, crs=schema.METRIC_CRS)
     conflicts += _classify.conflicts_from_pieces(pieces, has_plan=pl is not None, has_supply=supply is not None,
                                                  has_idle=idle is not None)
-    conflicts += _straddles(sv, s_geoms, s_idx, b_idx, area, bids, sliver_m2)
+    s_area = shapely.area(s_geoms)
+    conflicts += _classify.straddle_conflicts(s_idx, b_idx, area, s_area, sv.ids, bids, sliver_m2)
+    if _areas is not None:
+        _areas["survey"] = (sv.ids, s_area)
 
     # --- buildings and enterprises
-    tree = shapely.STRtree(geoms)
+    # the pieces' tree only serves buildings and enterprises
+    tree = shapely.STRtree(geoms) if buildings is not None or enterprises is not None else shapely.STRtree([])
     # identity, planning and any extra columns are kept (with the index); land, building and
     # economy columns are recomputed from the layers
     recomputed = {*_LAND, *_BUILDING, *_ECONOMY, "gfa_source", "site_area_m2", bl.geometry.name}
@@ -354,7 +372,8 @@ def account(
     from zgc_space.accounting._summary import summary as _summary
 
     return Accounting(
-        blocks=out, pieces=pieces, conflicts=conflict_frame, summary=_summary(out), codes=mapping,
+        blocks=out, pieces=pieces, conflicts=conflict_frame, summary=pd.DataFrame() if _partial else _summary(out),
+        codes=mapping,
         missing=missing, sources=sources, notes=tuple(notes), inputs=inputs,
     )
 
@@ -381,7 +400,7 @@ def _land_columns(p: gpd.GeoDataFrame, b_idx: np.ndarray, nb: int, *, has_supply
     def total(mask: np.ndarray) -> np.ndarray:
         return np.bincount(b_idx, weights=np.where(mask, area, 0.0), minlength=nb)
 
-    built = np.isin(cls, _classify.BUILT)
+    built = _classify.isin(cls, _classify.BUILT)
     d_mask = p["supplied"].to_numpy() & (built | (cls == "B21"))
     out = {
         "built_m2": total(built), "built_residential_m2": total(cls == "A1"),
@@ -389,7 +408,7 @@ def _land_columns(p: gpd.GeoDataFrame, b_idx: np.ndarray, nb: int, *, has_supply
     }
     if has_supply or has_serviced:
         out["ready_m2"] = total(cls == "B21")
-        out["unready_m2"] = total(np.isin(cls, ["B11", "B12", "B22"]))
+        out["unready_m2"] = total(_classify.isin(cls, ["B11", "B12", "B22"]))
     if has_supply:
         out["supplied_m2"] = total(d_mask)
     if has_idle and has_supply:
@@ -448,35 +467,6 @@ def _plan_capacity(out: gpd.GeoDataFrame, p: gpd.GeoDataFrame, b_idx: np.ndarray
         sources["permitted_gfa_far_cap_m2"] = "far_cap × constructible land (A + B), as zgc_space.capacity"
 
 
-def _outside(lay: _layers.Layer, lay_geoms: np.ndarray, f_idx: np.ndarray, area: np.ndarray, b_idx: np.ndarray,
-             sliver_m2: float) -> list[pd.DataFrame]:
-    inside = np.bincount(f_idx[f_idx >= 0], weights=area[f_idx >= 0], minlength=len(lay.ids))
-    outside = shapely.area(lay_geoms) - inside
-    bad = outside > sliver_m2
-    if not bad.any():
-        return []
-    return [_classify.frame("outside_blocks", lay.name, None, lay.ids[bad], None, outside[bad],
-                            f"{lay.name} polygon (part) outside every block: not counted")]
-
-
-def _straddles(sv: _layers.Layer, s_geoms: np.ndarray, s_idx: np.ndarray, b_idx: np.ndarray, area: np.ndarray,
-               bids: np.ndarray, sliver_m2: float) -> list[pd.DataFrame]:
-    ok = s_idx >= 0
-    t = pd.DataFrame({"s": s_idx[ok], "b": b_idx[ok], "a": area[ok]}).groupby(["s", "b"], sort=True)["a"].sum()
-    t = t.reset_index()
-    per = t.groupby("s").agg(total=("a", "sum"), top=("a", "max"), n=("b", "size"))
-    parcel_area = shapely.area(s_geoms[per.index.to_numpy()])
-    split_off = parcel_area - per["top"].to_numpy()
-    bad = (split_off > sliver_m2) & ((per["n"].to_numpy() > 1) | (parcel_area - per["total"].to_numpy() > sliver_m2))
-    if not bad.any():
-        return []
-    idx = per.index.to_numpy()[bad]
-    blocks_of = t[t["s"].isin(idx)].groupby("s")["b"].apply(lambda b: ";".join(bids[b.to_numpy()]))
-    return [_classify.frame("straddle", "survey", blocks_of.loc[idx].to_numpy(), sv.ids[idx], None, split_off[bad],
-                            "survey parcel crossing a block edge: split by area; area_m2 is the part outside "
-                            "the block holding most of it")]
-
-
 def _enterprise_outside(sites: pd.DataFrame) -> list[pd.DataFrame]:
     bad = sites["piece"].to_numpy() < 0
     if not bad.any():
@@ -494,7 +484,10 @@ def _conflict_frame(parts: list[pd.DataFrame]) -> gpd.GeoDataFrame:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _CONFLICT_COLUMNS} | {"geometry": []})
     frame["area_m2"] = pd.to_numeric(frame["area_m2"], errors="coerce")
     for c in ("block_id", "feature_id", "other_id"):
-        frame[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in frame[c]]
+        values = frame[c].to_numpy(dtype=object)
+        text = values.astype(str).astype(object)
+        text[pd.isna(values)] = None
+        frame[c] = text
     geo = gpd.GeoSeries(list(frame["geometry"]), crs=schema.METRIC_CRS)
     out = gpd.GeoDataFrame(frame[_CONFLICT_COLUMNS], geometry=geo.values, crs=schema.METRIC_CRS)
     return out.reset_index(drop=True)

@@ -6,13 +6,22 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["BUILT", "CLASSES", "classify", "conflicts_from_pieces"]
+__all__ = ["BUILT", "CLASSES", "classify", "conflicts_from_pieces", "isin", "outside_conflicts",
+           "straddle_conflicts"]
 
 #: Piece classes: built urban land A1-A6, rural built B11/B12, unbuilt B21/B22, C, and the two
 #: that enter no land column: ``gap`` (no survey parcel) and ``unknown`` (code not in the mapping).
 CLASSES = ("A1", "A2", "A3", "A4", "A5", "A6", "B11", "B12", "B21", "B22", "C", "gap", "unknown")
 BUILT = ("A1", "A2", "A3", "A4", "A5", "A6")
 _CONSTRUCTION_USES = (*BUILT, "B11", "B12", "vacant")
+
+
+def isin(values: np.ndarray, choices: tuple[str, ...] | list[str]) -> np.ndarray:
+    """``np.isin`` for a few text choices, by equality (no sort of the text array)."""
+    out = np.zeros(len(values), bool)
+    for c in choices:
+        out |= values == c
+    return out
 
 
 def classify(
@@ -52,10 +61,10 @@ def classify(
     plan_c = np.zeros(n, bool) if plan is None else (plan == "construction")
     known = np.array([u is not None for u in use])
     u = np.where(known, use, "").astype(str)
-    built = np.isin(u, BUILT)
+    built = isin(u, BUILT)
     out[built & ~rural] = u[built & ~rural]
     rural_res = ((u == "B11") | ((u == "A1") & rural))
-    rural_other = (np.isin(u, [*BUILT, "B12"]) & rural & ~(u == "A1")) | (u == "B12")
+    rural_other = (isin(u, [*BUILT, "B12"]) & rural & ~(u == "A1")) | (u == "B12")
     out[rural_res] = "B11"
     out[rural_other] = "B12"
     out[(rural_res | rural_other) & plan_nc] = "C"
@@ -99,7 +108,7 @@ def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, 
                           first[other].to_numpy() if other else None, area, detail, merged))
 
     cls = p["class"].to_numpy()
-    built = np.isin(cls, BUILT)
+    built = isin(cls, BUILT)
     if has_supply:
         grouped(built & ~p["supplied"].to_numpy(), ["block_id", "survey_id"], "built_unsupplied", "supply",
                 "survey says built (A) but no supply record covers it (A outside D): a missing record or "
@@ -109,7 +118,7 @@ def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, 
                 "supplied land that is neither built (A) nor unbuilt construction land (B21): not counted in D",
                 "supply_id", None)
     if has_plan:
-        construction_now = np.isin(p["use"].to_numpy(dtype=object), list(_CONSTRUCTION_USES))
+        construction_now = isin(p["use"].to_numpy(dtype=object), _CONSTRUCTION_USES)
         nc = p["plan_use"].to_numpy(dtype=object) == "nonconstruction"
         grouped(construction_now & nc, ["block_id", "survey_id", "plan_id"], "plan_survey", "plan",
                 "survey says construction land, plan says non-construction land (built land stays A; "
@@ -133,3 +142,35 @@ def frame(kind: str, layer: str, block: object, fid: object, other: object, area
           geom: object = None) -> pd.DataFrame:
     """One block of conflict rows (public to the package)."""
     return _frame(kind, layer, block, fid, other, area, detail, geom)
+
+
+def outside_conflicts(layer: str, ids: np.ndarray, outside_m2: np.ndarray, sliver_m2: float) -> list[pd.DataFrame]:
+    """Polygons of a flag layer (supply, idle, serviced) with more than ``sliver_m2`` outside every block."""
+    bad = outside_m2 > sliver_m2
+    if not bad.any():
+        return []
+    return [_frame("outside_blocks", layer, None, ids[bad], None, outside_m2[bad],
+                   f"{layer} polygon (part) outside every block: not counted")]
+
+
+def straddle_conflicts(s_idx: np.ndarray, b_idx: np.ndarray, area: np.ndarray, parcel_area: np.ndarray,
+                       parcel_ids: np.ndarray, block_ids: np.ndarray, sliver_m2: float) -> list[pd.DataFrame]:
+    """Survey parcels split between blocks, or partly outside every block, by more than ``sliver_m2``.
+
+    ``s_idx``, ``b_idx`` and ``area`` describe the pieces (parcel and block positions, -1 for no
+    parcel); ``parcel_area`` and ``parcel_ids`` are indexed by parcel position.
+    """
+    ok = s_idx >= 0
+    t = pd.DataFrame({"s": s_idx[ok], "b": b_idx[ok], "a": area[ok]}).groupby(["s", "b"], sort=True)["a"].sum()
+    t = t.reset_index()
+    per = t.groupby("s").agg(total=("a", "sum"), top=("a", "max"), n=("b", "size"))
+    p_area = parcel_area[per.index.to_numpy()]
+    split_off = p_area - per["top"].to_numpy()
+    bad = (split_off > sliver_m2) & ((per["n"].to_numpy() > 1) | (p_area - per["total"].to_numpy() > sliver_m2))
+    if not bad.any():
+        return []
+    idx = per.index.to_numpy()[bad]
+    blocks_of = t[t["s"].isin(idx)].groupby("s")["b"].apply(lambda b: ";".join(block_ids[b.to_numpy()]))
+    return [_frame("straddle", "survey", blocks_of.loc[idx].to_numpy(), parcel_ids[idx], None, split_off[bad],
+                   "survey parcel crossing a block edge: split by area; area_m2 is the part outside "
+                   "the block holding most of it")]

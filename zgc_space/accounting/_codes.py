@@ -7,6 +7,7 @@ extensible by a user table (YAML in the same shape, or CSV with ``layer,code,use
 from __future__ import annotations
 
 import csv
+import functools
 import io as _stdio
 import os
 from collections.abc import Sequence
@@ -102,7 +103,12 @@ def _lookup(codes: Sequence[object] | np.ndarray, table: dict[str, str], *, pref
                 if use is not None:
                     break
         found[code] = use
-    return np.array([None if c is None else found[c] for c in norm], dtype=object)
+    out = np.full(len(norm), None, dtype=object)
+    known = ~pd.isna(norm)
+    if known.any():
+        uniq_s, inverse = np.unique(norm[known].astype(str), return_inverse=True)
+        out[known] = np.array([found[c] for c in uniq_s.tolist()], dtype=object)[inverse]
+    return out
 
 
 def _entries_yaml(path: Path, default_layer: str) -> tuple[list[tuple[str, str, str, str]], bool]:
@@ -159,6 +165,22 @@ def _packaged(name: str) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=64)
+def _entries(path_text: str, mtime_ns: int, size: int) -> tuple[tuple[tuple[str, str, str, str], ...], bool | None]:
+    """Read and check one code table; remembered by path, modification time and size (a pure memo).
+
+    ``mtime_ns`` and ``size`` are part of the key only: an edited file is read again.
+    """
+    path = Path(path_text)
+    if path.suffix.lower() == ".csv":
+        entries, prefix = _entries_csv(path), None
+    else:
+        default = "czcsxm" if path.stem == "czcsxm" else "survey"
+        entries, prefix = _entries_yaml(path, default)
+    _check(entries, str(path))
+    return tuple(tuple(e) for e in entries), prefix  # type: ignore[misc]
+
+
 def load_codes(
     codes: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = "gbt21010_2017",
 ) -> CodeMapping:
@@ -203,12 +225,8 @@ def load_codes(
     for i, path in enumerate([*base, *paths]):
         if not path.is_file():
             raise AccountingError(f"code table {path} does not exist; check the path given as codes=")
-        if path.suffix.lower() == ".csv":
-            entries, prefix = _entries_csv(path), None
-        else:
-            default = "czcsxm" if path.stem == "czcsxm" else "survey"
-            entries, prefix = _entries_yaml(path, default)
-        _check(entries, str(path))
+        stat = path.stat()
+        entries, prefix = _entries(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
         is_base = i < len(base)
         for layer, code, use, name in entries:
             layers = ["plan"] if (layer == "both" and is_base) else ["survey", "plan"] if layer == "both" else [layer]

@@ -16,7 +16,7 @@ import shapely
 from zgc_space import crs as _crs
 from zgc_space.errors import AccountingError, ColumnError, CRSError, DataFileError
 
-__all__ = ["COLUMN_CANDIDATES", "Layer", "find_column", "list_ids", "prepare", "read_any"]
+__all__ = ["COLUMN_CANDIDATES", "Layer", "Read", "find_column", "list_ids", "prepare", "read_any"]
 
 #: Column names recognised in each layer (case-insensitive), first match wins.
 COLUMN_CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -81,8 +81,19 @@ def find_column(frame: pd.DataFrame, key: str, *, given: str | None = None) -> s
     return None
 
 
+@dataclass(frozen=True)
+class Read:
+    """A layer already read (e.g. one window of a file): its frame, source label and files."""
+
+    frame: pd.DataFrame
+    label: str
+    files: list[str]
+
+
 def read_any(obj: object, name: str) -> tuple[pd.DataFrame, str, list[str]]:
     """Return ``(frame, source label, files read)`` for a frame or a path (``path::layer`` picks a layer)."""
+    if isinstance(obj, Read):
+        return obj.frame, obj.label, obj.files
     if isinstance(obj, pd.DataFrame):
         return obj, f"the {name} GeoDataFrame" if isinstance(obj, gpd.GeoDataFrame) else f"the {name} table", []
     if not isinstance(obj, (str, os.PathLike)):
@@ -96,7 +107,7 @@ def read_any(obj: object, name: str) -> tuple[pd.DataFrame, str, list[str]]:
         raise DataFileError(f"`{name}` file {path} does not exist; check the path")
     suffix = path.suffix.lower()
     try:
-        if suffix in {".parquet", ".geoparquet"}:
+        if suffix in {".parquet", ".geoparquet"} or path.is_dir():  # a folder: a partitioned GeoParquet dataset
             try:
                 frame: pd.DataFrame = gpd.read_parquet(path)
             except ValueError:  # a plain table (no geometry column)
@@ -159,7 +170,7 @@ def prepare(obj: object, name: str, *, id_key: str | None, polygons: bool = True
     frame = _metric(frame, name, source)
     id_col = find_column(frame, id_key) if id_key else None
     if id_col is not None:
-        ids = np.array([str(v) for v in frame[id_col]], dtype=object)
+        ids = frame[id_col].to_numpy(dtype=object).astype(str).astype(object)  # str() of each value
     else:
         ids = np.array([f"{name}#{i}" for i in range(len(frame))], dtype=object)
     geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -177,7 +188,10 @@ def prepare(obj: object, name: str, *, id_key: str | None, polygons: bool = True
             frame.loc[frame.index[invalid], frame.geometry.name] = fixed
     now = np.asarray(frame.geometry.values, dtype=object)
     keep = ~(shapely.is_missing(now) | shapely.is_empty(now))
-    frame = frame.loc[keep].reset_index(drop=True)
+    if not keep.all():
+        frame = frame.loc[keep]
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+        frame = frame.reset_index(drop=True)
     return Layer(name=name, source=source, frame=frame, ids=ids[keep], files=files,
                  columns={} if id_col is None else {"id": id_col})
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from zgc_space.accounting import _clip
+
 __all__ = ["MIN_AREA_M2", "make_disjoint", "polygonal", "split"]
 
 #: Parts smaller than this (m²) are float noise of the overlay and are dropped.
@@ -72,21 +74,34 @@ def make_disjoint(geoms: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, f
     return out, overlaps
 
 
-def intersection(a: np.ndarray, b: np.ndarray, *, threads: int = 1) -> np.ndarray:
-    """Return the polygonal part of ``a ∩ b`` pairwise; with ``threads > 1`` in chunks on threads.
+def intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, *, threads: int = 1,
+                 rings: tuple[_clip.Rings, _clip.Rings] | None = None) -> np.ndarray:
+    """Return the polygonal part of ``a[ia] ∩ b[ib]``; with ``threads > 1`` in chunks on threads.
 
-    Shapely releases the GIL in its vectorised functions, so the chunks run in parallel.
+    Pairs of simple polygons one of which is convex are clipped by :func:`_clip.clip_pairs`
+    (numpy, all pairs at once); the others go to GEOS. Shapely and numpy release the GIL in their
+    vectorised functions, so the chunks run in parallel.
     """
-    if threads <= 1 or len(a) < 2_000:
-        return polygonal(shapely.intersection(a, b))
+    ra, rb = rings if rings is not None else (_clip.Rings(a), _clip.Rings(b))
+    if threads <= 1 or len(ia) < 2_000:
+        return _intersection(a, ia, b, ib, ra, rb)
     from concurrent.futures import ThreadPoolExecutor
 
-    bounds = np.linspace(0, len(a), threads * 4 + 1).astype(int)
+    bounds = np.linspace(0, len(ia), threads * 4 + 1).astype(int)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = list(pool.map(lambda k: polygonal(shapely.intersection(a[bounds[k]:bounds[k + 1]],
-                                                                          b[bounds[k]:bounds[k + 1]])),
+        parts = list(pool.map(lambda k: _intersection(a, ia[bounds[k]:bounds[k + 1]], b, ib[bounds[k]:bounds[k + 1]],
+                                                      ra, rb),
                               range(len(bounds) - 1)))
     return np.concatenate(parts)
+
+
+def _intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, ra: _clip.Rings, rb: _clip.Rings
+                  ) -> np.ndarray:
+    done, out = _clip.clip_pairs(ra, ia, rb, ib)
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        out[rest] = polygonal(shapely.intersection(a[ia[rest]], b[ib[rest]]))
+    return out
 
 
 def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -106,19 +121,35 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1) -> tuple[n
         return np.arange(n), np.full(n, -1), pieces.copy()
     tree = shapely.STRtree(layer)
     pi, li = tree.query(pieces, predicate="intersects")
-    shapely.prepare(layer)
-    shapely.prepare(pieces)
-    whole_piece = shapely.covers(layer[li], pieces[pi])  # the piece lies in the polygon
-    whole_feat = ~whole_piece & shapely.covers(pieces[pi], layer[li])  # the polygon lies in the piece
-    cut = ~(whole_piece | whole_feat)
+    rings = (_clip.Rings(pieces), _clip.Rings(layer))
+    # two convex polygons: the clipping kernel also tells whether one lies in the other
+    convex = rings[0].convex[pi] & rings[1].convex[li]
     geoms = np.empty(len(pi), dtype=object)
-    geoms[whole_piece] = pieces[pi[whole_piece]]
-    geoms[whole_feat] = layer[li[whole_feat]]
-    if cut.any():
-        geoms[cut] = intersection(pieces[pi[cut]], layer[li[cut]], threads=threads)
+    if convex.any():
+        geoms[convex] = intersection(pieces, pi[convex], layer, li[convex], threads=threads, rings=rings)
+    other = np.flatnonzero(~convex)
+    if len(other):
+        po, lo = pi[other], li[other]
+        # a polygon can only cover one no larger than itself: test only those pairs
+        layer_area = shapely.area(layer)
+        could = layer_area[lo] >= piece_area[po]
+        whole_piece = np.zeros(len(other), bool)
+        whole_feat = np.zeros(len(other), bool)
+        if could.any():
+            shapely.prepare(layer)
+            whole_piece[could] = shapely.covers(layer[lo[could]], pieces[po[could]])  # the piece lies in the polygon
+        could = ~whole_piece & (piece_area[po] >= layer_area[lo])
+        if could.any():
+            shapely.prepare(pieces)
+            whole_feat[could] = shapely.covers(pieces[po[could]], layer[lo[could]])  # the polygon lies in the piece
+        cut = ~(whole_piece | whole_feat)
+        geoms[other[whole_piece]] = pieces[po[whole_piece]]
+        geoms[other[whole_feat]] = layer[lo[whole_feat]]
+        if cut.any():
+            geoms[other[cut]] = intersection(pieces, po[cut], layer, lo[cut], threads=threads, rings=rings)
     area = shapely.area(geoms)
     keep = area > MIN_AREA_M2
-    pi, li, geoms, area, whole_piece = pi[keep], li[keep], geoms[keep], area[keep], whole_piece[keep]
+    pi, li, geoms, area = pi[keep], li[keep], geoms[keep], area[keep]
     covered = np.bincount(pi, weights=area, minlength=n)
     deficit = piece_area - covered
     need = np.flatnonzero(deficit > np.maximum(MIN_AREA_M2, 1e-9 * piece_area))

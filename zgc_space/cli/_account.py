@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from zgc_space.cli._common import add_json_flag, emit_json, noted
+from zgc_space.errors import UsageError
 
 _LAYERS = ("plan", "supply", "idle", "serviced", "buildings", "enterprises")
 
@@ -33,6 +34,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="overlapping survey parcels or plan plots: error (default) or earlier wins")
     p.add_argument("--unknown", choices=("raise", "report"), default="raise",
                    help="codes not in the mapping: error (default) or left out and reported")
+    p.add_argument("--partitions", type=int,
+                   help="account the blocks in N groups of neighbours, reading the survey, plan and buildings near "
+                        "each group only (bounded memory; GeoParquet folders through dask-geopandas)")
+    p.add_argument("--scheduler", help="dask.distributed scheduler address (tcp://host:8786): run the partitions "
+                                       "on its workers (needs --partitions)")
+    p.add_argument("--threads", type=int, default=1, help="threads for the intersections (default 1)")
     p.add_argument("--out", required=True, help="GeoPackage to write (layers blocks, pieces, conflicts) + CSVs")
     add_json_flag(p)
     p.set_defaults(func=_run)
@@ -45,11 +52,17 @@ def _run(args: argparse.Namespace) -> int:
     inputs = [args.blocks, args.survey, *layers.values(), *(args.codes or [])]
     inputs = [str(i).split("::")[0] for i in inputs]
     codes = args.codes if args.codes else "gbt21010_2017"
+    if args.scheduler and not args.partitions:
+        raise UsageError("--scheduler runs partitions on a cluster: give --partitions N as well")
+    if (args.partitions is not None and args.partitions < 1) or args.threads < 1:
+        raise UsageError("--partitions and --threads take a positive whole number")
     result, notes = noted(
         accounting.account, args.blocks, survey=args.survey, codes=codes, as_of=args.as_of,
-        overlaps=args.overlaps, unknown=args.unknown, **layers,
+        overlaps=args.overlaps, unknown=args.unknown, threads=args.threads, partitions=args.partitions,
+        scheduler=args.scheduler, **layers,
     )
-    params = {"codes": codes, "as_of": args.as_of, "overlaps": args.overlaps, "unknown": args.unknown}
+    params = {"codes": codes, "as_of": args.as_of, "overlaps": args.overlaps, "unknown": args.unknown,
+              "partitions": args.partitions}
     written = accounting.write(result, args.out, inputs=inputs, parameters=params)
     zone = result.summary[result.summary["level"] == "zone"].iloc[0]
     kinds = result.conflicts.groupby("kind")["area_m2"].agg(["size", "sum"])

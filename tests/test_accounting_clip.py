@@ -1,0 +1,118 @@
+"""The numpy clipping kernel of the overlay (accounting/_clip.py) against GEOS, pair by pair."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import Polygon, box
+
+from zgc_space.accounting import _clip, _overlay
+
+X0, Y0 = 440_000.0, 4_430_000.0
+
+
+def kernel(a: list, b: list) -> tuple[np.ndarray, np.ndarray]:
+    a_, b_ = np.array(a, dtype=object), np.array(b, dtype=object)
+    pairs = np.arange(len(a_))
+    return _clip.clip_pairs(_clip.Rings(a_), pairs, _clip.Rings(b_), pairs)
+
+
+def assert_same_as_geos(a: list, b: list, done: np.ndarray, out: np.ndarray) -> None:
+    ref = shapely.intersection(np.array(a, dtype=object), np.array(b, dtype=object))
+    for i in np.flatnonzero(done):
+        assert shapely.is_valid(out[i]), (i, out[i].wkt)
+        assert abs(out[i].area - ref[i].area) <= 1e-6 * max(1.0, ref[i].area), (i, out[i].wkt, ref[i].wkt)
+        if ref[i].area > 1e-6:
+            assert shapely.symmetric_difference(out[i], ref[i]).area <= 1e-6 * ref[i].area, (i, out[i].wkt)
+
+
+def convex(rng: np.random.Generator, cx: float, cy: float, r: float) -> Polygon:
+    """A random convex polygon: the hull of random points in a disc."""
+    pts = rng.uniform(-r, r, (rng.integers(3, 12), 2)) + (cx, cy)
+    hull = shapely.convex_hull(shapely.multipoints(pts))
+    return hull if hull.geom_type == "Polygon" else box(cx, cy, cx + r, cy + r)
+
+
+def star(rng: np.random.Generator, cx: float, cy: float, r: float) -> Polygon:
+    """A random non-convex (star-shaped) simple polygon."""
+    n = int(rng.integers(5, 16))
+    ang = (np.arange(n) + rng.uniform(0, 0.9, n)) * 2 * np.pi / n  # one vertex per sector: simple
+    rad = rng.uniform(0.3 * r, r, n)
+    return Polygon(np.column_stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_pairs_match_geos(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = [], []
+    for _ in range(60):
+        x, y = X0 + rng.uniform(0, 50), Y0 + rng.uniform(0, 50)
+        a.append(star(rng, x, y, 30) if rng.random() < 0.5 else convex(rng, x, y, 30))
+        b.append(convex(rng, X0 + rng.uniform(0, 50), Y0 + rng.uniform(0, 50), 30))
+        if rng.random() < 0.3:  # clockwise rings too
+            b[-1] = shapely.reverse(b[-1])
+    a, b = a + b, b + a  # the convex side on either hand
+    done, out = kernel(a, b)
+    assert done[len(done) // 2:].mean() > 0.5  # the kernel takes most pairs with a convex side
+    assert_same_as_geos(a, b, done, out)
+
+
+def test_degenerate_pairs() -> None:
+    sq = box(X0, Y0, X0 + 100, Y0 + 100)
+    cases = [
+        (sq, box(X0 + 100, Y0, X0 + 200, Y0 + 100)),  # shared edge: empty
+        (sq, box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200)),  # shared corner: empty
+        (sq, box(X0 + 10, Y0 + 10, X0 + 20, Y0 + 20)),  # one inside the other
+        (box(X0 + 10, Y0 + 10, X0 + 20, Y0 + 20), sq),
+        (sq, sq),  # identical
+        (sq, box(X0 + 50, Y0, X0 + 150, Y0 + 100)),  # collinear edges
+        (sq, Polygon([(X0 + 50, Y0 + 50), (X0 + 150, Y0 + 50), (X0 + 150, Y0 + 150)])),  # vertex on the edge
+        (sq, Polygon([(X0, Y0), (X0 + 50, Y0), (X0 + 100, Y0), (X0 + 100, Y0 + 100)])),  # collinear vertex
+        (sq, box(X0 + 500, Y0, X0 + 600, Y0 + 100)),  # apart
+    ]
+    a, b = [c[0] for c in cases], [c[1] for c in cases]
+    done, out = kernel(a, b)
+    assert done.all()
+    assert_same_as_geos(a, b, done, out)
+    assert out[3] is a[3]  # lying in the clipper: the geometry object itself
+
+
+def test_c_shape_split_in_two_goes_to_geos() -> None:
+    # a U-shaped parcel cut by a band across its arms falls apart into two polygons:
+    # Sutherland-Hodgman would join them along the clip edge, so the pair goes to GEOS
+    u = Polygon([(0, 0), (30, 0), (30, 30), (20, 30), (20, 10), (10, 10), (10, 30), (0, 30)])
+    band = box(-5, 20, 35, 25)
+    done, _ = kernel([u], [band])
+    assert not done[0]
+    out = _overlay.intersection(np.array([u], dtype=object), np.array([0]), np.array([band], dtype=object),
+                                np.array([0]))
+    assert out[0].geom_type == "MultiPolygon" and abs(out[0].area - 100.0) < 1e-9
+
+
+def test_holes_multiparts_and_big_rings_go_to_geos() -> None:
+    holed = box(0, 0, 100, 100).difference(box(40, 40, 60, 60))
+    two = shapely.union(box(0, 0, 10, 10), box(20, 0, 30, 10))
+    one_part = shapely.MultiPolygon([box(0, 0, 50, 50)])
+    big = shapely.Point(50, 50).buffer(60, quad_segs=80)  # 321 vertices > MAX_VERTICES
+    clip = box(5, 5, 55, 55)
+    a = [holed, two, one_part, big]
+    done, out = kernel(a, [clip] * 4)
+    assert done.tolist() == [False, False, True, False]
+    assert abs(out[2].area - 2_025.0) < 1e-9
+
+
+def test_overlay_split_uses_the_kernel_and_keeps_every_piece() -> None:
+    rng = np.random.default_rng(7)
+    pieces = np.array([convex(rng, X0 + x, Y0 + y, 20) for x, y in rng.uniform(0, 400, (300, 2))], dtype=object)
+    pieces, _ = _overlay.make_disjoint(pieces)
+    grid = np.array([box(X0 + x, Y0 + y, X0 + x + 37, Y0 + y + 41)
+                     for x in np.arange(-50, 450, 37) for y in np.arange(-50, 450, 41)], dtype=object)
+    pi, fi, geoms = _overlay.split(pieces, grid)
+    area = shapely.area(geoms)
+    np.testing.assert_allclose(np.bincount(pi, weights=area, minlength=len(pieces)), shapely.area(pieces),
+                               rtol=1e-9, atol=1e-6)
+    ref = shapely.area(shapely.intersection(pieces[pi[fi >= 0]], grid[fi[fi >= 0]]))
+    np.testing.assert_allclose(area[fi >= 0], ref, rtol=1e-9, atol=1e-6)
