@@ -1,7 +1,7 @@
 """一分园一诊断书: one diagnosis per sub-park, every sentence written from a figure of its fact table.
 
 Private: users call :func:`zgc_space.report.diagnose` and :func:`zgc_space.report.write_diagnoses`.
-A :class:`Facts` table collects each figure once (key, name, value, the text printed, unit); a
+A :class:`~zgc_space.report._facts.Facts` table collects each figure once (key, name, value, the text printed, unit); a
 sentence is formatted from the printed texts it names, so each number in a sentence is one of
 its facts (the tests check this), and the fact table closes the document.
 """
@@ -9,6 +9,7 @@ its facts (the tests check this), and the fact table closes the document.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,69 +24,13 @@ from zgc_space.indicators import INDICATORS
 from zgc_space.report._document import Document, Heading, PageBreak, Para, Table
 from zgc_space.report._document import to_html as _to_html
 from zgc_space.report._docx import DocxFonts, render_docx
+from zgc_space.report._facts import Facts, decimals, indicator_unit, margin_facts
 
-__all__ = ["Diagnosis", "Facts", "diagnose", "margin_facts", "rank_margins"]
+__all__ = ["Diagnosis", "diagnose"]
 
 #: The indicators a diagnosis compares (the 产城融合型 set, then output per land and per person).
 HEADLINE = ("supply_rate_pct", "completion_rate_pct", "far", "building_density_pct", "tax_10k_cny_per_ha",
             "population_per_ha", "idle_rate_pct", "revenue_10k_cny_per_ha", "employment_per_ha")
-
-
-class Facts:
-    """The figures of one document: each added once, printed once, referred to by key."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-        self.rows: dict[str, dict[str, Any]] = {}
-
-    def add(self, key: str, name: str, value: Any, *, unit: str = "", decimals: int | None = None) -> str:
-        """Record a figure; return its printed text (number and unit)."""
-        text = labels.value(value, self.lang, decimals=decimals) if not isinstance(value, str) else value
-        shown = f"{text} {unit}".strip() if unit and unit not in ("%",) else f"{text}{unit}"
-        self.rows[key] = {"key": key, "name": name, "value": value, "text": text, "unit": unit, "shown": shown}
-        return shown
-
-    def table(self) -> pd.DataFrame:
-        """Return the fact table (key, name, value, text, unit)."""
-        return pd.DataFrame(list(self.rows.values()), columns=["key", "name", "value", "text", "unit"])
-
-    def texts(self, keys: tuple[str, ...]) -> list[str]:
-        """Return the printed texts (number and unit) of ``keys``."""
-        return [str(self.rows[k]["shown"]) for k in keys]
-
-
-def rank_margins(ranked: Any, *, peers: Any, preset: Any) -> tuple[float | None, float | None]:
-    """Return the points to the next rank up and down (None at the top or the bottom).
-
-    Taken from the rank result when the ranking gives them (``points_to_next_up`` /
-    ``points_to_next_down``), else from the peers' scores as :func:`zgc_space.ranking.rank` compares them.
-    """
-    up, down = getattr(ranked, "points_to_next_up", None), getattr(ranked, "points_to_next_down", None)
-    if up is None and down is None:
-        scores = ranking.peer_scores(peers, preset=preset).dropna().to_numpy(float)
-        mine = round(float(ranked.score), ranking.TIE_DECIMALS)
-        rounded = np.round(scores, ranking.TIE_DECIMALS)
-        above, below = rounded[rounded > mine], rounded[rounded < mine]
-        up = float(above.min() - mine) if len(above) else None
-        down = float(mine - below.max()) if len(below) else None
-    return (None if up is None else float(up)), (None if down is None else float(down))
-
-
-def margin_facts(ranked: Any, facts: Facts, prefix: str, t: Any, *, peers: Any = None,
-                 preset: Any = "cic_default") -> tuple[str, tuple[str, ...]]:
-    """Return the rank's margin in words (points to the next rank up and down) and the facts it uses."""
-    parts, keys = [], []
-    up, down = rank_margins(ranked, peers=peers, preset=preset)
-    if up is not None and np.isfinite(float(up)):
-        txt = facts.add(f"{prefix}points_up", t("距上一名分差", "points to the next rank up"), float(up), decimals=2)
-        parts.append(t(f"距上一名差 {txt} 分", f"{txt} points below the next rank up"))
-        keys.append(f"{prefix}points_up")
-    if down is not None and np.isfinite(float(down)):
-        txt = facts.add(f"{prefix}points_down", t("领先下一名分差", "points above the next rank down"), float(down),
-                        decimals=2)
-        parts.append(t(f"领先下一名 {txt} 分", f"{txt} points above the next rank down"))
-        keys.append(f"{prefix}points_down")
-    return t("，", ", ").join(parts), tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -104,7 +49,8 @@ class Diagnosis:
         """Return the diagnosis as one HTML page (no network needed)."""
         return _to_html(self.document)
 
-    def write(self, folder: str | Path, *, stem: str | None = None, template: str | Path | None = None,
+    def write(self, folder: str | os.PathLike[str], *, stem: str | None = None,
+              template: str | os.PathLike[str] | None = None,
               fonts: DocxFonts | None = None) -> tuple[Path, Path]:
         """Write ``<folder>/<stem>.docx`` and ``.html`` (atomically; stem default: the sub-park); return both."""
         out = Path(folder)
@@ -121,10 +67,6 @@ def _peers_frame(peers: Any) -> pd.DataFrame:
     if isinstance(peers, pd.DataFrame):
         return peers
     return ranking.load_peers(peers)
-
-
-def _unit(ind: str, lang: str) -> str:
-    return labels.unit(INDICATORS[ind].unit, lang) if INDICATORS[ind].unit not in ("-", "–", "") else ""
 
 
 def _block_scores(blocks: pd.DataFrame, preset: Any) -> pd.DataFrame:
@@ -205,6 +147,10 @@ def diagnose(
     ('海淀园 诊断书', True)
     """
     lang = labels.check_lang(lang)
+    preset_obj = evaluation.load_preset(preset)  # once: every score below uses the same object
+    peer_table = _peers_frame(peers)
+    # the peers' scores once (rank, margins and the gap compare with these, as ranking.rank would)
+    scored_peers = pd.DataFrame({"score": ranking.peer_scores(peer_table, preset=preset_obj).to_numpy(float)})
     if "subpark" not in blocks.columns:
         raise ColumnError("diagnose needs a `subpark` column in the block table; add it or rename the sub-park "
                           "column (分园) to subpark")
@@ -223,7 +169,7 @@ def diagnose(
                    lang=lang)
     own = blocks[blocks["subpark"].astype(str) == subpark]
     doc.cover = [(t("分园", "Sub-park"), subpark), (t("区块数", "Blocks"), str(len(own))),
-                 (t("评价方案", "Preset"), labels.term(evaluation.load_preset(preset).name, lang)),
+                 (t("评价方案", "Preset"), labels.term(preset_obj.name, lang)),
                  (t("软件", "Software"), t(f"中关村空间分析库 {io.package_version()}",
                                           f"zgc_space {io.package_version()}"))]
     if date:
@@ -233,27 +179,26 @@ def diagnose(
         sub = indicators.compute(blocks, by="subpark")
         zone = indicators.compute(blocks, by="zone")
     cols = [c for c in INDICATORS if c in sub.columns]
-    sub_scores = evaluation.score(sub[cols], preset=preset)
-    contrib = evaluation.contributions(sub.loc[[subpark], cols], preset=preset).iloc[0]
+    sub_scores = evaluation.score(sub[cols], preset=preset_obj)
+    contrib = evaluation.contributions(sub.loc[[subpark], cols], preset=preset_obj).iloc[0]
     row = sub.loc[[subpark], cols]
     score = float(sub_scores.loc[subpark, "score"])
     order = sub_scores["score"].rank(ascending=False, method="min")
-    peer_table = _peers_frame(peers)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PresetWarning)
-        ranked = ranking.rank(row, peers=peers, preset=preset)
+        ranked = ranking.rank(row, peers=scored_peers, preset=preset_obj)
     type_note = bool(caught)
 
     # 一、总体判断
     s_txt = facts.add("score", t("集约度分值", "score"), score, decimals=2)
     k_txt = facts.add("subpark_rank", t("在各分园中的名次", "rank among sub-parks"), int(order[subpark]))
     n_txt = facts.add("subparks", t("分园数", "sub-parks"), len(names))
-    z_score = float(evaluation.score(zone[cols], preset=preset)["score"].iloc[0])
+    z_score = float(evaluation.score(zone[cols], preset=preset_obj)["score"].iloc[0])
     z_txt = facts.add("zone_score", t("全区集约度分值", "zone score"), z_score, decimals=2)
     r_txt = facts.add("national_rank", t("全国同类开发区中的名次（按本园指标）", "national rank (its indicators)"),
                       int(ranked.rank))
     of_txt = facts.add("national_of", t("参评开发区数", "zones ranked"), int(ranked.of))
-    margin, margin_keys = margin_facts(ranked, facts, "national_", t, peers=peers, preset=preset)
+    margin, margin_keys = margin_facts(ranked, facts, "national_", t, peers=scored_peers, preset=preset_obj)
     doc.add(Heading(t("一、总体判断", "1. Summary")),
             Para(t(f"{subpark}土地利用集约度分值为 {s_txt}，在 {n_txt} 个分园中居第 {k_txt} 位；全区分值为 {z_txt}。",
                    f"{subpark} scores {s_txt}, rank {k_txt} of {n_txt} sub-parks; the zone scores {z_txt}."),
@@ -277,8 +222,8 @@ def diagnose(
     for ind in shown:
         meta = INDICATORS[ind]
         name = t(meta.zh, meta.en)
-        unit = _unit(ind, lang)
-        dec = _decimals(ind, float(zone[ind].iloc[0]))
+        unit = indicator_unit(ind, lang)
+        dec = decimals(ind, float(zone[ind].iloc[0]))
         v_txt = facts.add(f"{ind}", name, float(row[ind].iloc[0]), unit=unit, decimals=dec)
         zv_txt = facts.add(f"zone_{ind}", t(f"全区{meta.zh}", f"zone {meta.en}"), float(zone[ind].iloc[0]), unit=unit,
                            decimals=dec)
@@ -322,9 +267,9 @@ def diagnose(
     for ind, pts in lost.head(3).items():
         meta = INDICATORS[str(ind)]
         p_txt = facts.add(f"lost_{ind}", t(f"{meta.zh}失分", f"points lost on {meta.en}"), float(pts), decimals=2)
-        ideal = evaluation.load_preset(preset).indicators[str(ind)].ideal
+        ideal = preset_obj.indicators[str(ind)].ideal
         i_txt = facts.add(f"ideal_{ind}", t(f"{meta.zh}理想值", f"ideal {meta.en}"), float(ideal),
-                          unit=_unit(str(ind), lang), decimals=_decimals(str(ind), float(ideal)))
+                          unit=indicator_unit(str(ind), lang), decimals=decimals(str(ind), float(ideal)))
         doc.add(Para(t(f"{meta.zh}失 {p_txt} 分（本园 {facts.texts((str(ind),))[0]}，理想值 {i_txt}）。",
                        f"{meta.en} costs {p_txt} points (now {facts.texts((str(ind),))[0]}, ideal {i_txt})."),
                      facts=(f"lost_{ind}", str(ind), f"ideal_{ind}"), style="bullet"))
@@ -334,12 +279,12 @@ def diagnose(
     # 四、土地、容量与潜力
     _land_section(doc, facts, own, t)
     # 五、集约度最低的区块
-    _worst_section(doc, facts, own, preset, int(worst), t, lang)
+    _worst_section(doc, facts, own, preset_obj, int(worst), t, lang)
     # 六、动态调整记录
     _dynamic_section(doc, facts, own, _statuses(dynamic), t)
     # 七、达到目标需要什么
     if target_rank is not None:
-        _gap_section(doc, facts, row, int(target_rank), peers, preset, t, lang)
+        _gap_section(doc, facts, row, int(target_rank), scored_peers, preset_obj, t, lang)
 
     table = facts.table()
     doc.add(PageBreak(), Heading(t("附：数据依据", "Appendix: the figures")),
@@ -350,11 +295,6 @@ def diagnose(
                         *[(str(r.name), str(r.text), labels.unit(str(r.unit), lang)) for r in table.itertuples()]),
                   numeric=(False, True, False)))
     return Diagnosis(subpark=subpark, document=doc, facts=table)
-
-
-def _decimals(ind: str, magnitude: float) -> int:
-    """Display decimals of an indicator in sentences: FAR 2, values of 100 and more 0, else 1."""
-    return 2 if ind in ("far", "industrial_far") else (0 if abs(magnitude) >= 100 else 1)
 
 
 def _km2(facts: Facts, key: str, name: str, m2: float) -> str:
@@ -503,8 +443,8 @@ def _gap_section(doc: Document, facts: Facts, row: pd.DataFrame, target: int, pe
     plan = gap.plan[gap.plan["change"].abs() > 1e-9]
     for ind, rec in plan.iterrows():
         meta = INDICATORS[str(ind)]
-        unit = _unit(str(ind), lang)
-        dec = _decimals(str(ind), float(rec["current"]))
+        unit = indicator_unit(str(ind), lang)
+        dec = decimals(str(ind), float(rec["current"]))
         now = facts.add(f"plan_{ind}_now", t(f"{meta.zh}现值", f"{meta.en} now"), float(rec["current"]), unit=unit,
                         decimals=dec)
         new = facts.add(f"plan_{ind}_new", t(f"{meta.zh}目标值", f"{meta.en} needed"), float(rec["new"]), unit=unit,

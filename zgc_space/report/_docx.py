@@ -78,7 +78,7 @@ def _set_fonts(rpr: docx.oxml.CT_RPr, east_asia: str, latin: str) -> None:  # ty
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _style(doc: docx.document.Document, name: str, fallback: str = "Normal") -> str:  # type: ignore[name-defined]
+def _style(doc: docx.document.Document, name: str, fallback: str = "Normal") -> str:
     names = {s.name for s in doc.styles}
     return name if name in names else fallback
 
