@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run the main job on the bundled sample data (builds the hearing pack)")
     p.add_argument("--out", default="out/demo", help="folder for the demo's outputs (default: out/demo)")
     p.add_argument("--no-png", action="store_true", help="skip the printed (PNG) maps of the pack")
+    p.add_argument("--no-docx", action="store_true", help="skip the Word report and the 17 sub-park diagnoses")
     add_json_flag(p)
     p.set_defaults(func=_demo)
 
@@ -79,7 +80,7 @@ def _demo(args: argparse.Namespace) -> int:
     }}
     summary.update(_headline(path))
 
-    index = demo.demo_pack(out / "hearing_pack", png=not args.no_png)
+    index = demo.demo_pack(out / "hearing_pack", png=not args.no_png, documents=not args.no_docx)
     tables = index.parent / "tables"
     compared = pd.read_csv(tables / "proposals_comparison.csv", encoding="utf-8-sig")
     optimum = pd.read_csv(tables / "optimisation_summary.csv", encoding="utf-8-sig").set_index("key")["value"]

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from zgc_space import evaluation, io, labels
-from zgc_space.errors import ColumnError, OverwriteInputError
+from zgc_space.errors import ColumnError
 from zgc_space.report._diagnose import diagnose
 from zgc_space.report._document import to_html
 from zgc_space.report._docx import DocxFonts, convert_to_pdf, render_docx, soffice_path
@@ -38,13 +38,6 @@ def _subparks(blocks: pd.DataFrame, subparks: str | Sequence[str] | None) -> lis
         raise ColumnError(f"sub-park(s) {', '.join(map(str, unknown))} not in the block table; it has "
                           f"{', '.join(known)}")
     return wanted
-
-
-def _refuse_inputs(targets: Sequence[Path], inputs: Sequence[Path]) -> None:
-    resolved = {p.resolve() for p in inputs if p.exists()}
-    hit = [str(t) for t in targets if t.resolve() in resolved]
-    if hit:
-        raise OverwriteInputError(f"output file(s) {', '.join(hit)} would overwrite an input; choose another out_dir")
 
 
 def write_diagnoses(
@@ -101,7 +94,7 @@ def write_diagnoses(
     names = _subparks(blocks, subparks)
     inputs = [Path(p) for p in blocks.attrs.get("zgc_sources", [])] + ([Path(template)] if template else [])
     targets = [out / f"{n}.{ext}" for n in names for ext in ("docx", "html", *(("pdf",) if pdf else ()))]
-    _refuse_inputs(targets, inputs)
+    io.refuse_inputs(targets, inputs)
     out.mkdir(parents=True, exist_ok=True)
     docx_files, html_files = [], []
     for name in names:
