@@ -8,9 +8,9 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint bench sample system clean
 
 # Debian packages: headless Chromium for the real-browser map tests, a CJK font for printed maps
-# and Word documents, LibreOffice Writer for the documents' PDF and poppler-utils to check those
+# and Word documents, LibreOffice Writer (headless build) for the documents' PDF and poppler-utils to check those
 # PDFs. Installed through apt-get when run as root; otherwise say what is missing.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-writer poppler-utils
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
 system:
 	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
 	    && command -v soffice >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1; then \

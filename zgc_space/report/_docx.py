@@ -294,7 +294,7 @@ def convert_to_pdf(paths: Sequence[Path], *, out_dir: Path, timeout_s: float = 3
     exe = soffice_path()
     if exe is None:
         raise DataFileError("LibreOffice (soffice) is not installed, so no PDF can be made; install the Debian "
-                            "package libreoffice-writer (make system) or leave the PDF out")
+                            "package libreoffice-writer-nogui (make system) or leave the PDF out")
     paths = [Path(p) for p in paths]
     if not paths:
         return []
