@@ -78,8 +78,7 @@ def _set_fonts(rpr: docx.oxml.CT_RPr, east_asia: str, latin: str) -> None:  # ty
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _style(doc: docx.document.Document, name: str, fallback: str = "Normal") -> str:
-    names = {s.name for s in doc.styles}
+def _style(names: set[str], name: str, fallback: str = "Normal") -> str:
     return name if name in names else fallback
 
 
@@ -105,6 +104,8 @@ class _Writer:
             rpr = OxmlElement("w:rPr")
             rpr_default.append(rpr)
         _set_fonts(rpr, fonts.east_asia, fonts.latin)
+        self.names = {str(s.name) for s in self.doc.styles}
+        self.ids = {str(s.name): str(s.style_id) for s in self.doc.styles if s.type == 1}
         self.heading_styles = {name for name in ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3")}
         for style in self.doc.styles:
             if style.type == 1 or style.type == 3:  # paragraph and table styles
@@ -134,8 +135,16 @@ class _Writer:
         if colour is not None:
             run.font.color.rgb = RGBColor.from_string(colour)
 
+    def new_paragraph(self, style: str) -> docx.text.paragraph.Paragraph:  # type: ignore[name-defined]
+        """Add a paragraph of ``style`` (by its id: python-docx's lookup by name walks every style)."""
+        paragraph = self.doc.add_paragraph()
+        name = _style(self.names, style)
+        if name != "Normal" and name in self.ids:
+            paragraph._p.style = self.ids[name]
+        return paragraph
+
     def para(self, text: str, style: str = "Normal", **run: object) -> docx.text.paragraph.Paragraph:  # type: ignore[name-defined]
-        paragraph = self.doc.add_paragraph(style=_style(self.doc, style))
+        paragraph = self.new_paragraph(style)
         self.run(paragraph, text, heading=style in self.heading_styles, **run)  # type: ignore[arg-type]
         return paragraph
 
@@ -150,7 +159,7 @@ class _Writer:
         for _ in range(4):
             self.doc.add_paragraph()
         for key, value in document.cover:
-            line = self.doc.add_paragraph(style=_style(self.doc, "Normal"))
+            line = self.new_paragraph("Normal")
             line.alignment = WD_ALIGN_PARAGRAPH.CENTER
             self.run(line, f"{key}：" if document.lang != "en" else f"{key}: ", bold=True)
             self.run(line, value)
@@ -167,12 +176,13 @@ class _Writer:
             self.caption(table.caption)
         head, *body = table.rows
         grid = self.doc.add_table(rows=len(table.rows), cols=len(head))
-        grid.style = _style(self.doc, "Table Grid", "Normal Table")
+        grid.style = _style(self.names, "Table Grid", "Normal Table")
         grid.alignment = WD_TABLE_ALIGNMENT.CENTER
         numeric = table.numeric or tuple(False for _ in head)
+        cells = grid._cells  # once: grid.cell(r, c) walks every cell of the table on each call
         for r, row in enumerate(table.rows):
             for c, text in enumerate(row):
-                cell = grid.cell(r, c)
+                cell = cells[r * len(head) + c]
                 paragraph = cell.paragraphs[0]
                 if r > 0 and c < len(numeric) and numeric[c]:
                     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -191,7 +201,7 @@ class _Writer:
     def figure(self, figure: Figure) -> None:
         if not figure.path.is_file():
             raise DataFileError(f"figure {figure.path} for the Word document does not exist")
-        paragraph = self.doc.add_paragraph(style=_style(self.doc, "Normal"))
+        paragraph = self.new_paragraph("Normal")
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.add_run().add_picture(str(figure.path), width=Cm(figure.width_cm))
         self.caption(figure.caption)
