@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from zgc_space.report._document import to_html as _to_html
 from zgc_space.report._docx import DocxFonts, render_docx
 from zgc_space.report._facts import Facts, decimals, indicator_unit, margin_facts
 
-__all__ = ["Diagnosis", "diagnose"]
+__all__ = ["Diagnosis", "diagnose", "diagnose_many"]
 
 #: The indicators a diagnosis compares (the 产城融合型 set, then output per land and per person).
 HEADLINE = ("supply_rate_pct", "completion_rate_pct", "far", "building_density_pct", "tax_10k_cny_per_ha",
@@ -76,9 +77,9 @@ def _block_scores(blocks: pd.DataFrame, preset: Any) -> pd.DataFrame:
     cols = [c for c in INDICATORS if c in per.columns]
     scored = evaluation.score(per[cols], preset=preset)
     out = per[cols].assign(score=scored["score"])
-    names = blocks.set_index("block_id")["name"] if "name" in blocks.columns else None
-    if names is not None:
-        out["name"] = names.reindex(out.index).astype(str)
+    out.index = out.index.astype(str)
+    if "name" in blocks.columns:
+        out["name"] = blocks.set_index(blocks["block_id"].astype(str))["name"].reindex(out.index).astype(str)
     return out
 
 
@@ -146,19 +147,66 @@ def diagnose(
     >>> d.document.title, len(d.sentences()) > 10
     ('海淀园 诊断书', True)
     """
-    lang = labels.check_lang(lang)
-    preset_obj = evaluation.load_preset(preset)  # once: every score below uses the same object
+    return next(diagnose_many(blocks, [subpark], preset=preset, peers=peers, dynamic=dynamic,
+                              target_rank=target_rank, worst=worst, lang=lang, date=date))
+
+
+@dataclass(frozen=True)
+class _Zone:
+    """What every sub-park's diagnosis compares with, computed once for all of them."""
+
+    blocks: pd.DataFrame
+    preset: evaluation.Preset
+    peer_table: pd.DataFrame
+    scored_peers: pd.DataFrame
+    sub: pd.DataFrame
+    zone: pd.DataFrame
+    sub_scores: pd.DataFrame
+    block_scores: pd.DataFrame
+    capacity: pd.DataFrame
+
+
+def _zone(blocks: pd.DataFrame, preset: evaluation.PresetLike, peers: Any) -> _Zone:
+    preset_obj = evaluation.load_preset(preset)
     peer_table = _peers_frame(peers)
     # the peers' scores once (rank, margins and the gap compare with these, as ranking.rank would)
     scored_peers = pd.DataFrame({"score": ranking.peer_scores(peer_table, preset=preset_obj).to_numpy(float)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ValidationWarning)
+        sub = indicators.compute(blocks, by="subpark")
+        zone = indicators.compute(blocks, by="zone")
+        cap = capacity.compute(blocks, by="subpark")
+    cols = [c for c in INDICATORS if c in sub.columns]
+    return _Zone(blocks=blocks, preset=preset_obj, peer_table=peer_table, scored_peers=scored_peers, sub=sub,
+                 zone=zone, sub_scores=evaluation.score(sub[cols], preset=preset_obj),
+                 block_scores=_block_scores(blocks, preset_obj), capacity=cap)
+
+
+def diagnose_many(blocks: pd.DataFrame, subparks: list[str], *, preset: evaluation.PresetLike = "cic_default",
+                  peers: Any = None, dynamic: Any = None, target_rank: int | None = 30, worst: int = 5,
+                  lang: str = "zh", date: str | None = None) -> Iterator[Diagnosis]:
+    """Yield the diagnoses of ``subparks``, computing what they share (zone, peers, block scores) once."""
+    lang = labels.check_lang(lang)
     if "subpark" not in blocks.columns:
         raise ColumnError("diagnose needs a `subpark` column in the block table; add it or rename the sub-park "
                           "column (分园) to subpark")
     names = sorted(str(s) for s in pd.unique(blocks["subpark"].dropna()))
-    if subpark not in names:
-        raise ColumnError(f"sub-park {subpark!r} is not in the block table; it has {', '.join(names)}")
+    unknown = [s for s in subparks if s not in names]
+    if unknown:
+        raise ColumnError(f"sub-park(s) {', '.join(map(repr, unknown))} not in the block table; it has "
+                          f"{', '.join(names)}")
     if int(worst) < 1:
         raise ParameterError(f"worst must be at least 1, got {worst}")
+    shared = _zone(blocks, preset, peers)
+    statuses = _statuses(dynamic)
+    for name in subparks:
+        yield _diagnose(shared, name, names, statuses=statuses, target_rank=target_rank, worst=int(worst), lang=lang,
+                        date=date)
+
+
+def _diagnose(z: _Zone, subpark: str, names: list[str], *, statuses: pd.DataFrame | None, target_rank: int | None,
+              worst: int, lang: str, date: str | None) -> Diagnosis:
+    blocks, preset_obj, scored_peers, peer_table = z.blocks, z.preset, z.scored_peers, z.peer_table
 
     def t(zh: str, en: str) -> str:
         return labels.pick(zh, en, lang)
@@ -174,12 +222,8 @@ def diagnose(
                                           f"zgc_space {io.package_version()}"))]
     if date:
         doc.cover.append((t("日期", "Date"), date))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ValidationWarning)
-        sub = indicators.compute(blocks, by="subpark")
-        zone = indicators.compute(blocks, by="zone")
+    sub, zone, sub_scores = z.sub, z.zone, z.sub_scores
     cols = [c for c in INDICATORS if c in sub.columns]
-    sub_scores = evaluation.score(sub[cols], preset=preset_obj)
     contrib = evaluation.contributions(sub.loc[[subpark], cols], preset=preset_obj).iloc[0]
     row = sub.loc[[subpark], cols]
     score = float(sub_scores.loc[subpark, "score"])
@@ -277,11 +321,11 @@ def diagnose(
                    f"sub-park loses {total_txt} points in all."), facts=("full_score", "points_lost")))
 
     # 四、土地、容量与潜力
-    _land_section(doc, facts, own, t)
+    _land_section(doc, facts, own, z.capacity.loc[subpark], t)
     # 五、集约度最低的区块
-    _worst_section(doc, facts, own, preset_obj, int(worst), t, lang)
+    _worst_section(doc, facts, z.block_scores.loc[own["block_id"].astype(str).tolist()], worst, t, lang)
     # 六、动态调整记录
-    _dynamic_section(doc, facts, own, _statuses(dynamic), t)
+    _dynamic_section(doc, facts, own, statuses, t)
     # 七、达到目标需要什么
     if target_rank is not None:
         _gap_section(doc, facts, row, int(target_rank), scored_peers, preset_obj, t, lang)
@@ -301,10 +345,7 @@ def _km2(facts: Facts, key: str, name: str, m2: float) -> str:
     return facts.add(key, name, float(m2) / 1e6, unit="km²", decimals=2)
 
 
-def _land_section(doc: Document, facts: Facts, own: pd.DataFrame, t: Any) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ValidationWarning)
-        cap = capacity.compute(own, by="zone").iloc[0]
+def _land_section(doc: Document, facts: Facts, own: pd.DataFrame, cap: pd.Series, t: Any) -> None:
     doc.add(Heading(t("四、剩余用地、建设容量与潜力", "4. Land left, capacity and potential")))
     site = _km2(facts, "site_area", t("用地面积", "site area"), float(own["site_area_m2"].sum()))
     rem = _km2(facts, "remaining", t("剩余可开发用地", "remaining developable land"), cap["remaining_m2"])
@@ -334,9 +375,7 @@ def _land_section(doc: Document, facts: Facts, own: pd.DataFrame, t: Any) -> Non
                            f"{n} block(s) exceed their cap by {over} in all."), facts=("over_cap_blocks", "over_cap")))
 
 
-def _worst_section(doc: Document, facts: Facts, own: pd.DataFrame, preset: Any, worst: int, t: Any,
-                   lang: str) -> None:
-    scored = _block_scores(own, preset)
+def _worst_section(doc: Document, facts: Facts, scored: pd.DataFrame, worst: int, t: Any, lang: str) -> None:
     known = scored[scored["score"].notna()].sort_values(["score"], kind="mergesort")
     doc.add(Heading(t("五、集约度最低的区块", "5. The least intensive blocks")))
     if not len(known):

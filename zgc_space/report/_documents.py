@@ -15,7 +15,7 @@ import pandas as pd
 
 from zgc_space import evaluation, io, labels
 from zgc_space.errors import ColumnError
-from zgc_space.report._diagnose import diagnose
+from zgc_space.report._diagnose import diagnose_many
 from zgc_space.report._document import to_html
 from zgc_space.report._docx import DocxFonts, convert_to_pdf, render_docx, soffice_path
 from zgc_space.report._html import links
@@ -97,9 +97,8 @@ def write_diagnoses(
     io.refuse_inputs(targets, inputs)
     out.mkdir(parents=True, exist_ok=True)
     docx_files, html_files = [], []
-    for name in names:
-        d = diagnose(blocks, subpark=name, preset=preset, peers=peers, dynamic=dynamic, target_rank=target_rank,
-                     lang=lang, date=date)
+    for d in diagnose_many(blocks, names, preset=preset, peers=peers, dynamic=dynamic, target_rank=target_rank,
+                           lang=lang, date=date):
         a, b = d.write(out, template=template, fonts=fonts)
         docx_files.append(a)
         html_files.append(b)
