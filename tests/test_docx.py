@@ -11,8 +11,8 @@ from pathlib import Path
 import docx
 import numpy as np
 import pytest
-from docx.oxml.ns import qn
 from docx.shared import Pt
+from lxml import etree
 
 from zgc_space import datasets, demo, report
 from zgc_space.errors import DataFileError, ParameterError
@@ -31,22 +31,24 @@ def _doc() -> Document:
     return d
 
 
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
 def _east_asia_everywhere(path: Path) -> list[str]:
-    """Return what lacks an East-Asian font: the defaults, a style in use, or a run."""
-    document = docx.Document(str(path))
+    """Return what lacks an East-Asian font: the defaults, a paragraph style in use, or a run with text."""
+    with zipfile.ZipFile(path) as z:
+        body, styles = (etree.fromstring(z.read(f"word/{n}.xml")) for n in ("document", "styles"))
     missing = []
-    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    if defaults.find(qn("w:rFonts")).get(qn("w:eastAsia")) is None:
+    if styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}rFonts[@{W}eastAsia]") is None:
         missing.append("docDefaults")
-    for par in document.paragraphs + [p for t in document.tables for c in t._cells for p in c.paragraphs]:
-        style = par.style.element.find(qn("w:rPr"))
-        if style is None or style.find(qn("w:rFonts")).get(qn("w:eastAsia")) is None:
-            missing.append(f"style {par.style.name}")
-        for run in par.runs:
-            rpr = run._r.find(qn("w:rPr"))
-            fonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
-            if run.text.strip() and (fonts is None or fonts.get(qn("w:eastAsia")) is None):
-                missing.append(f"run {run.text[:10]}")
+    declared = {s.get(f"{W}styleId") for s in styles.iter(f"{W}style")
+                if s.find(f"{W}rPr/{W}rFonts[@{W}eastAsia]") is not None}
+    used = {p.get(f"{W}val") for p in body.iter(f"{W}pStyle")}
+    missing += [f"style {s}" for s in sorted(used - declared)]
+    for run in body.iter(f"{W}r"):
+        text = "".join(t.text or "" for t in run.iter(f"{W}t"))
+        if text.strip() and run.find(f"{W}rPr/{W}rFonts[@{W}eastAsia]") is None:
+            missing.append(f"run {text[:10]}")
     return sorted(set(missing))
 
 
@@ -130,7 +132,7 @@ def test_the_pack_writes_the_report_and_17_diagnoses_and_links_them(pack):
                     "七、数据来源与可追溯性", "八、一分园一诊断书"):
         assert heading in texts
     assert any(t.startswith("全区土地利用集约度分值") and "距上一名差" in t for t in texts)
-    assert len(document.inline_shapes) == 3  # the printed maps: FAR, tax per ha, sub-park score
+    assert len(document.inline_shapes) == 4  # the printed maps: FAR, tax per ha, sub-park score, dynamic
     assert any(t.startswith("图 1 ") for t in texts)
     sha = [c.text for t in document.tables for c in t._cells if len(c.text) == 64]
     assert io_sha(rules_path()) in sha
@@ -180,10 +182,20 @@ def _pgm(path: Path) -> np.ndarray:
 
 
 @needs_office
-def test_pdf_conversion_is_byte_reproducible(tmp_path):
-    source = render_docx(_doc(), tmp_path / "doc.docx")
-    a = report.convert_to_pdf([source], out_dir=tmp_path / "a", timeout_s=120)
-    b = report.convert_to_pdf([source], out_dir=tmp_path / "b", timeout_s=120)
-    assert a[0].read_bytes() == b[0].read_bytes()
-    with pytest.raises(DataFileError, match="did not convert"):
-        report.convert_to_pdf([tmp_path / "missing.docx"], out_dir=tmp_path / "c", timeout_s=120)
+def test_pdf_conversion_is_byte_reproducible(pack, tmp_path):
+    # LibreOffice's embedded font subsets depend on what it converted before in the same run, so the
+    # same files in the same order (as a pack converts them) give the same bytes
+    sources = [pack / "diagnoses" / f"{name}.docx" for name in ("平谷园", "延庆园")]
+    a = report.convert_to_pdf(sources, out_dir=tmp_path / "a", timeout_s=300)
+    b = report.convert_to_pdf(sources, out_dir=[tmp_path / "b", tmp_path / "c"], timeout_s=300)
+    assert [p.parent.name for p in b] == ["b", "c"]
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+def test_pdf_conversion_refuses_missing_files_and_name_clashes(tmp_path):
+    with pytest.raises(DataFileError, match="no such file"):
+        report.convert_to_pdf([tmp_path / "missing.docx"], out_dir=tmp_path)
+    a = render_docx(_doc(), tmp_path / "a" / "x.docx")
+    b = render_docx(_doc(), tmp_path / "b" / "x.docx")
+    with pytest.raises(ParameterError, match="different names"):
+        report.convert_to_pdf([a, b], out_dir=tmp_path)

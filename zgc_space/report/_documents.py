@@ -134,10 +134,8 @@ def pack_documents(ctx: Any, *, title: str, date: str | None, target_rank: int |
     convert = soffice_path() is not None if pdf is None else pdf
     made_pdf = False
     if convert:
-        convert_to_pdf([report_docx], out_dir=root, timeout_s=timeout_s)
-        docs = [p for p in files if p.suffix == ".docx"]
-        if docs:
-            convert_to_pdf(docs, out_dir=folder, timeout_s=timeout_s)
+        docs = [p for p in files if p.suffix == ".docx"]  # one LibreOffice run for all (it starts slowly)
+        convert_to_pdf([report_docx, *docs], out_dir=[root, *[folder] * len(docs)], timeout_s=timeout_s)
         made_pdf = True
 
     def t(zh: str, en: str) -> str:

@@ -13,12 +13,14 @@ dates and document id are then set from the Word file's hash, so the PDF is repr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import io as _stdio
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import zipfile
@@ -294,20 +296,30 @@ def _reproducible_pdf(data: bytes, seed: bytes) -> bytes:
     return _PDF_CHECKSUM.sub(checksum, _PDF_ID.sub(ident, _PDF_DATE.sub(date, data)))
 
 
-def convert_to_pdf(paths: Sequence[Path], *, out_dir: Path, timeout_s: float = 300.0) -> list[Path]:
+def convert_to_pdf(paths: Sequence[Path], *, out_dir: Path | Sequence[Path], timeout_s: float = 300.0) -> list[Path]:
     """Convert Word files to PDF with LibreOffice in one run; write ``out_dir/<stem>.pdf`` atomically.
 
-    LibreOffice gets a profile folder of its own (so concurrent runs do not share one) and at
-    most ``timeout_s`` seconds. Raises :class:`~zgc_space.errors.DataFileError` when LibreOffice
-    is not installed, fails, or times out.
+    ``out_dir`` is one folder, or one folder per file (the stems must then differ). LibreOffice
+    gets a profile folder of its own (so concurrent runs do not share one) and at most
+    ``timeout_s`` seconds. The same files in the same order give the same bytes (the embedded
+    font subsets depend on what the run converted before). Raises
+    :class:`~zgc_space.errors.DataFileError` when LibreOffice is not installed, fails, or times out.
     """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        return []
+    folders = [Path(out_dir)] * len(paths) if isinstance(out_dir, (str, os.PathLike)) else [Path(f) for f in out_dir]
+    absent = [str(p) for p in paths if not p.is_file()]
+    if absent:
+        raise DataFileError(f"cannot convert {', '.join(absent)} to PDF: no such file; write the Word file first")
+    stems = [p.stem for p in paths]
+    if len(folders) != len(paths) or len(set(stems)) != len(stems):
+        raise ParameterError("convert_to_pdf needs one out_dir, or one per file, and Word files with different "
+                             f"names (got {len(paths)} files, {len(folders)} folders)")
     exe = soffice_path()
     if exe is None:
         raise DataFileError("LibreOffice (soffice) is not installed, so no PDF can be made; install the Debian "
                             "package libreoffice-writer-nogui (make system) or leave the PDF out")
-    paths = [Path(p) for p in paths]
-    if not paths:
-        return []
     with tempfile.TemporaryDirectory(prefix="zgc-soffice-") as tmp:
         profile = Path(tmp) / "profile"
         work = Path(tmp) / "out"
@@ -315,17 +327,21 @@ def convert_to_pdf(paths: Sequence[Path], *, out_dir: Path, timeout_s: float = 3
         cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--nolockcheck",
                "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(work), *[str(p.resolve()) for p in paths]]
         env = {**os.environ, "HOME": tmp}
+        # its own process group, so that a timeout ends soffice.bin too (soffice is a launcher)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
         try:
-            done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, env=env, check=False)
+            stdout, stderr = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired as exc:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             raise DataFileError(f"LibreOffice did not convert {len(paths)} Word file(s) within {timeout_s:g} s; "
                                 "raise timeout_s or convert fewer files") from exc
         out: list[Path] = []
-        for src in paths:
+        for src, folder in zip(paths, folders, strict=True):
             made = work / f"{src.stem}.pdf"
             if not made.is_file():
-                tail = (done.stderr or done.stdout).decode("utf-8", "replace")[-400:]
-                raise DataFileError(f"LibreOffice did not convert {src} to PDF (exit {done.returncode}): {tail}")
-            out.append(io.write_atomic(Path(out_dir) / made.name, _reproducible_pdf(made.read_bytes(),
-                                                                                   src.read_bytes())))
+                tail = (stderr or stdout).decode("utf-8", "replace")[-400:]
+                raise DataFileError(f"LibreOffice did not convert {src} to PDF (exit {proc.returncode}): {tail}")
+            out.append(io.write_atomic(folder / made.name, _reproducible_pdf(made.read_bytes(), src.read_bytes())))
     return out
