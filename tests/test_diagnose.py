@@ -198,3 +198,19 @@ def test_cli_diagnose(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["diagnose", path, "--out", str(tmp_path)])
     assert exc.value.code == 2
+
+
+def test_cli_report_docx_links_a_diagnosis_per_subpark(blocks, tmp_path, capsys):
+    small = tmp_path / "two.gpkg"
+    blocks[blocks["subpark"].isin(["延庆园", "西城园"])].to_file(small, driver="GPKG")  # a 产城融合型 pair
+    out = tmp_path / "pack"
+    assert main(["report", str(small), "--out", str(out), "--no-png", "--target-rank", "0", "--docx",
+                 "--no-docx-pdf", "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert {"report.docx", "report.html", "diagnoses/延庆园.docx", "diagnoses/西城园.html"} <= set(files)
+    assert not any(f.endswith(".pdf") for f in files)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="diagnoses/延庆园.docx"' in index and "一分园一诊断书（2 个分园）" in index
+    # without --docx the pack is as before
+    assert main(["report", str(small), "--out", str(tmp_path / "plain"), "--no-png", "--target-rank", "0"]) == 0
+    assert not (tmp_path / "plain" / "report.docx").exists()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import capacity, evaluation, indicators, io, labels, ranking
-from zgc_space.errors import ValidationWarning
+from zgc_space.errors import PresetWarning, ValidationWarning
 from zgc_space.indicators import INDICATORS
 from zgc_space.report._document import Document, Figure, Heading, PageBreak, Para, Table
 from zgc_space.report._facts import Facts, decimals, indicator_unit, margin_facts
@@ -45,7 +45,9 @@ def _summary_and_rank(doc: Document, facts: Facts, blocks: pd.DataFrame, *, pres
     cols = [c for c in INDICATORS if c in zone.columns]
     scored = evaluation.score(zone[cols], preset=preset)
     contrib = evaluation.contributions(zone[cols], preset=preset).iloc[0]
-    ranked = ranking.rank(zone[cols], peers=peers, preset=preset)
+    with warnings.catch_warnings(record=True) as caught:  # the pack's own section has warned already
+        warnings.simplefilter("always", PresetWarning)
+        ranked = ranking.rank(zone[cols], peers=peers, preset=preset)
     s_txt = facts.add("score", t("集约度分值", "score"), float(ranked.score), decimals=2)
     r_txt = facts.add("rank", t("全国排名", "national rank"), int(ranked.rank))
     of_txt = facts.add("of", t("参评开发区数", "zones ranked"), int(ranked.of))
@@ -71,6 +73,10 @@ def _summary_and_rank(doc: Document, facts: Facts, blocks: pd.DataFrame, *, pres
                               f"The indicator that costs most is {INDICATORS[ind].en}: {p_txt} points."),
                             facts=(f"lost_{ind}",)))
     doc.add(Heading(t("一、全区指标与全国排名", "1. Zone indicators and national rank")), rank_para)
+    if caught:
+        doc.add(Para(t("注：本区用地结构不属于评价方案的开发区类型，排名仅作参考。",
+                       "Note: the zone's land structure is not of the preset's zone type; the rank is indicative."),
+                     style="note"))
     rows: list[tuple[str, ...]] = [(t("指标", "indicator"), t("数值", "value"), t("单位", "unit"),
                                     t("标准化得分", "standardised"), t("失分", "points lost"))]
     for ind in [i for i in _HEADLINE if i in cols] + [i for i in cols if i not in _HEADLINE]:
@@ -84,7 +90,9 @@ def _summary_and_rank(doc: Document, facts: Facts, blocks: pd.DataFrame, *, pres
     doc.add(Table(rows=tuple(rows), caption=t("表 1 全区指标", "Table 1 zone indicators"),
                   numeric=(False, True, False, True, True)))
     if target_rank is not None and 1 <= int(target_rank) <= ranked.of:
-        gap = ranking.gap_to_rank(zone[cols], int(target_rank), peers=peers, preset=preset)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PresetWarning)  # said in the note above
+            gap = ranking.gap_to_rank(zone[cols], int(target_rank), peers=peers, preset=preset)
         tr = facts.add("target_rank", t("目标名次", "target rank"), int(target_rank))
         if gap.current.rank <= int(target_rank):
             doc.add(Para(t(f"全区已居第 {r_txt} 位，达到前 {tr} 名的目标。",
