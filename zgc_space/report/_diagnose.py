@@ -26,6 +26,7 @@ from zgc_space.report._document import Document, Heading, PageBreak, Para, Table
 from zgc_space.report._document import to_html as _to_html
 from zgc_space.report._docx import DocxFonts, render_docx
 from zgc_space.report._facts import Facts, decimals, indicator_unit, margin_facts
+from zgc_space.report._history import history_section, statuses_of
 
 __all__ = ["Diagnosis", "diagnose", "diagnose_many"]
 
@@ -81,18 +82,6 @@ def _block_scores(blocks: pd.DataFrame, preset: Any) -> pd.DataFrame:
     if "name" in blocks.columns:
         out["name"] = blocks.set_index(blocks["block_id"].astype(str))["name"].reindex(out.index).astype(str)
     return out
-
-
-def _statuses(dynamic: Any) -> pd.DataFrame | None:
-    if dynamic is None:
-        return None
-    if isinstance(dynamic, pd.DataFrame):
-        return dynamic
-    for attr in ("status", "statuses"):
-        if isinstance(getattr(dynamic, attr, None), pd.DataFrame):
-            return pd.DataFrame(getattr(dynamic, attr))
-    raise ParameterError("dynamic must be a table (block_id, year, status) or a zgc_space.dynamic.Simulation, "
-                         f"got {type(dynamic).__name__}")
 
 
 def diagnose(
@@ -198,7 +187,7 @@ def diagnose_many(blocks: pd.DataFrame, subparks: list[str], *, preset: evaluati
     if int(worst) < 1:
         raise ParameterError(f"worst must be at least 1, got {worst}")
     shared = _zone(blocks, preset, peers)
-    statuses = _statuses(dynamic)
+    statuses = statuses_of(dynamic)
     for name in subparks:
         yield _diagnose(shared, name, names, statuses=statuses, target_rank=target_rank, worst=int(worst), lang=lang,
                         date=date)
@@ -325,7 +314,7 @@ def _diagnose(z: _Zone, subpark: str, names: list[str], *, statuses: pd.DataFram
     # 五、集约度最低的区块
     _worst_section(doc, facts, z.block_scores.loc[own["block_id"].astype(str).tolist()], worst, t, lang)
     # 六、动态调整记录
-    _dynamic_section(doc, facts, own, statuses, t)
+    history_section(doc, facts, own, statuses, t)
     # 七、达到目标需要什么
     if target_rank is not None:
         _gap_section(doc, facts, row, int(target_rank), scored_peers, preset_obj, t, lang)
@@ -402,60 +391,6 @@ def _worst_section(doc: Document, facts: Facts, scored: pd.DataFrame, worst: int
         n = facts.add("unscored_blocks", t("无法计算分值的区块数", "blocks without a score"), len(scored) - len(known))
         doc.add(Para(t(f"另有 {n} 个区块缺少数据，无法计算分值。", f"{n} more block(s) lack data for a score."),
                      facts=("unscored_blocks",), style="note"))
-
-
-def _dynamic_section(doc: Document, facts: Facts, own: pd.DataFrame, statuses: pd.DataFrame | None, t: Any) -> None:
-    doc.add(Heading(t("六、动态调整记录", "6. Dynamic-adjustment history")))
-    if statuses is None or not {"block_id", "year", "status"} <= set(statuses.columns):
-        doc.add(Para(t("未提供动态调整模拟结果。", "No dynamic-adjustment simulation was given.")))
-        return
-    mine = statuses[statuses["block_id"].astype(str).isin(own["block_id"].astype(str))]
-    if not len(mine):
-        doc.add(Para(t("本园区块不在动态调整模拟范围内。", "The simulation holds none of the sub-park's blocks.")))
-        return
-    rows: list[tuple[str, ...]] = [(t("年份", "year"), *[labels.term(s, doc.lang) for s in
-                                                       ("normal", "warning", "exit", "admitted", "outside")])]
-    years = sorted(int(str(y)) for y in pd.unique(mine["year"]))
-    never = not mine["status"].astype(str).isin(["normal", "warning", "exit", "admitted"]).any()
-    if never:
-        first = facts.add("first_year", t("首年", "first year"), str(years[0]))
-        last = facts.add("last_year", t("末年", "last year"), str(years[-1]))
-        n_own = facts.add("dynamic_blocks", t("模拟中的本园区块数", "blocks in the simulation"),
-                          int(mine["block_id"].nunique()))
-        doc.add(Para(t(f"{first}—{last} 年，本园 {n_own} 个区块均不是政策区成员，也没有区块新纳入。",
-                       f"{first}-{last}: none of the sub-park's {n_own} blocks is a member of the policy zones, "
-                       "and none is admitted."), facts=("first_year", "last_year", "dynamic_blocks")))
-    for year, group in mine.groupby("year", sort=True):
-        counts = group["status"].astype(str).value_counts()
-        y = int(str(year))
-        simulated = bool(group["simulated"].any()) if "simulated" in group.columns else False
-        rows.append((f"{y}" + (t("（模拟）", " (simulated)") if simulated else ""),
-                     *[str(int(counts.get(s, 0))) for s in ("normal", "warning", "exit", "admitted", "outside")]))
-        if never:
-            continue
-        members = int(counts.get("normal", 0) + counts.get("warning", 0) + counts.get("exit", 0))
-        keys: tuple[str, ...] = (f"year_{y}", f"members_{y}")
-        y_txt = facts.add(keys[0], t("年份", "year"), str(y))
-        m_txt = facts.add(keys[1], t(f"{y}年政策区成员区块数", f"members {y}"), members)
-        text = t(f"{y_txt} 年{'（模拟）' if simulated else ''}：{m_txt} 个区块为政策区成员",
-                 f"{y_txt}{' (simulated)' if simulated else ''}: {m_txt} member blocks")
-        quiet = True
-        for status, zh, en in (("warning", "预警", "warned"), ("exit", "退出", "exited"),
-                               ("admitted", "新纳入", "admitted")):
-            n = int(counts.get(status, 0))
-            if not n:
-                continue
-            quiet = False
-            ids = sorted(group.loc[group["status"] == status, "block_id"].astype(str))
-            n_txt = facts.add(f"{status}_{y}", t(f"{y}年{zh}区块数", f"{en} {y}"), n)
-            keys += (f"{status}_{y}",)
-            text += t(f"，{n_txt} 个{zh}（{'、'.join(ids)}）", f", {n_txt} {en} ({', '.join(ids)})")
-        if quiet:
-            text += t("，无预警、退出或新纳入", ", none warned, exited or admitted")
-        doc.add(Para(text + t("。", "."), facts=keys, style="bullet"))
-    doc.add(Table(rows=tuple(rows), caption=t("表 3 本园区块的动态调整状态（区块数）",
-                                              "Table 3 dynamic-adjustment statuses of the blocks (counts)"),
-                  numeric=(False, True, True, True, True, True)))
 
 
 def _gap_section(doc: Document, facts: Facts, row: pd.DataFrame, target: int, peers: Any, preset: Any, t: Any,
