@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import capacity, evaluation, indicators, io, labels, ranking
-from zgc_space.errors import PresetWarning, ValidationWarning
+from zgc_space.errors import PresetWarning, ValidationWarning, ZgcSpaceError
 from zgc_space.indicators import INDICATORS
 from zgc_space.report._document import Document, Figure, Heading, PageBreak, Para, Table
 from zgc_space.report._facts import Facts, decimals, indicator_unit, margin_facts
@@ -52,6 +52,18 @@ def _summary_and_rank(doc: Document, facts: Facts, blocks: pd.DataFrame, *, pres
     r_txt = facts.add("rank", t("全国排名", "national rank"), int(ranked.rank))
     of_txt = facts.add("of", t("参评开发区数", "zones ranked"), int(ranked.of))
     margin, mkeys = margin_facts(ranked, facts, "", t, peers=peers, preset=preset)
+    try:
+        best, worst, _, _ = ranking.rank_interval(blocks, peers=peers, preset=preset, uncertainty_pct=1.0)
+    except ZgcSpaceError:  # e.g. missing block inputs the interval's scoring refuses: the rank stands alone
+        best = worst = ranked.rank
+    if (best, worst) != (ranked.rank, ranked.rank):
+        b_txt = facts.add("rank_best", t("排名区间上限（数据误差 ±1%）", "best rank at ±1 %"), int(best))
+        w_txt = facts.add("rank_worst", t("排名区间下限（数据误差 ±1%）", "worst rank at ±1 %"), int(worst))
+        u_txt = facts.add("uncertainty", t("数据误差", "input uncertainty"), 1, unit="%")
+        interval = t(f"建筑面积、税收、人口和建筑基底面积各有 ±{u_txt} 误差时，排名在第 {b_txt}—{w_txt} 位之间",
+                     f"with ±{u_txt} on floor area, tax, population and footprint the rank lies in {b_txt}-{w_txt}")
+        margin += (t("；", "; ") if margin else "") + interval
+        mkeys += ("uncertainty", "rank_best", "rank_worst")
     rank_para = Para(t(f"全区土地利用集约度分值 {s_txt}，在 {of_txt} 个同类开发区中排名第 {r_txt} 位"
                        + (f"，{margin}" if margin else "") + "。",
                        f"The zone scores {s_txt}, rank {r_txt} of {of_txt} peer zones"
