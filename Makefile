@@ -7,15 +7,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench sample system clean
 
-# Debian packages: headless Chromium for the real-browser map tests and a CJK font for
-# printed maps. Installed through apt-get when run as root; otherwise say what is missing.
+# Debian packages: headless Chromium for the real-browser map tests, a CJK font for printed maps
+# and Word documents, LibreOffice Writer (headless build) for the documents' PDF and poppler-utils to check those
+# PDFs. Installed through apt-get when run as root; otherwise say what is missing.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
 system:
-	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+	    && command -v soffice >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1; then \
 	  true; \
 	elif [ "$$(id -u)" = "0" ]; then \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
-	  echo "note: install Debian packages chromium and fonts-noto-cjk (needs root) for browser tests and printed maps"; \
+	  echo "note: install Debian packages $(SYSTEM_PACKAGES) (needs root) for browser tests, printed maps and PDF documents"; \
 	fi
 
 $(STAMP): setup.cfg pyproject.toml
@@ -26,7 +30,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP) system
-	$(VENV)/bin/zgc-space demo
+	$(VENV)/bin/zgc-space demo --docx
 
 test: $(STAMP) system
 	$(PY) -m pytest -n 2 -q

@@ -140,7 +140,9 @@ def sample_dynamic() -> tuple[Any, Path]:
     return dynamic.simulate(datasets.load_panel(), rules, years=SAMPLE_YEARS), path
 
 
-def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True, lang: str = "zh") -> Path:
+def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True, lang: str = "zh",
+              documents: bool = False, documents_pdf: bool | None = None,
+              docx_template: PathLike | None = None) -> Path:
     """Build the full hearing pack from the bundled sample data; return the path of ``index.html``.
 
     Indicators and rank of the 164 sample blocks, the five example proposals
@@ -160,6 +162,9 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True, lan
         Include the optimisation (it takes a few seconds).
     lang
         Language of the pack (``"zh"``, ``"zh+en"`` or ``"en"``).
+    documents, documents_pdf, docx_template
+        Also write the Word report and the 17 sub-park diagnoses, as PDF too (``None``: when
+        LibreOffice is installed), with a bureau template's styles (see :func:`~zgc_space.report.hearing_pack`).
     """
     blocks = datasets.load_blocks()
     cand_path = datasets.path("candidates.gpkg")
@@ -185,4 +190,5 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True, lan
               "dynamic_simulated_years": SAMPLE_YEARS}
     return report.hearing_pack(blocks, out_dir=out_dir, proposals=proposals, candidates=cand_path, optimisation=result,
                         dynamic=dynamic, footer=footer, inputs=inputs, png=png,
-                        districts=datasets.load_districts(), parameters=params, lang=lang)
+                        districts=datasets.load_districts(), parameters=params, lang=lang,
+                        documents=documents, documents_pdf=documents_pdf, docx_template=docx_template)

@@ -23,7 +23,8 @@ __all__ = ["build_parser", "main"]
 
 #: Topic modules under ``zgc_space.cli``, in the order their commands are listed.
 _COMMAND_MODULES: tuple[str, ...] = (
-    "_demo", "_account", "_blocks", "_indicators", "_maps", "_rank", "_raster", "_scenarios", "_report", "_optimize",
+    "_demo", "_account", "_blocks", "_indicators", "_maps", "_rank", "_raster", "_scenarios", "_report", "_diagnose",
+    "_optimize",
     "_edit",
 )
 

@@ -84,7 +84,7 @@ def footer_from(args: Any) -> Footer:
 #: Subcommands that compute numbers from a block file: they refuse one that fails validation
 #: unless ``--allow-invalid`` is given (and then say so in their notes).
 CHECKED_COMMANDS = ("info", "indicators", "capacity", "map", "rank", "zonal", "floor-area", "buildings", "apply",
-                    "compare", "report", "optimize", "pareto", "consolidate")
+                    "compare", "report", "optimize", "pareto", "consolidate", "diagnose")
 
 
 #: Commands enriching each block on its own (from rasters, footprints): only the problems that make

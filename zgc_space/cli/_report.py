@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from zgc_space import report
 from zgc_space.cli._common import add_footer_flags, add_json_flag, emit_json, footer_from, read_checked, read_layer
@@ -32,8 +33,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_footer_flags(p)
     p.add_argument("--no-png", action="store_true", help="skip the printed (PNG) maps")
     p.add_argument("--dpi", type=int_in(*DPI_RANGE), default=150, help="PNG resolution (default 150; 20-1200)")
+    p.add_argument("--docx", action="store_true",
+                   help="also write the Word report (report.docx) and one diagnosis per sub-park (diagnoses/), "
+                        "as PDF too where LibreOffice is installed")
+    p.add_argument("--docx-template", help="with --docx: bureau Word template (.docx) whose styles the documents use")
+    p.add_argument("--no-docx-pdf", action="store_true",
+                   help="with --docx: no PDF of the documents (default: made when LibreOffice is installed)")
     add_json_flag(p)
     p.set_defaults(func=_report)
+
+
+def _documents(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the Word report and diagnoses options of ``hearing_pack`` (with ``--docx``)."""
+    if not args.docx:
+        return {"documents": False}
+    out: dict[str, Any] = {"documents": True, "documents_pdf": False if args.no_docx_pdf else None}
+    if args.docx_template:
+        out["docx_template"] = args.docx_template
+    return out
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -42,7 +59,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.sample:
         from zgc_space import demo
 
-        index = demo.demo_pack(args.out, png=not args.no_png)
+        index = demo.demo_pack(args.out, png=not args.no_png, **_documents(args))
     else:
 
         from zgc_space.scenarios import batch
@@ -56,7 +73,7 @@ def _report(args: argparse.Namespace) -> int:
             inputs=[args.blocks, *([args.districts] if args.districts else [])],
             target_rank=args.target_rank or None, date=args.date,
             districts=read_layer(args.districts, "--districts") if args.districts else None,
-            png=not args.no_png, dpi=args.dpi, **options,
+            png=not args.no_png, dpi=args.dpi, **options, **_documents(args),
         )
     manifest = json.loads((index.parent / report.MANIFEST).read_text(encoding="utf-8"))
     if args.json:

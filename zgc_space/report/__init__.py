@@ -33,9 +33,13 @@ from zgc_space import evaluation, io, labels
 from zgc_space.errors import DataFileError, OverwriteInputError
 from zgc_space.maps import Footer
 from zgc_space.report import _sections as _report_sections
+from zgc_space.report._diagnose import Diagnosis, diagnose
+from zgc_space.report._documents import pack_documents, write_diagnoses
+from zgc_space.report._docx import DocxFonts, convert_to_pdf, soffice_path
 from zgc_space.report._html import gallery, page
 
-__all__ = ["MANIFEST", "hearing_pack"]
+__all__ = ["MANIFEST", "Diagnosis", "DocxFonts", "convert_to_pdf", "diagnose", "hearing_pack", "soffice_path",
+           "write_diagnoses"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +132,10 @@ def hearing_pack(
     parameters: Mapping[str, Any] | None = None,
     lang: str = "zh",
     pdf: bool = True,
+    documents: bool = False,
+    docx_template: PathLike | None = None,
+    docx_fonts: DocxFonts | None = None,
+    documents_pdf: bool | None = None,
 ) -> Path:
     """Write the hearing pack for a block table into ``out_dir`` and return its ``index.html``.
 
@@ -177,6 +185,16 @@ def hearing_pack(
         or code identifier on any page), ``"zh+en"`` or ``"en"`` (:mod:`zgc_space.labels`).
     pdf
         Print each map as a vector PDF beside its PNG (for print; with ``png``).
+    documents
+        Also write the Word report (``report.docx`` and ``report.html``: cover, summary, zone
+        indicators with the rank and its margin, sub-parks, the printed maps as figures, proposals,
+        optimisation, dynamic adjustment, data sources with the inputs' SHA-256) and one diagnosis
+        per sub-park (``diagnoses/<分园>.docx`` and ``.html``, :func:`diagnose`), linked from the index.
+    docx_template, docx_fonts
+        A bureau Word template whose styles and page setup the documents use; their fonts.
+    documents_pdf
+        Convert the documents to PDF with LibreOffice: ``None`` (default) when it is installed,
+        ``True`` always (an error without it), ``False`` never.
 
     Returns
     -------
@@ -217,6 +235,8 @@ def hearing_pack(
             extra.append(Path(item))
     if isinstance(preset, (str, os.PathLike)) and Path(preset).is_file():  # a preset file, not a name
         extra.append(Path(preset))
+    if documents and docx_template is not None:
+        extra.append(Path(docx_template))
     if peers is None:
         from zgc_space import ranking
 
@@ -234,6 +254,10 @@ def hearing_pack(
             sections.append(_report_sections.optimisation(ctx, optimisation))
         if dynamic is not None:
             sections.append(_report_sections.dynamic(ctx, dynamic))
+        if documents:  # last: the Word report shows the maps and tables the sections wrote
+            sections.append(pack_documents(ctx, title=title, date=date, target_rank=target_rank,
+                                           optimisation=optimisation, dynamic=dynamic, inputs=files_in,
+                                           template=docx_template, fonts=docx_fonts, pdf=documents_pdf))
         pick = labels.pick
         meta = {
             pick("数据", "Data", lang): pick(f"{len(blocks)} 个区块", f"{len(blocks)} blocks", lang),
