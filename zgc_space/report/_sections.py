@@ -78,6 +78,7 @@ class Context:
         """Write ``tables/<stem>.csv`` (canonical headers) and ``.xlsx`` (headers and terms in Chinese)."""
         folder = self.root / "tables"
         folder.mkdir(exist_ok=True)
+        logger.info("tables/%s", stem)
         io.write_table(frame, folder / f"{stem}.csv")
         shown = labels.translate_frame(frame, "zh" if self.lang == "en" else self.lang)
         io.write_table(chinese_headers(shown), folder / f"{stem}.xlsx", chinese_headers=True)
@@ -85,6 +86,7 @@ class Context:
 
     def web(self, m: Any, rel: str, text: str) -> tuple[str, str]:
         """Save a web map under ``maps/``."""
+        logger.info("%s", rel)
         maps.save_html(m, self.root / rel, footer=self.footer)
         return text, rel
 
@@ -94,6 +96,7 @@ class Context:
         if not self.png:
             return []
         fmts = ("png", "pdf") if self.pdf else ("png",)
+        logger.info("%s", rel)
         static.static_map(frame, column, path=self.root / rel, paper=self.paper, dpi=self.dpi, footer=self.footer,
                           districts=self.districts, formats=fmts, labels=self.lang, **options)
         self.figures.append((options.get("title") or text, rel))
