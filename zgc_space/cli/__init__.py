@@ -43,8 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pareto": ("_optimize", 'trade-off front between two objectives (epsilon-constraint)'),
     "consolidate": ("_optimize", 'groups of small neighbouring blocks as merge proposals (小散弱)'),
     "dynamic": ("_optimize", 'dynamic adjustment rules (优胜劣汰) on a panel: statuses, simulation'),
-    "edit": ("_edit",
-              'edit a proposal on the map in a local web page (127.0.0.1); indicators, score and rank update per click'),
+    "edit": ("_edit", "edit a proposal on the map in a local web page (127.0.0.1); indicators, score and rank "
+                      "update per click"),
 }
 
 

@@ -84,8 +84,26 @@ def print_table(frame: pd.DataFrame, *, float_format: str | None = None, lang: s
             print(shown.to_string(float_format=float_format.format))
 
 
+def write_table(frame: pd.DataFrame, path: str, *, inputs: list[str], command: str, stem: str,
+                zh: bool = False) -> Any:
+    """Write a command's table: a CSV for programs (canonical ids), an XLSX for people.
+
+    An ``.xlsx`` (and a CSV with ``--zh``) has Chinese headers with units, Chinese statuses and
+    sentences; the XLSX also a units row, number formats, widths, a frozen header and a
+    ``说明`` sheet naming its sources (SHA-256) and the command that wrote it.
+    """
+    from zgc_space import io, labels
+
+    xlsx = Path(path).suffix.lower() == ".xlsx"
+    if not (xlsx or zh):
+        return io.write_table(frame, path, inputs=inputs)
+    shown, units = labels.people_table(frame, "zh")
+    return io.write_table(shown, path, inputs=inputs, sheet=labels.SHEETS.get(stem, "数据"), units=units,
+                          notes=[("表", labels.SHEETS.get(stem, stem)), ("命令", f"zgc-space {command}")])
+
+
 def _word(value: Any, lang: str) -> Any:
-    """An index entry in ``lang``: a catalogue term, a column or indicator name, else as given."""
+    """Return an index entry in ``lang``: a catalogue term, a column or indicator name, else as given."""
     from zgc_space import labels
 
     if not isinstance(value, str):

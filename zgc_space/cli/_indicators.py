@@ -10,7 +10,7 @@ import pandas as pd
 from zgc_space import capacity as _capacity
 from zgc_space import indicators as _indicators
 from zgc_space import io, labels
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, write_table
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,7 +61,7 @@ def _positive(text: str) -> float:
 
 
 def _by(text: str) -> str | list[str]:
-    """The ``--by`` grouping; Chinese names of columns are accepted (``--by 分园``, ``--by 地块编号``)."""
+    """Return the ``--by`` grouping; Chinese names of columns are accepted (``--by 分园``, ``--by 地块编号``)."""
     words = {"区块": "block", "地块": "block", "全区": "zone", "园区": "zone"}
     parts = [words.get(p.strip(), labels.canonical(p)) for p in text.split(",") if p.strip()]
     return parts[0] if len(parts) == 1 else parts
@@ -105,14 +105,7 @@ def _run_indicators(args: argparse.Namespace) -> int:
     table, more = noted(_indicators.compute, frame, by=_by(args.by), indicators=chosen)
     notes += more
     if args.out:
-        out = table
-        if args.zh:
-            cat = _indicators.indicator_catalog()
-            out = table.rename(columns={
-                i: f"{cat.loc[i, 'zh']} ({cat.loc[i, 'unit']})" if cat.loc[i, "unit"] else cat.loc[i, "zh"]
-                for i in table.columns if i in cat.index
-            })
-        io.write_table(out, args.out, chinese_headers=args.zh, inputs=[args.file])
+        write_table(table, args.out, inputs=[args.file], command=args.command, stem="indicators", zh=args.zh)
     if args.json:
         units = _indicators.indicator_catalog()["unit"]
         emit_json({

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("map", help="map one column (or block indicator) of a block file as offline HTML")
     p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
     p.add_argument("--layer", help="layer name in a multi-layer file")
-    p.add_argument("--column", required=True, help="column or indicator to map, by id or Chinese name (e.g. far, 综合容积率, gfa_m2)")
+    p.add_argument("--column", required=True,
+                   help="column or indicator to map, by id or Chinese name (e.g. far, 综合容积率, gfa_m2)")
     p.add_argument("--out", required=True, help="HTML file to write")
     p.add_argument("--scheme", default="quantiles",
                    choices=["quantiles", "natural_breaks", "equal_interval", "explicit"])

@@ -112,7 +112,7 @@ def progress(command: str, *, enabled: bool = True, stream: TextIO | None = None
 
     thread = threading.Thread(target=tick, name="zgc-space-progress", daemon=True)
     real_stdout = sys.stdout
-    sys.stdout = _Wiping(real_stdout, wipe)  # type: ignore[assignment]
+    sys.stdout = _Wiping(real_stdout, wipe)
     thread.start()
     try:
         yield

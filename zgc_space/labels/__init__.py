@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+from zgc_space.io import decimals_for
 from zgc_space.labels._catalogue import (
     LANGS,
     TERMS,
@@ -31,7 +32,6 @@ from zgc_space.labels._catalogue import (
     canonical,
     check_lang,
     column_name,
-    decimals_for,
     header,
     pick,
     term,
@@ -39,10 +39,11 @@ from zgc_space.labels._catalogue import (
     unit_of,
     value,
 )
-from zgc_space.labels._sentences import mapping, operation, sentence, translate_frame
+from zgc_space.labels._sentences import SHEETS, mapping, operation, people_table, sentence, translate_frame
 
 __all__ = [
     "LANGS",
+    "SHEETS",
     "TERMS",
     "UNITS",
     "canonical",
@@ -52,6 +53,7 @@ __all__ = [
     "header",
     "mapping",
     "operation",
+    "people_table",
     "pick",
     "sentence",
     "term",

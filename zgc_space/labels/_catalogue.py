@@ -375,26 +375,6 @@ def value(x: Any, lang: str, *, unit: str = "", decimals: int | None = None) -> 
     return f"{text} {unit}" if unit else text
 
 
-def decimals_for(values: Any) -> int:
-    """Return one display precision for a column of numbers (so ``0.0027`` never sits beside ``1.18``).
-
-    Examples
-    --------
-    >>> decimals_for([1.18, 0.00272, -0.000232]), decimals_for([68_590_331.78, 12.5]), decimals_for([3, 4])
-    (2, 0, 0)
-    """
-    arr = np.asarray(pd.to_numeric(pd.Series(list(values)), errors="coerce"), dtype=float)
-    arr = arr[np.isfinite(arr)]
-    if arr.size == 0 or np.all(arr == np.round(arr)):
-        return 0
-    big = float(np.nanmax(np.abs(arr)))
-    if big >= 1000:
-        return 0
-    if big >= 1:
-        return 2
-    return 3 if big >= 0.01 else 4
-
-
 def canonical(name: str, *, choices: Any = None) -> str:
     """Return the id of a column or indicator named in Chinese or English (``分园`` → ``subpark``).
 
