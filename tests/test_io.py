@@ -28,8 +28,8 @@ from zgc_space.errors import (
     ValidationWarning,
 )
 from zgc_space.io import _common as _io_private
-from zgc_space.io import _xlsx as _xlsx_private
 from zgc_space.io import _readers as _io_readers
+from zgc_space.io import _xlsx as _xlsx_private
 
 X0, Y0 = 440_000.0, 4_430_000.0
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import geopandas as gpd
 import openpyxl
 import pandas as pd
-import pytest
 import pyogrio
+import pytest
 from shapely import box
 
 from zgc_space import io, labels
@@ -72,7 +72,8 @@ def test_xlsx_round_trip_skips_the_units_row_and_bytes_repeat(tmp_path):
 
 def test_decimals_for_is_one_implementation():
     assert labels.decimals_for is io.decimals_for
-    assert io.decimals_for([1.18, 0.00272]) == 2 and io.decimals_for([0.0027, 0.0001]) == 4 and io.decimals_for([0.05]) == 3
+    assert io.decimals_for([1.18, 0.00272]) == 2 and io.decimals_for([0.05]) == 3
+    assert io.decimals_for([0.0027, 0.0001]) == 4
 
 
 def _gdal_alternative_names(path: Path, layer: str) -> dict[str, tuple[str, str]]:
@@ -119,7 +120,8 @@ def test_geopackage_field_aliases_for_qgis(tmp_path):
     with sqlite3.connect(path) as con:
         rows = con.execute("SELECT table_name, column_name, name, title, description FROM gpkg_data_columns "
                            "ORDER BY column_name").fetchall()
-        ext = con.execute("SELECT extension_name FROM gpkg_extensions WHERE table_name = 'gpkg_data_columns'").fetchall()
+        ext = con.execute("SELECT extension_name FROM gpkg_extensions "
+                          "WHERE table_name = 'gpkg_data_columns'").fetchall()
     assert rows == [("blocks", "far", "综合容积率", "综合容积率", None),
                     ("blocks", "gfa_m2", "综合容积率 [gfa_m2]", "综合容积率 [gfa_m2]", None)]  # names unique per table
     assert ext == [("gpkg_schema",)]
