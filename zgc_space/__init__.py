@@ -14,7 +14,6 @@ Examples
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.util
 import logging
 import sys
@@ -109,13 +108,18 @@ ALIASES: dict[str, str] = {
 }
 
 
-class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Resolve ``zgc_space.<old name>`` to the module at its new path (no copy, no warning)."""
+class _AliasFinder:
+    """Resolve ``zgc_space.<old name>`` to the module at its new path (no copy, no warning).
+
+    A meta path finder and loader by protocol: ``importlib.abc`` is imported only when needed (it
+    pulls in ``importlib.resources`` and ``tempfile``, which would slow ``zgc-space --version``).
+    """
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         if fullname.startswith(f"{__name__}.") and fullname.partition(".")[2] in ALIASES:
             real = importlib.util.find_spec(ALIASES[fullname.partition(".")[2]])
-            return importlib.util.spec_from_loader(fullname, self, origin=real.origin if real else None)
+            loader: Any = self  # a loader by protocol (create_module, exec_module)
+            return importlib.util.spec_from_loader(fullname, loader, origin=real.origin if real else None)
         return None
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
@@ -125,6 +129,8 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def get_code(self, fullname: str) -> CodeType | None:
         """Return the target's code, so that ``python -m zgc_space.sample`` keeps working."""
+        import importlib.abc
+
         spec = importlib.util.find_spec(ALIASES[fullname.partition(".")[2]])
         loader = spec.loader if spec is not None else None
         return loader.get_code(spec.name) if isinstance(loader, importlib.abc.InspectLoader) and spec else None

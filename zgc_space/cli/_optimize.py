@@ -209,7 +209,7 @@ def _run_pareto(args: argparse.Namespace) -> int:
         return 0
     print(f"Pareto front: {front.senses[0]} {objs[0]} vs {front.senses[1]} {objs[1]} "
           f"({len(front.table)} points, {front.seconds:.1f} s)")
-    print_table(front.table.drop(columns=["seconds"]), float_format="{:,.4f}")
+    print_table(front.table.drop(columns=["seconds"]))
     return 0
 
 
@@ -265,5 +265,5 @@ def _run_dynamic(args: argparse.Namespace) -> int:
             print_table(changes[[rules.unit, "year", "status", "score", "reason"]].set_index([rules.unit, "year"]))
     if zone is not None:
         print("\nPolicy zones with the mechanism vs the first year's members kept:")
-        print_table(zone.T, float_format="{:,.3f}")
+        print_table(zone, transpose=True)
     return 0
