@@ -21,9 +21,11 @@ zonal_stats
 buildings
     1,000,000 building footprints (rotated rectangles) -> the 164 blocks by centroid.
     Peer: centroids + ``geopandas.sjoin(predicate="within")`` + groupby.
-indicators, proposals, optimize, accounting
-    The scripts ``bench_indicators.py``, ``bench_proposals.py``, ``bench_optimize.py`` and
-    ``bench_accounting.py`` (their own peers and tables), run as child processes.
+indicators, proposals, optimize, accounting, cli
+    The scripts ``bench_indicators.py``, ``bench_proposals.py``, ``bench_optimize.py``,
+    ``bench_accounting.py`` and ``bench_cli.py`` (start-up of ``zgc-space --version``/``--help``
+    against ``python -c pass`` and ``rio --version``), run as child processes (their own peers
+    and tables).
 
 Data are generated under benchmarks/data/ (git-ignored) with a fixed seed and reused.
 """
@@ -352,6 +354,7 @@ WORKLOADS = {
     "optimize": script("bench_optimize.py", ["--repeat", "1", "--points", "5"]),
     "editor": script("bench_editor.py", ["--clicks", "30"]),
     "accounting": script("bench_accounting.py", ["--parcels", "5000", "--plots", "1000", "--repeats", "1"]),
+    "cli": script("bench_cli.py", ["--repeat", "5"]),
 }
 
 

@@ -29,6 +29,7 @@ from zgc_space.errors import (
 )
 from zgc_space.io import _common as _io_private
 from zgc_space.io import _readers as _io_readers
+from zgc_space.io import _xlsx as _xlsx_private
 
 X0, Y0 = 440_000.0, 4_430_000.0
 
@@ -539,7 +540,7 @@ def test_write_table_csv_and_xlsx_round_trip(tmp_path: Path) -> None:
         assert list(back.columns) == list(canonical_frame().columns.drop("geometry")), path
         assert back["block_id"].tolist() == ["B001", "B002", "B003"]
         assert back["gfa_m2"].tolist() == [15_000.0, 8_000.5, 0.0]
-    assert openpyxl.load_workbook(xlsx).sheetnames == ["地块"]
+    assert openpyxl.load_workbook(xlsx).sheetnames == ["地块", "说明"]
     with pytest.raises(DataFileError, match=r"use \.csv or \.xlsx"):
         io.write_table(frame, tmp_path / "t.ods")
 
@@ -575,7 +576,7 @@ def test_failed_write_leaves_old_file_intact(tmp_path: Path, monkeypatch: pytest
         raise OSError("disk full")
 
     monkeypatch.setattr(pyogrio, "write_dataframe", half_write)
-    monkeypatch.setattr(_io_private, "xlsx_bytes", no_xlsx)
+    monkeypatch.setattr(_xlsx_private, "xlsx_bytes", no_xlsx)
     with pytest.raises(DataFileError, match=r"writing .*out\.gpkg failed \(disk full\); the file was left unchanged"):
         io.write_blocks(canonical_frame(1), path)
     with pytest.raises(DataFileError, match=r"t\.xlsx failed"):

@@ -259,6 +259,25 @@ def header_row(path: Path) -> list[str]:
         book.close()
 
 
+def test_pack_xlsx_is_formatted_and_layers_carry_chinese_aliases(pack):
+    import sqlite3
+
+    book = openpyxl.load_workbook(pack / "tables" / "subpark_indicators.xlsx")
+    assert book.sheetnames == ["分园指标", "说明"]
+    ws = book["分园指标"]
+    assert ws.freeze_panes == "A3" and ws.column_dimensions["A"].width >= 8
+    header = [c.value for c in ws[1]]
+    assert [c.value for c in ws[2]][header.index("综合地均税收 (万元/公顷)")] == "万元/公顷"
+    assert ws.cell(row=3, column=header.index("综合容积率") + 1).number_format == "0.00"
+    notes = dict(book["说明"].iter_rows(min_row=2, values_only=True))
+    assert notes["清单"].startswith("manifest.json") and "SHA-256" in notes["数据"] and "评价方案" in notes
+    with sqlite3.connect(pack / "layers" / "results.gpkg") as con:
+        aliases = dict(con.execute("SELECT column_name, name FROM gpkg_data_columns WHERE table_name = 'blocks'"))
+    assert aliases["far"] == "综合容积率" and aliases["gfa_m2"] == "总建筑面积 (m²)"
+    layer = io.read_blocks(pack / "layers" / "results.gpkg", layer="blocks")
+    assert len(layer) == 164 and "tax_10k_cny_per_ha" in layer.columns
+
+
 def test_xlsx_tables_have_chinese_headers_csv_canonical(pack):
     tables = pack / "tables"
     assert header_row(tables / "zone_indicators.xlsx")[:4] == ["指标", "指标名称", "数值", "单位"]

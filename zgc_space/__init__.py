@@ -1,8 +1,7 @@
 """zgc_space: land-use analysis of the Zhongguancun (中关村) demonstration zone's blocks.
 
-The core (errors, schema, CRS policy, I/O, block validation, sample datasets) is imported
-eagerly; the analysis and map modules load on first use (``zs.indicators``, ``zs.maps`` ...),
-so ``import zgc_space`` stays quick.
+Every module and name loads on first use (``zs.read_blocks``, ``zs.indicators``, ``zs.maps``
+...), so ``import zgc_space`` and ``zgc-space --version`` take no geopandas, scipy or folium.
 
 Examples
 --------
@@ -15,47 +14,61 @@ Examples
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.util
 import logging
 import sys
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zgc_space import crs, datasets, errors, io, schema
-from zgc_space.blocks import Problem, find_problems, land_totals, repair_geometries, validate_blocks
-from zgc_space.crs import check_crs, gcj02_to_wgs84, guess_crs, to_display, to_metric, wgs84_to_gcj02
-from zgc_space.errors import (
-    AttributeJoinError,
-    BlockValidationError,
-    ColumnError,
-    CRSError,
-    DataFileError,
-    MapError,
-    OptimizationError,
-    OverwriteInputError,
-    ParameterError,
-    PresetError,
-    ProposalError,
-    RankError,
-    RasterError,
-    RulesError,
-    ZgcSpaceError,
-    ZgcSpaceWarning,
-)
-from zgc_space.io import (
-    attach_attributes,
-    read_blocks,
-    read_table,
-    rename_aliases,
-    sha256_file,
-    write_blocks,
-    write_shapefile,
-    write_table,
-)
+if TYPE_CHECKING:  # the names below load on first use (so `zgc-space --version` needs no geopandas)
+    from zgc_space import crs, datasets, errors, io, schema
+    from zgc_space.blocks import Problem, find_problems, land_totals, repair_geometries, validate_blocks
+    from zgc_space.crs import check_crs, gcj02_to_wgs84, guess_crs, to_display, to_metric, wgs84_to_gcj02
+    from zgc_space.errors import (
+        AttributeJoinError,
+        BlockValidationError,
+        ColumnError,
+        CRSError,
+        DataFileError,
+        MapError,
+        OptimizationError,
+        OverwriteInputError,
+        ParameterError,
+        PresetError,
+        ProposalError,
+        RankError,
+        RasterError,
+        RulesError,
+        ZgcSpaceError,
+        ZgcSpaceWarning,
+    )
+    from zgc_space.io import (
+        attach_attributes,
+        read_blocks,
+        read_table,
+        rename_aliases,
+        sha256_file,
+        write_blocks,
+        write_shapefile,
+        write_table,
+    )
 
-__version__ = io.package_version()  # 0+unknown in a source tree that is not installed
+    __version__: str
+
+#: Public names of the package door → the module that defines them (loaded on first access).
+_LAZY_NAMES: dict[str, str] = {
+    **dict.fromkeys(("Problem", "find_problems", "land_totals", "repair_geometries", "validate_blocks"),
+                    "zgc_space.blocks"),
+    **dict.fromkeys(("check_crs", "gcj02_to_wgs84", "guess_crs", "to_display", "to_metric", "wgs84_to_gcj02"),
+                    "zgc_space.crs"),
+    **dict.fromkeys(("AttributeJoinError", "BlockValidationError", "ColumnError", "CRSError", "DataFileError",
+                     "MapError", "OptimizationError", "OverwriteInputError", "ParameterError", "PresetError",
+                     "ProposalError", "RankError", "RasterError", "RulesError", "ZgcSpaceError", "ZgcSpaceWarning"),
+                    "zgc_space.errors"),
+    **dict.fromkeys(("attach_attributes", "read_blocks", "read_table", "rename_aliases", "sha256_file",
+                     "write_blocks", "write_shapefile", "write_table"), "zgc_space.io"),
+}
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -65,16 +78,21 @@ _LAZY_MODULES = (
     "blocks",
     "buildings",
     "capacity",
+    "crs",
+    "datasets",
     "demo",
     "dynamic",
+    "errors",
     "evaluation",
     "indicators",
+    "io",
     "maps",
     "optimize",
     "raster",
     "ranking",
     "report",
     "scenarios",
+    "schema",
 )
 
 #: Module paths of release 0.1 kept importable for one release (``zs.proposal``,
@@ -90,13 +108,18 @@ ALIASES: dict[str, str] = {
 }
 
 
-class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Resolve ``zgc_space.<old name>`` to the module at its new path (no copy, no warning)."""
+class _AliasFinder:
+    """Resolve ``zgc_space.<old name>`` to the module at its new path (no copy, no warning).
+
+    A meta path finder and loader by protocol: ``importlib.abc`` is imported only when needed (it
+    pulls in ``importlib.resources`` and ``tempfile``, which would slow ``zgc-space --version``).
+    """
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         if fullname.startswith(f"{__name__}.") and fullname.partition(".")[2] in ALIASES:
             real = importlib.util.find_spec(ALIASES[fullname.partition(".")[2]])
-            return importlib.util.spec_from_loader(fullname, self, origin=real.origin if real else None)
+            loader: Any = self  # a loader by protocol (create_module, exec_module)
+            return importlib.util.spec_from_loader(fullname, loader, origin=real.origin if real else None)
         return None
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
@@ -106,6 +129,8 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def get_code(self, fullname: str) -> CodeType | None:
         """Return the target's code, so that ``python -m zgc_space.sample`` keeps working."""
+        import importlib.abc
+
         spec = importlib.util.find_spec(ALIASES[fullname.partition(".")[2]])
         loader = spec.loader if spec is not None else None
         return loader.get_code(spec.name) if isinstance(loader, importlib.abc.InspectLoader) and spec else None
@@ -122,6 +147,17 @@ if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib import metadata
+
+        try:
+            return metadata.version("zgc_space")
+        except metadata.PackageNotFoundError:  # a source tree that is not installed
+            return "0+unknown"
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
     if name in _LAZY_MODULES:
         return importlib.import_module(f"zgc_space.{name}")
     if name in ALIASES:
@@ -130,7 +166,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_MODULES))
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES) | {"__version__"})
 
 
 __all__ = [

@@ -9,16 +9,19 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # loaded where used: `zgc-space --help` imports no numpy, pandas or folium
+    import pandas as pd
 
-from zgc_space.maps import Footer
+    from zgc_space.maps import Footer
 
 
 def _plain(value: Any) -> Any:
     """Turn numpy/pandas scalars and containers into JSON-safe Python values (NaN → None)."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -38,10 +41,76 @@ def emit_json(payload: dict[str, Any]) -> None:
     sys.stdout.write("\n")
 
 
-def print_table(frame: pd.DataFrame, *, float_format: str = "{:,.2f}") -> None:
-    """Print a DataFrame as plain text with formatted numbers."""
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
-        print(frame.to_string(float_format=float_format.format))
+def print_table(frame: pd.DataFrame, *, float_format: str | None = None, lang: str = "en",
+                transpose: bool = False) -> None:
+    """Print a DataFrame as plain text, numbers at their display precision, words in ``lang``.
+
+    Each column gets one precision (:func:`zgc_space.labels.decimals_for`), so ``0.0027`` never
+    sits beside ``1.18``; a value that rounds to zero has no sign (no ``-0.00``, no ``2.2e-16``).
+    With ``lang="zh"`` headers, index entries, statuses and the library's sentences are in
+    Chinese. ``transpose`` prints the columns as rows (after formatting, so each keeps its
+    precision). A fixed ``float_format`` (e.g. ``"{:,.0f}"``) formats every number instead.
+    """
+    import pandas as pd
+
+    from zgc_space import labels
+
+    shown = labels.translate_frame(frame, lang) if lang != "en" else frame
+    if float_format is None:
+        cells = {}
+        for col in shown.columns:
+            values = shown[col]
+            numeric = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all()
+            if numeric and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+                places = labels.decimals_for(values)
+                if places == 0 and pd.api.types.is_float_dtype(values) and values.abs().max() < 1000:
+                    places = 2  # measured values that happen to be whole keep the precision of their kind
+                cells[col] = [labels.value(v, lang, decimals=places) for v in values]
+            else:
+                cells[col] = [labels.value(v, lang) if not isinstance(v, str) else v for v in values]
+        shown = pd.DataFrame(cells, index=shown.index, columns=shown.columns)
+    if lang != "en":
+        shown = shown.rename(columns=lambda c: labels.header(str(c), lang),
+                             index=lambda i: _word(i, lang))
+        shown.index.names = [None if n is None else labels.column_name(str(n), lang) for n in shown.index.names]
+        shown.columns.names = [None if n is None else labels.column_name(str(n), lang) for n in shown.columns.names]
+    if transpose:
+        shown = shown.T
+    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200,
+                           "display.unicode.east_asian_width", lang != "en"):
+        if float_format is None:
+            print(shown.to_string())
+        else:
+            print(shown.to_string(float_format=float_format.format))
+
+
+def write_table(frame: pd.DataFrame, path: str, *, inputs: list[str], command: str, stem: str,
+                zh: bool = False) -> Any:
+    """Write a command's table: a CSV for programs (canonical ids), an XLSX for people.
+
+    An ``.xlsx`` (and a CSV with ``--zh``) has Chinese headers with units, Chinese statuses and
+    sentences; the XLSX also a units row, number formats, widths, a frozen header and a
+    ``说明`` sheet naming its sources (SHA-256) and the command that wrote it.
+    """
+    from zgc_space import io, labels
+
+    xlsx = Path(path).suffix.lower() == ".xlsx"
+    if not (xlsx or zh):
+        return io.write_table(frame, path, inputs=inputs)
+    shown, units = labels.people_table(frame, "zh")
+    return io.write_table(shown, path, inputs=inputs, sheet=labels.SHEETS.get(stem, "数据"), units=units,
+                          notes=[("表", labels.SHEETS.get(stem, stem)), ("命令", f"zgc-space {command}")])
+
+
+def _word(value: Any, lang: str) -> Any:
+    """Return an index entry in ``lang``: a catalogue term, a column or indicator name, else as given."""
+    from zgc_space import labels
+
+    if not isinstance(value, str):
+        return value
+    if value in labels.TERMS:
+        return labels.term(value, lang)
+    return labels.header(value, lang) if labels.header(value, lang) != value else value
 
 
 @contextmanager
@@ -78,6 +147,8 @@ def add_footer_flags(parser: Any) -> None:
 
 def footer_from(args: Any) -> Footer:
     """Return the map footer given by the flags of :func:`add_footer_flags` and ``--date``."""
+    from zgc_space.maps import Footer
+
     return Footer(review_number=args.review_number, data_source=args.data_source, crs=args.crs_note, date=args.date)
 
 

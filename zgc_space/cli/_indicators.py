@@ -9,8 +9,8 @@ import pandas as pd
 
 from zgc_space import capacity as _capacity
 from zgc_space import indicators as _indicators
-from zgc_space import io
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked
+from zgc_space import io, labels
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, write_table
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,9 +19,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
     p.add_argument("--layer", help="layer name in a multi-layer file")
     _add_by(p)
-    p.add_argument("--indicators", help="comma-separated indicator ids (default: all)")
+    p.add_argument("--indicators", help="comma-separated indicator ids or Chinese names (default: all)")
     p.add_argument("--out", help="also write the table to this .csv or .xlsx file")
-    p.add_argument("--zh", action="store_true", help="Chinese column headers in --out")
+    p.add_argument("--zh", action="store_true", help="Chinese names and units on the terminal and in --out")
     add_json_flag(p)
     p.set_defaults(func=_run_indicators)
 
@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="blocks below this tax per ha of built land count as low-efficiency land (管理潜力)")
     p.add_argument("--pieces", help="land account layer (the pieces layer written by zgc-space account) "
                    "for the structural potential")
+    p.add_argument("--zh", action="store_true", help="Chinese names and units on the terminal")
     add_json_flag(p)
     p.set_defaults(func=_run_capacity)
 
@@ -60,8 +61,14 @@ def _positive(text: str) -> float:
 
 
 def _by(text: str) -> str | list[str]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
+    """Return the ``--by`` grouping; Chinese names of columns are accepted (``--by 分园``, ``--by 地块编号``)."""
+    words = {"区块": "block", "地块": "block", "全区": "zone", "园区": "zone"}
+    parts = [words.get(p.strip(), labels.canonical(p)) for p in text.split(",") if p.strip()]
     return parts[0] if len(parts) == 1 else parts
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return "zh" if getattr(args, "zh", False) else "en"
 
 
 def _zone_land(frame: pd.DataFrame) -> dict[str, float | None]:
@@ -87,24 +94,18 @@ def _print_notes(notes: list[str]) -> None:
         print(f"note: {note}", file=sys.stderr)
 
 
-def _show(table: pd.DataFrame) -> None:
-    print_table(table.T if len(table) <= 6 else table)
+def _show(table: pd.DataFrame, *, lang: str = "en") -> None:
+    print_table(table, transpose=len(table) <= 6, lang=lang)
 
 
 def _run_indicators(args: argparse.Namespace) -> int:
     frame, notes = noted(read_checked, args, args.file, layer=args.layer)
-    chosen = [s.strip() for s in args.indicators.split(",")] if args.indicators else None
+    chosen = ([labels.canonical(s, choices=_indicators.INDICATORS) for s in args.indicators.split(",")]
+              if args.indicators else None)
     table, more = noted(_indicators.compute, frame, by=_by(args.by), indicators=chosen)
     notes += more
     if args.out:
-        out = table
-        if args.zh:
-            cat = _indicators.indicator_catalog()
-            out = table.rename(columns={
-                i: f"{cat.loc[i, 'zh']} ({cat.loc[i, 'unit']})" if cat.loc[i, "unit"] else cat.loc[i, "zh"]
-                for i in table.columns if i in cat.index
-            })
-        io.write_table(out, args.out, chinese_headers=args.zh, inputs=[args.file])
+        write_table(table, args.out, inputs=[args.file], command=args.command, stem="indicators", zh=args.zh)
     if args.json:
         units = _indicators.indicator_catalog()["unit"]
         emit_json({
@@ -121,7 +122,8 @@ def _run_indicators(args: argparse.Namespace) -> int:
         })
         return 0
     _print_notes(notes)
-    _show(table)
+    # the terminal shows the indicators (the chosen ones), not the sums they are ratios of
+    _show(table[[c for c in table.columns if c in (chosen or _indicators.INDICATORS)]], lang=_lang(args))
     if args.out:
         print(f"wrote {args.out}")
     return 0
@@ -168,7 +170,7 @@ def _run_capacity(args: argparse.Namespace) -> int:
         emit_json(payload)
         return 0
     _print_notes(notes)
-    _show(table)
+    _show(table, lang=_lang(args))
     if len(table) == 1 and "remaining_m2" in table.columns:
         row = table.iloc[0]
         print(f"remaining developable land B: {row['remaining_m2'] / 1e6:.2f} km² "
@@ -176,9 +178,9 @@ def _run_capacity(args: argparse.Namespace) -> int:
               f"suppliable E = A + B21 - D: {row['suppliable_m2'] / 1e6:.2f} km²")
     if frag is not None:
         print()
-        _show(frag)
+        _show(frag, lang=_lang(args))
     if pot is not None:
         print()
         print(f"potential (TD/T 1029; intensity at ideal FAR T = {pot.attrs['far_ideal']:g}), m²:")
-        _show(pot)
+        _show(pot, lang=_lang(args))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from zgc_space import maps
+from zgc_space import labels, maps
 from zgc_space.cli._common import (
     add_footer_flags,
     add_json_flag,
@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("map", help="map one column (or block indicator) of a block file as offline HTML")
     p.add_argument("file", help="block file (GeoPackage, GeoJSON, Shapefile, GeoParquet)")
     p.add_argument("--layer", help="layer name in a multi-layer file")
-    p.add_argument("--column", required=True, help="column or indicator id to map (e.g. far, gfa_m2)")
+    p.add_argument("--column", required=True,
+                   help="column or indicator to map, by id or Chinese name (e.g. far, 综合容积率, gfa_m2)")
     p.add_argument("--out", required=True, help="HTML file to write")
     p.add_argument("--scheme", default="quantiles",
                    choices=["quantiles", "natural_breaks", "equal_interval", "explicit"])
@@ -48,6 +49,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _map(args: argparse.Namespace) -> int:
     with collecting_notes() as notes:
         blocks = read_checked(args, args.file, layer=args.layer)
+        if args.column not in blocks.columns:  # a Chinese name (综合容积率, 总建筑面积) names its id
+            args.column = labels.canonical(args.column, choices=[*blocks.columns, *INDICATORS])
         derived = args.column not in blocks.columns and args.column in INDICATORS
         if derived:
             blocks = attach(blocks, args.column)

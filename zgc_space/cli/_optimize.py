@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from zgc_space import dynamic, io, optimize
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, read_layer
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, read_layer, write_table
 from zgc_space.cli._options import POINTS_RANGE, SIMULATE_RANGE, TIME_LIMIT_S, finite_float, identifier, int_in
 from zgc_space.errors import OptimizationError, UsageError
 from zgc_space.io import read_yaml
@@ -220,7 +220,7 @@ def _run_pareto(args: argparse.Namespace) -> int:
     pairs = [(p, folder / f"{p.id}.yaml") for p in front.proposals] if folder is not None else []
     _refuse([path for _, path in pairs], args)  # before anything is written
     if args.out:
-        io.write_table(front.table, args.out, inputs=_inputs(args))
+        write_table(front.table, args.out, inputs=_inputs(args), command=args.command, stem="pareto")
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         _write_proposals(pairs, args)
@@ -235,7 +235,7 @@ def _run_pareto(args: argparse.Namespace) -> int:
     print("constraints used: " + "; ".join(used))
     print(f"Pareto front: {front.senses[0]} {objs[0]} vs {front.senses[1]} {objs[1]} "
           f"({len(front.table)} points, {front.seconds:.1f} s)")
-    print_table(front.table.drop(columns=["seconds"]), float_format="{:,.4f}")
+    print_table(front.table.drop(columns=["seconds"]))
     return 0
 
 
@@ -273,7 +273,7 @@ def _run_dynamic(args: argparse.Namespace) -> int:
     else:
         status, zone = dynamic.evaluate_panel(panel, rules), None
     if args.out:
-        io.write_table(status, args.out, inputs=[args.panel, args.rules])
+        write_table(status, args.out, inputs=[args.panel, args.rules], command=args.command, stem="dynamic_statuses")
     counts = status.groupby("year")["status"].value_counts().unstack(fill_value=0)
     counts = counts.reindex(columns=[s for s in dynamic.STATUSES if s in counts.columns])
     if args.json:
@@ -291,5 +291,5 @@ def _run_dynamic(args: argparse.Namespace) -> int:
             print_table(changes[[rules.unit, "year", "status", "score", "reason"]].set_index([rules.unit, "year"]))
     if zone is not None:
         print("\nPolicy zones with the mechanism vs the first year's members kept:")
-        print_table(zone.T, float_format="{:,.3f}")
+        print_table(zone, transpose=True)
     return 0

@@ -12,7 +12,7 @@ import pandas as pd
 import pyogrio
 
 from zgc_space import buildings, io, raster
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked
+from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, write_table
 from zgc_space.cli._options import finite_float, int_in
 from zgc_space.errors import DataFileError
 
@@ -96,7 +96,7 @@ def _finish(args: argparse.Namespace, table: pd.DataFrame, blocks_out: gpd.GeoDa
         if blocks_out is not None and suffix not in {".csv", ".xlsx"}:
             written = io.write_blocks(blocks_out, args.out)
         else:
-            written = io.write_table(table, args.out)
+            written = write_table(table, args.out, inputs=[], command=args.command, stem=args.command)
     if args.json:
         emit_json({**extra, "blocks": len(table), "notes": notes, "out": str(written) if written else None,
                    "rows": table.to_dict(orient="records")})

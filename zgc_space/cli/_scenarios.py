@@ -6,7 +6,7 @@ import argparse
 from typing import Literal
 
 from zgc_space import io, scenarios
-from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked
+from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked, write_table
 from zgc_space.cli._options import JOBS_RANGE, SCHEDULER_TIMEOUT_S, finite_float, int_in
 from zgc_space.scenarios import batch
 from zgc_space.scenarios.proposal import read_proposal
@@ -56,7 +56,8 @@ def _apply(args: argparse.Namespace) -> int:
         result = scenarios.apply(baseline, proposal, candidates=args.candidates)
     io.write_blocks(result.blocks, args.out, inputs=[args.baseline, args.proposal])
     if args.changes:
-        io.write_table(result.changes, args.changes, inputs=[args.baseline, args.proposal])
+        write_table(result.changes, args.changes, inputs=[args.baseline, args.proposal], command=args.command,
+                    stem="changes")
     if args.json:
         emit_json({
             "proposal": proposal.id,

@@ -43,7 +43,8 @@ from zgc_space.io._provenance import (
     sha256_bytes,
     sha256_file,
 )
-from zgc_space.io._writers import write_blocks, write_shapefile, write_table
+from zgc_space.io._writers import source_notes, write_blocks, write_shapefile, write_table
+from zgc_space.io._xlsx import NOTES_SHEET, decimals_for
 from zgc_space.io._yaml import (
     DuplicateKeyError,
     UniqueKeyLoader,
@@ -56,6 +57,7 @@ from zgc_space.io._yaml import (
 )
 
 __all__ = [
+    "NOTES_SHEET",
     "DuplicateKeyError",
     "UniqueKeyLoader",
     "atomic_files",
@@ -63,6 +65,7 @@ __all__ = [
     "attach_attributes",
     "commit",
     "current_umask",
+    "decimals_for",
     "fixed_gdal_date",
     "folder_lock",
     "format_path",
@@ -81,6 +84,7 @@ __all__ = [
     "rename_aliases",
     "sha256_bytes",
     "sha256_file",
+    "source_notes",
     "write_atomic",
     "write_blocks",
     "write_shapefile",

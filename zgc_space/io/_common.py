@@ -6,12 +6,9 @@ Nothing here is public API; :mod:`zgc_space.io` is the module users call.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
-import math
 import os
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -258,50 +255,6 @@ def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out.drop(columns=geo)).reset_index(drop=True)
 
 
-def cell(value: object) -> object:
-    """Return a value openpyxl can write (NaN and NA become empty cells)."""
-    if _missing(value):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
-    """Return an XLSX workbook as bytes, identical for identical input (fixed times)."""
-    import datetime
-
-    from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
-
-    fixed = datetime.datetime.fromisoformat(FIXED_DATE)
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet
-    ws.append(list(headers))
-    for row in rows:
-        ws.append([cell(v) for v in row])
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).write_data()
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            dst.writestr(entry, src.read(info.filename))
-    return out.getvalue()
-
-
 # ---------------------------------------------------------------------------------------------
 # Shapefile field names
 
@@ -352,6 +305,50 @@ def check_geo(frame: pd.DataFrame, target: Path) -> None:
     if frame.crs is None:
         raise CRSError(f"cannot write {target}: the blocks have no CRS; set it first, e.g. "
                        "frame.set_crs('EPSG:4548'), or read them with read_blocks")
+
+
+def write_data_columns(path: Path, layer: str, columns: Sequence[str], aliases: dict[str, str],
+                       descriptions: dict[str, str]) -> None:
+    """Record field aliases and descriptions of ``layer`` in a GeoPackage's ``gpkg_data_columns``.
+
+    The GeoPackage schema extension: GDAL reads ``name`` as a field's alternative name (QGIS's
+    alias) and ``description`` as its comment; ``title`` holds the alias too. Names are unique per
+    table, as the standard requires (a repeated alias gets the column's id appended).
+    """
+    import sqlite3
+
+    rows, used = [], set()
+    for col in columns:
+        alias = aliases.get(col)
+        if alias is not None and alias in used:
+            alias = f"{alias} [{col}]"
+        if alias is None and col not in descriptions:
+            continue
+        used.add(alias)
+        rows.append((layer, col, alias, alias, descriptions.get(col)))
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+                "name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
+                "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name))"
+            )
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT "
+                "NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+                "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
+            )
+            known = con.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = 'gpkg_data_columns' "
+                                "AND extension_name = 'gpkg_schema'").fetchone()
+            if known is None:
+                con.execute("INSERT INTO gpkg_extensions VALUES ('gpkg_data_columns', NULL, 'gpkg_schema', "
+                            "'http://www.geopackage.org/spec121/#extension_schema', 'read-write')")
+            con.execute("DELETE FROM gpkg_data_columns WHERE table_name = ?", (layer,))
+            con.executemany("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) "
+                            "VALUES (?, ?, ?, ?, ?)", rows)
+    finally:
+        con.close()
 
 
 def check_dbf_text(frame: gpd.GeoDataFrame, names: list[object], target: Path) -> None:

@@ -24,6 +24,7 @@ import pyogrio
 from zgc_space import schema
 from zgc_space.errors import AttributeJoinError, ColumnError, DataFileError, ValidationWarning, list_ids
 from zgc_space.io._common import canonical_header
+from zgc_space.io._xlsx import units_row_of
 
 logger = logging.getLogger("zgc_space.io")
 
@@ -329,12 +330,14 @@ def read_xlsx(src: Path, sheet: str | None) -> pd.DataFrame:
     try:
         book = openpyxl.load_workbook(src, read_only=True, data_only=True)
         sheets = list(book.sheetnames)
+        units_row = units_row_of(book, sheet or sheets[0])
         book.close()
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ... for broken files
         raise DataFileError(f"cannot read {src} as XLSX: {exc}") from exc
     if sheet is not None and sheet not in sheets:
         raise DataFileError(f"{src} has no sheet {sheet!r}; its sheets are: {', '.join(sheets)}")
-    return pd.read_excel(src, sheet_name=sheet or sheets[0], engine="openpyxl")
+    skip = [units_row - 1] if units_row else None  # the units row of a table write_table wrote
+    return pd.read_excel(src, sheet_name=sheet or sheets[0], engine="openpyxl", skiprows=skip)
 
 
 def check_table_ids(ids: pd.Series, origin: str) -> None:

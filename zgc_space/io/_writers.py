@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,8 +15,9 @@ import pyogrio
 from zgc_space import schema
 from zgc_space.errors import DataFileError
 from zgc_space.io import _common as _p
+from zgc_space.io import _xlsx as _x
 from zgc_space.io._atomic import atomic_files
-from zgc_space.io._provenance import SHAPEFILE_PARTS
+from zgc_space.io._provenance import SHAPEFILE_PARTS, package_version, sha256_file
 
 logger = logging.getLogger("zgc_space.io")
 
@@ -26,7 +27,13 @@ _BLOCK_FORMATS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".
 
 
 def write_blocks(
-    frame: gpd.GeoDataFrame, path: _PathLike, *, layer: str = "blocks", inputs: Iterable[_PathLike] = ()
+    frame: gpd.GeoDataFrame,
+    path: _PathLike,
+    *,
+    layer: str = "blocks",
+    inputs: Iterable[_PathLike] = (),
+    aliases: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a block layer atomically: GeoPackage (default), GeoParquet or GeoJSON.
 
@@ -45,6 +52,12 @@ def write_blocks(
         GeoPackage layer name.
     inputs
         Further files that must not be overwritten, besides ``frame.attrs["zgc_sources"]``.
+    aliases
+        GeoPackage only: column → the name people see (e.g. ``{"far": "综合容积率"}``), written to
+        the ``gpkg_data_columns`` table (GeoPackage schema extension), which GDAL reads as the
+        fields' alternative names, so QGIS shows them as aliases.
+    descriptions
+        GeoPackage only: column → a longer description (GDAL's field comment).
 
     Returns
     -------
@@ -84,6 +97,9 @@ def write_blocks(
         else:
             with _p.fixed_gdal_date():
                 pyogrio.write_dataframe(data, tmp, layer=layer if kind == "GPKG" else None, driver=kind)
+            if kind == "GPKG" and (aliases or descriptions):
+                _p.write_data_columns(tmp, layer, [str(c) for c in data.columns if c != data.geometry.name],
+                                      dict(aliases or {}), dict(descriptions or {}))
     logger.info("wrote %d blocks to %s", len(frame), target)
     return target
 
@@ -93,13 +109,21 @@ def write_table(
     path: _PathLike,
     *,
     chinese_headers: bool = False,
-    sheet: str = "data",
+    sheet: str = "数据",
+    units: Mapping[str, str] | None = None,
+    notes: Sequence[tuple[str, str]] = (),
     inputs: Iterable[_PathLike] = (),
 ) -> Path:
-    """Write a table atomically as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX.
+    """Write a table atomically as CSV (UTF-8 with BOM, so Excel shows Chinese) or formatted XLSX.
 
     Geometry columns are left out (write them with :func:`write_blocks`); a named index is
     written as columns. The bytes depend only on the data (XLSX times are fixed).
+
+    An XLSX has a header row, a units row, a number format per column from its unit and values
+    (thousands separators, one precision per column), fitted column widths and both header rows
+    frozen, and a second sheet ``说明`` saying what the table is, which files it came from (names
+    and SHA-256 of ``frame.attrs["zgc_sources"]`` and ``inputs``) and which software wrote it.
+    :func:`read_table` skips the units row when it reads such a file back.
 
     Parameters
     ----------
@@ -111,9 +135,15 @@ def write_table(
         Write Chinese labels with units (``总建筑面积 (m²)``, from :func:`zgc_space.schema.label`)
         instead of canonical names; :func:`read_table` maps them back.
     sheet
-        XLSX sheet name.
+        XLSX data sheet name.
+    units
+        XLSX units row: column → unit as shown (e.g. ``{"tax_10k_cny_per_ha": "万元/公顷"}``);
+        a schema column not given gets its schema unit.
+    notes
+        More ``(item, text)`` rows for the ``说明`` sheet (e.g. the preset, the command).
     inputs
-        Further files that must not be overwritten, besides ``frame.attrs["zgc_sources"]``.
+        Further files that must not be overwritten, besides ``frame.attrs["zgc_sources"]``; they
+        are listed as sources in ``说明`` too.
 
     Returns
     -------
@@ -138,16 +168,35 @@ def write_table(
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise DataFileError(f"cannot write a table to {target}: use .csv or .xlsx")
-    _p.refuse_inputs([target], _protected(frame, inputs))
+    protected = _protected(frame, inputs)
+    _p.refuse_inputs([target], protected)
     data = _p.plain_table(frame)
     headers = [schema.label(c) if chinese_headers else str(c) for c in data.columns]
+    if suffix == ".xlsx":
+        given = dict(units or {})
+        shown_units = [given.get(str(c), schema.COLUMNS[str(c)].unit if str(c) in schema.COLUMNS else "")
+                       for c in data.columns]
+        about = list(dict.fromkeys([*source_notes(protected), *notes, ("软件", f"zgc_space {package_version()}")]))
     with _p.failure_as_data_error(target), atomic_files([target]) as (tmp,):
         if suffix == ".csv":
             text = data.set_axis(headers, axis=1).to_csv(index=False, lineterminator="\n")
             tmp.write_bytes(text.encode("utf-8-sig"))
         else:
-            tmp.write_bytes(_p.xlsx_bytes(headers, data.itertuples(index=False), sheet=sheet))
+            tmp.write_bytes(_x.xlsx_bytes(data, headers, sheet=sheet, units=shown_units, notes=about))
     return target
+
+
+def source_notes(paths: Iterable[_PathLike]) -> list[tuple[str, str]]:
+    """Return the ``来源`` rows of a notes sheet (``说明``): each existing file's name and SHA-256.
+
+    Pass them as ``notes`` to :func:`write_table` to list sources hashed once for many tables.
+    """
+    rows = []
+    for raw in dict.fromkeys(os.fspath(p) for p in paths):
+        path = Path(raw)
+        if path.is_file():
+            rows.append(("来源", f"{path.name}（SHA-256 {sha256_file(path)}）"))
+    return rows
 
 
 def write_shapefile(frame: gpd.GeoDataFrame, path: _PathLike, *, inputs: Iterable[_PathLike] = ()) -> Path:

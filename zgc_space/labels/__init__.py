@@ -24,13 +24,14 @@ Examples
 
 from __future__ import annotations
 
+from zgc_space.io import decimals_for
 from zgc_space.labels._catalogue import (
     LANGS,
     TERMS,
     UNITS,
+    canonical,
     check_lang,
     column_name,
-    decimals_for,
     header,
     pick,
     term,
@@ -38,18 +39,21 @@ from zgc_space.labels._catalogue import (
     unit_of,
     value,
 )
-from zgc_space.labels._sentences import mapping, operation, sentence, translate_frame
+from zgc_space.labels._sentences import SHEETS, mapping, operation, people_table, sentence, translate_frame
 
 __all__ = [
     "LANGS",
+    "SHEETS",
     "TERMS",
     "UNITS",
+    "canonical",
     "check_lang",
     "column_name",
     "decimals_for",
     "header",
     "mapping",
     "operation",
+    "people_table",
     "pick",
     "sentence",
     "term",

@@ -151,6 +151,36 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "block_count": ("区块数", "blocks"),
     "remaining_m2": ("剩余可开发面积", "remaining land"),
     "gfa_capacity_m2": ("尚可建设建筑面积", "floor-area capacity"),
+    # capacity, fragmentation and potential (zgc_space.capacity)
+    "constructible_m2": ("可建设用地", "constructible land"),
+    "developed_m2": ("已开发用地", "developed land"),
+    "suppliable_m2": ("可供应土地", "suppliable land"),
+    "unsupplied_m2": ("尚未供应土地", "unsupplied land"),
+    "gfa_capped_blocks_m2": ("有规划容积率区块的建筑面积", "floor area of blocks with a FAR cap"),
+    "permitted_gfa_m2": ("规划允许建筑面积", "permitted floor area"),
+    "over_cap_m2": ("超出规划的建筑面积", "floor area over the cap"),
+    "missing_cap_blocks": ("缺规划容积率的区块数", "blocks without a FAR cap"),
+    "unknown_capacity_blocks": ("容量未知的区块数", "blocks of unknown capacity"),
+    "zero_cap_blocks": ("规划容积率为零的区块数", "blocks with a zero FAR cap"),
+    "over_cap_blocks": ("超出规划容积率的区块数", "blocks over the FAR cap"),
+    "area_km2": ("面积", "area"),
+    "min_block_km2": ("最小区块面积", "smallest block"),
+    "median_block_km2": ("区块面积中位数", "median block"),
+    "max_block_km2": ("最大区块面积", "largest block"),
+    "mean_block_km2": ("平均区块面积", "mean block"),
+    "small_block_share_pct": ("小区块占比", "share of small blocks"),
+    "polsby_popper_mean": ("形状紧凑度均值", "mean compactness (Polsby-Popper)"),
+    "polsby_popper_area_weighted": ("面积加权形状紧凑度", "area-weighted compactness"),
+    "nearest_distance_median_m": ("相邻区块距离中位数", "median distance to the nearest block"),
+    "blocks_per_km2": ("区块密度 (个/km²)", "blocks per km²"),
+    "owners_per_km2": ("权属单位密度 (个/km²)", "land owners per km²"),
+    "expansion_remaining_m2": ("扩展潜力：剩余可开发用地", "expansion potential: remaining land"),
+    "expansion_suppliable_m2": ("扩展潜力：可供应土地", "expansion potential: suppliable land"),
+    "structural_m2": ("结构潜力", "structural potential"),
+    "intensity_land_m2": ("强度潜力：用地", "intensity potential: land"),
+    "intensity_gfa_m2": ("强度潜力：建筑面积", "intensity potential: floor area"),
+    "management_idle_m2": ("管理潜力：闲置土地", "management potential: idle land"),
+    "management_low_efficiency_m2": ("管理潜力：低效用地", "management potential: low-efficiency land"),
     "change": ("调整类型", "change"),
     "operation": ("操作", "operation"),
     "line": ("行号", "line"),
@@ -199,6 +229,8 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "rank_low": ("排名区间下限", "rank interval low"),
     "rank_high": ("排名区间上限", "rank interval high"),
 }
+#: A table term's unit from its name's tail (``remaining_m2`` is in m²).
+_UNIT_TAILS = (("_km2", "km²"), ("_m2", "m²"), ("_pct", "%"), ("_m", "m"))
 _SUFFIXES = (
     ("_change", "变化", "change"),
     ("_before", "调整前", "before"),
@@ -255,7 +287,8 @@ def _names(col: str) -> tuple[str, str, str]:
         ind = INDICATORS[col]
         return ind.zh, ind.en, ind.unit
     if col in _HEADERS:
-        return (*_HEADERS[col], "")
+        zh, en = _HEADERS[col]
+        return zh, en, "" if "(" in zh else next((u for tail, u in _UNIT_TAILS if col.endswith(tail)), "")
     for suffix, zh, en in _SUFFIXES:
         if col.endswith(suffix) and col != suffix:
             z, e, u = _names(col[: -len(suffix)])
@@ -342,21 +375,29 @@ def value(x: Any, lang: str, *, unit: str = "", decimals: int | None = None) -> 
     return f"{text} {unit}" if unit else text
 
 
-def decimals_for(values: Any) -> int:
-    """Return one display precision for a column of numbers (so ``0.0027`` never sits beside ``1.18``).
+def canonical(name: str, *, choices: Any = None) -> str:
+    """Return the id of a column or indicator named in Chinese or English (``分园`` → ``subpark``).
+
+    A name is matched on its id, its Chinese name, its English name or its header with the unit
+    (``综合容积率``, ``comprehensive floor-area ratio``, ``综合地均税收 (万元/公顷)``), ignoring
+    case and surrounding spaces. A name that matches nothing is returned unchanged (the caller
+    names what it accepts); with ``choices`` only those ids are matched.
 
     Examples
     --------
-    >>> decimals_for([1.18, 0.00272, -0.000232]), decimals_for([68_590_331.78, 12.5]), decimals_for([3, 4])
-    (2, 0, 0)
+    >>> canonical("分园"), canonical("综合容积率"), canonical("综合地均税收 (万元/公顷)"), canonical("gfa_m2")
+    ('subpark', 'far', 'tax_10k_cny_per_ha', 'gfa_m2')
     """
-    arr = np.asarray(pd.to_numeric(pd.Series(list(values)), errors="coerce"), dtype=float)
-    arr = arr[np.isfinite(arr)]
-    if arr.size == 0 or np.all(arr == np.round(arr)):
-        return 0
-    big = float(np.nanmax(np.abs(arr)))
-    if big >= 1000:
-        return 0
-    if big >= 1:
-        return 2
-    return 3 if big >= 0.01 else 4
+    from zgc_space.indicators import INDICATORS
+
+    text = str(name).strip()
+    ids = list(choices) if choices is not None else [*COLUMNS, *INDICATORS]
+    if text in ids:
+        return text
+    wanted = text.casefold()
+    for col in ids:
+        zh, en, _ = _names(col)
+        forms = {zh, en, header(col, "zh"), header(col, "en"), header(col, "zh+en")}
+        if wanted in {f.casefold() for f in forms}:
+            return str(col)
+    return text

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from zgc_space.labels._catalogue import TERMS, check_lang, column_name, header, pick, term, value
+from zgc_space.labels._catalogue import TERMS, check_lang, column_name, header, pick, term, unit, unit_of, value
 from zgc_space.schema import COLUMNS
 
 # ---------------------------------------------------------------------------------------------
@@ -171,3 +171,49 @@ def translate_frame(
 def mapping(items: Mapping[str, Any], lang: str) -> dict[str, str]:
     """Return ``{header(key): value(v)}`` for a small key/value table."""
     return {header(k, lang): value(v, lang) for k, v in items.items()}
+
+
+#: Sheet names of the tables the package writes (Excel allows 31 characters).
+SHEETS: dict[str, str] = {
+    "zone_indicators": "全区指标",
+    "rank": "排名",
+    "subpark_indicators": "分园指标",
+    "gap_to_rank_single": "单项达标所需",
+    "gap_to_rank_plan": "综合达标方案",
+    "proposals_comparison": "方案比较",
+    "proposals_changes": "方案调整明细",
+    "optimisation_summary": "优化结果",
+    "optimisation_evaluation": "优化后指标",
+    "optimisation_selection": "优化选中区块",
+    "dynamic_statuses": "动态调整状态",
+    "dynamic_counts": "动态调整统计",
+    "dynamic_zone": "动态调整全区",
+    "changes": "调整明细",
+    "indicators": "指标",
+    "capacity": "用地容量",
+    "pareto": "权衡前沿",
+    "zonal": "分区统计",
+}
+
+
+def people_table(frame: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Return a table for people and its units: headers, terms and sentences in ``lang``.
+
+    Every column (and a named index) is headed by :func:`header` (name and unit), statuses and
+    the library's sentences are translated (:func:`translate_frame`), and the units are returned
+    keyed by the new headers, for the units row of :func:`zgc_space.io.write_table`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table, units = people_table(pd.DataFrame({"far": [1.2], "status": ["exit"]}), "zh")
+    >>> list(table.columns), table["状态"].tolist(), units
+    (['综合容积率', '状态'], ['退出'], {'综合容积率': '', '状态': ''})
+    """
+    key = check_lang(lang)
+    shown = translate_frame(frame, key)
+    if any(name is not None for name in shown.index.names):
+        shown = shown.reset_index()
+    names = {c: header(str(c), key) for c in shown.columns}
+    units = {names[c]: unit(unit_of(str(c)), key) for c in shown.columns}
+    return shown.rename(columns=names), units

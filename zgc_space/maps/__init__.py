@@ -14,6 +14,7 @@ Zhongguancun) so they sit on the tiles; with any other choice they stay in WGS84
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import os
@@ -53,8 +54,8 @@ from zgc_space.maps._style import (
 )
 
 __all__ = [
-    "TILES", "ClassBreaks", "Footer", "choropleth", "class_breaks", "format_value", "offline_asset", "save_html",
-    "to_html",
+    "TILES", "ClassBreaks", "Footer", "MapView", "choropleth", "class_breaks", "format_value", "offline_asset",
+    "save_html", "show", "to_html",
 ]
 
 logger = logging.getLogger(__name__)
@@ -273,3 +274,38 @@ def save_html(
     logger.info("wrote %s (%d bytes)", out, out.stat().st_size)
     return out
 
+
+
+@dataclasses.dataclass(frozen=True)
+class MapView:
+    """A map shown in a notebook with no network: the offline page inside an ``<iframe srcdoc>``.
+
+    folium's own notebook display loads Leaflet from CDNs through a ``data:`` URL (blank in a
+    hearing room with no network, "Make this Notebook Trusted" in an untrusted one); this one
+    carries the same page :func:`save_html` writes, every asset inlined.
+    """
+
+    html: str
+    height_px: int = 520
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" class="zgc-map" '
+                f'style="width: 100%; height: {int(self.height_px)}px; border: 1px solid #ddd;"></iframe>')
+
+
+def show(m: folium.Map | Figure, *, height_px: int = 520, footer: Footer | None = None) -> MapView:
+    """Return a map for display in Jupyter that renders offline (the saved page, inlined).
+
+    Put ``maps.show(m)`` as a cell's last line instead of ``m``.
+
+    Examples
+    --------
+    >>> import folium
+    >>> view = show(folium.Map(tiles=None), height_px=300)
+    >>> out = view._repr_html_()
+    >>> out.startswith("<iframe srcdoc="), "height: 300px" in out, "cdn.jsdelivr" in out
+    (True, True, False)
+    """
+    if not (isinstance(height_px, int) and 50 <= height_px <= 5000):
+        raise MapError(f"height_px={height_px!r}: give a whole number of pixels between 50 and 5000")
+    return MapView(to_html(m, footer=footer), height_px)

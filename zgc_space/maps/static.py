@@ -44,9 +44,11 @@ from zgc_space.maps._style import (
 )
 from zgc_space.schema import METRIC_CRS
 
-__all__ = ["CJK_FAMILIES", "PAPER_MM", "category_map", "cjk_font", "static_map"]
+__all__ = ["CJK_FAMILIES", "PAPER_MM", "PRINT_DPI", "category_map", "cjk_font", "static_map"]
 
 logger = logging.getLogger(__name__)
+#: Resolution of the raster parts of a printed PDF (the vectors and text are resolution-free).
+PRINT_DPI = 300
 
 #: Font families tried in order; the first is what the Makefile installs.
 CJK_FAMILIES: tuple[str, ...] = (
@@ -378,7 +380,7 @@ def static_map(
     for fmt in fmts:
         buf = io.BytesIO()
         meta = {"Software": None} if fmt == "png" else {"Creator": None, "Producer": None, "CreationDate": None}
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+        fig.savefig(buf, format=fmt, dpi=dpi if fmt == "png" else max(dpi, PRINT_DPI), metadata=meta)
         out = target if len(fmts) == 1 and target.suffix.lower() == f".{fmt}" else target.with_suffix(f".{fmt}")
         written.append(write_atomic(out, buf.getvalue()))
         logger.info("wrote %s (%d bytes)", out, len(buf.getvalue()))
@@ -458,6 +460,6 @@ def category_map(
     for fmt in ("png", "pdf") if pdf else ("png",):
         buf = io.BytesIO()
         meta = {"Software": None} if fmt == "png" else {"Creator": None, "Producer": None, "CreationDate": None}
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+        fig.savefig(buf, format=fmt, dpi=dpi if fmt == "png" else max(dpi, PRINT_DPI), metadata=meta)
         write_atomic(out.with_suffix(f".{fmt}"), buf.getvalue())
     return out

@@ -246,7 +246,12 @@ def hearing_pack(
     with io.atomic_folder(out, prefix="building") as tmp:
         ctx = _report_sections.Context(root=tmp, blocks=blocks, preset=preset, peers=peers, footer=footer,
                                        districts=districts, png=png, dpi=dpi, paper=paper, candidates=candidates,
-                                       lang=lang, pdf=pdf and png)
+                                       lang=lang, pdf=pdf and png,
+                                       notes=[("数据", f"{len(blocks)} 个区块（SHA-256 {io.frame_sha256(blocks)}）"),
+                                              *io.source_notes(files_in),
+                                              ("评价方案", f"{labels.term(preset_obj.name, 'zh')}（{preset_obj.name}，"
+                                                           f"版本 {preset_obj.version}）"),
+                                              ("清单", f"{MANIFEST} 记录每个输入与输出文件的 SHA-256")])
         sections = [_report_sections.indicators_and_rank(ctx, target_rank=target_rank)]
         if proposals or comparison is not None:
             sections.append(_report_sections.proposals(ctx, list(proposals or ()), comparison))
@@ -254,6 +259,7 @@ def hearing_pack(
             sections.append(_report_sections.optimisation(ctx, optimisation))
         if dynamic is not None:
             sections.append(_report_sections.dynamic(ctx, dynamic))
+        _write_layers(tmp / "layers" / "results.gpkg", blocks, lang)
         if documents:  # last: the Word report shows the maps and tables the sections wrote
             sections.append(pack_documents(ctx, title=title, date=date, target_rank=target_rank,
                                            optimisation=optimisation, dynamic=dynamic, inputs=files_in,
@@ -296,6 +302,27 @@ def hearing_pack(
         (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
     logger.info("hearing pack written to %s (%d files)", out, len(manifest["files"]) + 1)
     return out / "index.html"
+
+
+def _write_layers(target: Path, blocks: gpd.GeoDataFrame, lang: str) -> None:
+    """Write the result layer for GIS: the blocks with their per-block indicators, Chinese aliases for QGIS."""
+    import warnings
+
+    from zgc_space import indicators
+    from zgc_space.errors import ValidationWarning
+
+    usable = [i for i, ind in indicators.INDICATORS.items() if all(c in blocks.columns for c in ind.columns)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ValidationWarning)
+        frame = indicators.attach(blocks, usable) if usable else blocks.copy()
+    frame.attrs.pop("zgc_sources", None)  # the pack is a new file, never one of the inputs
+    target.parent.mkdir(exist_ok=True)
+    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
+    shown = "zh" if lang == "zh+en" else lang
+    other = "en" if shown != "en" else "zh"
+    logger.info("%s", target.name)
+    io.write_blocks(frame, target, layer="blocks", aliases={c: labels.header(c, shown) for c in columns},
+                    descriptions={c: labels.header(c, other) for c in columns})
 
 
 def _json_default(value: Any) -> Any:

@@ -24,7 +24,7 @@ from zgc_space.maps import ClassBreaks, Footer, class_breaks, static
 from zgc_space.maps import scenario as scenario_maps
 from zgc_space.maps.scenario import CHANGE_STYLES, scenario_categories
 from zgc_space.maps.static import category_map
-from zgc_space.report._html import chinese_headers, links, table_html
+from zgc_space.report._html import links, table_html
 from zgc_space.scenarios.proposal import Proposal, dump_proposal, read_proposal
 
 __all__ = ["Context", "dynamic", "indicators_and_rank", "optimisation", "proposals"]
@@ -61,6 +61,8 @@ class Context:
     far_breaks: ClassBreaks | None = None
     comparison: pd.DataFrame | None = None
     figures: list[tuple[str, str]] = field(default_factory=list)
+    #: Rows of each XLSX table's 说明 sheet: the pack's inputs (names, SHA-256) and its software.
+    notes: list[tuple[str, str]] = field(default_factory=list)
     _cands: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def candidate_frame(self) -> gpd.GeoDataFrame | None:
@@ -78,13 +80,17 @@ class Context:
         """Write ``tables/<stem>.csv`` (canonical headers) and ``.xlsx`` (headers and terms in Chinese)."""
         folder = self.root / "tables"
         folder.mkdir(exist_ok=True)
+        logger.info("tables/%s", stem)
         io.write_table(frame, folder / f"{stem}.csv")
-        shown = labels.translate_frame(frame, "zh" if self.lang == "en" else self.lang)
-        io.write_table(chinese_headers(shown), folder / f"{stem}.xlsx", chinese_headers=True)
+        shown, units = labels.people_table(frame, "zh" if self.lang == "en" else self.lang)
+        io.write_table(shown, folder / f"{stem}.xlsx", sheet=labels.SHEETS.get(stem, "数据"), units=units,
+                       notes=[("表", f"{labels.SHEETS.get(stem, stem)}（tables/{stem}.xlsx；同名 .csv 为机器可读版）"),
+                              *self.notes])
         return [(f"{stem}.csv", f"tables/{stem}.csv"), (f"{stem}.xlsx", f"tables/{stem}.xlsx")]
 
     def web(self, m: Any, rel: str, text: str) -> tuple[str, str]:
         """Save a web map under ``maps/``."""
+        logger.info("%s", rel)
         maps.save_html(m, self.root / rel, footer=self.footer)
         return text, rel
 
@@ -94,6 +100,7 @@ class Context:
         if not self.png:
             return []
         fmts = ("png", "pdf") if self.pdf else ("png",)
+        logger.info("%s", rel)
         static.static_map(frame, column, path=self.root / rel, paper=self.paper, dpi=self.dpi, footer=self.footer,
                           districts=self.districts, formats=fmts, labels=self.lang, **options)
         self.figures.append((options.get("title") or text, rel))
