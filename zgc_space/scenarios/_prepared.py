@@ -82,17 +82,21 @@ def metrics_of(sums: pd.DataFrame, cap: np.ndarray, count: np.ndarray, *,
         ind = indicators.compute(sums, by=None)
     ind_cols = [c for c in indicators.INDICATORS if c in ind.columns]
     scored = evaluation.score(ind[ind_cols], preset=preset)
-    out = pd.DataFrame(index=sums.index)
-    out["score"] = scored["score"].to_numpy(float)
-    out["rank"] = pd.array(ranking.rank_scores(out["score"].to_numpy(float), peers), dtype="Int64")
-    out["rank_of"] = int((~np.isnan(peers)).sum()) + 1
+    score = scored["score"].to_numpy(float)
+    # one frame built from a dict of columns: a column assigned at a time was most of a one-row call
+    cols: dict[str, object] = {
+        "score": score,
+        "rank": pd.array(ranking.rank_scores(score, peers), dtype="Int64"),
+        "rank_of": np.full(len(sums), int((~np.isnan(peers)).sum()) + 1),
+    }
     for c in ind_cols:
-        out[c] = ind[c].to_numpy(float)
-    out["site_area_m2"] = sums["site_area_m2"].to_numpy(float)
+        cols[c] = ind[c].to_numpy(float)
+    cols["site_area_m2"] = sums["site_area_m2"].to_numpy(float)
     if {"ready_m2", "unready_m2"} <= set(sums.columns):
-        out["remaining_m2"] = (sums["ready_m2"] + sums["unready_m2"]).to_numpy(float)
-    out["gfa_capacity_m2"] = cap
-    out["block_count"] = np.asarray(count, dtype=np.int64)
+        cols["remaining_m2"] = (sums["ready_m2"] + sums["unready_m2"]).to_numpy(float)
+    cols["gfa_capacity_m2"] = np.asarray(cap, dtype=float)
+    cols["block_count"] = np.asarray(count, dtype=np.int64)
+    out = pd.DataFrame(cols, index=sums.index)
     return out
 
 
