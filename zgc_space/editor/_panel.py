@@ -20,6 +20,7 @@ import numpy as np
 
 from zgc_space import evaluation, scenarios
 from zgc_space.editor._labels import METRICS, metric_label, number_text
+from zgc_space.editor._notices import RULES, chinese_error, chinese_note, chinese_violation
 from zgc_space.errors import ProposalError
 from zgc_space.scenarios.proposal import Proposal
 
@@ -87,15 +88,18 @@ class PanelEvaluator:
         rank_of = result.metrics.get("rank_of")
         return {
             "status": result.status,
-            "error": result.error,
+            "error": None if result.error is None else chinese_error(result.error),
+            "error_en": result.error,
             "score": score,
             "rank": None if rank is None else int(rank),
             "rank_of": None if rank_of is None else int(rank_of),
             "margin": self._margin(score),
             "metrics": metrics,
-            "violations": [{"rule": v.rule, "message": v.message, "block_ids": list(v.block_ids)}
-                           for v in result.violations],
-            "notes": notes,
+            "violations": [{"rule": v.rule, "rule_zh": RULES.get(v.rule, v.rule),
+                            "message": chinese_violation(v.rule, v.message), "message_en": v.message,
+                            "block_ids": list(v.block_ids)} for v in result.violations],
+            "notes": [chinese_note(n) for n in notes],
+            "notes_en": notes,
             "latency_ms": round(ms, 1),
         }
 

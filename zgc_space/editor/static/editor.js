@@ -29,8 +29,8 @@ function listen(el, event, fn) {
 
 function marginText(m) {
   const parts = [];
-  if (m && m.up !== null) parts.push(`+${m.up.toFixed(3)} to climb 升一位`);
-  if (m && m.down !== null) parts.push(`−${m.down.toFixed(3)} to drop 降一位`);
+  if (m && m.up !== null) parts.push(`再得 ${m.up.toFixed(3)} 分升一位`);
+  if (m && m.down !== null) parts.push(`再失 ${m.down.toFixed(3)} 分降一位`);
   return parts.join(" · ");
 }
 
@@ -49,7 +49,8 @@ function render({ model, el }) {
   const blockLayers = new Map();
   const candidateLayers = new Map();
   let selectMode = false;
-  let saveName = null; // kept across redraws once typed
+  let saveName = null; // kept across redraws once typed, until Python offers another name
+  let offered = null;
 
   function tip(props, what) {
     const box = h("div", {}, h("b", {}, props.id), " ", props.name || "", h("br"),
@@ -201,8 +202,9 @@ function render({ model, el }) {
           onclick: () => model.send({ op: "clear_selection" }) }, "清除 clear")),
       h("div", { class: "zgc-rule" }, "新更新改造 next renewals: ",
         ...ruleInputs(view.rule, (kind, value) => model.send({ op: "set_rule", kind, value }))),
-      h("div", { class: `zgc-notice zgc-${view.notice.level}`, role: "status" }, view.notice.text),
-      p.error ? h("div", { class: "zgc-notice zgc-error zgc-eval-error" }, p.error) : null,
+      h("div", { class: `zgc-notice zgc-${view.notice.level}`, role: "status", lang: "zh" }, view.notice.text,
+        view.notice.en ? h("small", { class: "zgc-en", lang: "en" }, view.notice.en) : null),
+      p.error ? h("div", { class: "zgc-notice zgc-error zgc-eval-error", title: p.error_en || "" }, p.error) : null,
       h("div", { class: "zgc-headline" },
         h("div", { class: "zgc-score", "data-value": p.score === null ? "" : p.score },
           h("small", {}, "集约度分值 score"), h("b", {}, score ? score.text : "–"),
@@ -215,18 +217,21 @@ function render({ model, el }) {
         h("tr", {}, h("th", {}, "指标 indicator"), h("th", {}, "方案 proposal"), h("th", {}, "变化 change")),
         ...p.metrics.filter((m) => m.id !== "score" && m.id !== "rank").map(metricRow)),
       h("h4", {}, `违反约束 violations (${p.violations.length})`),
-      h("ul", { class: "zgc-violations" }, ...p.violations.map((v) => h("li", { "data-rule": v.rule }, v.message))),
-      p.notes.length ? h("ul", { class: "zgc-notes" }, ...p.notes.map((n) => h("li", {}, n))) : null,
+      h("ul", { class: "zgc-violations" },
+        ...p.violations.map((v) => h("li", { "data-rule": v.rule, title: v.message_en }, v.message))),
+      p.notes.length ? h("ul", { class: "zgc-notes" }, ...p.notes.map((n, i) => h("li", { title: p.notes_en[i] }, n)))
+        : null,
       h("h4", {}, `操作 operations (${view.operations.length})`),
       h("ol", { class: "zgc-ops" }, ...view.operations.map(operation)),
-      h("div", { class: "zgc-latency" }, `evaluated in ${p.latency_ms} ms`),
+      h("div", { class: "zgc-latency" }, `计算用时 ${p.latency_ms} ms`),
     ];
+    if (view.save_name !== offered) { offered = view.save_name; saveName = null; }
     if (view.can_save) {
       const name = h("input", { class: "zgc-save-name", type: "text", value: saveName || view.save_name });
       listen(name, "input", () => { saveName = name.value; });
       children.push(h("div", { class: "zgc-save" }, name,
         h("button", { class: "zgc-save-button", onclick: () => model.send({ op: "save", name: name.value }) },
-          "保存 save")));
+          "保存 save"), h("small", {}, " 保存到方案文件夹")));
     }
     panel.replaceChildren(...children.filter((c) => c !== null));
     if (view.confirm) {
