@@ -125,7 +125,8 @@ def test_widget_refuses_to_replace_a_file_and_offers_a_free_name(blocks, candida
     editor.click_candidate("C01")
     editor._on_message(editor, {"op": "save", "name": "p06.yaml", "overwrite": True}, [])  # the widget never replaces
     notice = editor.view["notice"]
-    assert notice["level"] == "error" and notice["text"] == "p06.yaml 已存在，未保存（不会覆盖已有文件）；可另存为 p06-2.yaml"
+    assert notice["level"] == "error"
+    assert notice["text"] == "p06.yaml 已存在，未保存（不会覆盖已有文件）；可另存为 p06-2.yaml"
     assert editor.view["save_name"] == "p06-2.yaml" and editor.view["confirm"] is None
     assert (tmp_path / "p06.yaml").read_bytes() == first
     assert editor.save_as(editor.view["save_name"]).level == "info"

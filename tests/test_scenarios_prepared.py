@@ -10,9 +10,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely import box
+from zgc_space.proposal import Admit, Proposal, Release, Renew, read_proposal
 
 from zgc_space import datasets, scenarios
-from zgc_space.proposal import Admit, Proposal, Release, Renew, read_proposal
 
 PROPOSALS = sorted((Path(__file__).parents[1] / "zgc_space/datasets/data/proposals").glob("*.yaml"))
 
@@ -59,7 +59,8 @@ def test_an_error_is_reported_not_raised():
         prepared = scenarios.PreparedBaseline(base, candidates=cands, peers=peers)
         bad = prepared.evaluate(Proposal(id="P1", title="over B1", admit=[Admit(candidate="C1")]))
         good = prepared.evaluate(Proposal(id="P2", title="renew B1", renew=[Renew(blocks=["B1"], far_step=1.0)]))
-        empty = prepared.evaluate(Proposal(id="P3", title="all out", release=[Release(block="B1"), Release(block="B2")]))
+        empty = prepared.evaluate(Proposal(id="P3", title="all out",
+                                           release=[Release(block="B1"), Release(block="B2")]))
     assert bad.status == "error" and "overlaps kept block(s) B1" in (bad.error or "") and bad.metrics == {}
     assert empty.status == "error" and "releases every block" in (empty.error or "")
     # FAR by hand: (2e4 + 3e4) / 2e4 = 2.5 after the renewal, 2.0 before
