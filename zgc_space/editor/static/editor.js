@@ -85,18 +85,32 @@ function render({ model, el }) {
     },
   }).addTo(map);
   const all = L.featureGroup([blocks, candidates]);
-  const fit = () => { map.invalidateSize(); if (all.getLayers().length) map.fitBounds(all.getBounds(), { padding: [10, 10] }); };
+  // Fit the view once the map has a size: in JupyterLab the output is attached after render().
+  let fitted = false;
+  const fit = () => {
+    map.invalidateSize();
+    const size = map.getSize();
+    if (!size.x || !size.y || !all.getLayers().length) return;
+    map.fitBounds(all.getBounds(), { padding: [10, 10] });
+    fitted = true;
+  };
   fit();
-  // Paths exist once the map has a view: tag them for CSS and for tests.
-  for (const [id, layer] of [...blockLayers, ...candidateLayers]) {
-    const path = layer.getElement && layer.getElement();
-    if (path) {
-      path.setAttribute("data-id", id);
-      path.classList.add(candidateLayers.has(id) ? "zgc-candidate" : "zgc-block");
+  // Paths exist once the map has a view (in JupyterLab only after the output is attached, so this
+  // runs again on every redraw): tag them for CSS and for tests.
+  function tag() {
+    for (const [id, layer] of [...blockLayers, ...candidateLayers]) {
+      const path = layer.getElement && layer.getElement();
+      if (path && !path.hasAttribute("data-id")) {
+        path.setAttribute("data-id", id);
+        path.classList.add(candidateLayers.has(id) ? "zgc-candidate" : "zgc-block");
+      }
     }
   }
-  setTimeout(fit, 0);
-  if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => map.invalidateSize()).observe(mapDiv);
+  tag();
+  setTimeout(() => { fit(); tag(); restyle(currentView()); }, 0);
+  if (typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(() => { if (fitted) map.invalidateSize(); else { fit(); tag(); } }).observe(mapDiv);
+  }
 
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => h("div", { class: "zgc-editor-legend" },
@@ -109,7 +123,7 @@ function render({ model, el }) {
     map,
     pointOf(id) {
       const layer = blockLayers.get(id) || candidateLayers.get(id);
-      if (!layer) return null;
+      if (!layer || !fitted) return null;
       const f = layer.feature.properties.point;
       const p = map.latLngToContainerPoint(L.latLng(f[0], f[1]));
       const r = mapDiv.getBoundingClientRect();
@@ -120,6 +134,7 @@ function render({ model, el }) {
   function currentView() { return model.get("view"); }
 
   function restyle(view) {
+    tag();
     const selected = new Set(view.selection);
     for (const [id, layer] of blockLayers) {
       const st = view.blocks[id] || "keep";
