@@ -1,8 +1,12 @@
-"""The editor's panel: one proposal evaluated by :func:`zgc_space.scenarios.compare`, as JSON-ready data.
+"""The editor's panel: one proposal's row of :func:`zgc_space.scenarios.compare`, as JSON-ready data.
 
-The inputs that stay the same between clicks are prepared once (the preset, the peers reduced
-to their scores, the candidate areas), and a panel is remembered by what it depends on, so undo,
-redo and edits of reasons or the title need no new evaluation.
+What stays the same between clicks is prepared once by :class:`zgc_space.scenarios.PreparedBaseline`
+(the baseline's arrays and sums, the candidate areas, the peers reduced to their scores, the
+baseline's own metrics); a click evaluates only the edited proposal, through compare's building
+blocks, so the panel's numbers are compare's. A panel is remembered by what it depends on, so
+undo, redo and edits of reasons or the title need no new evaluation. Errors, violations and
+notes are worded in Chinese (``error``, ``message``, ``notes``) with the English kept beside them
+(``error_en``, ``message_en``, ``notes_en``).
 """
 
 from __future__ import annotations

@@ -2,12 +2,14 @@
 
 :class:`EditSession` holds one :class:`~zgc_space.proposal.Proposal` at a time. Every edit
 (a click on a block or a candidate, a merge, a reason, a FAR rule) builds the next proposal,
-evaluates it through :func:`zgc_space.scenarios.compare` (the vectorised path the batch runs
-use, so a saved file evaluates to exactly what the panel shows) and keeps it, unless the edit
+evaluates it through :class:`zgc_space.scenarios.PreparedBaseline` (the building blocks of
+:func:`~zgc_space.scenarios.compare`, the vectorised path the batch runs use, with the baseline
+prepared once; so a saved file evaluates to exactly what the panel shows) and keeps it, unless the edit
 is refused: an edit that makes the proposal invalid (a negative FAR, an admission overlapping
 a kept block, a merge of blocks that do not neighbour or lie in different sub-parks) leaves
-the proposal as it was and says why in :attr:`EditSession.notice`. Nothing here raises for a
-bad edit; the widget and the local page show the notice in the panel.
+the proposal as it was and says why in :attr:`EditSession.notice`, in Chinese with the English
+beside it. Nothing here raises for a bad edit; the widget and the local page show the notice in
+the panel.
 """
 
 from __future__ import annotations

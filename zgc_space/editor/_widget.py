@@ -28,7 +28,7 @@ class ProposalEditor(anywidget.AnyWidget):
     tick "select" (or shift-click) to pick blocks and press "merge" (整合). Every operation has
     a reason field; undo/redo step through the edits. The panel shows the zone's indicators,
     score, national rank with its margin, the change against the baseline and every
-    constraint violation, computed by :func:`zgc_space.scenarios.compare` after each click. A
+    constraint violation, computed as :func:`zgc_space.scenarios.compare` would after each click. A
     bad edit (a negative FAR, an admission overlapping a kept block, a merge of blocks that do
     not neighbour) is refused with a message in the panel.
 
