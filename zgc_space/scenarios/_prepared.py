@@ -145,7 +145,8 @@ class PreparedBaseline:
 
     ``PreparedBaseline(blocks, ...).evaluate(p)`` gives the numbers of
     ``compare(blocks, [p], ...)``'s row (same building blocks, row-wise scoring) without
-    preparing the baseline, the candidates, the peers and the baseline's metrics again.
+    preparing the baseline, the candidates, the peers and the baseline's metrics again. A
+    protected layer a proposal names (``constraints.protected``) is read once and kept.
 
     Parameters
     ----------
