@@ -7,6 +7,7 @@ and the legend is visible.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -167,6 +168,8 @@ def pack(tmp_path_factory) -> dict:
         stem = f"proposals/{k:02d}_{prop.id}"
         drawn[f"{stem}.html"] = len(applied.blocks) + released
         drawn[f"{stem}_far_compare.html"] = len(blocks) + len(applied.blocks)
+        drawn["proposals/compare_all_far.html"] = drawn.get("proposals/compare_all_far.html", len(blocks)) + len(
+            applied.blocks)
     drawn["optimisation.html"] = len(blocks)  # B158 released (drawn where it was), B076 renewed
     return {"index": index, "drawn": drawn}
 
@@ -212,7 +215,7 @@ def test_scenario_map_tooltip_before_after(browser, pack):
     tip = page.locator(".leaflet-tooltip")
     tip.wait_for(state="visible")
     text = tip.inner_text()
-    assert "调出 released" in text and "调整前 before" in text and "line" in text
+    assert "调出" in text and "调整前" in text and "第 " in text and "released" not in text  # the pack is Chinese
     assert any(b in text for b in ("B158", "B094", "B164", "B088"))
     admitted = page.locator('path.zgc-block[fill="#1a9850"]')
     assert admitted.count() == 2
@@ -264,3 +267,60 @@ def test_dynamic_map_switches_years(browser, pack):
     assert page.locator(".leaflet-control-layers-base input:checked").count() == 1
     assert "2022" in page.locator(".leaflet-control-layers-base label:has(input:checked)").inner_text()
     assert visit.errors == []
+
+
+# ---------------------------------------------------------------------------------------------
+# the Chinese pack says nothing in English
+
+#: Proper terms a Chinese page may hold: CRS names and codes, units, hashes, file names and paths.
+ALLOWED = re.compile(
+    r"CGCS2000|EPSG:\d+|WGS\s?84|SHA-256|TD/T\s?1029|km²|m²|\d\s*k?m\b|[\w./-]+\.(?:html|png|pdf|csv|xlsx|yaml|json"
+    r"|gpkg|docx)\b"
+)
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\[\].]*")
+#: Every tooltip bound to a layer of every map of the page (tooltips are not in the page's text).
+TOOLTIPS = """() => { const out = []; for (const k of Object.keys(window)) { const v = window[k];
+  if (v && typeof v.eachLayer === "function" && typeof v.toGeoJSON === "function") {
+    v.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.tip) {
+      out.push(l.feature.properties.tip); } }); } }
+  return out; }"""
+
+
+@pytest.fixture(scope="module")
+def zh_pack(tmp_path_factory) -> Path:
+    from zgc_space import demo
+
+    return demo.demo_pack(tmp_path_factory.mktemp("zh") / "pack", png=False).parent
+
+
+def _identifiers(pack: Path) -> set[str]:
+    """Ids the data define (blocks, candidates, merged blocks, proposals): shown as they are."""
+    import pandas as pd
+
+    ids = set(datasets.load_blocks()["block_id"]) | set(datasets.load_candidates()["candidate_id"])
+    changes = pd.read_csv(pack / "tables" / "proposals_changes.csv", encoding="utf-8-sig")
+    return ids | set(changes["block_id"].astype(str)) | set(changes["proposal_id"].astype(str)) | {"OPT-score"}
+
+
+def test_chinese_pack_has_no_english_word_or_code_identifier(browser, zh_pack):
+    ids = _identifiers(zh_pack)
+    pages = sorted(zh_pack.rglob("*.html"))
+    assert len(pages) >= 15
+    found: dict[str, list[str]] = {}
+    tips_seen = 0
+    for path in pages:
+        visit = Visit(browser, path)
+        assert visit.errors == [] and visit.requests[0] == visit.url
+        text = visit.page.evaluate("() => document.title + ' ' + document.body.innerText")
+        tips = visit.page.evaluate(TOOLTIPS)
+        tips_seen += len(tips)
+        text += " " + " ".join(re.sub(r"<[^>]+>", " ", t) for t in tips)
+        text = ALLOWED.sub(" ", text)
+        for ident in sorted(ids, key=len, reverse=True):
+            text = text.replace(ident, " ")
+        words = sorted(set(WORD.findall(text)))
+        if words:
+            found[path.relative_to(zh_pack).as_posix()] = words
+        visit.page.close()
+    assert tips_seen > 164 * 10  # the tooltips of every map were read
+    assert found == {}

@@ -122,7 +122,9 @@ def test_pack_contents_and_links(pack):
     local = {link for link in parser.links if not link.startswith("#")}
     assert all((pack / link).is_file() for link in local)
     assert names - {"index.html", "manifest.json"} <= local  # the index links to everything
-    assert "script" not in parser.tags and "img" not in parser.tags
+    assert "script" not in parser.tags
+    images = re.findall(r'<img src="([^"]+)"', (pack / "index.html").read_text(encoding="utf-8"))
+    assert images and all(src.endswith(".png") and (pack / src).is_file() for src in images)  # the pack's PNGs
     assert not list(pack.parent.glob(".*"))  # no temporary folder left beside the pack
     yaml = (pack / "tables" / "optimisation_proposal.yaml").read_text(encoding="utf-8")
     assert parse_proposal(yaml).id == "OPT-test"
@@ -130,11 +132,10 @@ def test_pack_contents_and_links(pack):
 
 def test_index_page_sections_and_escaping(pack):
     page = (pack / "index.html").read_text(encoding="utf-8")
-    for heading in ("指标与排名 Indicators and national rank", "方案比较 Proposals compared", "优化结果 Optimisation",
-                    "动态调整模拟 Dynamic-adjustment simulation"):
-        assert heading in page
-    assert "排名 rank 74 / 131" in page
-    assert "<img" not in page and page.count("&lt;img src=x onerror=alert(1)&gt;") >= 2  # title and footer
+    for heading in ("指标与排名", "方案比较", "优化结果", "动态调整模拟"):  # Chinese by default
+        assert f">{heading}</h2>" in page
+    assert "在 131 个同类开发区中排名第 74" in page
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 2  # title and footer
     assert "京S(2024)001号" in page and "2024-07-24" in page
 
 
@@ -162,7 +163,7 @@ def test_manifest_hashes_versions_and_parameters(pack):
     assert params["optimisation"]["constraints"]["area_cap_m2"] is None
     assert params["optimisation"]["renewal"] == [{"far_step": 0.5, "far_target": None,
                                                   "elasticity": {"employees": 0.0, "revenue": 0.0, "tax": 0.0}}]
-    assert manifest["date"] == "2024-07-24" and manifest["footer"]["数据来源 Data source"] == XSS
+    assert manifest["date"] == "2024-07-24" and manifest["footer"]["数据来源"] == XSS
     assert re.fullmatch(r"[0-9a-f]{64}", manifest["blocks_sha256"])
     assert manifest["zgc_space_pack"] == 1
 
@@ -264,7 +265,7 @@ def test_xlsx_tables_have_chinese_headers_csv_canonical(pack):
     comparison = header_row(tables / "proposals_comparison.xlsx")
     assert comparison[:2] == ["方案编号", "方案名称"] and "综合容积率 变化" in comparison and "排名" in comparison
     sub = header_row(tables / "subpark_indicators.xlsx")
-    assert sub[:2] == ["分园", "集约度分值"] and "综合地均税收 (万元/ha)" in sub
+    assert sub[:2] == ["分园", "集约度分值"] and "综合地均税收 (万元/公顷)" in sub
     assert "用地面积 (m²) 调整前" in header_row(tables / "proposals_changes.xlsx")
     assert header_row(tables / "dynamic_statuses.xlsx")[:3] == ["地块编号", "年份", "状态"]
     csv = pd.read_csv(tables / "proposals_comparison.csv", encoding="utf-8-sig")

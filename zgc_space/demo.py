@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from zgc_space import accounting, datasets, dynamic, optimize, report
+from zgc_space import accounting, datasets, dynamic, labels, optimize, report
 from zgc_space.maps import Footer
 from zgc_space.scenarios.proposal import Elasticity
 
@@ -140,7 +140,7 @@ def sample_dynamic() -> tuple[Any, Path]:
     return dynamic.simulate(datasets.load_panel(), rules, years=SAMPLE_YEARS), path
 
 
-def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> Path:
+def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True, lang: str = "zh") -> Path:
     """Build the full hearing pack from the bundled sample data; return the path of ``index.html``.
 
     Indicators and rank of the 164 sample blocks, the five example proposals
@@ -158,6 +158,8 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
         Also print the maps as PNG.
     optimise
         Include the optimisation (it takes a few seconds).
+    lang
+        Language of the pack (``"zh"``, ``"zh+en"`` or ``"en"``).
     """
     blocks = datasets.load_blocks()
     cand_path = datasets.path("candidates.gpkg")
@@ -176,10 +178,11 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True) -> 
     inputs.append(datasets.path("zgc_panel_2021_2023.gpkg"))
     if rules_file is not None:
         inputs.append(rules_file)
-    footer = Footer(data_source="zgc_space 合成样例数据 synthetic sample (not official data)",
-                    crs="CGCS2000 / EPSG:4548 (面积 areas); WGS 84 (显示 display)")
+    footer = Footer(data_source=labels.pick("合成样例数据（非官方数据）", "synthetic sample (not official data)", lang),
+                    crs=labels.pick("CGCS2000 / EPSG:4548（面积计算）；WGS 84（显示）",
+                                    "CGCS2000 / EPSG:4548 (areas); WGS 84 (display)", lang))
     params = {"demo": True, "optimisation_setup": setup if optimise else None,
               "dynamic_simulated_years": SAMPLE_YEARS}
     return report.hearing_pack(blocks, out_dir=out_dir, proposals=proposals, candidates=cand_path, optimisation=result,
                         dynamic=dynamic, footer=footer, inputs=inputs, png=png,
-                        districts=datasets.load_districts(), parameters=params)
+                        districts=datasets.load_districts(), parameters=params, lang=lang)

@@ -23,25 +23,22 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import shapely
 from branca.element import Figure
-from folium.utilities import JsCode
 
 from zgc_space import indicators
 from zgc_space.errors import MapError
 from zgc_space.io import write_atomic
 from zgc_space.maps._leaflet import (
-    CSS,
     TILES,
-    HtmlControl,
-    MetricScale,
+    block_layer,
     check_polygons,
     display_geometry,
-    feature_collection,
+    districts_layer,
+    finish_map,
     legend_html,
     metric_frame,
-    tile_layer,
+    new_map,
+    subpark_outlines,
     tooltip_html,
 )
 from zgc_space.maps._offline import INLINE_ASSETS, asset_text, offline_html, walk
@@ -87,6 +84,7 @@ def choropleth(
     title: str | None = None,
     simplify_m: float | None = 2.0,
     renderer: str = "auto",
+    legend: bool = True,
 ) -> folium.Map:
     """Draw one column of the blocks in classes on a Leaflet map.
 
@@ -122,6 +120,8 @@ def choropleth(
     renderer
         ``"svg"`` (one path per block), ``"canvas"`` (faster for very many blocks) or ``"auto"``
         (canvas above 3,000 blocks).
+    legend
+        Draw the legend (small multiples draw it once, :func:`~zgc_space.scenario_maps.compare_map`).
 
     Returns
     -------
@@ -159,28 +159,8 @@ def choropleth(
     gcj02 = tiles is not None and tiles.lower() == "gaode"
     canvas = renderer == "canvas" or (renderer == "auto" and len(metric) > CANVAS_ABOVE)
 
-    m = folium.Map(
-        tiles=None, prefer_canvas=canvas, attribution_control=tiles is not None
-    )
-    if title:
-        root = m.get_root()
-        root.title = html.escape(title)  # type: ignore[attr-defined]  # the root is a branca Figure
-    if tiles is not None:
-        tile_layer(tiles, tianditu_key).add_to(m)
-    MetricScale().add_to(m)  # type: ignore[no-untyped-call]
-
-    if districts is not None:
-        dist = metric_frame(districts, "districts")
-        check_polygons(dist, "districts")
-        geoms = display_geometry(dist.geometry.values, simplify_m=(simplify_m or 0) * 10, gcj02=gcj02)
-        folium.GeoJson(
-            feature_collection(geoms, [{} for _ in geoms]),
-            name=html.escape("行政区 Districts"),
-            style_function=lambda _f: {"color": "#888888", "weight": 1, "fillColor": "#f2f2f2",
-                                       "fillOpacity": 0.6, "dashArray": "4 3"},
-            interactive=False,
-        ).add_to(m)
-
+    m = new_map(tiles=tiles, tianditu_key=tianditu_key, title=title, canvas=canvas)
+    districts_layer(m, districts, simplify_m, gcj02, labels)
     display = display_geometry(metric.geometry.values, simplify_m=simplify_m, gcj02=gcj02)
     if tooltip_columns is None:
         tooltip_columns = [c for c in ("block_id", "name", "subpark") if c in metric.columns] + [column]
@@ -188,50 +168,15 @@ def choropleth(
     if missing_cols:
         raise MapError(f"tooltip_columns {missing_cols} are not columns of `blocks`")
     fill = breaks.colour_of(values)
-    props = []
-    for i in range(len(metric)):
-        row = metric.iloc[i]
-        props.append({"tip": tooltip_html(row, tooltip_columns, labels, {column: overrides}), "fill": fill[i]})
-    layer_name = html.escape(legend_text)
-    folium.GeoJson(
-        feature_collection(display, props),
-        name=layer_name,
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
-                                  "fillOpacity": 0.85},
-        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
-        on_each_feature=JsCode("function (f, layer) { layer.bindTooltip(f.properties.tip, {sticky: true}); }"),
-        className="zgc-block",
-    ).add_to(m)
-
-    if subparks and "subpark" in metric.columns:
-        groups = pd.Series(range(len(metric))).groupby(metric["subpark"].astype(str).to_numpy(), sort=True)
-        names, outlines = [], []
-        for name, idx in groups:
-            part = display[idx.to_numpy()]
-            names.append(name)
-            outlines.append(shapely.union_all(part))
-        folium.GeoJson(
-            feature_collection(np.asarray(outlines, dtype=object), [{} for _ in names]),
-            name=html.escape("分园边界 Sub-park outlines"),
-            style_function=lambda _f: {"color": "#1f3a93", "weight": 2.2, "fill": False},
-            interactive=False,
-        ).add_to(m)
-
-    missing = bool(np.isnan(values).any())
-    unit_txt = {"zh": unit_zh, "en": unit_en, "both": unit_zh}[labels]
-    HtmlControl(
-        legend_html(breaks, legend_text, unit=unit_txt, has_missing=missing),
-        css_class="zgc-box zgc-legend",
-        position="bottomright",
-        css=CSS,
-    ).add_to(m)
-    if title:
-        HtmlControl(
-            f'<div class="zgc-title">{html.escape(title)}</div>', css_class="zgc-box", position="topleft"
-        ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    minx, miny, maxx, maxy = shapely.total_bounds(display)
-    m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
+    props = [{"tip": tooltip_html(metric.iloc[i], tooltip_columns, labels, {column: overrides}), "fill": fill[i]}
+             for i in range(len(metric))]
+    block_layer(m, display, props, legend_text)
+    if subparks:
+        subpark_outlines(m, metric, display, labels)
+    unit_txt = unit_en if labels == "en" else unit_zh
+    legend_box = legend_html(breaks, legend_text, unit=unit_txt, has_missing=bool(np.isnan(values).any()),
+                             lang=labels)
+    finish_map(m, display, legend=legend_box if legend else None, title=title, info=None)
     logger.info("choropleth of %r: %d blocks, %d classes (%s)", column, len(metric), breaks.k, breaks.scheme)
     return m
 

@@ -21,9 +21,10 @@ from branca.element import MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
-from zgc_space import indicators
+from zgc_space import indicators, labels
 from zgc_space.crs import wgs84_to_gcj02
 from zgc_space.errors import ColumnError, CRSError, MapError, ValidationWarning
+from zgc_space.labels import pick, term
 from zgc_space.maps._style import LABEL_MODES, ClassBreaks, column_labels, format_value
 from zgc_space.schema import METRIC_CRS
 
@@ -93,6 +94,14 @@ CSS = """<style>
 .leaflet-control-layers { font-size: 12px; }
 .leaflet-tooltip .zgc-tip { font-size: 12px; }
 .zgc-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
+.zgc-label { background: none; border: none; white-space: nowrap; pointer-events: none; }
+.zgc-label span { display: inline-block; transform: translate(-50%, -50%); padding: 0 3px; border-radius: 3px;
+  background: rgba(255,255,255,0.7); font-size: 11px; }
+.zgc-label-subpark span { color: #1f3a93; font-weight: bold; font-size: 12px; }
+.zgc-label-district span { color: #777777; background: none; font-size: 11px; }
+.zgc-label-changed span { color: #000000; font-weight: bold; border: 1px solid #000000; }
+.zgc-violations { border-left: 4px solid #d7191c; max-width: 28em; }
+.zgc-violations ul { margin: 0.2em 0 0 1.1em; padding: 0; }
 </style>"""
 
 _CONTROL = Template(
@@ -200,22 +209,19 @@ def tooltip_html(row: pd.Series, columns: Sequence[str], labels: str, overrides:
     cells = []
     for col in columns:
         zh, en, unit_zh, unit_en = column_labels(col, **overrides.get(col, {}))
-        name = {"zh": zh, "en": en, "both": f"{zh} {en}" if zh != en else zh}[labels]
-        value = row[col]
-        if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-            text = format_value(float(value), unit=unit_zh if labels == "zh" else unit_en)
-        else:
-            text = "无数据 no data" if pd.isna(value) else str(value)
+        name = bilingual(zh, en, labels)
+        text = value_text(row[col], unit_en if labels == "en" else unit_zh, labels, missing=True)
         cells.append(f"<tr><th>{html.escape(name)}</th><td>{html.escape(text)}</td></tr>")
     return '<table class="zgc-tip">' + "".join(cells) + "</table>"
 
 
-def legend_html(breaks: ClassBreaks, title: str, *, unit: str, has_missing: bool) -> str:
+def legend_html(breaks: ClassBreaks, title: str, *, unit: str, has_missing: bool, lang: str = "zh+en") -> str:
     rows = [f'<div class="zgc-legend-title">{html.escape(title)}</div>']
     for colour, text in zip(breaks.colours, breaks.labels(unit=unit), strict=True):
         rows.append(f'<div><span class="zgc-swatch" style="background:{colour}"></span>{html.escape(text)}</div>')
     if has_missing:
-        rows.append('<div><span class="zgc-swatch" style="background:#d9d9d9"></span>无数据 no data</div>')
+        rows.append('<div><span class="zgc-swatch" style="background:#d9d9d9"></span>'
+                    f'{html.escape(term("no_data", lang))}</div>')
     return "".join(rows)
 
 
@@ -238,18 +244,20 @@ BIND_TIP = JsCode("function (f, layer) { layer.bindTooltip(f.properties.tip, {st
 
 
 class SyncViews(MacroElement):
-    """Keep two maps on the same centre and zoom (each follows the other's ``move``)."""
+    """Keep maps on the same centre and zoom (each follows the others' ``move``)."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
 (function () {
-    var panes = [{{ this.a.get_name() }}, {{ this.b.get_name() }}], busy = false;
-    panes.forEach(function (src, i) {
-        var dst = panes[1 - i];
+    var panes = [{% for p in this.panes %}{{ p.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}];
+    var busy = false;
+    panes.forEach(function (src) {
         src.on("move zoomend", function () {
             if (busy) { return; }
             busy = true;
-            dst.setView(src.getCenter(), src.getZoom(), {animate: false});
+            panes.forEach(function (dst) {
+                if (dst !== src) { dst.setView(src.getCenter(), src.getZoom(), {animate: false}); }
+            });
             busy = false;
         });
     });
@@ -257,15 +265,46 @@ class SyncViews(MacroElement):
 {% endmacro %}"""
     )
 
-    def __init__(self, a: folium.Map, b: folium.Map) -> None:
+    def __init__(self, *panes: folium.Map) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "SyncViews"
-        self.a = a
-        self.b = b
+        self.panes = list(panes)
+
+
+class PlaceLabels(MacroElement):
+    """Names written on the map at points (sub-parks, districts, changed blocks), not interactive."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+    var group = L.layerGroup().addTo({{ this._parent.get_name() }});
+    {{ this.points|tojson }}.forEach(function (p) {
+        L.marker([p[0], p[1]], {interactive: false, keyboard: false, icon: L.divIcon({
+            className: {{ ("zgc-label " ~ this.css_class)|tojson }}, html: "<span>" + p[2] + "</span>",
+            iconSize: null})}).addTo(group);
+    });
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, points: Sequence[tuple[float, float, str]], *, css_class: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "PlaceLabels"
+        self.points = [[round(float(lat), 6), round(float(lon), 6), html.escape(text)] for lat, lon, text in points]
+        self.css_class = css_class
+
+
+def place_labels(m: folium.Map, geoms: np.ndarray, names: Sequence[str], css_class: str) -> None:
+    """Write ``names`` at a point inside each (display, EPSG:4326) geometry."""
+    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    points = [(p.y, p.x, str(n)) for p, n in zip(pts, names, strict=True) if n and not p.is_empty]
+    if points:
+        PlaceLabels(points, css_class=css_class).add_to(m)
 
 
 def bilingual(zh: str, en: str, labels: str) -> str:
-    return {"zh": zh, "en": en, "both": f"{zh} {en}" if zh != en else zh}[labels]
+    """Return ``zh``, ``en`` or both for the language setting (:func:`zgc_space.labels.pick`)."""
+    return pick(zh, en, labels)
 
 
 def check_labels(labels: str) -> None:
@@ -290,11 +329,18 @@ def with_columns(frame: gpd.GeoDataFrame, columns: Sequence[str], *,
     return frame, usable
 
 
-def value_text(value: Any, unit: str) -> str:
+def value_text(value: Any, unit: str, lang: str = "zh+en", *, missing: bool = False) -> str:
+    """Return a cell's text: numbers with their unit, booleans 是/否, missing as "—" (or "无数据")."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "—"
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-        return format_value(float(value), unit=unit)
+        return term("no_data", lang) if missing else "—"
+    if isinstance(value, (bool, np.bool_)):
+        return term("yes" if value else "no", lang)
+    if isinstance(value, (int, np.integer)):
+        return labels.value(value, lang, unit=unit)  # a count: no decimals
+    if isinstance(value, (float, np.floating)):
+        return format_value(float(value), unit=unit, lang=lang)
+    if isinstance(value, str):
+        return labels.sentence(value, lang)
     return str(value)
 
 
@@ -322,15 +368,20 @@ def new_map(*, tiles: str | None, tianditu_key: str | None, title: str | None, c
     return m
 
 
-def finish_map(m: folium.Map, display: np.ndarray, *, legend: str, title: str | None, info: str | None) -> None:
-    HtmlControl(legend, css_class="zgc-box zgc-legend", position="bottomright", css=CSS).add_to(m)
+def finish_map(m: folium.Map, display: np.ndarray, *, legend: str | None, title: str | None, info: str | None,
+               fit: np.ndarray | None = None) -> None:
+    """Add the legend, title and info boxes and the layer control; fit the view to ``fit`` (default: all)."""
+    if legend is not None:
+        HtmlControl(legend, css_class="zgc-box zgc-legend", position="bottomright", css=CSS).add_to(m)
+    else:
+        HtmlControl("", css_class="zgc-none", position="bottomright", css=CSS).add_to(m)  # the page's CSS
     if title:
         HtmlControl(f'<div class="zgc-title">{html.escape(title)}</div>', css_class="zgc-box",
                     position="topleft").add_to(m)
     if info:
         HtmlControl(info, css_class="zgc-box zgc-info", position="topright").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    minx, miny, maxx, maxy = shapely.total_bounds(display)
+    minx, miny, maxx, maxy = shapely.total_bounds(display if fit is None or len(fit) == 0 else fit)
     m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
 
 
@@ -340,34 +391,44 @@ def outline_layer(m: folium.Map, geoms: np.ndarray, name: str, style: dict[str, 
                        style_function=lambda _f: style, interactive=False).add_to(m)
 
 
-def subpark_outlines(m: folium.Map, frame: gpd.GeoDataFrame, display: np.ndarray) -> None:
+def subpark_outlines(m: folium.Map, frame: gpd.GeoDataFrame, display: np.ndarray, lang: str = "zh+en",
+                     *, names: bool = True) -> None:
+    """Draw each sub-park's outline (the blocks dissolved) and, with ``names``, write its name."""
     if "subpark" not in frame.columns:
         return
     keys = frame["subpark"].astype(str).to_numpy()
-    outlines = [shapely.union_all(display[keys == k]) for k in sorted(set(keys))]
-    outline_layer(m, np.asarray(outlines, dtype=object), "分园边界 Sub-park outlines",
-                   {"color": "#1f3a93", "weight": 2.2, "fill": False})
+    parks = sorted(set(keys))
+    outlines = np.asarray([shapely.union_all(display[keys == k]) for k in parks], dtype=object)
+    outline_layer(m, outlines, "分园边界 Sub-park outlines" if lang in ("both", "zh+en") else term(
+        "subpark_outlines", lang), {"color": "#1f3a93", "weight": 2.2, "fill": False})
+    if names:
+        place_labels(m, outlines, parks, "zgc-label-subpark")
 
 
-def districts_layer(m: folium.Map, districts: gpd.GeoDataFrame | None, simplify_m: float | None, gcj02: bool) -> None:
+def districts_layer(m: folium.Map, districts: gpd.GeoDataFrame | None, simplify_m: float | None, gcj02: bool,
+                    lang: str = "zh+en") -> None:
+    """Draw the district context layer (grey, dashed) with the districts' names (column ``name``)."""
     if districts is None:
         return
     dist = metric_frame(districts, "districts")
     check_polygons(dist, "districts")
     geoms = display_geometry(dist.geometry.values, simplify_m=(simplify_m or 0) * 10, gcj02=gcj02)
-    outline_layer(m, geoms, "行政区 Districts", {"color": "#888888", "weight": 1, "fillColor": "#f2f2f2",
-                                                  "fillOpacity": 0.6, "dashArray": "4 3"})
+    outline_layer(m, geoms, "行政区 Districts" if lang in ("both", "zh+en") else term("districts", lang),
+                  {"color": "#888888", "weight": 1, "fillColor": "#f2f2f2", "fillOpacity": 0.6, "dashArray": "4 3"})
+    if "name" in dist.columns:
+        place_labels(m, geoms, dist["name"].astype(str).tolist(), "zgc-label-district")
 
 
 def block_layer(m: folium.Map, geoms: np.ndarray, props: list[dict[str, Any]], name: str, *,
                  dashed: bool = False, show: bool = True, overlay: bool = True, weight: float = 0.8) -> None:
     """Add one interactive layer of blocks, each filled with ``properties["fill"]``, tooltip ``properties["tip"]``."""
     line = "#555555" if weight < 1 else "#222222"
+    dash = {"dashArray": "5 4"} if dashed else {}
     folium.GeoJson(
         feature_collection(geoms, props),
         name=html.escape(name),
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": line, "weight": weight,
-                                  "fillOpacity": 0.85, "dashArray": "5 4" if dashed else None},
+                                  "fillOpacity": 0.85, **dash},
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
         on_each_feature=BIND_TIP,
         className="zgc-block",

@@ -16,9 +16,11 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from zgc_space import indicators, maps
 from zgc_space.errors import ColumnError, MapError, ValidationWarning
+from zgc_space.labels import TERMS, operation, sentence, term
 from zgc_space.maps._leaflet import (
     bilingual,
     block_layer,
@@ -31,6 +33,7 @@ from zgc_space.maps._leaflet import (
     metric_frame,
     new_map,
     outline_layer,
+    place_labels,
     rows_html,
     subpark_outlines,
     value_text,
@@ -44,13 +47,9 @@ logger = logging.getLogger(__name__)
 
 #: How each kind of change is drawn: change → (Chinese, English, fill colour), bottom layer first.
 CHANGE_STYLES: dict[str, tuple[str, str, str]] = {
-    "unchanged": ("未调整", "unchanged", "#e6e6e6"),
-    "released": ("调出", "released", "#d7301f"),
-    "part-released": ("部分调出", "partly released", "#fc8d59"),
-    "rezoned": ("用地调整", "rezoned", "#fee08b"),
-    "renewed": ("更新改造", "renewed", "#8856a7"),
-    "merged-into": ("合并", "merged", "#2c7fb8"),
-    "admitted": ("调入", "admitted", "#1a9850"),
+    change: (*TERMS["change:admitted" if change == "admitted" else change], colour) for change, colour in (
+        ("unchanged", "#e6e6e6"), ("released", "#d7301f"), ("part-released", "#fc8d59"), ("rezoned", "#fee08b"),
+        ("renewed", "#8856a7"), ("merged-into", "#2c7fb8"), ("admitted", "#1a9850"))
 }
 
 
@@ -79,9 +78,9 @@ def _change_lines(changes: pd.DataFrame, labels: str) -> dict[str, list[str]]:
     lines: dict[str, list[str]] = {}
     for row in changes.itertuples(index=False):
         zh, en, _ = CHANGE_STYLES.get(str(row.change), (str(row.change), str(row.change), ""))
-        text = bilingual(zh, en, labels) if row.change != "merged" else bilingual("并入", "merged away", labels)
-        where = f" · {row.operation}" + (f" (line {row.line})" if pd.notna(row.line) else "")
-        detail = f" · {row.detail}" if isinstance(row.detail, str) and row.detail else ""
+        text = bilingual(zh, en, labels) if row.change != "merged" else term("merged", labels)
+        where = f" · {operation(row.operation, row.line, labels)}"
+        detail = f" · {sentence(row.detail, labels)}" if isinstance(row.detail, str) and row.detail else ""
         lines.setdefault(str(row.block_id), []).append(text + where + detail)
     return lines
 
@@ -99,9 +98,9 @@ def _scenario_tip(block_id: str, name: Any, subpark: Any, change: str, lines: li
     vals = []
     for col in columns:
         czh, cen, unit_zh, unit_en = column_labels(col)
-        unit = unit_zh if labels == "zh" else unit_en
-        b = value_text(before[col] if before is not None and col in before.index else None, unit)
-        a = value_text(after[col] if after is not None and col in after.index else None, unit)
+        unit = unit_en if labels == "en" else unit_zh
+        b = value_text(before[col] if before is not None and col in before.index else None, unit, labels)
+        a = value_text(after[col] if after is not None and col in after.index else None, unit, labels)
         vals.append(f"<tr><th>{html.escape(bilingual(czh, cen, labels))}</th><td>{html.escape(b)}</td>"
                     f"<td>{html.escape(a)}</td></tr>")
     cap = bilingual("调整前", "before", labels), bilingual("调整后", "after", labels)
@@ -123,7 +122,7 @@ def _zone_summary(base: gpd.GeoDataFrame, after: gpd.GeoDataFrame, labels: str) 
                 warnings.simplefilter("ignore", ValidationWarning)
                 v = [float(indicators.compute(f, by="zone", indicators=[ind])[ind].iloc[0]) for f in (base, after)]
             zh, en, unit_zh, unit_en = column_labels(ind)
-            unit = unit_zh if labels == "zh" else unit_en
+            unit = unit_en if labels == "en" else unit_zh
             rows.append((bilingual(zh, en, labels), format_value(v[0], unit=unit), format_value(v[1], unit=unit)))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f'<table class="zgc-tip zgc-summary">{body}</table>'
@@ -168,9 +167,21 @@ def scenario_categories(baseline: gpd.GeoDataFrame, result: Any) -> tuple[gpd.Ge
     return frame, merged_away
 
 
+def _around(focus: np.ndarray | None) -> np.ndarray | None:
+    """Return the changed blocks' display geometries grown to at least ~3 km across (None: fit everything)."""
+    if focus is None:
+        return None
+    minx, miny, maxx, maxy = shapely.total_bounds(focus)
+    half = 0.015  # degrees: about 1.5 km, so one small block is shown with its neighbours
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    return np.asarray([shapely.box(min(minx, cx - half), min(miny, cy - half), max(maxx, cx + half),
+                                   max(maxy, cy + half))], dtype=object)
+
+
 def draw_scenario(baseline: gpd.GeoDataFrame, result: Any, *, columns: Sequence[str] | None, labels: str,
                   title: str | None, subparks: bool, districts: gpd.GeoDataFrame | None, tiles: str | None,
-                  tianditu_key: str | None, simplify_m: float | None, summary: bool, info: str | None) -> folium.Map:
+                  tianditu_key: str | None, simplify_m: float | None, summary: bool, info: str | None,
+                  violations: str | None = None, fit_changed: bool = True) -> folium.Map:
     """Draw a scenario map (see :func:`zgc_space.scenario_maps.scenario_map`)."""
     check_labels(labels)
     base, after, changes = _scenario_parts(baseline, result)
@@ -183,7 +194,7 @@ def draw_scenario(baseline: gpd.GeoDataFrame, result: Any, *, columns: Sequence[
     items, merged_away = scenario_items(base, after, changes)
 
     m = new_map(tiles=tiles, tianditu_key=tianditu_key, title=title, canvas=len(items) > maps.CANVAS_ABOVE)
-    districts_layer(m, districts, simplify_m, gcj02)
+    districts_layer(m, districts, simplify_m, gcj02, labels)
     geoms = display_geometry(np.asarray([it[1] for it in items], dtype=object), simplify_m=simplify_m, gcj02=gcj02)
     entries = []
     for change, (zh, en, colour) in CHANGE_STYLES.items():
@@ -198,16 +209,21 @@ def draw_scenario(baseline: gpd.GeoDataFrame, result: Any, *, columns: Sequence[
             props.append({"fill": colour, "tip": _scenario_tip(
                 bid, name, park, change, lines.get(bid, []), before, aft, cols, labels)})
         block_layer(m, geoms[idx], props, f"{bilingual(zh, en, labels)} ({len(idx)})", dashed=change == "released",
-                    weight=0.8 if change == "unchanged" else 2.0)
+                    weight=0.8 if change == "unchanged" else 3.0)
         entries.append((colour, bilingual(zh, en, labels), len(idx)))
     if merged_away:
         shown = display_geometry(np.asarray(merged_away, dtype=object), simplify_m=simplify_m, gcj02=gcj02)
         outline_layer(m, shown, bilingual("合并前区块", "blocks before merging", labels),
                        {"color": "#2c7fb8", "weight": 1.2, "dashArray": "3 3", "fill": False})
     if subparks:
-        subpark_outlines(m, after, geoms[: len(after)])  # the kept and new blocks come first
+        subpark_outlines(m, after, geoms[: len(after)], labels)  # the kept and new blocks come first
+    changed = [k for k, it in enumerate(items) if it[0] != "unchanged"]
+    place_labels(m, geoms[changed], [items[k][2] for k in changed], "zgc-label-changed")
     legend = legend_entries_html(entries, bilingual("调整类型", "change", labels))
     box = _zone_summary(base, after, labels) if summary else ""
-    finish_map(m, geoms, legend=legend, title=title, info=(info or "") + box or None)
+    if violations:
+        info = (info or "") + f'<div class="zgc-violations">{violations}</div>'
+    focus = geoms[changed] if fit_changed and changed else None
+    finish_map(m, geoms, legend=legend, title=title, info=(info or "") + box or None, fit=_around(focus))
     logger.info("scenario map: %d blocks drawn, %d changes", len(items), len(changes))
     return m

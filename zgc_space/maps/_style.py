@@ -14,31 +14,17 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from zgc_space import labels
 from zgc_space.errors import ColumnError, MapError
-from zgc_space.indicators import INDICATORS
-from zgc_space.schema import COLUMNS
 
 __all__ = ["ClassBreaks", "Footer", "class_breaks", "column_labels", "format_value"]
 
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "explicit")
-LABEL_MODES = ("zh", "en", "both")
+#: Language settings of the maps (:data:`zgc_space.labels.LANGS`; ``"both"`` is ``"zh+en"``).
+LABEL_MODES = ("zh", "zh+en", "en", "both")
 NO_DATA_COLOUR = "#d9d9d9"
 #: Jenks is exact up to this many distinct values; above it runs on evenly spaced quantiles.
 JENKS_MAX_VALUES = 3000
-
-_UNIT_ZH = {
-    "persons": "人", "enterprises": "家", "units": "个", "persons/ha": "人/公顷",
-    "万元/ha": "万元/公顷", "万元/mu": "万元/亩", "万元/person": "万元/人",
-}
-#: Shorter English labels than the schema's one-line descriptions, for legends and tooltips.
-_SHORT_EN = {
-    "block_id": "block", "name": "name", "subpark": "sub-park", "cluster": "cluster",
-    "district": "district", "owner_type": "owner type", "owner_count": "land owners",
-    "policy_zone": "policy zone", "site_area_m2": "site area", "gfa_m2": "floor area",
-    "footprint_m2": "building footprint", "revenue_10k_cny": "revenue", "tax_10k_cny": "tax",
-    "employees": "employees", "population": "population", "far_cap": "planned FAR cap",
-}
-
 
 @dataclass(frozen=True)
 class Footer:
@@ -57,6 +43,8 @@ class Footer:
         same inputs give the same file.
     note
         Any further line (e.g. the parameters or preset used).
+    lang
+        Language of the field labels: ``"zh"``, ``"zh+en"`` (default) or ``"en"``.
 
     Examples
     --------
@@ -69,15 +57,17 @@ class Footer:
     crs: str | None = None
     date: str | None = None
     note: str | None = None
+    lang: str = "zh+en"
 
     def items(self) -> list[tuple[str, str]]:
-        """Return ``(label, value)`` pairs of the fields that are set, in a fixed order."""
+        """Return ``(label, value)`` pairs of the fields that are set, in a fixed order, in ``lang``."""
+        pick = labels.pick
         pairs = (
-            ("审图号 Map review no.", self.review_number),
-            ("数据来源 Data source", self.data_source),
-            ("坐标系 CRS", self.crs),
-            ("日期 Date", self.date),
-            ("说明 Note", self.note),
+            (pick("审图号", "Map review no.", self.lang), self.review_number),
+            (pick("数据来源", "Data source", self.lang), self.data_source),
+            (pick("坐标系", "CRS", self.lang), self.crs),
+            (pick("日期", "Date", self.lang), self.date),
+            (pick("说明", "Note", self.lang), self.note),
         )
         return [(k, str(v)) for k, v in pairs if v not in (None, "")]
 
@@ -131,33 +121,29 @@ class ClassBreaks:
         ]
 
 
-def format_value(value: float | None, *, unit: str = "") -> str:
+def format_value(value: float | None, *, unit: str = "", lang: str = "zh+en") -> str:
     """Format a number for people: thousands separators, precision by magnitude, unit.
+
+    The rules are :func:`zgc_space.labels.value`'s.
 
     Examples
     --------
     >>> format_value(1234567.891, unit="m²"), format_value(1.18), format_value(0.0312)
     ('1,234,568 m²', '1.18', '0.0312')
-    >>> format_value(float("nan"))
-    '无数据 no data'
+    >>> format_value(float("nan")), format_value(float("nan"), lang="zh"), format_value(-2.2e-16)
+    ('无数据 no data', '无数据', '0.00')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return "无数据 no data"
-    x = float(value)
-    mag = abs(x)
-    if mag >= 1000 or (mag >= 100 and x == round(x)):
-        text = f"{x:,.0f}"
-    elif mag >= 1 or mag == 0:
-        text = f"{x:,.2f}"
-    else:
-        text = f"{x:.3g}"
-    return f"{text} {unit}" if unit else text
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        value = float(value)  # an integer count reads as any other number here
+    return labels.value(value, lang, unit=unit)
 
 
 def column_labels(
     column: str, *, label_zh: str | None = None, label_en: str | None = None, unit: str | None = None
 ) -> tuple[str, str, str, str]:
     """Return ``(zh, en, unit_zh, unit_en)`` for a column (schema or indicator) unless overridden.
+
+    The names come from :mod:`zgc_space.labels`.
 
     Examples
     --------
@@ -166,23 +152,20 @@ def column_labels(
     >>> column_labels("tax_10k_cny_per_ha")
     ('综合地均税收', 'tax per hectare', '万元/公顷', '万元/ha')
     """
-    col = COLUMNS.get(column)
-    ind = INDICATORS.get(column)
-    zh = label_zh or (col.zh if col else ind.zh if ind else column)
-    en = label_en or _SHORT_EN.get(column) or (col.description if col else ind.en if ind else column)
-    default_unit = col.unit if col else ind.unit if ind else ""
-    unit_en = unit if unit is not None else default_unit
-    return zh, en, _UNIT_ZH.get(unit_en, unit_en), unit_en
+    zh = label_zh or labels.column_name(column, "zh")
+    en = label_en or labels.column_name(column, "en")
+    unit_en = unit if unit is not None else labels.unit_of(column)
+    return zh, en, labels.unit(unit_en, "zh"), unit_en
 
 
-def legend_title(column: str, labels: str, **overrides: str | None) -> str:
+def legend_title(column: str, lang: str, **overrides: str | None) -> str:
     """Return the legend title in Chinese, English or both, with units."""
-    if labels not in LABEL_MODES:
-        raise MapError(f"labels={labels!r} is not one of {LABEL_MODES}")
+    if lang not in LABEL_MODES:
+        raise MapError(f"labels={lang!r} is not one of {LABEL_MODES}")
     zh, en, unit_zh, unit_en = column_labels(column, **overrides)
     zh_t = f"{zh} ({unit_zh})" if unit_zh else zh
     en_t = f"{en} ({unit_en})" if unit_en else en
-    return {"zh": zh_t, "en": en_t, "both": f"{zh_t} / {en_t}"}[labels]
+    return {"zh": zh_t, "en": en_t}.get(lang, f"{zh_t} / {en_t}")
 
 
 def numeric_values(frame: pd.DataFrame, column: str) -> np.ndarray:

@@ -28,6 +28,7 @@ from branca.element import Figure
 
 from zgc_space import maps
 from zgc_space.errors import ColumnError, MapError
+from zgc_space.labels import TERMS, sentence, term
 from zgc_space.maps import choropleth
 from zgc_space.maps._leaflet import (
     OTHER_COLOUR,
@@ -64,16 +65,13 @@ logger = logging.getLogger(__name__)
 
 #: Dynamic-adjustment statuses: status → (Chinese, English, fill colour); others are drawn grey.
 STATUS_STYLES: dict[str, tuple[str, str, str]] = {
-    "normal": ("正常", "normal", "#91cf60"),
-    "warning": ("预警", "warning", "#fdae61"),
-    "exit": ("退出", "exit", "#d7191c"),
-    "admitted": ("新纳入", "admitted", "#2c7bb6"),
-    "outside": ("区外", "outside", "#f0f0f0"),
+    s: (*TERMS[s], colour) for s, colour in (
+        ("normal", "#91cf60"), ("warning", "#fdae61"), ("exit", "#d7191c"), ("admitted", "#2c7bb6"),
+        ("outside", "#f0f0f0"))
 }
 #: Labels of the columns :func:`zgc_space.dynamic.evaluate_panel` adds.
 _STATUS_COLUMNS: dict[str, tuple[str, str]] = {
-    "score": ("集约度分值", "score"), "member": ("政策区成员", "member"), "reason": ("原因", "reason"),
-    "consecutive_warnings": ("连续预警次数", "consecutive warnings"), "simulated": ("模拟年份", "simulated"),
+    c: TERMS[c] for c in ("score", "member", "reason", "consecutive_warnings", "simulated")
 }
 
 
@@ -94,6 +92,8 @@ def scenario_map(
     tianditu_key: str | None = None,
     simplify_m: float | None = 2.0,
     summary: bool = True,
+    violations: str | Sequence[str] | None = None,
+    fit_changed: bool = True,
 ) -> folium.Map:
     r"""Draw what a proposal changes: released, admitted, renewed, merged and rezoned blocks.
 
@@ -114,6 +114,12 @@ def scenario_map(
         As in :func:`zgc_space.maps.choropleth`.
     summary
         A box with the zone's block count, total area, FAR and tax per hectare before and after.
+    violations
+        The constraints the proposal breaks, shown in a box on the map: ready (escaped) HTML, or a
+        list of texts (default: the result's own violations, in ``labels``' language).
+    fit_changed
+        Fit the view to the changed blocks (at least ~3 km across) instead of the whole zone;
+        changed blocks are always drawn with a strong outline and labelled with their id.
 
     Returns
     -------
@@ -139,9 +145,15 @@ def scenario_map(
     """
     if title is None and hasattr(result, "proposal"):
         title = f"{result.proposal.id}: {result.proposal.title}"
+    if violations is None:
+        violations = [str(v) for v in getattr(result, "violations", [])]
+    if not isinstance(violations, str):
+        items = "".join(f"<li>{html.escape(sentence(v, labels))}</li>" for v in violations)
+        violations = (f"<strong>{html.escape(term('violation_box', labels))}</strong><ul>{items}</ul>"
+                      if items else None)
     return draw_scenario(baseline, result, columns=columns, labels=labels, title=title, subparks=subparks,
                      districts=districts, tiles=tiles, tianditu_key=tianditu_key, simplify_m=simplify_m,
-                     summary=summary, info=None)
+                     summary=summary, info=None, violations=violations, fit_changed=fit_changed)
 
 
 def optimisation_map(
@@ -185,18 +197,19 @@ def optimisation_map(
     applied = scenarios.apply(baseline, result.proposal, candidates=candidates)
     check_labels(labels)
     ozh, oen, unit_zh, unit_en = column_labels(result.objective)
-    unit = unit_zh if labels == "zh" else unit_en
-    sense = {"max": bilingual("最大化", "maximise", labels), "min": bilingual("最小化", "minimise", labels)}
+    unit = unit_en if labels == "en" else unit_zh
+    status = str(result.status)
+    gap = float(getattr(result, "gap", 0.0) or 0.0)
     rows = [
-        (bilingual("目标", "objective", labels),
-         f"{sense.get(result.sense, result.sense)} {bilingual(ozh, oen, labels)}"),
-        (bilingual("现状", "baseline", labels), format_value(result.baseline_value, unit=unit)),
-        (bilingual("优化后", "optimised", labels), format_value(result.value, unit=unit)),
-        (bilingual("求解状态", "status", labels), f"{result.status}, gap {float(getattr(result, 'gap', 0.0)):.2g}"),
+        (term("objective", labels), f"{term(str(result.sense), labels)} {bilingual(ozh, oen, labels)}"),
+        (term("baseline", labels), format_value(result.baseline_value, unit=unit, lang=labels)),
+        (term("optimised", labels), format_value(result.value, unit=unit, lang=labels)),
+        (term("solver_status", labels), term(status, labels)),
+        (term("gap", labels), f"{100 * gap:.2f} %"),
     ]
     info = f'<table class="zgc-tip zgc-objective">{rows_html(rows)}</table>'
     if title is None:
-        title = f"{bilingual('优化方案', 'optimised adjustment', labels)}: {bilingual(ozh, oen, labels)}"
+        title = f"{bilingual('优化方案', 'optimised adjustment', labels)}：{bilingual(ozh, oen, labels)}"
     return draw_scenario(baseline, applied, columns=columns, labels=labels, title=title, subparks=subparks,
                      districts=districts, tiles=None, tianditu_key=None, simplify_m=simplify_m, summary=True,
                      info=info)
@@ -207,11 +220,10 @@ def optimisation_map(
 
 
 def compare_map(
-    a: gpd.GeoDataFrame,
-    b: gpd.GeoDataFrame,
-    column: str,
-    *,
-    titles: tuple[str, str] = ("调整前 Before", "调整后 After"),
+    *layers: gpd.GeoDataFrame | str,
+    column: str | None = None,
+    titles: Sequence[str] | None = None,
+    page_title: str | None = None,
     scheme: str = "quantiles",
     k: int = 5,
     bins: Sequence[float] | None = None,
@@ -221,30 +233,34 @@ def compare_map(
     subparks: bool = True,
     districts: gpd.GeoDataFrame | None = None,
     simplify_m: float | None = 2.0,
-    layout: str = "horizontal",
+    layout: str = "auto",
 ) -> Figure:
-    """Show one column of two block layers side by side, panes in step, with the same classes.
+    """Show one column of 2 to 6 block layers as small multiples: panes in step, one legend, the same classes.
 
     Parameters
     ----------
-    a, b
-        Two block tables, e.g. the baseline and a proposal's result.
+    *layers
+        Two to six block tables, e.g. the baseline and proposals' results. The column may also
+        be given as the last positional argument (``compare_map(a, b, "far")``).
     column
         A numeric column, or a block indicator (``"far"``) computed when absent.
     titles
-        The title of each pane.
+        The title of each pane (default for two layers: before / after; else numbered).
+    page_title
+        The page's title (default: the pane titles joined).
     scheme, k, bins, cmap
-        Class breaks, found over the values of both layers together (:func:`zgc_space.maps.class_breaks`).
+        Class breaks, found over the values of all layers together (:func:`zgc_space.maps.class_breaks`).
     labels, tooltip_columns, subparks, districts, simplify_m
         As in :func:`zgc_space.maps.choropleth`.
     layout
-        ``"horizontal"`` (left and right) or ``"vertical"`` (top and bottom).
+        ``"horizontal"`` (one row), ``"vertical"`` (one column) or ``"auto"`` (one row up to three
+        panes, else two rows).
 
     Returns
     -------
     branca.element.Figure
-        A page holding both maps; panning or zooming one moves the other. Save it with
-        :func:`zgc_space.maps.save_html`.
+        A page holding the maps; panning or zooming one moves all others. The legend is drawn once
+        (on the last pane). Save it with :func:`zgc_space.maps.save_html`.
 
     Examples
     --------
@@ -257,31 +273,48 @@ def compare_map(
     >>> page = maps.to_html(compare_map(a, a.assign(gfa_m2=[3.0, 4.0]), "gfa_m2", k=2))
     >>> page.count("L.map("), "setView" in page
     (2, True)
+    >>> page = maps.to_html(compare_map(a, a, a, column="gfa_m2", titles=["P1", "P2", "P3"], k=2))
+    >>> page.count("L.map("), page.count("zgc-box zgc-legend")
+    (3, 1)
     """
-    if layout not in ("horizontal", "vertical"):
-        raise MapError(f"layout={layout!r} is not 'horizontal' or 'vertical'")
-    if len(titles) != 2:
-        raise MapError(f"titles must hold two titles, one per pane, got {len(titles)}")
+    frames_in = list(layers)
+    if column is None and frames_in and isinstance(frames_in[-1], str):
+        column = str(frames_in.pop())
+    if column is None:
+        raise MapError("compare_map needs column=... (a numeric column or a block indicator id)")
+    if not 2 <= len(frames_in) <= 6:
+        raise MapError(f"compare_map shows 2 to 6 layers, got {len(frames_in)}")
+    if layout not in ("auto", "horizontal", "vertical"):
+        raise MapError(f"layout={layout!r} is not 'auto', 'horizontal' or 'vertical'")
+    check_labels(labels)
+    n = len(frames_in)
+    if titles is None:
+        titles = ([term("before", labels), term("after", labels)] if n == 2 else [str(i + 1) for i in range(n)])
+    titles = list(titles)
+    if len(titles) != n:
+        raise MapError(f"titles must hold one title per layer ({n}), got {len(titles)}")
     frames = []
-    for frame, what in ((a, "a"), (b, "b")):
-        metric = metric_frame(frame, what)
+    for i, frame in enumerate(frames_in):
+        if isinstance(frame, str):
+            raise MapError(f"layer {i + 1} is a string ({frame!r}); pass the column as column=...")
+        metric = metric_frame(frame, f"layers[{i}]")
         metric, _ = with_columns(metric, [column], strict=True)
         frames.append(metric)
     values = np.concatenate([numeric_values(f, column) for f in frames])
     breaks = class_breaks(values, scheme=scheme, k=k, bins=bins, cmap=cmap)
+    cols, rows = {"horizontal": (n, 1), "vertical": (1, n)}.get(layout, (n, 1) if n <= 3 else ((n + 1) // 2, 2))
     page = Figure()
-    page.title = html.escape(" | ".join(titles))
+    page.title = html.escape(page_title or " | ".join(titles))
     panes = []
     for i, (frame, title) in enumerate(zip(frames, titles, strict=True)):
         m = choropleth(frame, column, breaks=breaks, labels=labels, tooltip_columns=tooltip_columns,
-                       subparks=subparks, districts=districts, title=title, simplify_m=simplify_m)
-        wide = layout == "horizontal"
-        m.width, m.height = (50.0 if wide else 100.0, "%"), (100.0 if wide else 50.0, "%")
-        left, top = (50.0 * i, 0.0) if wide else (0.0, 50.0 * i)
-        m.left, m.top, m.position = (left, "%"), (top, "%"), "absolute"
+                       subparks=subparks, districts=districts, title=title, simplify_m=simplify_m,
+                       legend=i == n - 1)
+        m.width, m.height = (100.0 / cols, "%"), (100.0 / rows, "%")
+        m.left, m.top, m.position = (100.0 * (i % cols) / cols, "%"), (100.0 * (i // cols) / rows, "%"), "absolute"
         page.add_child(m, name=f"pane{i}")
         panes.append(m)
-    page.add_child(SyncViews(panes[0], panes[1]), name="sync")
+    page.add_child(SyncViews(*panes), name="sync")
     return page
 
 
@@ -407,7 +440,7 @@ def dynamic_map(
     status = frame[status_column].astype(str).to_numpy()
     largest = int(frame[year_column].value_counts().max())
     m = new_map(tiles=None, tianditu_key=None, title=title, canvas=largest > maps.CANVAS_ABOVE)
-    districts_layer(m, districts, simplify_m, False)
+    districts_layer(m, districts, simplify_m, False, labels)
     counts: dict[Any, dict[str, int]] = {}
     unit_zh, unit_en = ("区块", "block") if unit == "block_id" else column_labels(unit)[:2]
     for y in years:
@@ -425,14 +458,15 @@ def dynamic_map(
                      (bilingual("状态", "status", labels), bilingual(zh, en, labels))]
             for col in tooltip_columns:
                 zc, ec, u_zh, u_en = _status_labels(col)
-                head.append((bilingual(zc, ec, labels), value_text(row[col], u_zh if labels == "zh" else u_en)))
+                head.append((bilingual(zc, ec, labels), value_text(row[col], u_en if labels == "en" else u_zh,
+                                                                   labels)))
             props.append({"fill": colour, "tip": f'<table class="zgc-tip">{rows_html(head)}</table>'})
             counts.setdefault(y, {}).setdefault(status[i], 0)
             counts[y][status[i]] += 1
         block_layer(m, display[idx], props, f"{y}年", show=y == shown, overlay=False)
     if subparks and "subpark" in frame.columns:
         last = ~frame.duplicated(unit, keep="last").to_numpy()
-        subpark_outlines(m, frame[last], display[last])
+        subpark_outlines(m, frame[last], display[last], labels)
     order = [s for s in STATUS_STYLES if any(s in c for c in counts.values())]
     order += sorted({s for c in counts.values() for s in c} - set(order))
     names = {s: bilingual(*STATUS_STYLES.get(s, (s, s, ""))[:2], labels) for s in order}

@@ -30,9 +30,10 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
 
 from zgc_space import crs as _crs
-from zgc_space import indicators
+from zgc_space import indicators, labels
 from zgc_space.errors import CRSError, DataFileError, MapError
 from zgc_space.io import write_atomic
+from zgc_space.labels import pick, term
 from zgc_space.maps._style import (
     NO_DATA_COLOUR,
     Footer,
@@ -136,10 +137,37 @@ def _scale_bar(ax: Axes, bounds: tuple[float, float, float, float], font: font_m
                 fontsize=8, zorder=5)
 
 
-def _north_arrow(ax: Axes, font: font_manager.FontProperties) -> None:
+def _north_arrow(ax: Axes, font: font_manager.FontProperties, lang: str = "zh+en") -> None:
     ax.annotate("", xy=(0.96, 0.97), xytext=(0.96, 0.87), xycoords="axes fraction",
                 arrowprops={"arrowstyle": "-|>,head_width=0.4,head_length=0.8", "color": "black", "lw": 1.5})
-    ax.text(0.96, 0.84, "N 北", transform=ax.transAxes, ha="center", va="top", fontproperties=font, fontsize=10)
+    text = labels.pick("北", "N", lang) if lang != "zh+en" else "N 北"
+    ax.text(0.96, 0.84, text, transform=ax.transAxes, ha="center", va="top", fontproperties=font, fontsize=10)
+
+
+def place_names(ax: Axes, geoms: Sequence[shapely.Geometry], names: Sequence[str], font: font_manager.FontProperties,
+                *, size: float, colour: str, weight: str = "normal", zorder: int = 6) -> None:
+    """Write each name at a point inside its polygon (sub-parks, districts, changed blocks); clipped to the map."""
+    for geom, name in zip(geoms, names, strict=True):
+        if geom is None or geom.is_empty or not name:
+            continue
+        pt = shapely.point_on_surface(geom)
+        ax.text(pt.x, pt.y, str(name), ha="center", va="center", fontproperties=font, fontsize=size, color=colour,
+                fontweight=weight, zorder=zorder, clip_on=True,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.6})
+
+
+def _overview(fig: Figure, geoms: np.ndarray, box: tuple[float, float, float, float]) -> None:
+    """Draw the whole zone small in a corner with the map's extent as a red rectangle."""
+    inset = fig.add_axes((0.74, 0.70, 0.22, 0.22))
+    inset.set_axis_off()
+    inset.set_aspect("equal")
+    inset.add_collection(PathCollection([_path(g) for g in geoms], facecolors="#bbbbbb", edgecolors="none"))
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    pad = 0.03 * max(xmax - xmin, ymax - ymin, 1.0)
+    inset.set_xlim(xmin - pad, xmax + pad)
+    inset.set_ylim(ymin - pad, ymax + pad)
+    inset.add_patch(Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1], facecolor="none",
+                              edgecolor="#d7191c", linewidth=1.2))
 
 
 def _page(paper: str) -> tuple[Figure, Axes]:
@@ -160,19 +188,27 @@ def _draw_districts(ax: Axes, districts: gpd.GeoDataFrame) -> None:
 
 def _finish_page(fig: Figure, ax: Axes, geoms: np.ndarray, font: font_manager.FontProperties, *,
                  handles: Sequence[Patch], heading: str, title: str | None, summary: str,
-                 footer: Footer | None) -> None:
-    """Zoom to ``geoms`` with a margin; add the scale bar, north arrow, legend, title and footer.
+                 footer: Footer | None, lang: str = "zh+en", focus: np.ndarray | None = None) -> None:
+    """Zoom to ``geoms`` (or to ``focus``, with an overview of ``geoms``); add scale bar, arrow, legend, title, footer.
 
     The footer holds ``footer``'s text (when it has items) above the ``summary`` line.
     """
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    shown = geoms if focus is None or len(focus) == 0 else focus
+    xmin, ymin, xmax, ymax = shapely.total_bounds(shown)
+    side = max(xmax - xmin, ymax - ymin, 3000.0 if shown is not geoms else 1.0)  # a few km at least around changes
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    xmin, xmax, ymin, ymax = (min(xmin, cx - side / 2), max(xmax, cx + side / 2), min(ymin, cy - side / 2),
+                              max(ymax, cy + side / 2))
     pad = 0.08 * max(xmax - xmin, ymax - ymin, 1.0)
     bounds = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
     ax.set_xlim(bounds[0], bounds[2])
     ax.set_ylim(bounds[1], bounds[3])
     _scale_bar(ax, bounds, font)
-    _north_arrow(ax, font)
-    legend = fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.73, 0.5), frameon=False,
+    _north_arrow(ax, font, lang)
+    if shown is not geoms:
+        _overview(fig, geoms, bounds)
+    legend = fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.73, 0.42 if shown is not geoms else 0.5),
+                        frameon=False,
                         prop=font.copy(), title=heading, title_fontproperties=font.copy())
     legend.get_title().set_fontsize(9)
     for text in legend.get_texts():
@@ -213,7 +249,7 @@ def static_map(
     k: int = 5,
     bins: Sequence[float] | None = None,
     cmap: str = "YlOrRd",
-    labels: str = "both",
+    labels: str = "zh",
     label_zh: str | None = None,
     label_en: str | None = None,
     unit: str | None = None,
@@ -309,23 +345,34 @@ def static_map(
     if districts is not None:
         if districts.crs is None:
             raise CRSError("`districts` has no CRS; set it before mapping")
-        _draw_districts(ax, _metric(districts, "districts"))
+        dist = _metric(districts, "districts")
+        _draw_districts(ax, dist)
+        if "name" in dist.columns:
+            place_names(ax, list(dist.geometry.values), dist["name"].astype(str).tolist(), prop, size=7,
+                        colour="#777777", zorder=4)
     geoms = metric.geometry.values
     ax.add_collection(PathCollection([_path(g) for g in geoms], facecolors=breaks.colour_of(values),
                                      edgecolors="#555555", linewidths=0.3, zorder=2))
     handles = [Patch(facecolor=c, edgecolor="#555555", label=t)
-               for c, t in zip(breaks.colours, breaks.labels(unit=unit_zh if labels == "zh" else unit_en),
+               for c, t in zip(breaks.colours, breaks.labels(unit=unit_en if labels == "en" else unit_zh),
                                strict=True)]
     if np.isnan(values).any():
-        handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#555555", label="无数据 no data"))
+        handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#555555", label=term("no_data", labels)))
     if subparks and "subpark" in metric.columns:
         outlines = [shapely.union_all(geoms[(metric["subpark"] == name).to_numpy()])
                     for name in sorted(metric["subpark"].dropna().astype(str).unique())]
         ax.add_collection(PathCollection([_path(g) for g in outlines], facecolors="none",
                                          edgecolors="#1f3a93", linewidths=1.2, zorder=3))
-        handles.append(Patch(facecolor="none", edgecolor="#1f3a93", linewidth=1.2, label="分园边界 sub-park outline"))
+        place_names(ax, outlines, sorted(metric["subpark"].dropna().astype(str).unique()), prop, size=8,
+                    colour="#1f3a93", weight="bold")
+        handles.append(Patch(facecolor="none", edgecolor="#1f3a93", linewidth=1.2,
+                             label=term("subpark_outlines", labels)))
+    scheme_name = {"quantiles": ("分位数", "quantiles"), "natural_breaks": ("自然断点", "natural breaks"),
+                   "equal_interval": ("等间距", "equal interval"), "explicit": ("指定分级", "explicit")}[breaks.scheme]
+    summary = pick(f"{len(metric)} 个区块 · 分级：{scheme_name[0]} · 绘图坐标 EPSG:4548",
+                   f"{len(metric)} blocks · classes: {scheme_name[1]} · drawn in EPSG:4548", labels)
     _finish_page(fig, ax, geoms, prop, handles=handles, heading=heading, title=title, footer=footer,
-                 summary=f"{len(metric)} 个区块 blocks · 分级 classes: {breaks.scheme} · 绘图坐标 drawn in EPSG:4548")
+                 summary=summary, lang=labels)
 
     written = []
     for fmt in fmts:
@@ -353,13 +400,19 @@ def category_map(
     quiet: Sequence[str] = (),
     outlines: Sequence[shapely.Geometry] = (),
     districts: gpd.GeoDataFrame | None = None,
+    pdf: bool = False,
+    lang: str = "zh",
+    focus: Sequence[int] | None = None,
 ) -> Path:
-    """Print ``frame``'s polygons filled by category as a PNG; return the file written.
+    """Print ``frame``'s polygons filled by category as a PNG (and a PDF beside it); return the PNG.
 
     ``styles`` maps each category to ``(legend label, colour)``, in legend order; categories
     absent from ``styles`` are refused. ``dashed`` categories are drawn with dashed edges,
-    ``quiet`` ones (e.g. unchanged blocks) with thin edges;
-    ``outlines`` (EPSG:4548) are drawn as dashed lines without fill.
+    ``quiet`` ones (e.g. unchanged blocks) with thin edges, the others with a strong black
+    outline; ``outlines`` (EPSG:4548) are drawn as dashed lines without fill. ``focus`` (row
+    positions, e.g. the changed blocks) fits the view to those blocks, labels them with their
+    ``block_id`` and adds an overview of the whole zone. Sub-park names (``subpark``) and district
+    names (``name`` of ``districts``) are written on the map.
     """
     if paper not in PAPER_MM:
         raise MapError(f"paper={paper!r} is not one of {sorted(PAPER_MM)}")
@@ -371,7 +424,11 @@ def category_map(
     prop = cjk_font()
     fig, ax = _page(paper)
     if districts is not None:
-        _draw_districts(ax, districts.to_crs(METRIC_CRS))
+        dist = districts.to_crs(METRIC_CRS)
+        _draw_districts(ax, dist)
+        if "name" in dist.columns:
+            place_names(ax, list(dist.geometry.values), dist["name"].astype(str).tolist(), prop, size=7,
+                        colour="#777777", zorder=4)
     geoms = metric.geometry.values
     handles = []
     for z, (cat, (label, colour)) in enumerate(styles.items()):
@@ -379,15 +436,28 @@ def category_map(
         if not mask.any():
             continue
         style: Literal["--", "-"] = "--" if cat in dashed else "-"
-        width = 0.3 if cat in quiet else 0.9
-        ax.add_collection(PathCollection([_path(g) for g in geoms[mask]], facecolors=colour, edgecolors="#333333",
+        width, edge = (0.3, "#333333") if cat in quiet else (1.8, "#000000")
+        ax.add_collection(PathCollection([_path(g) for g in geoms[mask]], facecolors=colour, edgecolors=edge,
                                          linewidths=width, linestyles=style, zorder=2 + z))
-        handles.append(Patch(facecolor=colour, edgecolor="#333333", linestyle=style, label=f"{label} ({mask.sum()})"))
+        handles.append(Patch(facecolor=colour, edgecolor=edge, linestyle=style, label=f"{label} ({mask.sum()})"))
     if len(outlines):
         ax.add_collection(PathCollection([_path(g) for g in outlines], facecolors="none", edgecolors="#2c7fb8",
                                          linewidths=0.8, linestyles="--", zorder=20))
+    if "subpark" in metric.columns:
+        names = sorted(metric["subpark"].dropna().astype(str).unique())
+        parks = [shapely.union_all(geoms[(metric["subpark"] == n).to_numpy()]) for n in names]
+        place_names(ax, parks, names, prop, size=8, colour="#1f3a93", weight="bold")
+    chosen = np.asarray([], dtype=int) if focus is None else np.asarray(list(focus), dtype=int)
+    if len(chosen) and "block_id" in metric.columns:
+        place_names(ax, list(geoms[chosen]), metric["block_id"].astype(str).to_numpy()[chosen].tolist(), prop,
+                    size=7, colour="#000000", weight="bold", zorder=30)
+    summary = pick(f"{len(metric)} 个区块 · 绘图坐标 EPSG:4548", f"{len(metric)} blocks · drawn in EPSG:4548", lang)
     _finish_page(fig, ax, geoms, prop, handles=handles, heading=legend_title, title=title, footer=footer,
-                 summary=f"{len(metric)} 个区块 blocks · 绘图坐标 drawn in EPSG:4548")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return write_atomic(Path(path), buf.getvalue())
+                 summary=summary, lang=lang, focus=geoms[chosen] if len(chosen) else None)
+    out = Path(path)
+    for fmt in ("png", "pdf") if pdf else ("png",):
+        buf = io.BytesIO()
+        meta = {"Software": None} if fmt == "png" else {"Creator": None, "Producer": None, "CreationDate": None}
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+        write_atomic(out.with_suffix(f".{fmt}"), buf.getvalue())
+    return out

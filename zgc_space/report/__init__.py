@@ -18,6 +18,7 @@ Sections appear when their inputs are given: indicators and rank (always), propo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -28,11 +29,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from zgc_space import evaluation, io
+from zgc_space import evaluation, io, labels
 from zgc_space.errors import DataFileError, OverwriteInputError
 from zgc_space.maps import Footer
 from zgc_space.report import _sections as _report_sections
-from zgc_space.report._html import page
+from zgc_space.report._html import gallery, page
 
 __all__ = ["MANIFEST", "hearing_pack"]
 
@@ -118,13 +119,15 @@ def hearing_pack(
     footer: Footer | None = None,
     inputs: Sequence[PathLike] = (),
     target_rank: int | None = 30,
-    title: str = "中关村示范区空间优化调整 听证材料 · ZGC spatial adjustment: hearing pack",
+    title: str | None = None,
     date: str | None = None,
     districts: gpd.GeoDataFrame | None = None,
     png: bool = True,
     dpi: int = 150,
     paper: str = "A4",
     parameters: Mapping[str, Any] | None = None,
+    lang: str = "zh",
+    pdf: bool = True,
 ) -> Path:
     """Write the hearing pack for a block table into ``out_dir`` and return its ``index.html``.
 
@@ -157,17 +160,23 @@ def hearing_pack(
     target_rank
         The rank to reach in the gap analysis (``None``: no gap analysis).
     title
-        Title of the index page.
+        Title of the index page (default: 中关村示范区空间优化调整 听证材料, in ``lang``).
     date
         A date to print on the index page and record in the manifest (never filled in from the
         clock, so that two runs give the same bytes).
     districts
         Optional district boundaries drawn under the maps.
     png, dpi, paper
-        Also print the choropleth maps as PNG at this resolution on A4 or A3 paper.
+        Also print the maps as PNG at this resolution on A4 or A3 paper (the index page shows
+        them as thumbnails).
     parameters
         Further parameters to record in the manifest (e.g. the options of the run that made
         the proposals).
+    lang
+        Language of every page, map and table of the pack: ``"zh"`` (default; no English word
+        or code identifier on any page), ``"zh+en"`` or ``"en"`` (:mod:`zgc_space.labels`).
+    pdf
+        Print each map as a vector PDF beside its PNG (for print; with ``png``).
 
     Returns
     -------
@@ -191,6 +200,11 @@ def hearing_pack(
     ('index.html', True, True)
     """
     out = Path(out_dir)
+    lang = labels.check_lang(lang)
+    if title is None:
+        title = labels.pick("中关村示范区空间优化调整 听证材料", "ZGC spatial adjustment: hearing pack", lang)
+    if footer is not None:
+        footer = dataclasses.replace(footer, lang=lang)
     preset_obj = evaluation.load_preset(preset)  # a bad preset fails before anything is written
     extra: list[Path] = []
     for item in proposals or ():
@@ -211,7 +225,8 @@ def hearing_pack(
     _check_target(out, files_in)
     with io.atomic_folder(out, prefix="building") as tmp:
         ctx = _report_sections.Context(root=tmp, blocks=blocks, preset=preset, peers=peers, footer=footer,
-                                       districts=districts, png=png, dpi=dpi, paper=paper, candidates=candidates)
+                                       districts=districts, png=png, dpi=dpi, paper=paper, candidates=candidates,
+                                       lang=lang, pdf=pdf and png)
         sections = [_report_sections.indicators_and_rank(ctx, target_rank=target_rank)]
         if proposals or comparison is not None:
             sections.append(_report_sections.proposals(ctx, list(proposals or ()), comparison))
@@ -219,23 +234,27 @@ def hearing_pack(
             sections.append(_report_sections.optimisation(ctx, optimisation))
         if dynamic is not None:
             sections.append(_report_sections.dynamic(ctx, dynamic))
+        pick = labels.pick
         meta = {
-            "数据 Data": f"{len(blocks)} 个区块 blocks",
-            "评价方案 Preset": f"{preset_obj.name} {preset_obj.version}",
-            "软件 Software": f"zgc_space {io.package_version()}",
+            pick("数据", "Data", lang): pick(f"{len(blocks)} 个区块", f"{len(blocks)} blocks", lang),
+            pick("评价方案", "Preset", lang): pick(f"{labels.term(preset_obj.name, 'zh')}（版本 {preset_obj.version}）",
+                                                   f"{preset_obj.name} {preset_obj.version}", lang),
+            pick("软件", "Software", lang): pick(f"中关村空间分析库 {io.package_version()}",
+                                                 f"zgc_space {io.package_version()}", lang),
         }
         if date:
-            meta["日期 Date"] = date
+            meta[pick("日期", "Date", lang)] = date
         listing = sorted((p.relative_to(tmp).as_posix(), p.stat().st_size) for p in tmp.rglob("*") if p.is_file())
         index = tmp / "index.html"
         index.write_text(page(title=title, footer=footer, meta=meta, sections=[(h, c) for h, c, _ in sections],
-                              files=listing), encoding="utf-8")
+                              files=listing, lang=lang, gallery=gallery(ctx.figures, lang)), encoding="utf-8")
         manifest: dict[str, Any] = {
             "zgc_space_pack": _PACK_FORMAT,
             "title": title,
             "versions": _versions(),
             "preset": {"name": preset_obj.name, "version": preset_obj.version},
             "parameters": {"target_rank": target_rank, "png": png, "dpi": dpi if png else None, "paper": paper,
+                           "lang": lang, "pdf": pdf and png,
                            "peers": "sample synthetic peers" if peers is None else
                            (str(Path(peers).name) if isinstance(peers, (str, os.PathLike)) else "table given"),
                            **{k: v for _, _, params in sections for k, v in params.items()},

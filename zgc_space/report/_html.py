@@ -1,8 +1,8 @@
 """The hearing pack's pages: ``index.html`` and the Chinese headers of its tables.
 
 Private: :func:`zgc_space.report.hearing_pack` calls these. The page is plain HTML with its
-CSS inline: no script, no image, no font or other file to fetch, so it opens with no network
-and makes no request at all; it links to the maps and tables next to it.
+CSS inline: no script, no font or other file to fetch (its thumbnails are the pack's own PNGs
+next to it), so it opens with no network; it links to the maps and tables next to it.
 """
 
 from __future__ import annotations
@@ -15,26 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zgc_space.indicators import INDICATORS
-from zgc_space.maps import Footer, format_value
-from zgc_space.schema import COLUMNS, label
+from zgc_space import labels
+from zgc_space.maps import Footer
+from zgc_space.schema import COLUMNS
 
-__all__ = ["chinese_headers", "links", "page", "table_html"]
+__all__ = ["chinese_headers", "gallery", "links", "page", "table_html"]
 
-#: Chinese headers of columns that are neither schema columns nor indicators.
-_ZH: dict[str, str] = {
-    "proposal_id": "方案编号", "title": "方案名称", "source": "方案文件", "status": "状态", "error": "错误",
-    "n_violations": "违反约束数", "violations": "违反约束", "score": "集约度分值", "rank": "排名",
-    "rank_of": "参评开发区数", "block_count": "区块数", "remaining_m2": "剩余可开发面积 (m²)",
-    "gfa_capacity_m2": "尚可建设建筑面积 (m²)", "change": "调整类型", "operation": "操作", "line": "行号",
-    "detail": "说明", "year": "年份", "zone": "范围", "indicator": "指标", "zh": "指标名称", "current": "现状值",
-    "required": "所需值", "new": "方案值", "change_pct": "变化 (%)", "effort_pct": "变化幅度 (%)",
-    "reachable": "单项可达", "s_now": "现状标准化分", "s_required": "所需标准化分", "s_new": "方案标准化分",
-    "ideal": "理想值", "weight": "权重", "note": "备注", "points": "增加分值", "case": "情形",
-    "percentile": "百分位 (%)", "peers_above": "得分更高的开发区数", "ties": "同分开发区数", "preset": "评价方案",
-    "of": "参评开发区数", "contribution": "对分值的影响", "value": "数值", "key": "项目", "reason": "原因",
-    "kind": "类型", "id": "编号", "unit": "单位",
-}
 _CSS = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 2em auto;
   max-width: 75em; padding: 0 1.5em; color: #222; line-height: 1.45; }
@@ -44,26 +30,15 @@ table { border-collapse: collapse; margin: 0.6em 0 1em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; } th { background: #f0f3fa; }
 .meta { color: #555; font-size: 0.9em; } .links a { margin-right: 1.2em; } .note { color: #555; }
+.gallery { display: flex; flex-wrap: wrap; gap: 1em; } .gallery figure { margin: 0; width: 15em; }
+.gallery img { width: 15em; border: 1px solid #ccc; } .gallery figcaption { font-size: 0.85em; color: #444; }
+.violations { border-left: 4px solid #d7191c; padding: 0.2em 0.8em; background: #fff5f5; margin: 0.4em 0; }
 footer { margin-top: 3em; border-top: 1px solid #ccc; padding-top: 0.6em; color: #555; font-size: 0.85em; }
 """
 
 
-def _header(col: str) -> str:
-    if col in COLUMNS:
-        return label(col)
-    if col in INDICATORS:
-        ind = INDICATORS[col]
-        return f"{ind.zh} ({ind.unit})" if ind.unit else ind.zh
-    if col in _ZH:
-        return _ZH[col]
-    for suffix, word in (("_change", "变化"), ("_before", "调整前"), ("_after", "调整后")):
-        if col.endswith(suffix) and col != suffix:
-            return f"{_header(col[: -len(suffix)])} {word}"
-    if col.startswith("s_") and col[2:] in INDICATORS:
-        return f"{INDICATORS[col[2:]].zh} 标准化分"
-    if col.startswith("score_"):
-        return f"集约度分值 {col[6:]}"
-    return col
+def _header(col: str, lang: str = "zh") -> str:
+    return labels.header(col, lang)
 
 
 def chinese_headers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -78,34 +53,69 @@ def chinese_headers(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _cell(value: Any) -> tuple[str, bool]:
+def _key(value: Any, lang: str) -> str:
+    """Return an index entry: a catalogue term, a column or indicator name, else the text as given."""
+    text = str(value)
+    if text in labels.TERMS:
+        return labels.term(text, lang)
+    name = labels.column_name(text, lang)
+    return name if name != text else labels.sentence(text, lang)
+
+
+def _cell(value: Any, lang: str, decimals: int | None) -> tuple[str, bool]:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "—", False
     if isinstance(value, (bool, np.bool_)):
-        return ("是 yes" if value else "否 no"), False
+        return labels.value(value, lang), False
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value)), True
     if isinstance(value, (float, np.floating)):
-        x = float(value)
-        return format_value(0.0 if abs(x) < 1e-9 else x), True  # float noise of a difference is no change
+        return labels.value(float(value), lang, decimals=decimals), True
     return str(value), False
 
 
 def table_html(frame: pd.DataFrame, *, columns: Sequence[str] | None = None, index: bool = True,
-               max_rows: int = 60) -> str:
-    """Render a table as escaped HTML with bilingual headers and numbers formatted for people."""
+               max_rows: int = 60, lang: str = "zh") -> str:
+    """Render a table as escaped HTML: headers, terms and the library's sentences in ``lang``.
+
+    Each numeric column is written with one display precision
+    (:func:`zgc_space.labels.decimals_for`), so ``0.0027`` never sits beside ``1.18``.
+    """
     cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    head = ([_header(str(frame.index.name or ""))] if index else []) + [_header(str(c)) for c in cols]
+    shown = labels.translate_frame(frame[cols], lang)
+    head = ([_header(str(frame.index.name or ""), lang)] if index else []) + [_header(str(c), lang) for c in cols]
     rows = ["<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
-    values = {c: frame[c].tolist() for c in cols}  # column by column: a row Series would turn ints into floats
+    values = {c: shown[c].tolist() for c in cols}  # column by column: a row Series would turn ints into floats
+    decimals = {c: labels.decimals_for(frame[c]) if pd.api.types.is_float_dtype(frame[c]) else None for c in cols}
     for i, key in enumerate(frame.index[:max_rows]):
-        cells = [f"<th>{html.escape(str(key))}</th>"] if index else []
+        cells = [f"<th>{html.escape(_key(key, lang))}</th>"] if index else []
         for c in cols:
-            text, num = _cell(values[c][i])
+            text, num = _cell(values[c][i], lang, decimals[c])
             cells.append(f'<td class="num">{html.escape(text)}</td>' if num else f"<td>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    more = f'<p class="note">… {len(frame) - max_rows} more rows in the table file</p>' if len(frame) > max_rows else ""
+    more = ""
+    if len(frame) > max_rows:
+        note = labels.pick(f"另有 {len(frame) - max_rows} 行，见表格文件", f"{len(frame) - max_rows} more rows in the "
+                           "table file", lang)
+        more = f'<p class="note">… {html.escape(note)}</p>'
     return "<table>" + "".join(rows) + "</table>" + more
+
+
+def gallery(figures: Sequence[tuple[str, str]], lang: str) -> str:
+    """Return the printed maps as captioned thumbnails, each a link to its PNG (and PDF beside it)."""
+    if not figures:
+        return ""
+    cells = []
+    print_text = html.escape(labels.pick("印刷版", "PDF", lang))
+    for caption, rel in figures:
+        pdf = rel[: -len(".png")] + ".pdf" if rel.endswith(".png") else ""
+        cells.append(
+            f'<figure><a href="{html.escape(rel, quote=True)}"><img src="{html.escape(rel, quote=True)}" '
+            f'alt="{html.escape(caption, quote=True)}" loading="lazy"></a><figcaption>{html.escape(caption)}'
+            + (f' · <a href="{html.escape(pdf, quote=True)}">{print_text}</a>' if pdf else "")
+            + "</figcaption></figure>")
+    head = html.escape(labels.pick("印刷地图", "Printed maps", lang))
+    return f'<h2 id="gallery">{head}</h2>\n<div class="gallery">{"".join(cells)}</div>\n'
 
 
 def links(items: Sequence[tuple[str, str]]) -> str:
@@ -115,7 +125,7 @@ def links(items: Sequence[tuple[str, str]]) -> str:
 
 
 def page(*, title: str, footer: Footer | None, meta: Mapping[str, str], sections: Sequence[tuple[str, str]],
-         files: Sequence[tuple[str, int]]) -> str:
+         files: Sequence[tuple[str, int]], lang: str = "zh", gallery: str = "") -> str:
     """Assemble ``index.html``: title, metadata, the sections (pre-escaped HTML) and the file list."""
     meta_html = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in meta.items())
     toc = "".join(f'<li><a href="#s{i}">{html.escape(h)}</a></li>' for i, (h, _) in enumerate(sections, 1))
@@ -123,14 +133,19 @@ def page(*, title: str, footer: Footer | None, meta: Mapping[str, str], sections
     listing = "".join(f'<tr><td><a href="{html.escape(p, quote=True)}">{html.escape(p)}</a></td>'
                       f'<td class="num">{size:,}</td></tr>' for p, size in files)
     foot = html.escape(footer.text()) if footer is not None and footer.items() else ""
+    pick = labels.pick
+    files_h = html.escape(pick("文件", "Files", lang))
+    note = pick("本文件夹的全部文件及其大小（字节）；manifest.json 记录每个文件和每个输入的 SHA-256 校验值。",
+                "Every file of this folder, with its size in bytes; manifest.json holds their SHA-256 and the "
+                "inputs' hashes.", lang)
     return (
         "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"<h1>{html.escape(title)}</h1>\n<table class=\"meta\">{meta_html}</table>\n"
-        f"<ol>{toc}<li><a href=\"#files\">文件 Files</a></li></ol>\n{body}"
-        '<h2 id="files">文件 Files</h2>\n<p class="note">Every file of this folder, with its size in bytes; '
-        "manifest.json holds their SHA-256 and the inputs' hashes.</p>\n"
-        f"<table><tr><th>文件 file</th><th>字节 bytes</th></tr>{listing}</table>\n"
+        f"<ol>{toc}<li><a href=\"#files\">{files_h}</a></li></ol>\n{gallery}{body}"
+        f'<h2 id="files">{files_h}</h2>\n<p class="note">{html.escape(note)}</p>\n'
+        f"<table><tr><th>{html.escape(pick('文件', 'file', lang))}</th><th>{html.escape(pick('字节', 'bytes', lang))}"
+        f"</th></tr>{listing}</table>\n"
         f"<footer>{foot}</footer>\n</body>\n</html>\n"
     )

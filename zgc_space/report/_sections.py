@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from zgc_space import evaluation, indicators, io, maps, ranking, scenarios
+from zgc_space import evaluation, indicators, io, labels, maps, ranking, scenarios
 from zgc_space.errors import MapError, ProposalError, ValidationWarning
 from zgc_space.maps import ClassBreaks, Footer, class_breaks, static
 from zgc_space.maps import scenario as scenario_maps
@@ -56,7 +56,11 @@ class Context:
     dpi: int
     paper: str
     candidates: Any
+    lang: str = "zh"
+    pdf: bool = True
     far_breaks: ClassBreaks | None = None
+    comparison: pd.DataFrame | None = None
+    figures: list[tuple[str, str]] = field(default_factory=list)
     _cands: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def candidate_frame(self) -> gpd.GeoDataFrame | None:
@@ -66,12 +70,17 @@ class Context:
                            else gpd.read_file(self.candidates))
         return self._cands
 
+    def t(self, zh: str, en: str) -> str:
+        """Return a text of the pack in its language."""
+        return labels.pick(zh, en, self.lang)
+
     def table(self, frame: pd.DataFrame, stem: str) -> list[tuple[str, str]]:
-        """Write ``tables/<stem>.csv`` (canonical headers) and ``.xlsx`` (Chinese headers)."""
+        """Write ``tables/<stem>.csv`` (canonical headers) and ``.xlsx`` (headers and terms in Chinese)."""
         folder = self.root / "tables"
         folder.mkdir(exist_ok=True)
         io.write_table(frame, folder / f"{stem}.csv")
-        io.write_table(chinese_headers(frame), folder / f"{stem}.xlsx", chinese_headers=True)
+        shown = labels.translate_frame(frame, "zh" if self.lang == "en" else self.lang)
+        io.write_table(chinese_headers(shown), folder / f"{stem}.xlsx", chinese_headers=True)
         return [(f"{stem}.csv", f"tables/{stem}.csv"), (f"{stem}.xlsx", f"tables/{stem}.xlsx")]
 
     def web(self, m: Any, rel: str, text: str) -> tuple[str, str]:
@@ -81,12 +90,21 @@ class Context:
 
     def printed(self, frame: gpd.GeoDataFrame, column: str, rel: str, text: str,
                 **options: Any) -> list[tuple[str, str]]:
-        """Print a choropleth as PNG under ``maps/`` (when PNGs are asked for)."""
+        """Print a choropleth as PNG (and PDF) under ``maps/`` (when PNGs are asked for)."""
         if not self.png:
             return []
+        fmts = ("png", "pdf") if self.pdf else ("png",)
         static.static_map(frame, column, path=self.root / rel, paper=self.paper, dpi=self.dpi, footer=self.footer,
-                          districts=self.districts, **options)
-        return [(text, rel)]
+                          districts=self.districts, formats=fmts, labels=self.lang, **options)
+        self.figures.append((options.get("title") or text, rel))
+        return self.printed_links(text, rel)
+
+    def printed_links(self, text: str, rel: str) -> list[tuple[str, str]]:
+        """Return the links of a printed map: the PNG and, when printed, its PDF."""
+        out = [(text, rel)]
+        if self.pdf:
+            out.append((self.t(f"{text}（印刷版）", f"{text} (PDF)"), str(Path(rel).with_suffix(".pdf").as_posix())))
+        return out
 
 
 def _printed_changes(ctx: Context, result: Any, rel: str, title: str) -> list[tuple[str, str]]:
@@ -94,11 +112,13 @@ def _printed_changes(ctx: Context, result: Any, rel: str, title: str) -> list[tu
     if not ctx.png:
         return []
     frame, merged_away = scenario_categories(ctx.blocks, result)
-    styles = {k: (f"{zh} {en}", colour) for k, (zh, en, colour) in CHANGE_STYLES.items()}
-    category_map(frame, frame["change"].tolist(), styles, path=ctx.root / rel, legend_title="调整类型 change",
+    styles = {k: (ctx.t(zh, en), colour) for k, (zh, en, colour) in CHANGE_STYLES.items()}
+    category_map(frame, frame["change"].tolist(), styles, path=ctx.root / rel, legend_title=ctx.t("调整类型", "change"),
                  title=title, footer=ctx.footer, paper=ctx.paper, dpi=ctx.dpi, dashed=("released",),
-                 quiet=("unchanged",), outlines=merged_away, districts=ctx.districts)
-    return [("调整 changes (PNG)", rel)]
+                 quiet=("unchanged",), outlines=merged_away, districts=ctx.districts, pdf=ctx.pdf, lang=ctx.lang,
+                 focus=[k for k, c in enumerate(frame["change"]) if c != "unchanged"])
+    ctx.figures.append((title, rel))
+    return ctx.printed_links(ctx.t("调整（图）", "changes (PNG)"), rel)
 
 
 def _with_indicators(frame: gpd.GeoDataFrame, ids: tuple[str, ...]) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -112,6 +132,7 @@ def _with_indicators(frame: gpd.GeoDataFrame, ids: tuple[str, ...]) -> tuple[gpd
 
 
 def _para(text: str) -> str:
+    """Return an escaped paragraph."""
     return f"<p>{html.escape(text)}</p>"
 
 
@@ -122,6 +143,17 @@ def _far_options(ctx: Context) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _margin(ranked: Any, ctx: Context) -> str:
+    """Return the rank's margin in words when the ranking gives one (points to the next rank up and down)."""
+    up, down = getattr(ranked, "points_to_next_up", None), getattr(ranked, "points_to_next_down", None)
+    parts = []
+    if up is not None and np.isfinite(float(up)):
+        parts.append(ctx.t(f"距上一名差 {float(up):.2f} 分", f"{float(up):.2f} points below the next rank up"))
+    if down is not None and np.isfinite(float(down)):
+        parts.append(ctx.t(f"领先下一名 {float(down):.2f} 分", f"{float(down):.2f} points above the next rank down"))
+    return ctx.t("，", ", ").join(parts)
 
 
 def indicators_and_rank(ctx: Context, *, target_rank: int | None) -> Section:
@@ -135,17 +167,22 @@ def indicators_and_rank(ctx: Context, *, target_rank: int | None) -> Section:
     card = pd.DataFrame({
         "zh": [indicators.INDICATORS[i].zh for i in ind_cols],
         "value": zone[ind_cols].iloc[0].to_numpy(float),
-        "unit": [indicators.INDICATORS[i].unit for i in ind_cols],
+        "unit": [labels.unit(indicators.INDICATORS[i].unit, ctx.lang) for i in ind_cols],
         "s_now": [float(zone_score[f"s_{i}"].iloc[0]) if f"s_{i}" in zone_score else np.nan for i in ind_cols],
         "contribution": [float(contrib[i].iloc[0]) if i in contrib else np.nan for i in ind_cols],
     }, index=pd.Index(ind_cols, name="indicator"))
     order = [i for i in _HEADLINE if i in card.index] + [i for i in card.index if i not in _HEADLINE]
     card = card.loc[order]
-    rank_table = pd.DataFrame([ranked.to_dict()]).set_axis(["ZGC"], axis=0).rename_axis("zone")
-    html_parts = [_para(
-        f"综合得分 score {ranked.score:.2f} ({ranked.preset}) · 排名 rank {ranked.rank} / {ranked.of} · "
-        f"{ranked.peers_above} 个开发区得分更高 zones score higher"),
-        "<h3>全区指标 Zone indicators</h3>", table_html(card)]
+    rank_table = pd.DataFrame([ranked.to_dict()]).set_axis([ctx.t("中关村示范区", "ZGC")], axis=0).rename_axis("zone")
+    margin = _margin(ranked, ctx)
+    html_parts = [_para(ctx.t(
+        f"综合得分 {ranked.score:.2f}，在 {ranked.of} 个同类开发区中排名第 {ranked.rank}，"
+        f"{ranked.peers_above} 个开发区得分更高" + (f"；{margin}" if margin else "") + "。",
+        f"Score {ranked.score:.2f} ({ranked.preset}); rank {ranked.rank} of {ranked.of}; {ranked.peers_above} zones "
+        "score higher" + (f"; {margin}" if margin else "") + ".")),
+        f"<h3>{ctx.t('全区指标', 'Zone indicators')}</h3>",
+        table_html(card, columns=["zh", "value", "unit", "s_now", "contribution"] if ctx.lang != "en"
+                   else ["value", "unit", "s_now", "contribution"], lang=ctx.lang)]
     link_items = [*ctx.table(card, "zone_indicators"), *ctx.table(rank_table, "rank")]
 
     if "subpark" in blocks.columns:
@@ -155,47 +192,53 @@ def indicators_and_rank(ctx: Context, *, target_rank: int | None) -> Section:
         sub_table = pd.concat([sub_score[["score"]], sub[sub_cols], sub[["block_count"]]], axis=1)
         sub_table = sub_table.sort_values("score", ascending=False, kind="mergesort")
         shown = ["score", *[c for c in _HEADLINE[:7] if c in sub_table.columns], "block_count"]
-        html_parts += ["<h3>分园 Sub-parks</h3>", table_html(sub_table, columns=shown)]
+        html_parts += [f"<h3>{ctx.t('分园', 'Sub-parks')}</h3>", table_html(sub_table, columns=shown, lang=ctx.lang)]
         link_items += ctx.table(sub_table, "subpark_indicators")
     else:
         sub_table = None
 
     if target_rank is not None:
         gap = ranking.gap_to_rank(zone[ind_cols], target_rank, peers=ctx.peers, preset=ctx.preset)
+        n = int(target_rank)
         html_parts += [
-            f"<h3>进入前 {int(target_rank)} 名 What reaching rank {int(target_rank)} takes</h3>",
-            _para(f"目标分值 target score {gap.target_score:.2f}; 组合方案 combined plan: score "
-                  f"{gap.plan_score:.2f}, rank {gap.plan_rank} (total change {gap.plan_cost_pct:.1f} %)"),
-            table_html(gap.single, columns=["zh", "current", "required", "change_pct", "reachable"]),
+            f"<h3>{ctx.t(f'进入前 {n} 名需要什么', f'What reaching rank {n} takes')}</h3>",
+            _para(ctx.t(f"目标分值 {gap.target_score:.2f}；组合方案分值 {gap.plan_score:.2f}，排名第 {gap.plan_rank}"
+                        f"（各指标变化合计 {gap.plan_cost_pct:.1f}%）。",
+                        f"Target score {gap.target_score:.2f}; combined plan: score {gap.plan_score:.2f}, rank "
+                        f"{gap.plan_rank} (total change {gap.plan_cost_pct:.1f} %).")),
+            table_html(gap.single, columns=["zh", "current", "required", "change_pct", "reachable"], lang=ctx.lang),
             table_html(gap.plan[gap.plan["change"].abs() > 0], columns=["zh", "current", "new", "change_pct",
-                                                                         "points"]),
+                                                                         "points"], lang=ctx.lang),
         ]
         link_items += [*ctx.table(gap.single, "gap_to_rank_single"), *ctx.table(gap.plan, "gap_to_rank_plan")]
 
     mapped, usable = _with_indicators(blocks, ("far", "tax_10k_cny_per_ha"))
     map_links: list[tuple[str, str]] = []
+    lang = ctx.lang
     if "far" in usable:
         ctx.far_breaks = class_breaks(mapped["far"], scheme="natural_breaks")
-        title = "综合容积率 Comprehensive FAR"
+        title = ctx.t("综合容积率", "Comprehensive FAR")
         map_links.append(ctx.web(maps.choropleth(mapped, "far", breaks=ctx.far_breaks, districts=ctx.districts,
-                                                 title=title), "maps/far.html", "far.html"))
+                                                 title=title, labels=lang), "maps/far.html", "far.html"))
         map_links += ctx.printed(mapped, "far", "maps/far.png", "far.png", title=title, **_far_options(ctx))
     if "tax_10k_cny_per_ha" in usable:
-        title = "综合地均税收 Tax per hectare"
+        title = ctx.t("综合地均税收", "Tax per hectare")
         map_links.append(ctx.web(maps.choropleth(mapped, "tax_10k_cny_per_ha", districts=ctx.districts,
-                                                 title=title), "maps/tax_per_ha.html", "tax_per_ha.html"))
+                                                 title=title, labels=lang), "maps/tax_per_ha.html", "tax_per_ha.html"))
         map_links += ctx.printed(mapped, "tax_10k_cny_per_ha", "maps/tax_per_ha.png", "tax_per_ha.png", title=title)
     if sub_table is not None and sub_table["score"].notna().any():
         scored = blocks.assign(subpark_score=blocks["subpark"].map(sub_table["score"]).astype(float))
-        title = "分园集约度分值 Sub-park score"
+        title = ctx.t("分园集约度分值", "Sub-park score")
         opts: dict[str, Any] = {"label_zh": "分园集约度分值", "label_en": "sub-park score", "unit": ""}
         map_links.append(ctx.web(maps.choropleth(scored, "subpark_score", districts=ctx.districts, title=title,
-                                                 **opts), "maps/subpark_score.html", "subpark_score.html"))
+                                                 labels=lang, **opts), "maps/subpark_score.html",
+                                 "subpark_score.html"))
         map_links += ctx.printed(scored, "subpark_score", "maps/subpark_score.png", "subpark_score.png",
                                  title=title, **opts)
-    html_parts = ["<h3>地图 Maps</h3>", links(map_links), *html_parts, "<h3>表格 Tables</h3>", links(link_items)]
+    html_parts = [f"<h3>{ctx.t('地图', 'Maps')}</h3>", links(map_links), *html_parts,
+                  f"<h3>{ctx.t('表格', 'Tables')}</h3>", links(link_items)]
     params = {"rank": ranked.rank, "rank_of": ranked.of, "score": ranked.score}
-    return "指标与排名 Indicators and national rank", "\n".join(html_parts), params
+    return ctx.t("指标与排名", "Indicators and national rank"), "\n".join(html_parts), params
 
 
 def _load(item: Any) -> Proposal | ProposalError:
@@ -207,6 +250,18 @@ def _load(item: Any) -> Proposal | ProposalError:
         return exc
 
 
+def _violations_html(ctx: Context, comparison: pd.DataFrame, pid: str) -> str:
+    """Return a proposal's violations as a warning list (empty when it keeps every constraint)."""
+    row = comparison[comparison["proposal_id"] == pid] if "proposal_id" in comparison.columns else comparison[:0]
+    if not len(row) or "violations" not in row.columns or not isinstance(row["violations"].iloc[0], str) \
+            or not row["violations"].iloc[0]:
+        return ""
+    items = "".join(f"<li>{html.escape(labels.sentence(v, ctx.lang))}</li>"
+                    for v in str(row["violations"].iloc[0]).split("; ") if v)
+    return f'<div class="violations"><strong>{html.escape(labels.term("violation_box", ctx.lang))}</strong>' \
+           f"<ul>{items}</ul></div>"
+
+
 def proposals(ctx: Context, items: list[Any], comparison: pd.DataFrame | None) -> Section:
     """Compare the proposals: a table, and per proposal a change map, a before/after map, its changes."""
     loaded = [_load(i) for i in items]
@@ -216,41 +271,78 @@ def proposals(ctx: Context, items: list[Any], comparison: pd.DataFrame | None) -
     if "source" in comparison.columns:  # file names only: the pack must not depend on where the files lie
         names = [None if pd.isna(v) else Path(str(v)).name for v in comparison["source"]]
         comparison = comparison.assign(source=pd.array(names, dtype="string"))
-    parts = [table_html(comparison, columns=[c for c in _COMPARE_COLUMNS if c in comparison.columns], index=False),
+    ctx.comparison = comparison
+    parts = [table_html(comparison, columns=[c for c in _COMPARE_COLUMNS if c in comparison.columns], index=False,
+                        lang=ctx.lang),
              links(ctx.table(comparison, "proposals_comparison"))]
     changes = []
+    lang = ctx.lang
     for k, prop in enumerate(loaded, 1):
         if isinstance(prop, ProposalError):
-            parts.append(_para(f"方案 {k} 无法读取 cannot be read: {prop}"))
+            parts.append(_para(ctx.t(f"方案 {k} 无法读取：{prop}", f"proposal {k} cannot be read: {prop}")))
             continue
         slug = f"{k:02d}_{_SLUG.sub('_', prop.id).strip('_') or 'proposal'}"
+        heading = f"<h3>{html.escape(prop.id)}：{html.escape(prop.title)}</h3>"
         try:
             result = scenarios.apply(ctx.blocks, prop, candidates=ctx.candidate_frame())
         except ProposalError as exc:
-            parts.append(f"<h3>{html.escape(prop.id)}: {html.escape(prop.title)}</h3>" + _para(f"error: {exc}"))
+            parts.append(heading + _para(ctx.t(f"无法计算：{exc}", f"error: {exc}")))
             continue
         changes.append(result.changes.assign(proposal_id=prop.id))
-        map_links = [ctx.web(scenario_maps.scenario_map(ctx.blocks, result, districts=ctx.districts),
-                             f"maps/proposals/{slug}.html", "调整 changes"),
-                     *_printed_changes(ctx, result, f"maps/proposals/{slug}.png", f"{prop.id}: {prop.title}")]
+        name = f"{prop.id}：{prop.title}"
+        violations = _violations_html(ctx, comparison, prop.id)
+        map_links = [ctx.web(scenario_maps.scenario_map(ctx.blocks, result, districts=ctx.districts, labels=lang,
+                                                        title=name, violations=violations or None),
+                             f"maps/proposals/{slug}.html", ctx.t("调整（网页地图）", "changes")),
+                     *_printed_changes(ctx, result, f"maps/proposals/{slug}.png", name)]
         after, usable = _with_indicators(result.blocks, ("far",))
         base, _ = _with_indicators(ctx.blocks, ("far",))
         if "far" in usable:
+            titles = (f"{prop.id} {ctx.t('调整前', 'before')}", f"{prop.id} {ctx.t('调整后', 'after')}")
             map_links.append(ctx.web(scenario_maps.compare_map(base, after, "far", districts=ctx.districts,
-                                                               scheme="natural_breaks"),
-                                     f"maps/proposals/{slug}_far_compare.html", "容积率 前/后 FAR before/after"))
-            map_links += ctx.printed(after, "far", f"maps/proposals/{slug}_far.png", "FAR after (PNG)",
-                                     title=f"{prop.id} 调整后综合容积率 FAR after", **_far_options(ctx))
-        parts.append(f"<h3>{html.escape(prop.id)}: {html.escape(prop.title)}</h3>" + links(map_links))
+                                                               scheme="natural_breaks", titles=titles, labels=lang,
+                                                               page_title=ctx.t(f"{name}（综合容积率 调整前后）",
+                                                                                f"{name} (FAR before/after)")),
+                                     f"maps/proposals/{slug}_far_compare.html",
+                                     ctx.t("综合容积率 调整前后对比", "FAR before/after")))
+            map_links += ctx.printed(after, "far", f"maps/proposals/{slug}_far.png",
+                                     ctx.t("调整后综合容积率（图）", "FAR after (PNG)"),
+                                     title=ctx.t(f"{prop.id} 调整后综合容积率", f"{prop.id} FAR after"),
+                                     **_far_options(ctx))
+        parts.append(heading + violations + links(map_links))
         if len(result.changes):
-            parts.append(table_html(result.changes, columns=["block_id", "change", "operation", "line", "detail"],
-                                    index=False, max_rows=20))
+            parts.append(table_html(result.changes, columns=["block_id", "change", "operation", "detail"],
+                                    index=False, max_rows=20, lang=lang))
+    if len(loaded) >= 2 and len(changes) >= 2:
+        parts.append(links([_compare_all(ctx, loaded)]))
     if changes:
         table = pd.concat(changes, ignore_index=True)
         table = table[["proposal_id", *[c for c in table.columns if c != "proposal_id"]]]
         parts.append(links(ctx.table(table, "proposals_changes")))
     params = {"proposals": [p.id if isinstance(p, Proposal) else str(p) for p in loaded]}
-    return "方案比较 Proposals compared", "\n".join(parts), params
+    return ctx.t("方案比较", "Proposals compared"), "\n".join(parts), params
+
+
+def _compare_all(ctx: Context, loaded: list[Proposal | ProposalError]) -> tuple[str, str]:
+    """Write one page with the FAR of the baseline and up to five proposals side by side."""
+    frames, titles = [], []
+    base, _ = _with_indicators(ctx.blocks, ("far",))
+    frames.append(base)
+    titles.append(ctx.t("现状", "baseline"))
+    for prop in loaded:
+        if isinstance(prop, ProposalError) or len(frames) == 6:
+            continue
+        try:
+            result = scenarios.apply(ctx.blocks, prop, candidates=ctx.candidate_frame())
+        except ProposalError:
+            continue
+        frames.append(_with_indicators(result.blocks, ("far",))[0])
+        titles.append(prop.id)
+    m = scenario_maps.compare_map(*frames, column="far", titles=tuple(titles), scheme="natural_breaks",
+                                  labels=ctx.lang, districts=ctx.districts,
+                                  page_title=ctx.t("各方案综合容积率对比", "FAR of every proposal"))
+    return ctx.web(m, "maps/proposals/compare_all_far.html",
+                   ctx.t("各方案综合容积率并列对比", "all proposals side by side"))
 
 
 def optimisation(ctx: Context, result: Any) -> Section:
@@ -262,6 +354,7 @@ def optimisation(ctx: Context, result: Any) -> Section:
                                       result.status, result.gap, result.method]},
                            index=pd.Index(["objective", "sense", "baseline", "optimised", "status", "gap",
                                            "method"], name="key"))
+    shown_summary = _objective_summary(ctx, result)
     selection = pd.DataFrame([(kind, bid) for kind, ids in result.selection.items() for bid in ids],
                              columns=["kind", "block_id"])
     folder = ctx.root / "tables"
@@ -271,26 +364,46 @@ def optimisation(ctx: Context, result: Any) -> Section:
                   *ctx.table(selection, "optimisation_selection"),
                   ("optimisation_proposal.yaml", "tables/optimisation_proposal.yaml")]
     cands = ctx.candidate_frame()
-    map_links = [ctx.web(scenario_maps.optimisation_map(ctx.blocks, result, candidates=cands, districts=ctx.districts),
-                         "maps/optimisation.html", "优化方案 optimised adjustment")]
+    map_links = [ctx.web(scenario_maps.optimisation_map(ctx.blocks, result, candidates=cands, districts=ctx.districts,
+                                                        labels=ctx.lang),
+                         "maps/optimisation.html", ctx.t("优化方案（网页地图）", "optimised adjustment"))]
     applied = scenarios.apply(ctx.blocks, result.proposal, candidates=cands)
-    map_links += _printed_changes(ctx, applied, "maps/optimisation.png", "优化方案 Optimised adjustment")
+    map_links += _printed_changes(ctx, applied, "maps/optimisation.png", ctx.t("优化方案", "Optimised adjustment"))
     after, usable = _with_indicators(applied.blocks, ("far",))
     if "far" in usable:
-        map_links += ctx.printed(after, "far", "maps/optimisation_far.png", "FAR after (PNG)",
-                                 title="优化后综合容积率 FAR after optimisation", **_far_options(ctx))
+        map_links += ctx.printed(after, "far", "maps/optimisation_far.png",
+                                 ctx.t("优化后综合容积率（图）", "FAR after (PNG)"),
+                                 title=ctx.t("优化后综合容积率", "FAR after optimisation"), **_far_options(ctx))
     ev = result.evaluation
     shown = [c for c in ("score", "rank", "far", "building_density_pct", "tax_10k_cny_per_ha", "site_area_m2")
              if c in ev.columns]
-    parts = [_para("优化结果写成方案文件, 可阅读、修改并重新计算 · The answer is written as a proposal file a "
-                   "planner can read, edit and re-run (optimisation_proposal.yaml)."),
-             table_html(summary), table_html(ev, columns=shown), table_html(selection, index=False),
-             links(map_links), links(link_items)]
+    parts = [_para(ctx.t("优化结果写成方案文件（optimisation_proposal.yaml），可阅读、修改并重新计算。",
+                         "The answer is written as a proposal file a planner can read, edit and re-run "
+                         "(optimisation_proposal.yaml).")),
+             table_html(shown_summary, lang=ctx.lang), table_html(ev, columns=shown, lang=ctx.lang),
+             table_html(selection, index=False, lang=ctx.lang), links(map_links), links(link_items)]
     params = {"optimisation": {"objective": result.objective, "sense": result.sense, "status": result.status,
                                "value": result.value, "baseline_value": result.baseline_value,
                                "method": result.method, "proposal_id": result.proposal.id,
                                **_search_settings(result)}}
-    return "优化结果 Optimisation", "\n".join(parts), params
+    return ctx.t("优化结果", "Optimisation"), "\n".join(parts), params
+
+
+def _objective_summary(ctx: Context, result: Any) -> pd.DataFrame:
+    """Return the optimisation's summary in words: objective, baseline, optimum, solver status, gap, method."""
+    zh, en = labels.column_name(result.objective, "zh"), labels.column_name(result.objective, "en")
+    unit = labels.unit(labels.unit_of(result.objective), ctx.lang)
+    gap = float(result.gap or 0.0) if result.gap is not None and np.isfinite(float(result.gap)) else None
+    method = str(result.method)
+    method_text = labels.term("exact", ctx.lang) if method.startswith("exact") else labels.sentence(method, ctx.lang)
+    values = [f"{labels.term(str(result.sense), ctx.lang)}{ctx.t('', ' ')}{ctx.t(zh, en)}",
+              labels.value(result.baseline_value, ctx.lang, unit=unit),
+              labels.value(result.value, ctx.lang, unit=unit),
+              labels.term(str(result.status), ctx.lang),
+              "—" if gap is None else f"{100 * gap:.2f}%",
+              method_text]
+    return pd.DataFrame({"value": values}, index=pd.Index(["objective", "baseline", "optimised", "solver_status",
+                                                           "gap", "method"], name="key"))
 
 
 def _search_settings(result: Any) -> dict[str, Any]:
@@ -339,13 +452,15 @@ def dynamic(ctx: Context, value: Any) -> Section:
         link_items += ctx.table(zone, "dynamic_zone")
         shown = [c for c in ("members", "score", "rank", "far", "tax_10k_cny_per_ha", "members_static",
                              "score_static", "rank_static", "simulated") if c in zone.columns]
-        parts += [_para("政策区整体: 有动态调整机制 / 保持首年成员 (_static) · The policy zones as one zone, "
-                        "with the mechanism and with the first year's members kept (_static)."),
-                  table_html(zone, columns=shown)]
-    title = "动态调整 Dynamic adjustment"
+        parts += [_para(ctx.t("政策区整体：实行动态调整机制，与保持首年成员不变（保持首年成员）两种情形对比。",
+                              "The policy zones as one zone, with the mechanism and with the first year's members "
+                              "kept (first year's members).")),
+                  table_html(zone.set_index("year") if "year" in zone.columns else zone,
+                             columns=[c for c in shown if c != "year"], lang=ctx.lang)]
+    title = ctx.t("动态调整", "Dynamic adjustment")
     geo = None if isinstance(statuses, gpd.GeoDataFrame) else ctx.blocks
-    m = scenario_maps.dynamic_map(statuses, geo, unit=unit, districts=ctx.districts, title=title)
-    map_links = [ctx.web(m, "maps/dynamic.html", "动态调整 dynamic adjustment")]
+    m = scenario_maps.dynamic_map(statuses, geo, unit=unit, districts=ctx.districts, title=title, labels=ctx.lang)
+    map_links = [ctx.web(m, "maps/dynamic.html", ctx.t("动态调整（网页地图）", "dynamic adjustment"))]
     if ctx.png and geo is not None and unit == "block_id" and "year" in plain.columns:
         last = plain[plain["year"] == plain["year"].max()]
         kept = geo[~geo["block_id"].duplicated(keep="last").to_numpy()]
@@ -354,18 +469,22 @@ def dynamic(ctx: Context, value: Any) -> Section:
         frame = gpd.GeoDataFrame({"status": known["status"].astype(str).to_numpy()},
                                  geometry=shapes.loc[known["block_id"].astype(str)].geometry.to_numpy(),
                                  crs=geo.crs)
-        styles = {k: (f"{zh} {en}", colour) for k, (zh, en, colour) in scenario_maps.STATUS_STYLES.items()}
+        styles = {k: (ctx.t(zh, en), colour) for k, (zh, en, colour) in scenario_maps.STATUS_STYLES.items()}
         styles |= {v: (v, "#bdbdbd") for v in sorted(set(frame["status"]) - set(styles))}
         year = int(plain["year"].max())
         category_map(frame, frame["status"].tolist(), styles, path=ctx.root / "maps" / "dynamic.png",
-                     legend_title="动态调整状态 status", title=f"{title} {year}", footer=ctx.footer,
-                     paper=ctx.paper, dpi=ctx.dpi, quiet=("normal", "outside"), districts=ctx.districts)
-        map_links.append((f"{year} (PNG)", "maps/dynamic.png"))
-    parts = [table_html(counts) if len(counts) else "", *parts, links(map_links), links(link_items)]
+                     legend_title=labels.term("dynamic_status", ctx.lang), title=f"{title} {year}",
+                     footer=ctx.footer, paper=ctx.paper, dpi=ctx.dpi, quiet=("normal", "outside"),
+                     districts=ctx.districts, pdf=ctx.pdf, lang=ctx.lang)
+        ctx.figures.append((f"{title} {year}", "maps/dynamic.png"))
+        map_links += ctx.printed_links(ctx.t(f"{year}年（图）", f"{year} (PNG)"), "maps/dynamic.png")
+    shown_counts = counts.rename(columns=lambda c: labels.term(str(c), ctx.lang)) if len(counts) else counts
+    parts = [table_html(shown_counts, lang=ctx.lang) if len(counts) else "", *parts, links(map_links),
+             links(link_items)]
     years = sorted(int(y) for y in pd.unique(plain["year"])) if "year" in plain.columns else []
     params: dict[str, Any] = {"dynamic_years": years}
     for name in ("rules", "assumptions"):  # a Simulation's settings, to re-run it from the manifest
         dump = getattr(getattr(value, name, None), "model_dump", None)
         if callable(dump):
             params[f"dynamic_{name}"] = dump(mode="json")
-    return "动态调整模拟 Dynamic-adjustment simulation", "\n".join(parts), params
+    return ctx.t("动态调整模拟", "Dynamic-adjustment simulation"), "\n".join(parts), params

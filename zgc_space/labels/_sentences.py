@@ -1,0 +1,173 @@
+"""The library's own sentences (violations, dynamic reasons, change details) rendered from their figures.
+
+Private: users reach these through :mod:`zgc_space.labels`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from zgc_space.labels._catalogue import TERMS, check_lang, column_name, header, pick, term, value
+from zgc_space.schema import COLUMNS
+
+# ---------------------------------------------------------------------------------------------
+# the library's own sentences, rendered in Chinese from the figures they hold
+
+_Repl = Callable[[re.Match[str]], str]
+_N = r"(-?[\d,]+(?:\.\d+)?)"
+_PATH = r"(?:[a-z_]+\[\d+\](?:\.[a-z_]+\[\d+\])*)"
+
+
+def _land(name: str) -> str:
+    """Return the Chinese name of a land class of a rezoning (``nonconstruction``, ``ready``, ``unready``)."""
+    return column_name(f"{name}_m2", "zh") if f"{name}_m2" in COLUMNS else column_name(name, "zh")
+
+
+def _where(path: str) -> str:
+    head = path.split("[", 1)[0]
+    return TERMS.get(head, (head, head))[0]
+
+
+_PHRASES: list[tuple[re.Pattern[str], str | _Repl]] = [
+    # dynamic adjustment (zgc_space.dynamic)
+    (re.compile(r"^score undefined \(missing data\); not evaluated this round$"), "数据缺失，分值无法计算，本轮不评价"),
+    (re.compile(rf"^in the bottom {_N} % of members \({_N} % score lower\)$"), r"位于成员后 \1%（\2% 的成员得分更低）"),
+    (re.compile(rf"^score {_N} below {_N}$"), r"分值 \1 低于 \2"),
+    (re.compile(rf"^score {_N} at least {_N}$"), r"分值 \1，不低于 \2"),
+    (re.compile(rf"^score {_N}$"), r"分值 \1"),
+    (re.compile(r"^warning (\d+) in a row$"), r"连续第 \1 次预警"),
+    (re.compile(r"^exits after (\d+) consecutive warnings$"), r"连续 \1 次预警后退出"),
+    (re.compile(r"^exit deferred.*$"), "退出推迟（政策区成员数不低于下限）"),
+    # change details (zgc_space.scenarios)
+    (re.compile(rf"^FAR → {_N}$"), r"容积率提高到 \1"),
+    (re.compile(rf"^FAR \+ {_N}$"), r"容积率提高 \1"),
+    (re.compile(r"^into (\S+)$"), r"并入 \1"),
+    (
+        re.compile(rf"^{_N} m² (\w+) → (\w+)$"),
+        lambda m: f"{m.group(1)} m² 由{_land(m.group(2))}调整为{_land(m.group(3))}",
+    ),
+    # the optimiser's proposal (zgc_space.optimize)
+    (
+        re.compile(r"^Optimised adjustment \((max|min) (\w+)\)$"),
+        lambda m: f"优化方案（{TERMS[m.group(1)][0]}{column_name(m.group(2), 'zh')}）",
+    ),
+    (
+        re.compile(r"^chosen by search \((max|min) (\w+)\)$"),
+        lambda m: f"由优化搜索选出（{TERMS[m.group(1)][0]}{column_name(m.group(2), 'zh')}）",
+    ),
+    # violations (zgc_space.scenarios)
+    (
+        re.compile(
+            rf"^\[area-cap\] total site area {_N} m² exceeds (area_cap_m2|the baseline total \(area-neutral "
+            rf"default\)) {_N} m² by {_N} m²$"
+        ),
+        lambda m: (
+            f"面积上限：调整后总用地面积 {m.group(1)} m² 超过"
+            f"{'面积上限' if m.group(2) == 'area_cap_m2' else '现状总面积（默认面积不增）'} {m.group(3)} m²，"
+            f"超出 {m.group(4)} m²"
+        ),
+    ),
+    (
+        re.compile(rf"^\[far-cap\] renewing block (\S+) .* puts {_N} m² of floor area above .*$"),
+        r"容积率上限：区块 \1 更新后建筑面积超出规划容积率上限 \2 m²",
+    ),
+    (re.compile(r"^\[must-keep\] block (\S+) must be kept .*$"), r"必须保留：区块 \1 须保留，但方案将其全部或部分调出"),
+    (
+        re.compile(
+            rf"^\[max-distance\] admitted land (\S+) .* lies {_N} m from the nearest kept block, more than "
+            rf"max_distance_m {_N}$"
+        ),
+        r"距离上限：调入用地 \1 距最近保留区块 \2 m，超过上限 \3 m",
+    ),
+    (
+        re.compile(rf"^\[protected\] admitted land (\S+) .* overlaps the protected layer by {_N} m²$"),
+        r"保护范围：调入用地 \1 与保护范围重叠 \2 m²",
+    ),
+    (re.compile(rf"^({_PATH})$"), lambda m: _where(m.group(1))),
+    # optimisation methods (zgc_space.optimize)
+    (re.compile(r"^exact MILP reformulation of the capped score$"), "精确求解（分值封顶的混合整数线性规划等价改写）"),
+    (re.compile(r"^MILP \(linear objective\)$"), "混合整数线性规划（线性目标）"),
+    (re.compile(r"^MILP.*$"), "混合整数线性规划"),
+]
+
+
+def _one(part: str, lang: str) -> str:
+    for pattern, repl in _PHRASES:
+        m = pattern.match(part)
+        if m:
+            zh = repl(m) if callable(repl) else m.expand(repl)
+            return pick(zh, part, lang)
+    return part
+
+
+def sentence(text: Any, lang: str) -> str:
+    """Render one of the library's own sentences in ``lang``; other text (a planner's reason) is kept.
+
+    Sentences joined by ``"; "`` are rendered one by one.
+
+    Examples
+    --------
+    >>> sentence("score 41.20 below 50; warning 2 in a row", "zh")
+    '分值 41.20 低于 50；连续第 2 次预警'
+    >>> sentence("renew[0].blocks[1]", "zh"), sentence("FAR → 1.0; 总部基地", "zh")
+    ('更新', '容积率提高到 1.0；总部基地')
+    """
+    key = check_lang(lang)
+    if not isinstance(text, str) or key == "en":
+        return value(text, key) if not isinstance(text, str) else text
+    parts = [_one(p.strip(), key) for p in text.split("; ")]
+    return "；".join(parts) if key == "zh" else "; ".join(parts)
+
+
+def operation(path: Any, line: Any, lang: str) -> str:
+    """Return where a change comes from: the operation's name and the proposal file's line.
+
+    Examples
+    --------
+    >>> operation("renew[0].blocks[1]", 11, "zh"), operation("release[2]", None, "en")
+    ('更新（第 11 行）', 'release[2]')
+    """
+    key = check_lang(lang)
+    if not isinstance(path, str):
+        return ""
+    if key == "en":
+        return path + (f" (line {int(line)})" if pd.notna(line) else "")
+    name = _where(path) if re.fullmatch(_PATH, path) else path
+    where = f"（第 {int(line)} 行）" if line is not None and pd.notna(line) else ""
+    return pick(name + where, path, key) if key == "zh+en" else name + where
+
+
+def translate_frame(
+    frame: pd.DataFrame,
+    lang: str,
+    *,
+    terms: tuple[str, ...] = ("status", "change", "kind"),
+    sentences: tuple[str, ...] = ("reason", "detail", "violations"),
+) -> pd.DataFrame:
+    """Return ``frame`` with its term and sentence columns in ``lang`` (headers are left as they are)."""
+    key = check_lang(lang)
+    if key == "en":
+        return frame
+    out = frame.copy()
+    for col in terms:
+        if col in out.columns:
+            out[col] = [term(str(v), key) if isinstance(v, str) else v for v in out[col]]
+    for col in sentences:
+        if col in out.columns:
+            out[col] = [sentence(v, key) if isinstance(v, str) else v for v in out[col]]
+    if "operation" in out.columns:
+        lines = out["line"] if "line" in out.columns else pd.Series([None] * len(out), index=out.index)
+        out["operation"] = [operation(p, ln, key) for p, ln in zip(out["operation"], lines, strict=True)]
+    for col in out.columns:
+        if out[col].dtype == bool:
+            out[col] = [term("yes" if v else "no", key) for v in out[col]]
+    return out
+
+
+def mapping(items: Mapping[str, Any], lang: str) -> dict[str, str]:
+    """Return ``{header(key): value(v)}`` for a small key/value table."""
+    return {header(k, lang): value(v, lang) for k, v in items.items()}
