@@ -160,8 +160,8 @@ def test_negative_far_is_refused_with_a_message(session):
 def test_merge_of_apart_blocks_of_two_subparks_is_refused(session):
     notice = session.merge(["B001", "B164"])
     assert notice.level == "error"
-    assert notice.text == ("未完成：整合 B001 + B164：地块 B164 与 B001 不相邻（相距超过 100 m）；只能整合相邻的地块；"
-                           "而且这些地块分属不同分园（B001：东城园，B164：延庆园），一个管理单元只能在一个分园内")
+    assert notice.text == ("未完成：合并 B001 + B164：区块 B164 与 B001 不相邻（相距超过 100 m）；只能合并相邻的区块；"
+                           "而且这些区块分属不同分园（B001：东城园，B164：延庆园），一个管理单元只能在一个分园内")
     assert "do not neighbour" in notice.en and "different sub-parks (B001: 东城园, B164: 延庆园)" in notice.en
     assert not session.proposal.merge and session.state()["notice"]["level"] == "error"
     assert session.merge(["B001"]).level == "error"
@@ -181,8 +181,8 @@ def test_admitting_a_candidate_over_a_kept_block_is_refused():
     s = EditSession(tiny_blocks(), candidates=cands, peers=peers)
     notice = s.click_candidate("C1")
     assert notice.level == "error"
-    assert notice.text == ("未完成：调入 C1：调入的用地 C1 与保留地块 B1（5,000 m²）重叠；"
-                           "请从调入范围中切除重叠部分，或先调出这些地块")
+    assert notice.text == ("未完成：调入 C1：调入用地 C1 与保留区块 B1（5,000 m²）重叠；"
+                           "请从调入范围中切除重叠部分，或先调出这些区块")
     assert "not done: admit C1" in notice.en and "overlaps kept block(s) B1" in notice.en
     assert s.admitted() == [] and s.panel["status"] != "error"
     s.click_block("B1")  # release the block the candidate overlaps: now it can come in

@@ -95,7 +95,7 @@ def test_panel_words_are_chinese(session):
     session.click_candidate("C01")
     panel = session.panel
     assert panel["violations"] and all(CJK.search(v["message"]) for v in panel["violations"])
-    assert panel["violations"][0]["message"].startswith("面积上限：总用地面积")
+    assert panel["violations"][0]["message"].startswith("面积上限：调整后总用地面积")
     assert all(CJK.search(m["zh"]) for m in panel["metrics"])
 
 

@@ -82,11 +82,11 @@ class EditSession:
     >>> s.click_block("B158").text
     '调出 B158'
     >>> s.click_block("B158").text, s.notice.en
-    ('更新改造 B158（容积率 +0.5）', 'renew B158 (FAR +0.5)')
+    ('更新 B158（容积率 +0.5）', 'renew B158 (FAR +0.5)')
     >>> s.set_rule(far_target=-1).text
     '容积率目标必须是大于 0 的数（容积率 = 总建筑面积 / 已建成城镇建设用地面积），输入的是 -1.00'
     >>> s.undo().text, s.status("B158")
-    ('已撤销：更新改造 B158（容积率 +0.5）', 'release')
+    ('已撤销：更新 B158（容积率 +0.5）', 'release')
     >>> s.panel["rank"], s.proposal.release[0].block
     (74, 'B158')
     """
@@ -202,7 +202,7 @@ class EditSession:
     def click_block(self, block_id: str) -> Notice:
         """Cycle a block keep → release → renew → keep (a merged or rezoned block skips release)."""
         if block_id not in self._block_ids:
-            return self._refuse(f"基准数据中没有地块 {block_id}",
+            return self._refuse(f"现状数据中没有区块 {block_id}",
                                 f"there is no block {block_id!r} in the baseline")
         data = self._data()
         state = self.status(block_id)
@@ -213,7 +213,7 @@ class EditSession:
             _drop_renewal(data, block_id)
             return self._commit(data, (f"保留 {block_id}", f"keep {block_id}"))
         if state in ("merge", "rezone"):
-            why = ("已整合" if state == "merge" else "已调整用地", f"is {state}d")
+            why = ("已合并" if state == "merge" else "已调整用途", f"is {state}d")
             return self._renew_into(data, [block_id], why=(f"{block_id} {why[0]}，因此更新改造而不调出",
                                                            f"{block_id} {why[1]}, so it is renewed, not released"))
         data["release"].append({"block": block_id})
@@ -237,7 +237,7 @@ class EditSession:
     def select(self, block_id: str) -> Notice:
         """Add a block to the selection for :meth:`merge`, or take it out."""
         if block_id not in self._block_ids:
-            return self._refuse(f"基准数据中没有地块 {block_id}",
+            return self._refuse(f"现状数据中没有区块 {block_id}",
                                 f"there is no block {block_id!r} in the baseline")
         if block_id in self.selection:
             self.selection.remove(block_id)
@@ -252,11 +252,11 @@ class EditSession:
         """Merge blocks (default: the selection) into one management unit ``into`` (default ``M-<ids>``)."""
         ids = list(dict.fromkeys(block_ids if block_ids is not None else self.selection))
         if len(ids) < 2:
-            return self._refuse("请至少选择两个地块再整合（按住 Shift 点击地块，或勾选“选择”）",
+            return self._refuse("请至少选择两个区块再合并（按住 Shift 点击区块，或勾选“选择”）",
                                 "select at least two blocks to merge (shift-click them, or tick 'select')")
         unknown = [b for b in ids if b not in self._block_ids]
         if unknown:
-            return self._refuse(f"基准数据中没有地块 {', '.join(unknown)}",
+            return self._refuse(f"现状数据中没有区块 {', '.join(unknown)}",
                                 f"there is no block {', '.join(unknown)} in the baseline")
         data = self._data()
         gap = self.merge_gap_m if max_gap_m is None else max_gap_m
@@ -272,7 +272,7 @@ class EditSession:
         if len(set(parks.values())) > 1 and "subpark" not in notice.en:
             where_zh = "，".join(f"{b}：{v}" for b, v in parks.items())
             where_en = ", ".join(f"{b}: {v}" for b, v in parks.items())
-            notice = self._refuse(f"{notice.text}；而且这些地块分属不同分园（{where_zh}），"
+            notice = self._refuse(f"{notice.text}；而且这些区块分属不同分园（{where_zh}），"
                                   "一个管理单元只能在一个分园内",
                                   f"{notice.en}. The blocks also lie in different sub-parks ({where_en}); "
                                   "a management unit keeps to one sub-park")
@@ -282,10 +282,10 @@ class EditSession:
         """Remove the merge at ``index`` (the blocks keep their other operations)."""
         data = self._data()
         if not 0 <= index < len(data["merge"]):
-            return self._refuse(f"没有第 {index + 1} 个整合", f"there is no merge number {index + 1}")
+            return self._refuse(f"没有第 {index + 1} 个合并", f"there is no merge number {index + 1}")
         op = data["merge"].pop(index)
         what = " + ".join(op["blocks"])
-        return self._commit(data, (f"取消整合 {what}", f"unmerged: {what}"))
+        return self._commit(data, (f"取消合并 {what}", f"unmerged: {what}"))
 
     def _rule(self, far_target: Any, far_step: Any) -> tuple[str, float | None, tuple[str, str] | None]:
         if (far_target is None) == (far_step is None):

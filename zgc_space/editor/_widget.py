@@ -25,7 +25,7 @@ class ProposalEditor(anywidget.AnyWidget):
 
     Click a block to cycle it keep → release (调出) → renew (更新改造, with the panel's FAR
     step or target) → keep; click a candidate area to admit it (调入) or take it out again;
-    tick "select" (or shift-click) to pick blocks and press "merge" (整合). Every operation has
+    tick "select" (or shift-click) to pick blocks and press "merge" (合并). Every operation has
     a reason field; undo/redo step through the edits. The panel shows the zone's indicators,
     score, national rank with its margin, the change against the baseline and every
     constraint violation, computed as :func:`zgc_space.scenarios.compare` would after each click. A

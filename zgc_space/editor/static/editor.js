@@ -186,7 +186,7 @@ function render({ model, el }) {
     }
     if (op.kind === "merge") {
       extra.push(h("button", { class: "zgc-unmerge", onclick: () => model.send({ op: "unmerge", index: op.index }) },
-        "不整合 unmerge"));
+        "不合并 unmerge"));
     }
     return h("li", { "data-kind": op.kind, "data-index": op.index },
       h("div", {}, h("b", {}, op.name), " ", op.what), h("div", { class: "zgc-op-row" }, ...extra, reason));
@@ -212,7 +212,7 @@ function render({ model, el }) {
         h("button", { class: "zgc-redo", disabled: !view.can_redo, onclick: () => model.send({ op: "redo" }) }, "↷ 重做 redo"),
         h("label", { title: "click blocks to select them for a merge (or shift-click)" }, modeBox, " 选择 select"),
         h("button", { class: "zgc-merge", disabled: view.selection.length < 2,
-          onclick: () => model.send({ op: "merge" }) }, `整合 merge (${view.selection.length})`),
+          onclick: () => model.send({ op: "merge" }) }, `合并 merge (${view.selection.length})`),
         h("button", { class: "zgc-clear", disabled: !view.selection.length,
           onclick: () => model.send({ op: "clear_selection" }) }, "清除 clear")),
       h("div", { class: "zgc-rule" }, "新更新改造 next renewals: ",
