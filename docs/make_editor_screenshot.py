@@ -37,7 +37,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1200, "height": 760})
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server.url) else r.abort())
             page.goto(server.url)
-            page.wait_for_selector("path.zgc-block")
+            page.wait_for_selector("path.zgc-block", state="attached")
             page.evaluate("() => window.zgcEditor.map.setView([39.95, 116.2], 11)")
             page.wait_for_timeout(500)
             png = page.screenshot()

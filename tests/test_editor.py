@@ -54,7 +54,8 @@ def compare_row(blocks, candidates, proposal: Proposal) -> pd.Series:
 
 def test_click_cycles_keep_release_renew_keep(session):
     assert session.status("B158") == "keep"
-    assert session.click_block("B158").text == "调出 release B158"
+    notice = session.click_block("B158")
+    assert (notice.text, notice.en) == ("调出 B158", "release B158")
     assert session.status("B158") == "release" and [r.block for r in session.proposal.release] == ["B158"]
     session.click_block("B158")
     assert session.status("B158") == "renew" and not session.proposal.release
@@ -89,7 +90,8 @@ def test_undo_redo_walk_through_the_edits(session):
     session.click_candidate("C01")
     after = session.proposal
     score = session.panel["score"]
-    assert session.undo().text == "undone: 调入 admit C01"
+    notice = session.undo()
+    assert (notice.text, notice.en) == ("已撤销：调入 C01", "undone: admit C01")
     assert session.admitted() == [] and session.status("B158") == "release"
     session.undo()
     assert session.proposal.is_empty and not session.can_undo
@@ -137,14 +139,18 @@ def test_selection_then_merge(session):
 
 
 def test_negative_far_is_refused_with_a_message(session):
-    assert session.set_rule(far_target=-1).text == (
-        "FAR target must be a number above 0 (FAR = floor area / built land), got -1.00")
+    notice = session.set_rule(far_target=-1)
+    assert notice.level == "error" and notice.text == (
+        "容积率目标必须是大于 0 的数（容积率 = 总建筑面积 / 已建成城镇建设用地面积），输入的是 -1.00")
+    assert notice.en == "FAR target must be a number above 0 (FAR = floor area / built land), got -1.00"
     assert session.rule == ("far_step", 0.5)
     session.click_block("B001")
     session.click_block("B001")
     before = session.proposal
     notice = session.set_renewal(0, far_step=-0.5)
-    assert notice.level == "error" and "FAR step must be a number above 0" in notice.text
+    assert notice.level == "error" and notice.text.startswith("容积率增量必须是大于 0 的数")
+    assert notice.text.endswith("输入的是 -0.5；第 1 个更新改造未改变")
+    assert "FAR step must be a number above 0" in notice.en
     assert session.proposal == before
     for value in (0, float("nan"), "abc", None):
         state = session.handle({"op": "set_renewal", "index": 0, "kind": "far_target", "value": value})
@@ -154,7 +160,9 @@ def test_negative_far_is_refused_with_a_message(session):
 def test_merge_of_apart_blocks_of_two_subparks_is_refused(session):
     notice = session.merge(["B001", "B164"])
     assert notice.level == "error"
-    assert "do not neighbour" in notice.text and "different sub-parks (B001: 东城园, B164: 延庆园)" in notice.text
+    assert notice.text == ("未完成：合并 B001 + B164：区块 B164 与 B001 不相邻（相距超过 100 m）；只能合并相邻的区块；"
+                           "而且这些区块分属不同分园（B001：东城园，B164：延庆园），一个管理单元只能在一个分园内")
+    assert "do not neighbour" in notice.en and "different sub-parks (B001: 东城园, B164: 延庆园)" in notice.en
     assert not session.proposal.merge and session.state()["notice"]["level"] == "error"
     assert session.merge(["B001"]).level == "error"
 
@@ -173,11 +181,13 @@ def test_admitting_a_candidate_over_a_kept_block_is_refused():
     s = EditSession(tiny_blocks(), candidates=cands, peers=peers)
     notice = s.click_candidate("C1")
     assert notice.level == "error"
-    assert "not done: 调入 admit C1" in notice.text and "overlaps kept block(s) B1" in notice.text
+    assert notice.text == ("未完成：调入 C1：调入用地 C1 与保留区块 B1（5,000 m²）重叠；"
+                           "请从调入范围中切除重叠部分，或先调出这些区块")
+    assert "not done: admit C1" in notice.en and "overlaps kept block(s) B1" in notice.en
     assert s.admitted() == [] and s.panel["status"] != "error"
     s.click_block("B1")  # release the block the candidate overlaps: now it can come in
     assert s.click_candidate("C1").level == "info" and s.admitted() == ["C1"]
-    assert s.click_candidate("C9").text == "there is no candidate 'C9' in the candidate areas"
+    assert s.click_candidate("C9").text == "候选用地中没有 C9"
 
 
 @pytest.mark.parametrize("message", [
@@ -291,7 +301,7 @@ def test_comments_fall_back_to_the_header_when_sections_cannot_be_kept():
 def test_save_as_into_the_folder_asks_before_replacing(blocks, tmp_path):
     s = EditSession(blocks, out_dir=tmp_path / "out")
     s.click_block("B158")
-    assert s.save_as("p06").text.startswith("saved 已保存:")
+    assert s.save_as("p06").text.startswith("已保存：")
     assert (tmp_path / "out/p06.yaml").exists()
     s.click_block("B158")
     state = s.handle({"op": "save", "name": "p06.yaml"})

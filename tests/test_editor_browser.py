@@ -66,7 +66,8 @@ class EditorPage:
         return float(self.page.locator(selector).get_attribute("data-value"))
 
     def notice(self) -> str:
-        return self.page.locator(".zgc-notice").first.inner_text()
+        """The notice's Chinese line (the English one is beneath it)."""
+        return self.page.locator(".zgc-notice").first.inner_text().split("\n")[0]
 
 
 def test_edit_page_clicks_match_compare_and_saved_file_reproduces_them(tmp_path, capsys):
@@ -87,7 +88,7 @@ def test_edit_page_clicks_match_compare_and_saved_file_reproduces_them(tmp_path,
             ed.click("C01")  # admit
             assert page.locator('path[data-id="B076"]').get_attribute("data-state") == "renew"
             assert page.locator('path[data-id="C01"]').get_attribute("data-state") == "admit"
-            assert ed.notice() == "调入 admit C01"
+            assert ed.notice() == "调入 C01"
 
             expected = Proposal(id="X", title="x", release=[Release(block="B158")], admit=[Admit(candidate="C01")],
                                 renew=[Renew(blocks=["B076"], far_step=0.5)])
@@ -104,16 +105,18 @@ def test_edit_page_clicks_match_compare_and_saved_file_reproduces_them(tmp_path,
             page.locator(".zgc-rule-value").first.fill("-1")  # a bad edit: a message, nothing changed
             page.locator(".zgc-rule-value").first.press("Tab")  # leaving the field commits it (one change)
             ed._wait()
-            assert "FAR target must be a number above 0" in ed.notice()
+            assert ed.notice().startswith("容积率目标必须是大于 0 的数") and ed.notice().endswith("输入的是 -1.00")
+            assert "FAR target must be a number above 0" in page.locator(".zgc-notice .zgc-en").inner_text()
             assert page.locator(".zgc-notice.zgc-error").count() == 1
 
             page.locator(".zgc-save-name").fill("p06.yaml")
             page.locator(".zgc-save-button").click()
             ed._wait()
-            assert ed.notice().startswith("saved 已保存:") and not ed.dialogs
+            assert ed.notice().startswith("已保存：") and not ed.dialogs
             page.locator(".zgc-save-button").click()  # the file exists now: the page asks first
             ed._wait(2)
-            assert len(ed.dialogs) == 1 and "p06.yaml exists" in ed.dialogs[0]
+            assert len(ed.dialogs) == 1 and "p06.yaml 已存在，是否覆盖" in ed.dialogs[0]
+            assert ed.notice().startswith("已保存：")  # the dialog was accepted: replaced
             assert ed.errors == [] and ed.outside == []
             assert {u.split("?")[0] for u in ed.requests} == {server.url, server.url + "api/command"}
         finally:
@@ -156,7 +159,9 @@ document.body.dataset.ready = "1";
 def test_widget_module_renders_and_round_trips_as_anywidget_would(tmp_path):
     from zgc_space.editor import ProposalEditor
 
-    editor = ProposalEditor(datasets.load_blocks(), candidates=datasets.load_candidates(), height="500px")
+    (tmp_path / "P-edit.yaml").write_text("id: P-edit\ntitle: there already\n", encoding="utf-8")
+    editor = ProposalEditor(datasets.load_blocks(), candidates=datasets.load_candidates(), height="500px",
+                            out_dir=tmp_path)
     values = json.dumps({"geo": editor.geo, "view": editor.view, "height": editor.height})
     html = HARNESS % {"css": editor._css, "esm": json.dumps(editor._esm).replace("</", "<\\/"),
                       "values": json.dumps(values).replace("</", "<\\/")}
@@ -183,8 +188,17 @@ def test_widget_module_renders_and_round_trips_as_anywidget_would(tmp_path):
             editor._on_message(editor, sent[0], [])  # what the widget's comm does with it
             page.evaluate("view => window.model.push(view)", editor.view)
             assert page.locator('path[data-id="B158"]').get_attribute("data-state") == "release"
-            assert page.locator(".zgc-notice").first.inner_text() == "调出 release B158"
+            assert page.locator(".zgc-notice").first.inner_text() == "调出 B158\nrelease B158"
             assert float(page.locator(".zgc-score").get_attribute("data-value")) == editor.panel["score"]
+            page.locator(".zgc-save-button").click()  # P-edit.yaml exists: the widget refuses, offers a name
+            sent = page.evaluate("() => window.sent")
+            assert sent[-1] == {"op": "save", "name": "P-edit.yaml"}
+            editor._on_message(editor, sent[-1], [])
+            page.evaluate("view => window.model.push(view)", editor.view)
+            assert page.locator(".zgc-notice.zgc-error").inner_text().startswith(
+                "P-edit.yaml 已存在，未保存（不会覆盖已有文件）；可另存为 P-edit-2.yaml")
+            assert page.locator(".zgc-save-name").input_value() == "P-edit-2.yaml"
+            assert (tmp_path / "P-edit.yaml").read_text(encoding="utf-8").endswith("there already\n")
             assert errors == [] and outside == []
         finally:
             browser.close()

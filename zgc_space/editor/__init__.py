@@ -5,7 +5,8 @@
 * :class:`ProposalEditor`: the Jupyter widget (anywidget; needs the ``notebook`` extra);
 * :class:`EditorServer`: the same front end as a local page on 127.0.0.1 (``zgc-space edit``).
 
-Every update goes through :func:`zgc_space.scenarios.compare`, the vectorised path of the
+Every update goes through :class:`zgc_space.scenarios.PreparedBaseline` (the building blocks of
+:func:`zgc_space.scenarios.compare` with the baseline prepared once), the vectorised path of the
 batch runs. The front end is one ES module with Leaflet inlined: no network, no tiles.
 """
 

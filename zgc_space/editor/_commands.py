@@ -30,13 +30,12 @@ def operations(p: Proposal) -> list[dict[str, Any]]:
 
 def _describe(kind: str, op: Any) -> str:
     if kind == "release":
-        return str(op.block) + (" (part)" if op.part is not None else "")
+        return str(op.block) + ("（部分 part）" if op.part is not None else "")
     if kind == "admit":
         return str(op.new_id)
     if kind == "renew":
-        rule = f"FAR → {number_text(op.far_target)}" if op.far_target is not None else \
-            f"FAR +{number_text(op.far_step)}"
-        return f"{', '.join(op.blocks)} ({rule})"
+        rule = f"→ {number_text(op.far_target)}" if op.far_target is not None else f"+{number_text(op.far_step)}"
+        return f"{', '.join(op.blocks)}（容积率 FAR {rule}）"
     if kind == "rezone":
         return f"{op.block}: {op.from_} → {op.to}"
     return f"{' + '.join(op.blocks)} → {op.into}"
@@ -62,10 +61,11 @@ def dispatch(session: Any, m: Mapping[str, Any]) -> None:  # an EditSession (not
         "redo": session.redo,
     }
     if op not in actions:
-        session._refuse(f"unknown command {op!r}")
+        session._refuse(f"未知命令“{op}”", f"unknown command {op!r}")
         return
     if op in ("set_rule", "set_renewal") and m.get("kind") not in ("far_target", "far_step"):
-        session._refuse("a FAR rule is either far_target or far_step")
+        session._refuse("容积率规则只能是目标（far_target）或增量（far_step）",
+                        "a FAR rule is either far_target or far_step")
         return
     actions[op]()
 

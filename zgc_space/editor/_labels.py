@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from zgc_space.indicators import INDICATORS
+from zgc_space.labels import TERMS
 from zgc_space.maps import format_value
 from zgc_space.schema import COLUMNS
 
@@ -31,25 +32,19 @@ _OWN: dict[str, tuple[str, str, str]] = {
     "block_count": ("区块数", "blocks", ""),
 }
 
-#: Operation kind → (Chinese, English).
-OPERATIONS: dict[str, tuple[str, str]] = {
-    "release": ("调出", "release"),
-    "admit": ("调入", "admit"),
-    "renew": ("更新改造", "renew"),
-    "rezone": ("用地调整", "rezone"),
-    "merge": ("整合", "merge"),
-}
+#: Operation kind → (Chinese, English), from the label catalogue.
+OPERATIONS: dict[str, tuple[str, str]] = {k: TERMS[k] for k in ("release", "admit", "renew", "rezone", "merge")}
 
-#: Block state on the map → (Chinese, English, fill colour).
+#: Block state on the map → (Chinese, English, fill colour); the names of changes from the catalogue.
 STATES: dict[str, tuple[str, str, str]] = {
     "keep": ("保留", "kept", "#9ecae1"),
-    "release": ("调出", "released", "#d7301f"),
-    "release-part": ("部分调出", "partly released", "#fc8d59"),
-    "renew": ("更新改造", "renewed", "#fdae61"),
-    "merge": ("整合", "merged", "#9e77c9"),
-    "rezone": ("用地调整", "rezoned", "#66c2a5"),
+    "release": (*TERMS["released"], "#d7301f"),
+    "release-part": (*TERMS["part-released"], "#fc8d59"),
+    "renew": (*TERMS["renewed"], "#fdae61"),
+    "merge": (*TERMS["merged-into"], "#9e77c9"),
+    "rezone": (*TERMS["rezoned"], "#66c2a5"),
     "candidate": ("候选用地", "candidate", "#ffffff"),
-    "admit": ("调入", "admitted", "#2c7bb6"),
+    "admit": (*TERMS["change:admitted"], "#2c7bb6"),
 }
 
 _UNIT_ZH = {"m²": "m²", "persons/ha": "人/公顷", "万元/ha": "万元/公顷", "%": "%", "": ""}

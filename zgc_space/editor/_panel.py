@@ -1,8 +1,12 @@
-"""The editor's panel: one proposal evaluated by :func:`zgc_space.scenarios.compare`, as JSON-ready data.
+"""The editor's panel: one proposal's row of :func:`zgc_space.scenarios.compare`, as JSON-ready data.
 
-The inputs that stay the same between clicks are prepared once (the preset, the peers reduced
-to their scores, the candidate areas), and a panel is remembered by what it depends on, so undo,
-redo and edits of reasons or the title need no new evaluation.
+What stays the same between clicks is prepared once by :class:`zgc_space.scenarios.PreparedBaseline`
+(the baseline's arrays and sums, the candidate areas, the peers reduced to their scores, the
+baseline's own metrics); a click evaluates only the edited proposal, through compare's building
+blocks, so the panel's numbers are compare's. A panel is remembered by what it depends on, so
+undo, redo and edits of reasons or the title need no new evaluation. Errors, violations and
+notes are worded in Chinese (``error``, ``message``, ``notes``) with the English kept beside them
+(``error_en``, ``message_en``, ``notes_en``).
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from zgc_space import evaluation, scenarios
 from zgc_space.editor._labels import METRICS, metric_label, number_text
+from zgc_space.editor._notices import RULES, chinese_error, chinese_note, chinese_violation
 from zgc_space.errors import ProposalError
 from zgc_space.scenarios.proposal import Proposal
 
@@ -37,10 +41,14 @@ class PanelEvaluator:
                  preset: evaluation.PresetLike, peers: scenarios.PeersLike) -> None:
         self.blocks = blocks
         self.candidates = candidates
-        self.preset = evaluation.load_preset(preset)
-        scores = scenarios.peer_scores(peers, preset=self.preset)
-        # The peers reduced to their scores once: compare ranks against exactly these.
-        self._peers = pd.DataFrame({"zone_id": [f"peer{i}" for i in range(len(scores))], "score": scores})
+        # The baseline, the candidates, the peers' scores and the baseline's metrics prepared once;
+        # each click evaluates only its proposal, through compare's own building blocks.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.prepared = scenarios.PreparedBaseline(blocks, candidates=candidates, preset=preset, peers=peers)
+        self._baseline_notes = [str(w.message) for w in caught]  # the baseline's, shown with every panel
+        self.preset = self.prepared.preset
+        scores = self.prepared.peer_scores
         self._sorted_peers = np.sort(np.round(scores[~np.isnan(scores)], 6))
         self.latencies_ms: list[float] = []
         self._panels: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -58,43 +66,44 @@ class PanelEvaluator:
         return panel
 
     def _compare(self, proposal: Proposal) -> dict[str, Any]:
-        """Return the panel of ``proposal``: one call of the vectorised compare, plus the rank margin."""
+        """Return the panel of ``proposal``: its row of :func:`zgc_space.scenarios.compare`, plus the rank margin."""
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            table = scenarios.compare(self.blocks, [proposal], candidates=self.candidates, preset=self.preset,
-                                      peers=self._peers, errors="report")
+            result = self.prepared.evaluate(proposal)
         ms = (time.perf_counter() - t0) * 1000
         self.latencies_ms.append(ms)
-        row = table.iloc[0]
-        base = table.attrs["baseline"]
-        status = str(row["status"])
+        base = self.prepared.baseline
         metrics = []
         for m in ("score", "rank", *METRICS):
-            if m not in table.columns:
+            if m not in base:
                 continue
-            value = None if pd.isna(row[m]) else float(row[m])
-            change = None if pd.isna(row[f"{m}_change"]) else float(row[f"{m}_change"])
+            value = _plain(result.metrics.get(m))
+            change = _plain(result.changes.get(m))
             counted = m in ("rank", "block_count") and value is not None and change is not None
             metrics.append({"id": m, **metric_label(m), "value": value, "baseline": _plain(base.get(m)),
                             "change": change,
                             "text": f"{value:,.0f}" if counted else number_text(value),
                             "change_text": f"{change:+,.0f}".replace("+0", "0") if counted else
                             number_text(change, signed=True)})
-        violations = table.attrs.get("violations", {}).get(proposal.id, [])
-        notes = list(dict.fromkeys(str(w.message) for w in caught))
-        score = None if pd.isna(row["score"]) else float(row["score"])
+        notes = list(dict.fromkeys([*self._baseline_notes, *(str(w.message) for w in caught)]))
+        score = _plain(result.metrics.get("score"))
+        rank = result.metrics.get("rank")
+        rank_of = result.metrics.get("rank_of")
         return {
-            "status": status,
-            "error": None if pd.isna(row["error"]) else str(row["error"]),
+            "status": result.status,
+            "error": None if result.error is None else chinese_error(result.error),
+            "error_en": result.error,
             "score": score,
-            "rank": None if pd.isna(row["rank"]) else int(row["rank"]),
-            "rank_of": int(row["rank_of"]) if not pd.isna(row["rank_of"]) else None,
+            "rank": None if rank is None else int(rank),
+            "rank_of": None if rank_of is None else int(rank_of),
             "margin": self._margin(score),
             "metrics": metrics,
-            "violations": [{"rule": v["rule"], "message": v["message"], "block_ids": v["block_ids"]}
-                           for v in violations],
-            "notes": notes,
+            "violations": [{"rule": v.rule, "rule_zh": RULES.get(v.rule, v.rule),
+                            "message": chinese_violation(v.rule, v.message), "message_en": v.message,
+                            "block_ids": list(v.block_ids)} for v in result.violations],
+            "notes": [chinese_note(n) for n in notes],
+            "notes_en": notes,
             "latency_ms": round(ms, 1),
         }
 

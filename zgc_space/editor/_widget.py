@@ -25,10 +25,10 @@ class ProposalEditor(anywidget.AnyWidget):
 
     Click a block to cycle it keep → release (调出) → renew (更新改造, with the panel's FAR
     step or target) → keep; click a candidate area to admit it (调入) or take it out again;
-    tick "select" (or shift-click) to pick blocks and press "merge" (整合). Every operation has
+    tick "select" (or shift-click) to pick blocks and press "merge" (合并). Every operation has
     a reason field; undo/redo step through the edits. The panel shows the zone's indicators,
     score, national rank with its margin, the change against the baseline and every
-    constraint violation, computed by :func:`zgc_space.scenarios.compare` after each click. A
+    constraint violation, computed as :func:`zgc_space.scenarios.compare` would after each click. A
     bad edit (a negative FAR, an admission overlapping a kept block, a merge of blocks that do
     not neighbour) is refused with a message in the panel.
 
@@ -40,7 +40,9 @@ class ProposalEditor(anywidget.AnyWidget):
         CSS height of the widget.
     **options
         Further options of :class:`~zgc_space.editor.EditSession` (``far_step``,
-        ``merge_gap_m``, ``out_dir``).
+        ``merge_gap_m``, ``out_dir``: the folder the panel's save button writes into, by
+        default the current folder; an existing file there is never replaced: the panel says
+        so and offers a free name).
 
     Examples
     --------
@@ -48,7 +50,7 @@ class ProposalEditor(anywidget.AnyWidget):
     >>> from zgc_space import datasets
     >>> editor = ProposalEditor(datasets.load_blocks(), candidates=datasets.load_candidates())
     >>> editor.click_block("B158").text, editor.view["blocks"]["B158"]
-    ('调出 release B158', 'release')
+    ('调出 B158', 'release')
     """
 
     _esm = traitlets.Unicode(editor_module()).tag(sync=True)
@@ -68,8 +70,11 @@ class ProposalEditor(anywidget.AnyWidget):
         height: str = "600px",
         **options: Any,
     ) -> None:
+        # The panel's save button writes into out_dir (default: the notebook's folder) and, since a
+        # notebook front end cannot always show a dialog, refuses to replace a file (offering a free name).
+        options.setdefault("out_dir", Path.cwd())
         session = EditSession(blocks, candidates=candidates, proposal=proposal, preset=preset, peers=peers,
-                              **options)
+                              on_existing="refuse", **options)
         super().__init__(geo=map_data(session.blocks, session.candidates), view=session.state(), height=height)
         self.session = session
         self.on_msg(self._on_message)
@@ -96,6 +101,10 @@ class ProposalEditor(anywidget.AnyWidget):
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the proposal as YAML (see :meth:`EditSession.save`)."""
         return self.session.save(path, overwrite=overwrite)
+
+    def save_as(self, name: str) -> Notice:
+        """Do what the panel's save button does: save into ``out_dir``, never over an existing file."""
+        return self._refresh(self.session.save_as(name))
 
     def click_block(self, block_id: str) -> Notice:
         """Do what a click on the block does."""

@@ -200,19 +200,24 @@ def _weights(values: pd.DataFrame, missing: list[str], preset: Preset) -> pd.Dat
 def _composite(values: pd.DataFrame, missing: list[str], preset: Preset) -> tuple[pd.DataFrame, pd.DataFrame]:
     s = _standardised(values, preset)
     w = _weights(values, missing, preset)
-    out = pd.DataFrame(index=values.index)
-    total = (w * s.fillna(0.0)).sum(axis=1)
-    out["score"] = total.where(w.sum(axis=1) > 0)
-    leaves = preset.leaf_weights()
-    for level in (0, 1):
-        names = dict.fromkeys(v[level] for v in leaves.values())
-        for name in names:
-            cols = [i for i, v in leaves.items() if v[level] == name]
-            mass = w[cols].sum(axis=1)
-            out[f"score_{name}"] = ((w[cols] * s[cols].fillna(0.0)).sum(axis=1) / mass).where(mass > 0)
+    # On arrays (columns as rows, summed in column order as pandas does): the frame selections
+    # per goal were most of the time of a one-row score (the map editor's, per click).
+    at = {c: k for k, c in enumerate(w.columns)}
+    wt = w.to_numpy(dtype=float).T
+    ws = wt * s[list(w.columns)].fillna(0.0).to_numpy(dtype=float).T
+    result: dict[str, np.ndarray] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result["score"] = np.where(wt.sum(axis=0) > 0, ws.sum(axis=0), np.nan)
+        leaves = preset.leaf_weights()
+        for level in (0, 1):
+            names = dict.fromkeys(v[level] for v in leaves.values())
+            for name in names:
+                rows = [at[i] for i, v in leaves.items() if v[level] == name]
+                mass = wt[rows].sum(axis=0)
+                result[f"score_{name}"] = np.where(mass > 0, ws[rows].sum(axis=0) / mass, np.nan)
     for i in s:
-        out[f"s_{i}"] = s[i]
-    return out, w
+        result[f"s_{i}"] = s[i].to_numpy()
+    return pd.DataFrame(result, index=values.index), w
 
 
 def score(

@@ -19,6 +19,8 @@ def indicator_numbers(values: pd.Series, indicator: str) -> pd.Series:
     A typo such as ``"abc"`` must not become NaN: a NaN indicator is re-normalised away and the
     score could go up.
     """
+    if values.dtype == np.float64:  # already numbers: nothing to convert, nothing to refuse
+        return values.copy()
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
     bad = numbers.isna() & values.notna()
     if bad.any():

@@ -95,6 +95,46 @@ _PHRASES: list[tuple[re.Pattern[str], str | _Repl]] = [
 ]
 
 
+#: Identity columns a merge may not mix → Chinese name.
+_MIXED = {"subpark": "分园", "policy_zone": "政策区", "cluster": "组团", "district": "行政区"}
+
+
+def _areas(names: str) -> str:
+    """``B1 (5,000 m²), B2 (10 m²)`` → ``B1（5,000 m²）、B2（10 m²）``."""
+    return re.sub(r" \((-?[\d,.]+ m²)\)", r"（\1）", names).replace("）, ", "）、")
+
+
+def _mixed(detail: str) -> str:
+    """``subpark differs (东城园: B001; 延庆园: B164)`` → ``分园不同（东城园：B001；延庆园：B164）``."""
+    out = []
+    for m in re.finditer(r"(\w+) differs \((.*?)\)(?= and |$)", detail):
+        groups = "；".join(g.replace(": ", "：") for g in m.group(2).split("; "))
+        out.append(f"{_MIXED.get(m.group(1), m.group(1))}不同（{groups}）")
+    return "，".join(out) or detail
+
+
+#: Whole sentences (errors of a proposal, whose figures may hold "; "), matched before splitting.
+_WHOLE: list[tuple[re.Pattern[str], _Repl]] = [
+    (re.compile(r"^admitted land (\S+) at .+? overlaps kept block\(s\) (.+?); cut .*$"),
+     lambda m: f"调入用地 {m.group(1)} 与保留区块 {_areas(m.group(2))}重叠；"
+               "请从调入范围中切除重叠部分，或先调出这些区块"),
+    (re.compile(rf"^admitted land (\S+) at .+? overlaps admitted land (\S+) \({_N} m²\); .*$"),
+     lambda m: f"调入用地 {m.group(1)} 与已调入用地 {m.group(2)} 重叠 {m.group(3)} m²；同一块地只能调入一次"),
+    (re.compile(r"^merge at .+?: block\(s\) (.+?) do not neighbour (\S+) \(within max_gap_m (\S+) m\); .*$"),
+     lambda m: f"区块 {m.group(1)} 与 {m.group(2)} 不相邻（相距超过 {m.group(3)} m）；只能合并相邻的区块"),
+    (re.compile(r"^merge at .+? combines blocks whose (.+?); merge each group separately.*$"),
+     lambda m: f"要合并的区块{_mixed(m.group(1))}；一个管理单元只能在一个分园、同一政策区内，请分组合并"),
+    (re.compile(r"^merge at .+? names the combined block '(.+?)', which a kept block .*$"),
+     lambda m: f"合并后的编号 {m.group(1)} 已被保留区块使用；请换一个编号"),
+    (re.compile(r"^proposal \S+ releases every block.*$"),
+     lambda m: "方案调出了全部区块：调整后的园区没有土地可以评价"),
+    (re.compile(r"^proposal \S+ names \d+ block id\(s\) not in the baseline: (.+?)\. Fix .*$"),
+     lambda m: f"方案中有现状数据里没有的区块编号：{m.group(1)}"),
+    (re.compile(r"^candidate '(.+?)' at .+? is not in the candidate file.*$"),
+     lambda m: f"候选用地文件中没有 {m.group(1)}"),
+]
+
+
 def _one(part: str, lang: str) -> str:
     for pattern, repl in _PHRASES:
         m = pattern.match(part)
@@ -115,10 +155,17 @@ def sentence(text: Any, lang: str) -> str:
     '分值 41.20 低于 50；连续第 2 次预警'
     >>> sentence("renew[0].blocks[1]", "zh"), sentence("FAR → 1.0; 总部基地", "zh")
     ('更新', '容积率提高到 1.0；总部基地')
+    >>> sentence("merge at merge[0] (line 4): block(s) B164 do not neighbour B001 (within max_gap_m 100 m); "
+    ...          "merge only neighbouring blocks or raise max_gap_m", "zh")
+    '区块 B164 与 B001 不相邻（相距超过 100 m）；只能合并相邻的区块'
     """
     key = check_lang(lang)
     if not isinstance(text, str) or key == "en":
         return value(text, key) if not isinstance(text, str) else text
+    for pattern, repl in _WHOLE:
+        m = pattern.match(text.strip())
+        if m:
+            return pick(repl(m), text, key)
     parts = [_one(p.strip(), key) for p in text.split("; ")]
     return "；".join(parts) if key == "zh" else "; ".join(parts)
 

@@ -46,7 +46,6 @@ Examples
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,11 +56,15 @@ import numpy as np
 import pandas as pd
 
 from zgc_space import evaluation, indicators, ranking
-from zgc_space.errors import ColumnError, ProposalError, ValidationWarning
+from zgc_space.errors import ColumnError, ProposalError
 from zgc_space.scenarios import _fast as fast
 from zgc_space.scenarios import _plan as plans
 from zgc_space.scenarios import _rows as ops
 from zgc_space.scenarios._band import mark_rank_band, uncertainty_corners
+from zgc_space.scenarios._prepared import PreparedBaseline, PreparedEvaluation
+from zgc_space.scenarios._prepared import candidates_frame as _candidates
+from zgc_space.scenarios._prepared import metrics_of as _metrics
+from zgc_space.scenarios._prepared import protected_for as _protected_for
 from zgc_space.scenarios._rows import AREA_TOL_M2, ECON, LAND4, Violation
 from zgc_space.scenarios.proposal import Proposal, read_proposal
 
@@ -70,6 +73,8 @@ __all__ = [
     "ECON",
     "HEADLINE",
     "LAND4",
+    "PreparedBaseline",
+    "PreparedEvaluation",
     "Scenario",
     "Violation",
     "apply",
@@ -139,46 +144,6 @@ class Scenario:
         return not self.violations
 
 
-def _protected_for(proposal: Proposal, protected: gpd.GeoDataFrame | None,
-                   cache: dict[str, gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame | None:
-    if protected is not None:
-        return ops.metric(protected, "protected")
-    path = proposal.constraints.protected
-    if path is None:
-        return None
-    key = str(ops.protected_path(proposal))
-    if cache is not None and key in cache:
-        return cache[key]
-    frame = ops.read_protected(path, proposal)
-    if cache is not None:
-        cache[key] = frame
-    return frame
-
-
-def _candidates(candidates: gpd.GeoDataFrame | str | Path | None) -> gpd.GeoDataFrame | None:
-    if candidates is None:
-        return None
-    if isinstance(candidates, (str, Path)):
-        try:
-            frame = gpd.read_file(candidates)
-        except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
-            raise ProposalError(f"cannot read the candidate file {candidates}: {exc}") from exc
-    else:
-        frame = candidates
-    if "candidate_id" not in frame.columns:
-        raise ColumnError("`candidates` has no candidate_id column; proposals admit candidate areas by that id")
-    ids = frame["candidate_id"].astype(str)
-    repeated = ids[ids.duplicated(keep=False)]
-    if len(repeated):
-        where = f"the candidate file {candidates}" if isinstance(candidates, (str, Path)) else "`candidates`"
-        rows = "; ".join(f"{i} in rows {', '.join(str(r + 1) for r in np.flatnonzero(ids.to_numpy() == i))}"
-                         for i in sorted(set(repeated)))
-        raise ProposalError(
-            f"{where} repeats candidate_id ({rows}); ids must be unique, so give each candidate area its own id"
-        )
-    return ops.metric(frame, "candidates")
-
-
 def apply(
     baseline: gpd.GeoDataFrame,
     proposal: Proposal,
@@ -245,28 +210,6 @@ def peer_scores(peers: PeersLike = None, *, preset: evaluation.PresetLike = "cic
     otherwise their ``score`` column is used.
     """
     return cast("np.ndarray", ranking.peer_scores(peers, preset=preset).to_numpy(float))
-
-
-def _metrics(sums: pd.DataFrame, cap: np.ndarray, count: np.ndarray, *,
-             preset: evaluation.PresetLike, peers: np.ndarray) -> pd.DataFrame:
-    """Compute indicators, capacity, score and rank of many zone-sum rows in one vectorised pass."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ValidationWarning)
-        ind = indicators.compute(sums, by=None)
-    ind_cols = [c for c in indicators.INDICATORS if c in ind.columns]
-    scored = evaluation.score(ind[ind_cols], preset=preset)
-    out = pd.DataFrame(index=sums.index)
-    out["score"] = scored["score"].to_numpy(float)
-    out["rank"] = pd.array(ranking.rank_scores(out["score"].to_numpy(float), peers), dtype="Int64")
-    out["rank_of"] = int((~np.isnan(peers)).sum()) + 1
-    for c in ind_cols:
-        out[c] = ind[c].to_numpy(float)
-    out["site_area_m2"] = sums["site_area_m2"].to_numpy(float)
-    if {"ready_m2", "unready_m2"} <= set(sums.columns):
-        out["remaining_m2"] = (sums["ready_m2"] + sums["unready_m2"]).to_numpy(float)
-    out["gfa_capacity_m2"] = cap
-    out["block_count"] = np.asarray(count, dtype=np.int64)
-    return out
 
 
 def evaluate(

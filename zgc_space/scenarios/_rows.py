@@ -457,12 +457,13 @@ def isolate(outcome: Any, base_sums: pd.DataFrame, items: Sequence[Any]) -> None
     sums = outcome.sums
     if not len(sums):
         return
-    numeric = [c for c in sums.columns if pd.api.types.is_numeric_dtype(sums[c])]
+    numeric = [c for c, dtype in sums.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
     values = sums[numeric].to_numpy(dtype=float, copy=True)
     scale = np.abs(base_sums[numeric].to_numpy(dtype=float)).reshape(1, -1)
     tiny = (values < 0) & (values >= -(1e-9 * np.nan_to_num(scale, nan=0.0) + 1e-6))
-    values[tiny] = 0.0
-    sums[numeric] = values
+    if tiny.any():  # written back only when something changed (a frame assignment costs ms per call)
+        values[tiny] = 0.0
+        sums[numeric] = values
     for k in range(len(sums)):
         if outcome.errors[k] is not None:
             continue

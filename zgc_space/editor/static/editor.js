@@ -29,8 +29,8 @@ function listen(el, event, fn) {
 
 function marginText(m) {
   const parts = [];
-  if (m && m.up !== null) parts.push(`+${m.up.toFixed(3)} to climb 升一位`);
-  if (m && m.down !== null) parts.push(`−${m.down.toFixed(3)} to drop 降一位`);
+  if (m && m.up !== null) parts.push(`再得 ${m.up.toFixed(3)} 分升一位`);
+  if (m && m.down !== null) parts.push(`再失 ${m.down.toFixed(3)} 分降一位`);
   return parts.join(" · ");
 }
 
@@ -49,7 +49,8 @@ function render({ model, el }) {
   const blockLayers = new Map();
   const candidateLayers = new Map();
   let selectMode = false;
-  let saveName = null; // kept across redraws once typed
+  let saveName = null; // kept across redraws once typed, until Python offers another name
+  let offered = null;
 
   function tip(props, what) {
     const box = h("div", {}, h("b", {}, props.id), " ", props.name || "", h("br"),
@@ -84,18 +85,32 @@ function render({ model, el }) {
     },
   }).addTo(map);
   const all = L.featureGroup([blocks, candidates]);
-  const fit = () => { map.invalidateSize(); if (all.getLayers().length) map.fitBounds(all.getBounds(), { padding: [10, 10] }); };
+  // Fit the view once the map has a size: in JupyterLab the output is attached after render().
+  let fitted = false;
+  const fit = () => {
+    map.invalidateSize();
+    const size = map.getSize();
+    if (!size.x || !size.y || !all.getLayers().length) return;
+    map.fitBounds(all.getBounds(), { padding: [10, 10] });
+    fitted = true;
+  };
   fit();
-  // Paths exist once the map has a view: tag them for CSS and for tests.
-  for (const [id, layer] of [...blockLayers, ...candidateLayers]) {
-    const path = layer.getElement && layer.getElement();
-    if (path) {
-      path.setAttribute("data-id", id);
-      path.classList.add(candidateLayers.has(id) ? "zgc-candidate" : "zgc-block");
+  // Paths exist once the map has a view (in JupyterLab only after the output is attached, so this
+  // runs again on every redraw): tag them for CSS and for tests.
+  function tag() {
+    for (const [id, layer] of [...blockLayers, ...candidateLayers]) {
+      const path = layer.getElement && layer.getElement();
+      if (path && !path.hasAttribute("data-id")) {
+        path.setAttribute("data-id", id);
+        path.classList.add(candidateLayers.has(id) ? "zgc-candidate" : "zgc-block");
+      }
     }
   }
-  setTimeout(fit, 0);
-  if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => map.invalidateSize()).observe(mapDiv);
+  tag();
+  setTimeout(() => { fit(); tag(); restyle(currentView()); }, 0);
+  if (typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(() => { if (fitted) map.invalidateSize(); else { fit(); tag(); } }).observe(mapDiv);
+  }
 
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => h("div", { class: "zgc-editor-legend" },
@@ -108,7 +123,7 @@ function render({ model, el }) {
     map,
     pointOf(id) {
       const layer = blockLayers.get(id) || candidateLayers.get(id);
-      if (!layer) return null;
+      if (!layer || !fitted) return null;
       const f = layer.feature.properties.point;
       const p = map.latLngToContainerPoint(L.latLng(f[0], f[1]));
       const r = mapDiv.getBoundingClientRect();
@@ -119,6 +134,7 @@ function render({ model, el }) {
   function currentView() { return model.get("view"); }
 
   function restyle(view) {
+    tag();
     const selected = new Set(view.selection);
     for (const [id, layer] of blockLayers) {
       const st = view.blocks[id] || "keep";
@@ -170,7 +186,7 @@ function render({ model, el }) {
     }
     if (op.kind === "merge") {
       extra.push(h("button", { class: "zgc-unmerge", onclick: () => model.send({ op: "unmerge", index: op.index }) },
-        "不整合 unmerge"));
+        "不合并 unmerge"));
     }
     return h("li", { "data-kind": op.kind, "data-index": op.index },
       h("div", {}, h("b", {}, op.name), " ", op.what), h("div", { class: "zgc-op-row" }, ...extra, reason));
@@ -196,13 +212,14 @@ function render({ model, el }) {
         h("button", { class: "zgc-redo", disabled: !view.can_redo, onclick: () => model.send({ op: "redo" }) }, "↷ 重做 redo"),
         h("label", { title: "click blocks to select them for a merge (or shift-click)" }, modeBox, " 选择 select"),
         h("button", { class: "zgc-merge", disabled: view.selection.length < 2,
-          onclick: () => model.send({ op: "merge" }) }, `整合 merge (${view.selection.length})`),
+          onclick: () => model.send({ op: "merge" }) }, `合并 merge (${view.selection.length})`),
         h("button", { class: "zgc-clear", disabled: !view.selection.length,
           onclick: () => model.send({ op: "clear_selection" }) }, "清除 clear")),
       h("div", { class: "zgc-rule" }, "新更新改造 next renewals: ",
         ...ruleInputs(view.rule, (kind, value) => model.send({ op: "set_rule", kind, value }))),
-      h("div", { class: `zgc-notice zgc-${view.notice.level}`, role: "status" }, view.notice.text),
-      p.error ? h("div", { class: "zgc-notice zgc-error zgc-eval-error" }, p.error) : null,
+      h("div", { class: `zgc-notice zgc-${view.notice.level}`, role: "status", lang: "zh" }, view.notice.text,
+        view.notice.en ? h("small", { class: "zgc-en", lang: "en" }, view.notice.en) : null),
+      p.error ? h("div", { class: "zgc-notice zgc-error zgc-eval-error", title: p.error_en || "" }, p.error) : null,
       h("div", { class: "zgc-headline" },
         h("div", { class: "zgc-score", "data-value": p.score === null ? "" : p.score },
           h("small", {}, "集约度分值 score"), h("b", {}, score ? score.text : "–"),
@@ -215,18 +232,21 @@ function render({ model, el }) {
         h("tr", {}, h("th", {}, "指标 indicator"), h("th", {}, "方案 proposal"), h("th", {}, "变化 change")),
         ...p.metrics.filter((m) => m.id !== "score" && m.id !== "rank").map(metricRow)),
       h("h4", {}, `违反约束 violations (${p.violations.length})`),
-      h("ul", { class: "zgc-violations" }, ...p.violations.map((v) => h("li", { "data-rule": v.rule }, v.message))),
-      p.notes.length ? h("ul", { class: "zgc-notes" }, ...p.notes.map((n) => h("li", {}, n))) : null,
+      h("ul", { class: "zgc-violations" },
+        ...p.violations.map((v) => h("li", { "data-rule": v.rule, title: v.message_en }, v.message))),
+      p.notes.length ? h("ul", { class: "zgc-notes" }, ...p.notes.map((n, i) => h("li", { title: p.notes_en[i] }, n)))
+        : null,
       h("h4", {}, `操作 operations (${view.operations.length})`),
       h("ol", { class: "zgc-ops" }, ...view.operations.map(operation)),
-      h("div", { class: "zgc-latency" }, `evaluated in ${p.latency_ms} ms`),
+      h("div", { class: "zgc-latency" }, `计算用时 ${p.latency_ms} ms`),
     ];
+    if (view.save_name !== offered) { offered = view.save_name; saveName = null; }
     if (view.can_save) {
       const name = h("input", { class: "zgc-save-name", type: "text", value: saveName || view.save_name });
       listen(name, "input", () => { saveName = name.value; });
       children.push(h("div", { class: "zgc-save" }, name,
         h("button", { class: "zgc-save-button", onclick: () => model.send({ op: "save", name: name.value }) },
-          "保存 save")));
+          "保存 save"), h("small", {}, " 保存到方案文件夹")));
     }
     panel.replaceChildren(...children.filter((c) => c !== null));
     if (view.confirm) {
