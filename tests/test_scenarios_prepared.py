@@ -45,7 +45,10 @@ def test_each_shipped_proposal_evaluates_to_its_compare_row(prepared, path):
     for name, change in got.changes.items():
         assert same(change, row[f"{name}_change"]), name
     assert [v.to_dict() for v in got.violations] == table.attrs.get("violations", {}).get(proposal.id, [])
-    assert prepared.baseline == pytest.approx(table.attrs["baseline"], rel=0, abs=0)
+    # compare's baseline also carries its rank band (rank_best, rank_worst, uncertainty_pct)
+    base = {k: v for k, v in table.attrs["baseline"].items() if k not in ("rank_best", "rank_worst", "uncertainty_pct")}
+    assert set(table.attrs["baseline"]) - set(base) == {"rank_best", "rank_worst", "uncertainty_pct"}
+    assert prepared.baseline == pytest.approx(base, rel=0, abs=0)
 
 
 def test_an_error_is_reported_not_raised():
