@@ -399,3 +399,9 @@ def test_compare_marks_rank_changes_inside_the_band():
     assert (table.attrs["baseline"]["rank_best"], table.attrs["baseline"]["rank_worst"]) == (73, 77)
     assert table["rank"].tolist()[0] in range(73, 78)
     assert table["rank_change_significant"].tolist() == [False, True]
+    # the zone-sum corners are the block-table corners (sums are linear): same interval either way
+    from zgc_space import ranking
+    assert ranking.rank_interval(blocks)[:2] == (73, 77)
+    from zgc_space.errors import ParameterError
+    with pytest.raises(ParameterError, match=r"uncertainty_pct must be in \[0, 100\), got 150"):
+        scenarios.compare(blocks, [small], uncertainty_pct=150)

@@ -34,7 +34,7 @@ import pandas as pd
 from zgc_space import evaluation
 from zgc_space.errors import RankError
 from zgc_space.ranking._gap import gap_tables
-from zgc_space.ranking._margin import UNCERTAIN_COLUMNS, rank_blocks, rank_interval
+from zgc_space.ranking._margin import UNCERTAIN_COLUMNS, corner_factors, rank_blocks, rank_interval
 from zgc_space.ranking._peers import NationalFigures, make_synthetic_peers
 from zgc_space.ranking._rank import (
     PEERS_FILE,
@@ -60,6 +60,7 @@ __all__ = [
     "NationalFigures",
     "RankResult",
     "build_sample_peers",
+    "corner_factors",
     "gap_to_rank",
     "load_peers",
     "make_synthetic_peers",

@@ -32,19 +32,34 @@ __all__ = ["UNCERTAIN_COLUMNS", "rank_blocks", "rank_interval"]
 UNCERTAIN_COLUMNS: tuple[str, ...] = ("gfa_m2", "tax_10k_cny", "population", "footprint_m2")
 
 
+def corner_factors(n_columns: int, *, uncertainty_pct: float) -> np.ndarray:
+    """Return the factors (1 ± u) of every corner of the uncertainty box, one row per corner.
+
+    Sums are linear, so scaling every block's value by a factor scales the zone sum by it: the
+    same corners serve a block table (:func:`rank_interval`) and zone sums (``scenarios.compare``).
+
+    Examples
+    --------
+    >>> corner_factors(2, uncertainty_pct=1.0).tolist()
+    [[0.99, 0.99], [0.99, 1.01], [1.01, 0.99], [1.01, 1.01]]
+    """
+    if not 0 <= uncertainty_pct < 100:
+        raise ParameterError(f"uncertainty_pct must be in [0, 100), got {uncertainty_pct}")
+    u = uncertainty_pct / 100.0
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=n_columns))).reshape(-1, n_columns)
+    return 1.0 + signs * u
+
+
 def _corner_scores(blocks: pd.DataFrame, *, preset: object, missing: str, uncertainty_pct: float,
                    columns: Sequence[str]) -> np.ndarray:
     from zgc_space.evaluation import score_blocks
 
-    if not 0 <= uncertainty_pct < 100:
-        raise ParameterError(f"uncertainty_pct must be in [0, 100), got {uncertainty_pct}")
     cols = [c for c in columns if c in blocks.columns]
-    u = uncertainty_pct / 100.0
     scores = []
-    for signs in itertools.product((-1.0, 1.0), repeat=len(cols)):
+    for factors in corner_factors(len(cols), uncertainty_pct=uncertainty_pct):
         scaled = blocks.copy()
-        for c, sgn in zip(cols, signs, strict=True):
-            scaled[c] = pd.to_numeric(scaled[c], errors="coerce") * (1.0 + sgn * u)
+        for c, f in zip(cols, factors, strict=True):
+            scaled[c] = pd.to_numeric(scaled[c], errors="coerce") * f
         scores.append(float(score_blocks(scaled, preset=preset, missing=missing)["score"].iloc[0]))  # type: ignore[arg-type]
     return np.asarray(scores)
 

@@ -5,8 +5,6 @@ Its rank at the corners of the uncertainty box, and which proposals' rank change
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 
@@ -20,14 +18,10 @@ def uncertainty_corners(b_sums: pd.DataFrame, *, uncertainty_pct: float) -> pd.D
     see :func:`zgc_space.ranking.rank_interval`).
     """
     cols = [c for c in ranking.UNCERTAIN_COLUMNS if c in b_sums.columns]
-    u = uncertainty_pct / 100.0
-    corners = []
-    for signs in itertools.product((-1.0, 1.0), repeat=len(cols)):
-        row = b_sums.iloc[0].copy()
-        for c, sgn in zip(cols, signs, strict=True):
-            row[c] = row[c] * (1.0 + sgn * u)
-        corners.append(row)
-    return pd.DataFrame(corners).reset_index(drop=True)
+    factors = ranking.corner_factors(len(cols), uncertainty_pct=uncertainty_pct)
+    corners = pd.DataFrame(np.repeat(b_sums.iloc[[0]].to_numpy(float), len(factors), axis=0), columns=b_sums.columns)
+    corners[cols] = corners[cols].to_numpy(float) * factors
+    return corners
 
 
 def mark_rank_band(table: pd.DataFrame, corner_ranks: pd.Series, *, uncertainty_pct: float) -> pd.DataFrame:
