@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import errno
 import os
+import select
+import stat
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -24,6 +26,8 @@ from zgc_space.errors import EnvironmentProblemError, ParameterError, UsageError
 DEBUG_FLAG = "--debug"
 
 EXIT_INPUT, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 1, 2, 3, 130
+#: Exit code when standard output's reader closed the pipe (128 + SIGPIPE, as a shell reports it).
+EXIT_PIPE_CLOSED = 141
 
 #: OSError numbers that say "the given path is wrong" (bad input), not "the machine refuses".
 _INPUT_ERRNOS = {errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.ELOOP}
@@ -88,6 +92,27 @@ def classify(exc: BaseException) -> tuple[int, str]:
                         f"input: rerun with {DEBUG_FLAG} and report the traceback")
 
 
+def _stdout_closed() -> bool:
+    """Return whether standard output is a pipe whose reader has gone (then point it at /dev/null).
+
+    A pipe with no reader polls as an error on its write end; that tells ``| head`` closing our
+    output from a broken socket, which is a real failure.
+    """
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        if not any(ev & select.POLLERR for _, ev in poller.poll(0)):
+            return False
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)  # so that the interpreter's last flush stays quiet
+        return True
+    except (OSError, ValueError, AttributeError):  # no real stdout (captured, closed): not a pipe's end
+        return False
+
+
 def run_guarded(func: Callable[[Any], int | None], args: Any, *, command: str, debug: bool) -> int:
     """Call ``func(args)``; turn any exception into a message on stderr and an exit code."""
     try:
@@ -95,6 +120,12 @@ def run_guarded(func: Callable[[Any], int | None], args: Any, *, command: str, d
     except KeyboardInterrupt:
         print(f"zgc-space {command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError as exc:
+        if not _stdout_closed():
+            code, message = classify(exc)  # a socket, not the terminal's reader
+            print(f"zgc-space {command}: error: {message}", file=sys.stderr)
+            return code
+        return EXIT_PIPE_CLOSED  # the reader (``| head``) has what it wanted: stop quietly, as cat does
     except Exception as exc:  # the boundary: every failure becomes a message
         code, message = classify(exc)
         if debug:

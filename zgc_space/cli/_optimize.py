@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 from pydantic import ValidationError
 
-from zgc_space import dynamic, io, optimize
+from zgc_space import dynamic, io, labels, optimize
 from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, read_layer, write_table
 from zgc_space.cli._options import POINTS_RANGE, SIMULATE_RANGE, TIME_LIMIT_S, finite_float, identifier, int_in
 from zgc_space.errors import OptimizationError, UsageError
@@ -52,6 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-group-km2", type=finite_float(low=0, strict_low=True), default=5.0,
                    help="largest group area (default 5 km²)")
     p.add_argument("--out", help="write the merge proposal (YAML) here")
+    p.add_argument("--zh", action="store_true", help="Chinese names, terms and sentences on the terminal")
     add_json_flag(p)
     p.set_defaults(func=_run_consolidate)
 
@@ -63,6 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--trend", choices=("panel", "flat"), default="panel",
                    help="simulated years: continue each unit's panel trend (default) or keep it flat")
     p.add_argument("--out", help="write the status table to this .csv or .xlsx file")
+    p.add_argument("--zh", action="store_true", help="Chinese names, terms and sentences on the terminal")
     add_json_flag(p)
     p.set_defaults(func=_run_dynamic)
 
@@ -87,6 +89,7 @@ def _common_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="cic_default", help="evaluation preset (default cic_default)")
     p.add_argument("--time-limit", type=finite_float(low=0, strict_low=True, high=TIME_LIMIT_S), default=60.0,
                    help="seconds per MILP (default 60)")
+    p.add_argument("--zh", action="store_true", help="Chinese names, terms and sentences on the terminal")
 
 
 def _settings(args: argparse.Namespace) -> tuple[optimize.SearchConstraints, optimize.Renewal | None]:
@@ -187,17 +190,26 @@ def _run_optimize(args: argparse.Namespace) -> int:
         return 0
     for note in notes:
         print(f"warning: {note}")
-    print("constraints used: " + "; ".join(res.constraints_text()))
-    print(f"{res.sense} {res.objective}: {res.baseline_value:,.4f} → {res.value:,.4f} "
-          f"({res.status}, gap {res.gap:.2g}, {res.method}, {res.seconds:.2f} s)")
-    print(f"  released {len(res.selection['release'])}: {', '.join(res.selection['release']) or '-'}")
-    print(f"  admitted {len(res.selection['admit'])}: {', '.join(res.selection['admit']) or '-'}")
-    print(f"  renewed  {len(res.selection['renew'])}: {', '.join(res.selection['renew']) or '-'}")
     cols = [c for c in ("score", "rank", "far", "tax_10k_cny_per_ha", "population_per_ha", "site_area_m2")
             if c in res.evaluation.columns]
-    print_table(res.evaluation[cols].T)
+    if args.zh:
+        print("约束：" + "；".join(res.constraints_text(lang="zh")))
+        print_table(optimize.summary_table(res, lang="zh"), lang="zh")
+        for kind in ("release", "admit", "renew"):
+            ids = res.selection[kind]
+            print(f"  {labels.term(kind, 'zh')} {len(ids)} 个：{'、'.join(ids) or '无'}")
+        print(f"求解用时 {res.seconds:.2f} 秒")
+        print_table(res.evaluation[cols].T, lang="zh")
+    else:
+        print("constraints used: " + "; ".join(res.constraints_text()))
+        print(f"{res.sense} {res.objective}: {res.baseline_value:,.4f} → {res.value:,.4f} "
+              f"({res.status}, gap {res.gap:.2g}, {res.method}, {res.seconds:.2f} s)")
+        print(f"  released {len(res.selection['release'])}: {', '.join(res.selection['release']) or '-'}")
+        print(f"  admitted {len(res.selection['admit'])}: {', '.join(res.selection['admit']) or '-'}")
+        print(f"  renewed  {len(res.selection['renew'])}: {', '.join(res.selection['renew']) or '-'}")
+        print_table(res.evaluation[cols].T)
     if args.out:
-        print(f"proposal written to {args.out}")
+        print(labels.pick(f"方案已写入 {args.out}", f"proposal written to {args.out}", _lang(args)))
     else:
         print(dump_proposal(res.proposal), end="")
     return 0
@@ -232,10 +244,16 @@ def _run_pareto(args: argparse.Namespace) -> int:
         return 0
     for note in notes:
         print(f"warning: {note}")
-    print("constraints used: " + "; ".join(used))
-    print(f"Pareto front: {front.senses[0]} {objs[0]} vs {front.senses[1]} {objs[1]} "
-          f"({len(front.table)} points, {front.seconds:.1f} s)")
-    print_table(front.table.drop(columns=["seconds"]))
+    if args.zh:
+        names = [f"{labels.term(sense, 'zh')}{labels.column_name(o, 'zh')}" for sense, o in zip(front.senses, objs,
+                                                                                                 strict=True)]
+        print("约束：" + "；".join(optimize.constraints_text(cons, front.area_bounds, lang="zh")))
+        print(f"帕累托前沿：{names[0]} 与 {names[1]}（{len(front.table)} 个点，{front.seconds:.1f} 秒）")
+    else:
+        print("constraints used: " + "; ".join(used))
+        print(f"Pareto front: {front.senses[0]} {objs[0]} vs {front.senses[1]} {objs[1]} "
+              f"({len(front.table)} points, {front.seconds:.1f} s)")
+    print_table(front.table.drop(columns=["seconds"]), lang=_lang(args))
     return 0
 
 
@@ -249,13 +267,17 @@ def _run_consolidate(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"groups": res.groups, "fragmentation": res.fragmentation, "out": args.out})
         return 0
-    print(f"{len(res.groups)} groups of {int(res.groups['block_count'].sum())} small blocks")
+    lang = _lang(args)
+    n_small = int(res.groups["block_count"].sum())
+    print(labels.pick(f"{len(res.groups)} 组相邻小区块，共 {n_small} 个区块",
+                      f"{len(res.groups)} groups of {n_small} small blocks", lang))
     if len(res.groups):
-        print_table(res.groups.assign(blocks=res.groups["blocks"].map(", ".join)).set_index("group"))
+        sep = labels.pick("、", ", ", lang)
+        print_table(res.groups.assign(blocks=res.groups["blocks"].map(sep.join)).set_index("group"), lang=lang)
     cols = ["block_count_before", "block_count_after", "small_block_share_pct_before", "small_block_share_pct_after"]
-    print_table(res.fragmentation[cols])
+    print_table(res.fragmentation[cols], lang=lang)
     if args.out:
-        print(f"proposal written to {args.out}")
+        print(labels.pick(f"方案已写入 {args.out}", f"proposal written to {args.out}", lang))
     return 0
 
 
@@ -282,14 +304,25 @@ def _run_dynamic(args: argparse.Namespace) -> int:
         payload["out"] = args.out
         emit_json(payload)
         return 0
-    print(f"Rules {rules.name!r}: unit {rules.unit}, preset {rules.preset}")
-    print_table(counts, float_format="{:,.0f}")
+    lang = _lang(args)
+    print(labels.pick(f"规则 {rules.name}：评价单元 {labels.column_name(rules.unit, 'zh')}，"
+                      f"评价方案 {labels.term(rules.preset, 'zh')}",
+                      f"Rules {rules.name!r}: unit {rules.unit}, preset {rules.preset}", lang))
+    if lang != "en":
+        counts = counts.rename(columns=lambda c: labels.term(str(c), lang))
+    print_table(counts, float_format="{:,.0f}", lang=lang)
     changes = status[status["status"].isin(["exit", "admitted"])]
     if len(changes):
-        print("\nExits and admissions:")
+        print(labels.pick("\n退出与新纳入：", "\nExits and admissions:", lang))
         with pd.option_context("display.max_colwidth", 120):
-            print_table(changes[[rules.unit, "year", "status", "score", "reason"]].set_index([rules.unit, "year"]))
+            print_table(changes[[rules.unit, "year", "status", "score", "reason"]].set_index([rules.unit, "year"]),
+                        lang=lang)
     if zone is not None:
-        print("\nPolicy zones with the mechanism vs the first year's members kept:")
-        print_table(zone, transpose=True)
+        print(labels.pick("\n实行动态调整与保持首年成员的政策区对比：",
+                          "\nPolicy zones with the mechanism vs the first year's members kept:", lang))
+        print_table(zone, transpose=True, lang=lang)
     return 0
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return "zh" if getattr(args, "zh", False) else "en"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from zgc_space import evaluation, ranking
+from zgc_space import evaluation, labels, ranking
 from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked
 
 
@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--uncertainty-pct", type=float, default=1.0,
                    help="input uncertainty of the rank interval, in %% on floor area, tax, population and "
                         "footprint (default 1)")
+    p.add_argument("--zh", action="store_true", help="Chinese sentences, names and units on the terminal")
     add_json_flag(p)
     p.set_defaults(func=_run)
 
@@ -101,27 +102,47 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     for note in notes:
         print(f"note: {note}")
-    kind = " (synthetic peers)" if args.peers is None else ""
-    print(f"{args.file}: score {result.score:.2f} under {preset.name} {preset.version}; "
-          f"rank {result.text()}{kind}; beats {result.percentile:.1f} % of the others")
-    up = "-" if result.points_to_next_up is None else f"+{result.points_to_next_up:.2f}"
-    down = "-" if result.points_to_next_down is None else f"−{result.points_to_next_down:.2f}"
-    print(f"points to the next rank up {up}, down {down}")
-    if other is not None:
-        print(f"missing data: rank {result.text()} with missing={args.missing}; "
-              f"{other[1].text()} with missing={other[0]} (score {other[1].score:.2f})")
-    table = pd.DataFrame({
+    _print(args, result, other, preset, pd.DataFrame({
         "value": [zone.iloc[0].get(i) for i in ids],
         "ideal": [preset.indicators[i].ideal for i in ids],
         "standardised": [row[f"s_{i}"] for i in ids],
         "points": [contrib.iloc[0][i] for i in ids],
-    }, index=ids)
-    print_table(table)
-    if gap is not None:
-        print(f"\nto reach rank {gap.target_rank} (score {gap.target_score:.2f}):")
-        print("each indicator alone:")
-        print_table(gap.single[["current", "required", "change_pct", "reachable"]])
-        print(f"least-effort plan ({gap.method}, total change {gap.plan_cost_pct:.1f} %, "
-              f"score {gap.plan_score:.2f}, rank {gap.plan_rank}):")
-        print_table(gap.plan.loc[gap.plan["effort_pct"] > 0, ["current", "new", "change_pct"]])
+    }, index=ids), gap)
     return 0
+
+
+def _print(args: argparse.Namespace, result: Any, other: Any, preset: Any, table: pd.DataFrame, gap: Any) -> None:
+    """Print the rank, its margin, the indicator table and the gap, in English or (``--zh``) Chinese."""
+    lang = "zh" if args.zh else "en"
+
+    def t(zh: str, en: str) -> str:
+        return labels.pick(zh, en, lang)
+
+    kind = t("（模拟同类开发区）", " (synthetic peers)") if args.peers is None else ""
+    print(t(f"{args.file}：集约度分值 {result.score:.2f}（{labels.term(preset.name, 'zh')}，版本 {preset.version}）；"
+            f"全国排名{result.text('zh')}{kind}；高于 {result.percentile:.1f}% 的同类开发区",
+            f"{args.file}: score {result.score:.2f} under {preset.name} {preset.version}; "
+            f"rank {result.text()}{kind}; beats {result.percentile:.1f} % of the others"))
+    up = "-" if result.points_to_next_up is None else f"+{result.points_to_next_up:.2f}"
+    down = "-" if result.points_to_next_down is None else f"−{result.points_to_next_down:.2f}"
+    print(t(f"升一名需加 {up.lstrip('+')} 分；再失 {down.lstrip('−')} 分即降一名", f"points to the next rank up {up}, down {down}"))
+    if other is not None:
+        print(t(f"缺失数据：按“{labels.term(args.missing, 'zh')}”排名{result.text('zh')}；"
+                f"按“{labels.term(other[0], 'zh')}”排名{other[1].text('zh')}（分值 {other[1].score:.2f}）",
+                f"missing data: rank {result.text()} with missing={args.missing}; "
+                f"{other[1].text()} with missing={other[0]} (score {other[1].score:.2f})"))
+    print_table(table.rename(columns={"points": "contribution"}) if args.zh else table, lang=lang)
+    if gap is None:
+        return
+    print(t(f"\n进入前 {gap.target_rank} 名（分值 {gap.target_score:.2f}）需要：",
+            f"\nto reach rank {gap.target_rank} (score {gap.target_score:.2f}):"))
+    print(t("单项指标各自需要：", "each indicator alone:"))
+    print_table(gap.single[["current", "required", "change_pct", "reachable"]], lang=lang)
+    method = str(gap.method)
+    if args.zh:  # "lp", or "single:<indicator>" when one indicator alone is cheapest
+        method = (f"仅调整{labels.column_name(method.split(':', 1)[1], 'zh')}" if method.startswith("single:")
+                  else labels.term(method, "zh"))
+    print(t(f"最省力组合（{method}，总变化 {gap.plan_cost_pct:.1f}%，分值 {gap.plan_score:.2f}，第 {gap.plan_rank} 位）：",
+            f"least-effort plan ({gap.method}, total change {gap.plan_cost_pct:.1f} %, "
+            f"score {gap.plan_score:.2f}, rank {gap.plan_rank}):"))
+    print_table(gap.plan.loc[gap.plan["effort_pct"] > 0, ["current", "new", "change_pct"]], lang=lang)

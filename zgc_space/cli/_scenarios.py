@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Literal
 
-from zgc_space import io, scenarios
+from zgc_space import io, labels, scenarios
 from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked, write_table
 from zgc_space.cli._options import JOBS_RANGE, SCHEDULER_TIMEOUT_S, finite_float, int_in
 from zgc_space.scenarios import batch
@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, help="output block file (.gpkg, .parquet, .geojson)")
     p.add_argument("--candidates", help="candidate areas file (for admit: candidate)")
     p.add_argument("--changes", help="also write the per-block change log (.csv or .xlsx)")
+    p.add_argument("--zh", action="store_true", help="Chinese names, operations and messages on the terminal "
+                   "(and in a --changes CSV)")
     add_json_flag(p)
     p.set_defaults(func=_apply)
 
@@ -45,6 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--sort-by", default="score", help="column to sort the printed table by (default: score)")
     p.add_argument("--no-resume", action="store_true", help="evaluate every proposal again")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.add_argument("--zh", action="store_true", help="Chinese names, statuses and messages on the terminal")
     add_json_flag(p)
     p.set_defaults(func=_compare)
 
@@ -57,7 +60,7 @@ def _apply(args: argparse.Namespace) -> int:
     io.write_blocks(result.blocks, args.out, inputs=[args.baseline, args.proposal])
     if args.changes:
         write_table(result.changes, args.changes, inputs=[args.baseline, args.proposal], command=args.command,
-                    stem="changes")
+                    stem="changes", zh=args.zh)
     if args.json:
         emit_json({
             "proposal": proposal.id,
@@ -69,10 +72,13 @@ def _apply(args: argparse.Namespace) -> int:
             "notes": notes,
         })
     else:
-        print(f"{proposal.id}: {len(result.changes)} change(s), {len(result.blocks)} blocks → {args.out}")
-        print_table(result.changes.drop(columns=["detail"]))
+        lang = "zh" if args.zh else "en"
+        print(labels.pick(f"{proposal.id}：{len(result.changes)} 处调整，调整后 {len(result.blocks)} 个区块 → {args.out}",
+                          f"{proposal.id}: {len(result.changes)} change(s), {len(result.blocks)} blocks → {args.out}",
+                          lang))
+        print_table(result.changes.drop(columns=["detail"]), lang=lang)
         for v in result.violations:
-            print(f"violation: {v}")
+            print(labels.pick(f"违反约束：{labels.sentence(str(v), 'zh')}", f"violation: {v}", lang))
     return 0
 
 
@@ -97,14 +103,17 @@ def _compare(args: argparse.Namespace) -> int:
                 violations=table["violations"].fillna("")),
         })
         return _exit_code(manifest["counts"])
+    lang = "zh" if args.zh else "en"
     shown = [c for c in _SHOWN if c in table.columns]
-    print_table(table[shown].set_index("proposal_id"))
+    print_table(table[shown].set_index("proposal_id"), lang=lang)
     for _, row in table[table["status"] == "error"].iterrows():
-        print(f"error: {row['error']}")
-    counts = manifest["counts"]
-    print(f"{counts['proposals']} proposals ({counts['evaluated']} evaluated, {counts['reused']} reused): "
-          f"{counts['ok']} ok, {counts['violations']} with violations, {counts['error']} errors → {args.out}")
-    return _exit_code(counts)
+        print(labels.pick(f"无法计算：{labels.sentence(str(row['error']), 'zh')}", f"error: {row['error']}", lang))
+    c = manifest["counts"]
+    print(labels.pick(f"共 {c['proposals']} 个方案（新计算 {c['evaluated']} 个，沿用 {c['reused']} 个）：符合约束 {c['ok']} 个，"
+                      f"违反约束 {c['violations']} 个，无法计算 {c['error']} 个 → {args.out}",
+                      f"{c['proposals']} proposals ({c['evaluated']} evaluated, {c['reused']} reused): {c['ok']} ok, "
+                      f"{c['violations']} with violations, {c['error']} errors → {args.out}", lang))
+    return _exit_code(c)
 
 
 def _exit_code(counts: dict[str, int]) -> int:

@@ -101,7 +101,12 @@ TERMS: dict[str, tuple[str, str]] = {
     "method": ("求解方法", "method"),
     "exact": ("精确求解（混合整数线性规划）", "exact (mixed-integer linear programme)"),
     "heuristic": ("启发式求解", "heuristic"),
+    "lp": ("线性规划", "linear programme"),
     "score": ("集约度分值", "score"),
+    # policies for blank inputs (evaluation.MISSING_POLICIES)
+    "refuse": ("拒绝计算", "refuse"),
+    "drop-indicator": ("去掉缺数指标", "drop-indicator"),
+    "drop-blocks": ("去掉缺数区块", "drop-blocks"),
     # selection kinds of the optimiser
     "kind": ("类型", "kind"),
     # generic words of pages and maps
@@ -228,6 +233,26 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "points_to_next_down": ("距下一名分差", "points to the next rank down"),
     "rank_low": ("排名区间下限", "rank interval low"),
     "rank_high": ("排名区间上限", "rank interval high"),
+    "standardised": ("标准化得分", "standardised score"),
+    "rank_change_significant": ("排名变化超出数据误差", "rank change significant"),
+    "baseline_value": ("现状值", "baseline"),
+    "baseline": ("现状", "baseline"),
+    "optimised": ("优化后", "optimised"),
+    "group": ("组", "group"),
+    # the optimiser's linear objectives and its Pareto front's columns
+    "released_area_m2": ("调出面积", "released area"),
+    "admitted_area_m2": ("调入面积", "admitted area"),
+    "total_area_m2": ("调出调入总面积", "released and admitted area"),
+    "changes": ("调整处数", "changes"),
+    "point": ("序号", "point"),
+    "bound": ("最优界", "bound"),
+    "released": ("调出区块数", "released"),
+    "admitted": ("调入地块数", "admitted"),
+    "renewed": ("更新区块数", "renewed"),
+    "gap": ("最优性差距", "gap"),
+    # consolidation groups
+    "blocks": ("区块", "blocks"),
+    "into": ("合并后编号", "merged into"),
 }
 #: A table term's unit from its name's tail (``remaining_m2`` is in m²).
 _UNIT_TAILS = (("_km2", "km²"), ("_m2", "m²"), ("_pct", "%"), ("_m", "m"))

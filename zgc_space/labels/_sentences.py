@@ -201,8 +201,9 @@ def translate_frame(
         return frame
     out = frame.copy()
     for col in terms:
-        if col in out.columns:
-            out[col] = [term(str(v), key) if isinstance(v, str) else v for v in out[col]]
+        if col in out.columns:  # a proposal's change "admitted" is 调入 (the dynamic status is 新纳入)
+            out[col] = [term(f"change:{v}" if col == "change" and f"change:{v}" in TERMS else str(v), key)
+                        if isinstance(v, str) else v for v in out[col]]
     for col in sentences:
         if col in out.columns:
             out[col] = [sentence(v, key) if isinstance(v, str) else v for v in out[col]]

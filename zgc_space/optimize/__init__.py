@@ -63,7 +63,7 @@ from zgc_space.evaluation import PresetLike, load_preset
 from zgc_space.indicators import INDICATORS
 from zgc_space.optimize import _milp, _milp_score
 from zgc_space.optimize import _model as sm
-from zgc_space.optimize._results import ParetoFront, SearchResult, constraints_text
+from zgc_space.optimize._results import ParetoFront, SearchResult, constraints_text, summary_table
 from zgc_space.optimize._settings import Renewal, SearchConstraints
 from zgc_space.scenarios.proposal import Proposal
 
@@ -75,6 +75,7 @@ __all__ = [
     "SearchConstraints",
     "SearchResult",
     "constraints_text",
+    "summary_table",
     "pareto",
     "search",
 ]

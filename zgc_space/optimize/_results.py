@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from zgc_space import labels
 from zgc_space.optimize import _model as sm
 from zgc_space.optimize._settings import Renewal, SearchConstraints
 from zgc_space.scenarios.proposal import Proposal
@@ -42,8 +44,8 @@ class SearchResult:
     renewal: Renewal | None = None
     area_bounds: sm.AreaBounds | None = None
 
-    def constraints_text(self) -> list[str]:
-        """Return the constraints the search ran under, one line each (defaults resolved).
+    def constraints_text(self, *, lang: str = "en") -> list[str]:
+        """Return the constraints the search ran under, one line each (defaults resolved), in ``lang``.
 
         Examples
         --------
@@ -53,7 +55,7 @@ class SearchResult:
         >>> res.constraints_text()[1]
         'max_changes 1'
         """
-        return constraints_text(self.constraints or SearchConstraints(), self.area_bounds)
+        return constraints_text(self.constraints or SearchConstraints(), self.area_bounds, lang=lang)
 
     def settings(self) -> dict[str, Any]:
         """Return what reproduces the search: objective, sense, constraints and renewal (plain data).
@@ -89,20 +91,73 @@ class SearchResult:
         }
 
 
-def constraints_text(c: SearchConstraints, bounds: sm.AreaBounds | None) -> list[str]:
+def constraints_text(c: SearchConstraints, bounds: sm.AreaBounds | None, *, lang: str = "en") -> list[str]:
     """Return the constraints a search runs under, one line each (``bounds``: the resolved area bounds).
+
+    ``lang="zh"`` says them in Chinese (the terminal's ``--zh``, the hearing pack).
 
     Examples
     --------
     >>> constraints_text(SearchConstraints(max_changes=2, must_keep=["B001"]), None)
     ['must_keep B001', 'max_changes 2']
+    >>> constraints_text(SearchConstraints(max_changes=2, must_keep=["B001"]), None, lang="zh")
+    ['必须保留的区块：B001', '最多调整 2 处']
     """
-    lines = [] if bounds is None else [bounds.text()]
+    if labels.check_lang(lang) == "en":
+        lines = [] if bounds is None else [bounds.text()]
+        if c.must_keep:
+            lines.append(f"must_keep {', '.join(c.must_keep)}")
+        if c.max_distance_m is not None:
+            lines.append(f"max_distance_m {c.max_distance_m:,.6g}")
+        return lines + sm.unchecked(c)
+    lines = []
+    if bounds is not None:
+        lo = "现状减 2%，默认" if bounds.min_source == "default" else "设定"
+        hi = "现状，默认面积不增" if bounds.cap_source == "baseline" else "设定"
+        lines.append(f"总用地面积 {bounds.min_area_m2:,.0f} m²（{lo}）至 {bounds.area_cap_m2:,.0f} m²（{hi}）；"
+                     f"现状 {bounds.baseline_m2:,.0f} m²")
     if c.must_keep:
-        lines.append(f"must_keep {', '.join(c.must_keep)}")
+        lines.append(f"必须保留的区块：{'、'.join(c.must_keep)}")
     if c.max_distance_m is not None:
-        lines.append(f"max_distance_m {c.max_distance_m:,.6g}")
-    return lines + sm.unchecked(c)
+        lines.append(f"调入地块距现有区块不超过 {c.max_distance_m:,.6g} 米")
+    lines += [f"{k} 用地面积不少于 {v:,.0f} m²" for k, v in c.subpark_min_area_m2.items()]
+    lines += [f"{k} 用地面积不超过 {v:,.0f} m²" for k, v in c.subpark_max_area_m2.items()]
+    if c.max_changes is not None:
+        lines.append(f"最多调整 {c.max_changes} 处")
+    if c.renewal_budget_10k_cny is not None:
+        lines.append(f"更新改造预算 {c.renewal_budget_10k_cny:,.6g} 万元")
+    return lines
+
+
+def summary_table(result: Any, *, lang: str = "en") -> pd.DataFrame:
+    """Return a search's answer in words: objective, baseline, optimum, solver status, gap, method.
+
+    One column ``value`` of display strings indexed by ``key`` (``objective``, ``baseline``,
+    ``optimised``, ``solver_status``, ``gap``, ``method``), in ``lang``; any object with the
+    attributes of :class:`SearchResult` works.
+
+    Examples
+    --------
+    >>> from zgc_space import datasets, optimize
+    >>> res = optimize.search(datasets.load_blocks(), None, objective="far",
+    ...                       constraints=optimize.SearchConstraints(max_changes=1))
+    >>> summary_table(res, lang="zh").loc["solver_status", "value"]
+    '最优'
+    """
+    lang = labels.check_lang(lang)
+    zh, en = labels.column_name(result.objective, "zh"), labels.column_name(result.objective, "en")
+    unit = labels.unit(labels.unit_of(result.objective), lang)
+    gap = float(result.gap) if result.gap is not None and math.isfinite(float(result.gap)) else None
+    method = str(result.method)
+    method_text = labels.term("exact", lang) if method.startswith("exact") else labels.sentence(method, lang)
+    values = [f"{labels.term(str(result.sense), lang)}{labels.pick('', ' ', lang)}{labels.pick(zh, en, lang)}",
+              labels.value(result.baseline_value, lang, unit=unit),
+              labels.value(result.value, lang, unit=unit),
+              labels.term(str(result.status), lang),
+              "—" if gap is None else f"{100 * gap:.2f}%",
+              method_text]
+    return pd.DataFrame({"value": values}, index=pd.Index(["objective", "baseline", "optimised", "solver_status",
+                                                           "gap", "method"], name="key"))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from zgc_space import datasets, evaluation
+from zgc_space import datasets, evaluation, labels
 from zgc_space.errors import ColumnError, DataFileError, PresetWarning, RankError, list_ids
 from zgc_space.indicators import INDICATORS
 from zgc_space.io import atomic_files
@@ -72,21 +72,26 @@ class RankResult:
         out["interval"] = self.text() if self.rank_best is not None else None
         return out
 
-    def text(self) -> str:
-        """Return the rank as people read it, e.g. ``"74 / 131 (71–77 at ±1 %)"``.
+    def text(self, lang: str = "en") -> str:
+        """Return the rank as people read it, e.g. ``"74 / 131 (71–77 at ±1 %)"``, in ``lang``.
 
         Examples
         --------
-        >>> RankResult(74, 131, 61.2, 43.1, 73, 0, "cic_default", rank_best=71, rank_worst=77,
-        ...            uncertainty_pct=1.0).text()
+        >>> r = RankResult(74, 131, 61.2, 43.1, 73, 0, "cic_default", rank_best=71, rank_worst=77,
+        ...                uncertainty_pct=1.0)
+        >>> r.text()
         '74 / 131 (71–77 at ±1 %)'
+        >>> r.text("zh")
+        '第 74 位（共 131 个；数据误差 ±1% 时第 71–77 位）'
         """
-        base = f"{self.rank} / {self.of}"
-        if self.rank_best is None or self.rank_worst is None or self.uncertainty_pct is None:
-            return base
-        band = (f"{self.rank_best}" if self.rank_best == self.rank_worst
+        lang = labels.check_lang(lang)
+        known = not (self.rank_best is None or self.rank_worst is None or self.uncertainty_pct is None)
+        band = ("" if not known else f"{self.rank_best}" if self.rank_best == self.rank_worst
                 else f"{self.rank_best}–{self.rank_worst}")
-        return f"{base} ({band} at ±{self.uncertainty_pct:g} %)"
+        en = f"{self.rank} / {self.of}" + (f" ({band} at ±{self.uncertainty_pct:g} %)" if known else "")
+        zh = (f"第 {self.rank} 位（共 {self.of} 个" + (f"；数据误差 ±{self.uncertainty_pct:g}% 时第 {band} 位" if known
+                                                      else "") + "）")
+        return labels.pick(zh, en, lang)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from zgc_space import evaluation, indicators, io, labels, maps, ranking, scenarios
+from zgc_space import evaluation, indicators, io, labels, maps, optimize, ranking, scenarios
 from zgc_space.errors import MapError, ProposalError, ValidationWarning
 from zgc_space.maps import ClassBreaks, Footer, class_breaks, static
 from zgc_space.maps import scenario as scenario_maps
@@ -361,7 +361,7 @@ def optimisation(ctx: Context, result: Any) -> Section:
                                       result.status, result.gap, result.method]},
                            index=pd.Index(["objective", "sense", "baseline", "optimised", "status", "gap",
                                            "method"], name="key"))
-    shown_summary = _objective_summary(ctx, result)
+    shown_summary = optimize.summary_table(result, lang=ctx.lang)
     selection = pd.DataFrame([(kind, bid) for kind, ids in result.selection.items() for bid in ids],
                              columns=["kind", "block_id"])
     folder = ctx.root / "tables"
@@ -394,23 +394,6 @@ def optimisation(ctx: Context, result: Any) -> Section:
                                "method": result.method, "proposal_id": result.proposal.id,
                                **_search_settings(result)}}
     return ctx.t("优化结果", "Optimisation"), "\n".join(parts), params
-
-
-def _objective_summary(ctx: Context, result: Any) -> pd.DataFrame:
-    """Return the optimisation's summary in words: objective, baseline, optimum, solver status, gap, method."""
-    zh, en = labels.column_name(result.objective, "zh"), labels.column_name(result.objective, "en")
-    unit = labels.unit(labels.unit_of(result.objective), ctx.lang)
-    gap = float(result.gap or 0.0) if result.gap is not None and np.isfinite(float(result.gap)) else None
-    method = str(result.method)
-    method_text = labels.term("exact", ctx.lang) if method.startswith("exact") else labels.sentence(method, ctx.lang)
-    values = [f"{labels.term(str(result.sense), ctx.lang)}{ctx.t('', ' ')}{ctx.t(zh, en)}",
-              labels.value(result.baseline_value, ctx.lang, unit=unit),
-              labels.value(result.value, ctx.lang, unit=unit),
-              labels.term(str(result.status), ctx.lang),
-              "—" if gap is None else f"{100 * gap:.2f}%",
-              method_text]
-    return pd.DataFrame({"value": values}, index=pd.Index(["objective", "baseline", "optimised", "solver_status",
-                                                           "gap", "method"], name="key"))
 
 
 def _search_settings(result: Any) -> dict[str, Any]:
