@@ -125,7 +125,8 @@ def _print(args: argparse.Namespace, result: Any, other: Any, preset: Any, table
             f"rank {result.text()}{kind}; beats {result.percentile:.1f} % of the others"))
     up = "-" if result.points_to_next_up is None else f"+{result.points_to_next_up:.2f}"
     down = "-" if result.points_to_next_down is None else f"−{result.points_to_next_down:.2f}"
-    print(t(f"升一名需加 {up.lstrip('+')} 分；再失 {down.lstrip('−')} 分即降一名", f"points to the next rank up {up}, down {down}"))
+    print(t(f"升一名需加 {up.lstrip('+')} 分；再失 {down.lstrip('−')} 分即降一名",
+            f"points to the next rank up {up}, down {down}"))
     if other is not None:
         print(t(f"缺失数据：按“{labels.term(args.missing, 'zh')}”排名{result.text('zh')}；"
                 f"按“{labels.term(other[0], 'zh')}”排名{other[1].text('zh')}（分值 {other[1].score:.2f}）",
@@ -142,7 +143,8 @@ def _print(args: argparse.Namespace, result: Any, other: Any, preset: Any, table
     if args.zh:  # "lp", or "single:<indicator>" when one indicator alone is cheapest
         method = (f"仅调整{labels.column_name(method.split(':', 1)[1], 'zh')}" if method.startswith("single:")
                   else labels.term(method, "zh"))
-    print(t(f"最省力组合（{method}，总变化 {gap.plan_cost_pct:.1f}%，分值 {gap.plan_score:.2f}，第 {gap.plan_rank} 位）：",
+    print(t(f"最省力组合（{method}，总变化 {gap.plan_cost_pct:.1f}%，分值 {gap.plan_score:.2f}，"
+            f"第 {gap.plan_rank} 位）：",
             f"least-effort plan ({gap.method}, total change {gap.plan_cost_pct:.1f} %, "
             f"score {gap.plan_score:.2f}, rank {gap.plan_rank}):"))
     print_table(gap.plan.loc[gap.plan["effort_pct"] > 0, ["current", "new", "change_pct"]], lang=lang)

@@ -73,7 +73,8 @@ def _apply(args: argparse.Namespace) -> int:
         })
     else:
         lang = "zh" if args.zh else "en"
-        print(labels.pick(f"{proposal.id}：{len(result.changes)} 处调整，调整后 {len(result.blocks)} 个区块 → {args.out}",
+        print(labels.pick(f"{proposal.id}：{len(result.changes)} 处调整，"
+                          f"调整后 {len(result.blocks)} 个区块 → {args.out}",
                           f"{proposal.id}: {len(result.changes)} change(s), {len(result.blocks)} blocks → {args.out}",
                           lang))
         print_table(result.changes.drop(columns=["detail"]), lang=lang)
@@ -109,7 +110,8 @@ def _compare(args: argparse.Namespace) -> int:
     for _, row in table[table["status"] == "error"].iterrows():
         print(labels.pick(f"无法计算：{labels.sentence(str(row['error']), 'zh')}", f"error: {row['error']}", lang))
     c = manifest["counts"]
-    print(labels.pick(f"共 {c['proposals']} 个方案（新计算 {c['evaluated']} 个，沿用 {c['reused']} 个）：符合约束 {c['ok']} 个，"
+    print(labels.pick(f"共 {c['proposals']} 个方案（新计算 {c['evaluated']} 个，沿用 {c['reused']} 个）："
+                      f"符合约束 {c['ok']} 个，"
                       f"违反约束 {c['violations']} 个，无法计算 {c['error']} 个 → {args.out}",
                       f"{c['proposals']} proposals ({c['evaluated']} evaluated, {c['reused']} reused): {c['ok']} ok, "
                       f"{c['violations']} with violations, {c['error']} errors → {args.out}", lang))
