@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from types import SimpleNamespace
 
 import docx
@@ -15,6 +16,7 @@ from shapely.geometry import box
 from zgc_space import datasets, ranking, report
 from zgc_space.cli import main
 from zgc_space.errors import ColumnError, OverwriteInputError, ParameterError, PresetWarning
+from zgc_space.report._diagnose import diagnose_many
 from zgc_space.report._facts import Facts, rank_margins
 
 # a number as sentences print it, not part of an identifier such as B045
@@ -128,6 +130,52 @@ def test_national_rank_and_gap_agree_with_ranking(blocks):
     assert float(facts.loc["target_score", "value"]) == pytest.approx(gap.target_score)
     assert float(facts.loc["plan_score", "value"]) == pytest.approx(gap.plan_score)
     assert any("进入前 30 名需要分值达到" in p.text for p in d.sentences())
+
+
+@pytest.mark.parametrize("subpark", ["丰台园", "海淀园", "昌平园"])
+def test_rank_interval_of_a_subpark_equals_ranking_rank_interval(blocks, subpark):
+    """The ±1 % interval is ranking.rank_interval on the sub-park's blocks, said in a traceable sentence."""
+    own = blocks[blocks["subpark"] == subpark]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PresetWarning)
+        best, worst, _, _ = ranking.rank_interval(own)
+        d = report.diagnose(blocks, subpark=subpark, target_rank=None)
+    facts = d.facts.set_index("key")
+    rank = int(facts.loc["national_rank", "value"])
+    if (best, worst) == (rank, rank):
+        assert "national_rank_best" not in facts.index
+        return
+    assert (int(facts.loc["national_rank_best", "value"]), int(facts.loc["national_rank_worst", "value"])) == (
+        best, worst)
+    said = [p for p in d.sentences() if "national_rank_best" in p.facts]
+    assert len(said) == 1 and f"±1% 误差时，排名在第 {best}—{worst} 位之间" in said[0].text
+
+
+def test_at_least_one_sample_subpark_has_a_rank_interval(blocks):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PresetWarning)
+        docs = diagnose_many(blocks, sorted(blocks["subpark"].unique()), target_rank=None)
+        widths = [int(d.facts.set_index("key").loc["national_rank_worst", "value"])
+                  - int(d.facts.set_index("key").loc["national_rank_best", "value"])
+                  for d in docs if "national_rank_best" in set(d.facts["key"])]
+    assert len(widths) >= 5 and max(widths) >= 2
+
+
+def test_a_diagnosis_shows_its_subpark_on_a_map(blocks, tmp_path):
+    """The map marks the least intensive blocks the table lists; Word and HTML both carry it."""
+    d = report.diagnose(blocks, subpark="海淀园", worst=3, target_rank=None)
+    layer = d.map_layer
+    assert len(layer) == len(blocks) and layer.crs == blocks.crs
+    assert set(layer.loc[layer["category"] == "worst", "block_id"]) == set(d.worst_blocks) and len(d.worst_blocks) == 3
+    assert set(layer.loc[layer["category"] != "other", "block_id"]) == set(
+        blocks.loc[blocks["subpark"] == "海淀园", "block_id"])
+    docx_path, html_path = d.write(tmp_path)
+    assert len(docx.Document(str(docx_path)).inline_shapes) == 1
+    page = html_path.read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 1 and "图 1 海淀园区块分布（红色为集约度最低的 3 个区块）" in page
+    plain_docx, plain_html = d.write(tmp_path / "plain", map=False)
+    assert len(docx.Document(str(plain_docx)).inline_shapes) == 0 and "data:image/png" not in plain_html.read_text(
+        encoding="utf-8")
 
 
 def test_dynamic_history_names_the_exits(blocks):

@@ -8,24 +8,29 @@ its facts (the tests check this), and the fact table closes the document.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from zgc_space import capacity, evaluation, indicators, io, labels, ranking
 from zgc_space.errors import ColumnError, ParameterError, PresetWarning, ValidationWarning
 from zgc_space.indicators import INDICATORS
-from zgc_space.report._document import Document, Heading, PageBreak, Para, Table
+from zgc_space.maps import static
+from zgc_space.report._diagnose_parts import gap_section, land_section, map_layer, rank_bands, worst_section
+from zgc_space.report._document import Document, Figure, Heading, PageBreak, Para, Table
 from zgc_space.report._document import to_html as _to_html
 from zgc_space.report._docx import DocxFonts, render_docx
-from zgc_space.report._facts import Facts, decimals, indicator_unit, margin_facts
+from zgc_space.report._facts import Facts, decimals, indicator_unit, interval_facts, margin_facts
 from zgc_space.report._history import history_section, statuses_of
 
 __all__ = ["Diagnosis", "diagnose", "diagnose_many"]
@@ -35,13 +40,25 @@ HEADLINE = ("supply_rate_pct", "completion_rate_pct", "far", "building_density_p
             "population_per_ha", "idle_rate_pct", "revenue_10k_cny_per_ha", "employment_per_ha")
 
 
+#: Resolution of a diagnosis's map (an A4 figure in the document; the pack prints its own maps at 300 dpi).
+MAP_DPI = 110
+
+
 @dataclass(frozen=True)
 class Diagnosis:
-    """One sub-park's diagnosis: the document (Word and HTML from one content) and its fact table."""
+    """One sub-park's diagnosis: the document (Word and HTML from one content) and its fact table.
+
+    ``map_layer`` holds the zone's blocks with a ``category`` (``worst``: the sub-park's least
+    intensive blocks, ``own``: its other blocks, ``other``: the other sub-parks) for the map
+    :meth:`write` draws into the document after ``figure_after`` blocks (None: no map).
+    """
 
     subpark: str
     document: Document
     facts: pd.DataFrame
+    map_layer: gpd.GeoDataFrame | None = None
+    figure_after: int | None = None
+    worst_blocks: tuple[str, ...] = ()
 
     def sentences(self) -> list[Para]:
         """Return the sentences that state figures, each with the keys of its facts."""
@@ -53,14 +70,44 @@ class Diagnosis:
 
     def write(self, folder: str | os.PathLike[str], *, stem: str | None = None,
               template: str | os.PathLike[str] | None = None,
-              fonts: DocxFonts | None = None) -> tuple[Path, Path]:
-        """Write ``<folder>/<stem>.docx`` and ``.html`` (atomically; stem default: the sub-park); return both."""
+              fonts: DocxFonts | None = None, map: bool = True) -> tuple[Path, Path]:
+        """Write ``<folder>/<stem>.docx`` and ``.html`` (atomically; stem default: the sub-park); return both.
+
+        With ``map`` (default) both show the sub-park's map: its blocks, the least intensive ones
+        in red and labelled, the view fitted to the sub-park with an overview of the zone.
+        """
         out = Path(folder)
         name = stem or self.subpark
-        docx_path = render_docx(self.document, out / f"{name}.docx", template=Path(template) if template else None,
-                                fonts=fonts)
-        html_path = io.write_atomic(out / f"{name}.html", self.to_html().encode("utf-8"))
+        with tempfile.TemporaryDirectory(prefix="zgc-diagnosis-") as tmp:
+            document = self.with_map(Path(tmp) / "map.png") if map else self.document
+            docx_path = render_docx(document, out / f"{name}.docx", template=Path(template) if template else None,
+                                    fonts=fonts)
+            html_path = io.write_atomic(out / f"{name}.html", _to_html(document).encode("utf-8"))
         return docx_path, html_path
+
+    def with_map(self, png: Path) -> Document:
+        """Draw the sub-park's map into ``png`` and return the document with it as a figure."""
+        if self.map_layer is None or self.figure_after is None:
+            return self.document
+        lang = self.document.lang
+
+        def t(zh: str, en: str) -> str:
+            return labels.pick(zh, en, lang)
+
+        n = len(self.worst_blocks)
+        styles = {"worst": (t("集约度最低的区块", "least intensive blocks"), "#d7301f"),
+                  "own": (t(f"{self.subpark}其他区块", f"other blocks of {self.subpark}"), "#fdbb84"),
+                  "other": (t("其他分园区块", "blocks of other sub-parks"), "#eeeeee")}
+        layer = self.map_layer
+        focus = np.flatnonzero(layer["category"].to_numpy() != "other").tolist()
+        static.category_map(layer, layer["category"].tolist(), styles, path=png, legend_title=self.subpark,
+                            title=t(f"{self.subpark}区块分布", f"{self.subpark}: blocks"), quiet=["other"],
+                            focus=focus, dpi=MAP_DPI, lang=lang)
+        figure = Figure(path=png, caption=t(f"图 1 {self.subpark}区块分布（红色为集约度最低的 {n} 个区块）",
+                                            f"Figure 1 {self.subpark}: blocks (red: the {n} least intensive)"))
+        blocks = list(self.document.blocks)
+        blocks.insert(self.figure_after, figure)
+        return dataclasses.replace(self.document, blocks=blocks, cover=list(self.document.cover))
 
 
 def _peers_frame(peers: Any) -> pd.DataFrame:
@@ -153,6 +200,7 @@ class _Zone:
     sub_scores: pd.DataFrame
     block_scores: pd.DataFrame
     capacity: pd.DataFrame
+    bands: pd.DataFrame  # per sub-park: best and worst national rank at ±1 % on the uncertain inputs
 
 
 def _zone(blocks: pd.DataFrame, preset: evaluation.PresetLike, peers: Any) -> _Zone:
@@ -168,7 +216,8 @@ def _zone(blocks: pd.DataFrame, preset: evaluation.PresetLike, peers: Any) -> _Z
     cols = [c for c in INDICATORS if c in sub.columns]
     return _Zone(blocks=blocks, preset=preset_obj, peer_table=peer_table, scored_peers=scored_peers, sub=sub,
                  zone=zone, sub_scores=evaluation.score(sub[cols], preset=preset_obj),
-                 block_scores=_block_scores(blocks, preset_obj), capacity=cap)
+                 block_scores=_block_scores(blocks, preset_obj), capacity=cap,
+                 bands=rank_bands(blocks, preset_obj, scored_peers["score"].to_numpy(float)))
 
 
 def diagnose_many(blocks: pd.DataFrame, subparks: list[str], *, preset: evaluation.PresetLike = "cic_default",
@@ -232,6 +281,13 @@ def _diagnose(z: _Zone, subpark: str, names: list[str], *, statuses: pd.DataFram
                       int(ranked.rank))
     of_txt = facts.add("national_of", t("参评开发区数", "zones ranked"), int(ranked.of))
     margin, margin_keys = margin_facts(ranked, facts, "national_", t, peers=scored_peers, preset=preset_obj)
+    band = z.bands.loc[subpark]
+    if np.isfinite(band.to_numpy(float)).all():
+        interval, interval_keys = interval_facts(int(band["best"]), int(band["worst"]), int(ranked.rank), facts,
+                                                 "national_", t)
+        if interval:
+            margin += (t("；", "; ") if margin else "") + interval
+            margin_keys += interval_keys
     doc.add(Heading(t("一、总体判断", "1. Summary")),
             Para(t(f"{subpark}土地利用集约度分值为 {s_txt}，在 {n_txt} 个分园中居第 {k_txt} 位；全区分值为 {z_txt}。",
                    f"{subpark} scores {s_txt}, rank {k_txt} of {n_txt} sub-parks; the zone scores {z_txt}."),
@@ -310,14 +366,15 @@ def _diagnose(z: _Zone, subpark: str, names: list[str], *, statuses: pd.DataFram
                    f"sub-park loses {total_txt} points in all."), facts=("full_score", "points_lost")))
 
     # 四、土地、容量与潜力
-    _land_section(doc, facts, own, z.capacity.loc[subpark], t)
+    land_section(doc, facts, own, z.capacity.loc[subpark], t)
     # 五、集约度最低的区块
-    _worst_section(doc, facts, z.block_scores.loc[own["block_id"].astype(str).tolist()], worst, t, lang)
+    worst_ids = worst_section(doc, facts, z.block_scores.loc[own["block_id"].astype(str).tolist()], worst, t, lang)
+    figure_after = len(doc.blocks)
     # 六、动态调整记录
     history_section(doc, facts, own, statuses, t)
     # 七、达到目标需要什么
     if target_rank is not None:
-        _gap_section(doc, facts, row, int(target_rank), scored_peers, preset_obj, t, lang)
+        gap_section(doc, facts, row, int(target_rank), scored_peers, preset_obj, t, lang)
 
     table = facts.table()
     doc.add(PageBreak(), Heading(t("附：数据依据", "Appendix: the figures")),
@@ -327,114 +384,5 @@ def _diagnose(z: _Zone, subpark: str, names: list[str], *, statuses: pd.DataFram
             Table(rows=((t("项目", "item"), t("数值", "value"), t("单位", "unit")),
                         *[(str(r.name), str(r.text), labels.unit(str(r.unit), lang)) for r in table.itertuples()]),
                   numeric=(False, True, False)))
-    return Diagnosis(subpark=subpark, document=doc, facts=table)
-
-
-def _km2(facts: Facts, key: str, name: str, m2: float) -> str:
-    return facts.add(key, name, float(m2) / 1e6, unit="km²", decimals=2)
-
-
-def _land_section(doc: Document, facts: Facts, own: pd.DataFrame, cap: pd.Series, t: Any) -> None:
-    doc.add(Heading(t("四、剩余用地、建设容量与潜力", "4. Land left, capacity and potential")))
-    site = _km2(facts, "site_area", t("用地面积", "site area"), float(own["site_area_m2"].sum()))
-    rem = _km2(facts, "remaining", t("剩余可开发用地", "remaining developable land"), cap["remaining_m2"])
-    ready = _km2(facts, "ready", t("已达供地条件用地", "land ready to supply"), cap["ready_m2"])
-    supp = _km2(facts, "suppliable", t("尚可供应用地", "land still suppliable"), cap["suppliable_m2"])
-    doc.add(Para(t(f"本园用地面积 {site}，剩余可开发用地 {rem}，其中已达到供地条件 {ready}；尚可供应用地 {supp}。",
-                   f"Site area {site}; {rem} of developable land remain, {ready} of it ready to supply; "
-                   f"{supp} can still be supplied."), facts=("site_area", "remaining", "ready", "suppliable")))
-    if "nonconstruction_m2" in own.columns:
-        non = _km2(facts, "nonconstruction", t("规划非建设用地", "planned non-construction land"),
-                   float(own["nonconstruction_m2"].sum()))
-        doc.add(Para(t(f"规划非建设用地 {non}。", f"Planned non-construction land: {non}."),
-                     facts=("nonconstruction",)))
-    if "gfa_capacity_m2" in cap.index and np.isfinite(float(cap["gfa_capacity_m2"])):
-        gfa = facts.add("gfa", t("现状建筑面积", "floor area"), float(cap["gfa_m2"]) / 1e4, unit=t("万 m²", "10k m²"),
-                        decimals=1)
-        room = facts.add("gfa_capacity", t("按规划容积率上限尚可新增的建筑面积", "floor area the caps still allow"),
-                         float(cap["gfa_capacity_m2"]) / 1e4, unit=t("万 m²", "10k m²"), decimals=1)
-        doc.add(Para(t(f"现状建筑面积 {gfa}；按各区块规划容积率上限，尚可新增建筑面积 {room}。",
-                       f"Floor area {gfa}; the planned FAR caps allow {room} more."), facts=("gfa", "gfa_capacity")))
-        if int(cap["over_cap_blocks"]) > 0:
-            n = facts.add("over_cap_blocks", t("超出规划容积率上限的区块数", "blocks above their cap"),
-                          int(cap["over_cap_blocks"]))
-            over = facts.add("over_cap", t("超出上限的建筑面积", "floor area above the caps"),
-                             float(cap["over_cap_m2"]) / 1e4, unit=t("万 m²", "10k m²"), decimals=1)
-            doc.add(Para(t(f"{n} 个区块的建筑面积超出规划上限，合计 {over}。",
-                           f"{n} block(s) exceed their cap by {over} in all."), facts=("over_cap_blocks", "over_cap")))
-
-
-def _worst_section(doc: Document, facts: Facts, scored: pd.DataFrame, worst: int, t: Any, lang: str) -> None:
-    known = scored[scored["score"].notna()].sort_values(["score"], kind="mergesort")
-    doc.add(Heading(t("五、集约度最低的区块", "5. The least intensive blocks")))
-    if not len(known):
-        doc.add(Para(t("本园没有可计算分值的区块。", "No block of the sub-park has a score.")))
-        return
-    rows: list[tuple[str, ...]] = [(t("区块", "block"), t("名称", "name"), t("集约度分值", "score"),
-                                    t("综合容积率", "FAR"), t("综合地均税收", "tax per ha"))]
-    for bid, rec in known.head(worst).iterrows():
-        rows.append((str(bid), str(rec.get("name", "")), labels.value(float(rec["score"]), lang, decimals=2),
-                     labels.value(float(rec.get("far", np.nan)), lang, decimals=2),
-                     labels.value(float(rec.get("tax_10k_cny_per_ha", np.nan)), lang, decimals=0)))
-    first = known.index[0]
-    b_score = facts.add(f"block_{first}_score", t(f"区块 {first} 集约度分值", f"score of block {first}"),
-                        float(known.loc[first, "score"]), decimals=2)
-    n_known = facts.add("scored_blocks", t("可计算分值的区块数", "blocks with a score"), len(known))
-    doc.add(Para(t(f"在 {n_known} 个可计算分值的区块中，集约度最低的是 {first}（{known.loc[first].get('name', '')}），"
-                   f"分值 {b_score}。",
-                   f"Of {n_known} scored blocks the least intensive is {first} ({known.loc[first].get('name', '')}), "
-                   f"scoring {b_score}."), facts=("scored_blocks", f"block_{first}_score")),
-            Table(rows=tuple(rows), caption=t(f"表 2 集约度最低的 {min(worst, len(known))} 个区块",
-                                              f"Table 2 the {min(worst, len(known))} least intensive blocks"),
-                  numeric=(False, False, True, True, True)))
-    if len(known) < len(scored):
-        n = facts.add("unscored_blocks", t("无法计算分值的区块数", "blocks without a score"), len(scored) - len(known))
-        doc.add(Para(t(f"另有 {n} 个区块缺少数据，无法计算分值。", f"{n} more block(s) lack data for a score."),
-                     facts=("unscored_blocks",), style="note"))
-
-
-def _gap_section(doc: Document, facts: Facts, row: pd.DataFrame, target: int, peers: Any, preset: Any, t: Any,
-                 lang: str) -> None:
-    doc.add(Heading(t(f"七、进入全国前 {target} 名需要什么", f"7. What reaching national rank {target} takes")))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PresetWarning)
-        gap = ranking.gap_to_rank(row, target, peers=peers, preset=preset)
-    tr_txt = facts.add("target_rank", t("目标名次", "target rank"), int(target))
-    if gap.current.rank <= target:
-        cur = facts.texts(("national_rank",))[0]
-        doc.add(Para(t(f"本园按自身指标已居第 {cur} 位，达到前 {tr_txt} 名的目标。",
-                       f"With its own indicators the sub-park already ranks {cur}, within the target {tr_txt}."),
-                     facts=("national_rank", "target_rank")))
-        return
-    ts_txt = facts.add("target_score", t("目标名次的分值", "score of the target rank"), gap.target_score, decimals=2)
-    ps_txt = facts.add("plan_score", t("组合方案分值", "score of the combined plan"), gap.plan_score, decimals=2)
-    pr_txt = facts.add("plan_rank", t("组合方案名次", "rank of the combined plan"), int(gap.plan_rank))
-    doc.add(Para(t(f"进入前 {tr_txt} 名需要分值达到 {ts_txt}（现为 {facts.texts(('score',))[0]}）；"
-                   f"最省力的组合方案可使分值达到 {ps_txt}，居第 {pr_txt} 位：",
-                   f"Rank {tr_txt} needs a score of {ts_txt} (now {facts.texts(('score',))[0]}); the least-effort "
-                   f"plan reaches {ps_txt}, rank {pr_txt}:"),
-                 facts=("target_rank", "target_score", "score", "plan_score", "plan_rank")))
-    plan = gap.plan[gap.plan["change"].abs() > 1e-9]
-    for ind, rec in plan.iterrows():
-        meta = INDICATORS[str(ind)]
-        unit = indicator_unit(str(ind), lang)
-        dec = decimals(str(ind), float(rec["current"]))
-        now = facts.add(f"plan_{ind}_now", t(f"{meta.zh}现值", f"{meta.en} now"), float(rec["current"]), unit=unit,
-                        decimals=dec)
-        new = facts.add(f"plan_{ind}_new", t(f"{meta.zh}目标值", f"{meta.en} needed"), float(rec["new"]), unit=unit,
-                        decimals=dec)
-        pct = facts.add(f"plan_{ind}_pct", t(f"{meta.zh}变化幅度", f"{meta.en} change"), abs(float(rec["change_pct"])),
-                        unit="%", decimals=1)
-        verb = t("提高", "up") if float(rec["change"]) > 0 else t("降低", "down")
-        doc.add(Para(t(f"{meta.zh}由 {now} {verb}到 {new}（{verb} {pct}）。", f"{meta.en} {verb} from {now} to {new} "
-                       f"({pct})."), facts=(f"plan_{ind}_now", f"plan_{ind}_new", f"plan_{ind}_pct"), style="bullet"))
-    alone = gap.single[gap.single["reachable"].astype(bool)]
-    if len(alone) and len(alone) < len(gap.single):
-        names = "、".join(INDICATORS[str(i)].zh for i in alone.index) if lang != "en" else \
-            ", ".join(INDICATORS[str(i)].en for i in alone.index)
-        n = facts.add("single_routes", t("单项即可达到目标的指标数", "indicators that reach it alone"), len(alone))
-        doc.add(Para(t(f"只改变一项指标即可达到目标的有 {n} 项：{names}。",
-                       f"{n} indicator(s) can reach it alone: {names}."), facts=("single_routes",)))
-    elif not len(alone):
-        doc.add(Para(t("任何单项指标单独提高都不足以达到目标，需多项并举。",
-                       "No indicator alone can reach it: several must improve together.")))
+    return Diagnosis(subpark=subpark, document=doc, facts=table, map_layer=map_layer(blocks, subpark, worst_ids),
+                     figure_after=figure_after, worst_blocks=tuple(worst_ids))

@@ -75,6 +75,23 @@ def margin_facts(ranked: Any, facts: Facts, prefix: str, t: Any, *, peers: Any =
     return t("，", ", ").join(parts), tuple(keys)
 
 
+def interval_facts(best: int, worst: int, rank: int, facts: Facts, prefix: str, t: Any, *,
+                   uncertainty_pct: float = 1.0) -> tuple[str, tuple[str, ...]]:
+    """Return the rank interval at ±``uncertainty_pct`` in words and its facts ("" when it is the rank itself)."""
+    if (best, worst) == (rank, rank):
+        return "", ()
+    b_txt = facts.add(f"{prefix}rank_best", t(f"排名区间上限（数据误差 ±{uncertainty_pct:g}%）",
+                                              f"best rank at ±{uncertainty_pct:g} %"), int(best))
+    w_txt = facts.add(f"{prefix}rank_worst", t(f"排名区间下限（数据误差 ±{uncertainty_pct:g}%）",
+                                               f"worst rank at ±{uncertainty_pct:g} %"), int(worst))
+    u = int(uncertainty_pct) if float(uncertainty_pct).is_integer() else float(uncertainty_pct)
+    u_txt = facts.add(f"{prefix}uncertainty", t("数据误差", "input uncertainty"), u, unit="%")
+    band = f"{b_txt}" if best == worst else f"{b_txt}—{w_txt}"
+    text = t(f"建筑面积、税收、人口和建筑基底面积各有 ±{u_txt} 误差时，排名在第 {band} 位之间",
+             f"with ±{u_txt} on floor area, tax, population and footprint the rank lies in {band}")
+    return text, (f"{prefix}uncertainty", f"{prefix}rank_best", f"{prefix}rank_worst")
+
+
 def indicator_unit(ind: str, lang: str) -> str:
     """Return an indicator's unit in ``lang`` (empty for a ratio such as FAR)."""
     return labels.unit(INDICATORS[ind].unit, lang) if INDICATORS[ind].unit not in ("-", "–", "") else ""

@@ -23,7 +23,7 @@ from zgc_space import capacity, evaluation, indicators, io, labels, ranking
 from zgc_space.errors import PresetWarning, ValidationWarning, ZgcSpaceError
 from zgc_space.indicators import INDICATORS
 from zgc_space.report._document import Document, Figure, Heading, PageBreak, Para, Table
-from zgc_space.report._facts import Facts, decimals, indicator_unit, margin_facts
+from zgc_space.report._facts import Facts, decimals, indicator_unit, interval_facts, margin_facts
 
 __all__ = ["word_report"]
 
@@ -56,14 +56,10 @@ def _summary_and_rank(doc: Document, facts: Facts, blocks: pd.DataFrame, *, pres
         best, worst, _, _ = ranking.rank_interval(blocks, peers=peers, preset=preset, uncertainty_pct=1.0)
     except ZgcSpaceError:  # e.g. missing block inputs the interval's scoring refuses: the rank stands alone
         best = worst = ranked.rank
-    if (best, worst) != (ranked.rank, ranked.rank):
-        b_txt = facts.add("rank_best", t("排名区间上限（数据误差 ±1%）", "best rank at ±1 %"), int(best))
-        w_txt = facts.add("rank_worst", t("排名区间下限（数据误差 ±1%）", "worst rank at ±1 %"), int(worst))
-        u_txt = facts.add("uncertainty", t("数据误差", "input uncertainty"), 1, unit="%")
-        interval = t(f"建筑面积、税收、人口和建筑基底面积各有 ±{u_txt} 误差时，排名在第 {b_txt}—{w_txt} 位之间",
-                     f"with ±{u_txt} on floor area, tax, population and footprint the rank lies in {b_txt}-{w_txt}")
+    interval, ikeys = interval_facts(int(best), int(worst), int(ranked.rank), facts, "", t)
+    if interval:
         margin += (t("；", "; ") if margin else "") + interval
-        mkeys += ("uncertainty", "rank_best", "rank_worst")
+        mkeys += ikeys
     rank_para = Para(t(f"全区土地利用集约度分值 {s_txt}，在 {of_txt} 个同类开发区中排名第 {r_txt} 位"
                        + (f"，{margin}" if margin else "") + "。",
                        f"The zone scores {s_txt}, rank {r_txt} of {of_txt} peer zones"
