@@ -8,18 +8,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
+import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
 import zgc_space
-from zgc_space import datasets, demo, dynamic, io, optimize, ranking, report, scenarios
+from zgc_space import datasets, demo, dynamic, indicators, io, optimize, ranking, report, scenarios
 from zgc_space.cli import main
 from zgc_space.errors import DataFileError, MapError, OverwriteInputError
 from zgc_space.maps import Footer
 from zgc_space.report import _sections as _report_sections
-from zgc_space.scenarios.proposal import parse_proposal
+from zgc_space.scenarios.proposal import parse_proposal, read_proposal
 
 XSS = "<img src=x onerror=alert(1)>"
 P01 = datasets.path("zgc_blocks.gpkg").parent / "proposals" / "p01_release_outer_admit_core.yaml"
@@ -276,6 +277,34 @@ def test_pack_xlsx_is_formatted_and_layers_carry_chinese_aliases(pack):
     assert aliases["far"] == "综合容积率" and aliases["gfa_m2"] == "总建筑面积 (m²)"
     layer = io.read_blocks(pack / "layers" / "results.gpkg", layer="blocks")
     assert len(layer) == 164 and "tax_10k_cny_per_ha" in layer.columns
+
+
+def test_results_geopackage_has_a_layer_per_proposal_and_the_optimisation(pack):
+    """Each proposal's adjusted blocks, with its change in Chinese and the values after it, for QGIS."""
+    import sqlite3
+
+    import pyogrio
+
+    gpkg = pack / "layers" / "results.gpkg"
+    names = [str(n) for n, _ in pyogrio.list_layers(gpkg)]
+    assert names[0] == "blocks" and "optimisation" in names
+    p01 = [n for n in names if n.startswith("proposal_01_P01")]
+    assert len(p01) == 1 and len([n for n in names if n.startswith("proposal_")]) == 2
+    layer = gpd.read_file(gpkg, layer=p01[0])
+    applied = scenarios.apply(datasets.load_blocks(), read_proposal(P01), candidates=datasets.load_candidates())
+    released = set(applied.changes.loc[applied.changes["change"] == "released", "block_id"])
+    admitted = set(applied.changes.loc[applied.changes["change"] == "admitted", "block_id"])
+    assert released and admitted
+    assert set(layer.loc[layer["change"] == "调出", "block_id"]) == released
+    assert set(layer.loc[layer["change"] == "调入", "block_id"]) == admitted
+    assert layer.loc[layer["change"] == "调出", "far"].isna().all()  # they leave the zone
+    far_after = indicators.compute(applied.blocks, by="block_id")["far"]
+    kept = layer[layer["change"] != "调出"].set_index("block_id")["far"]
+    assert np.allclose(kept.to_numpy(float), far_after.reindex(kept.index.astype(str)).to_numpy(float), equal_nan=True)
+    with sqlite3.connect(gpkg) as con:
+        aliases = dict(con.execute("SELECT column_name, name FROM gpkg_data_columns WHERE table_name = ?", (p01[0],)))
+    assert aliases["change"] == "调整类型" and aliases["far"] == "综合容积率"
+    assert set(gpd.read_file(gpkg, layer="optimisation")["change"]) >= {"调出", "更新改造"}
 
 
 def test_xlsx_tables_have_chinese_headers_csv_canonical(pack):

@@ -37,6 +37,7 @@ from zgc_space.report._diagnose import Diagnosis, diagnose
 from zgc_space.report._documents import pack_documents, write_diagnoses
 from zgc_space.report._docx import DocxFonts, convert_to_pdf, soffice_path
 from zgc_space.report._html import gallery, page
+from zgc_space.report._layers import gis_frame, write_layers
 
 __all__ = ["MANIFEST", "Diagnosis", "DocxFonts", "convert_to_pdf", "diagnose", "hearing_pack", "soffice_path",
            "write_diagnoses"]
@@ -259,7 +260,7 @@ def hearing_pack(
             sections.append(_report_sections.optimisation(ctx, optimisation))
         if dynamic is not None:
             sections.append(_report_sections.dynamic(ctx, dynamic))
-        _write_layers(tmp / "layers" / "results.gpkg", blocks, lang)
+        write_layers(tmp / "layers" / "results.gpkg", [("blocks", gis_frame(blocks)), *ctx.layers], lang)
         if documents:  # last: the Word report shows the maps and tables the sections wrote
             sections.append(pack_documents(ctx, title=title, date=date, target_rank=target_rank,
                                            optimisation=optimisation, dynamic=dynamic, inputs=files_in,
@@ -302,27 +303,6 @@ def hearing_pack(
         (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
     logger.info("hearing pack written to %s (%d files)", out, len(manifest["files"]) + 1)
     return out / "index.html"
-
-
-def _write_layers(target: Path, blocks: gpd.GeoDataFrame, lang: str) -> None:
-    """Write the result layer for GIS: the blocks with their per-block indicators, Chinese aliases for QGIS."""
-    import warnings
-
-    from zgc_space import indicators
-    from zgc_space.errors import ValidationWarning
-
-    usable = [i for i, ind in indicators.INDICATORS.items() if all(c in blocks.columns for c in ind.columns)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ValidationWarning)
-        frame = indicators.attach(blocks, usable) if usable else blocks.copy()
-    frame.attrs.pop("zgc_sources", None)  # the pack is a new file, never one of the inputs
-    target.parent.mkdir(exist_ok=True)
-    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
-    shown = "zh" if lang == "zh+en" else lang
-    other = "en" if shown != "en" else "zh"
-    logger.info("%s", target.name)
-    io.write_blocks(frame, target, layer="blocks", aliases={c: labels.header(c, shown) for c in columns},
-                    descriptions={c: labels.header(c, other) for c in columns})
 
 
 def _json_default(value: Any) -> Any:

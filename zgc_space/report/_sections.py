@@ -25,6 +25,7 @@ from zgc_space.maps import scenario as scenario_maps
 from zgc_space.maps.scenario import CHANGE_STYLES, scenario_categories
 from zgc_space.maps.static import category_map
 from zgc_space.report._html import links, table_html
+from zgc_space.report._layers import proposal_layer
 from zgc_space.scenarios.proposal import Proposal, dump_proposal, read_proposal
 
 __all__ = ["Context", "dynamic", "indicators_and_rank", "optimisation", "proposals"]
@@ -61,6 +62,8 @@ class Context:
     far_breaks: ClassBreaks | None = None
     comparison: pd.DataFrame | None = None
     figures: list[tuple[str, str]] = field(default_factory=list)
+    #: GIS layers beside the blocks in ``layers/results.gpkg``: (layer name, frame), e.g. each proposal's.
+    layers: list[tuple[str, gpd.GeoDataFrame]] = field(default_factory=list)
     #: Rows of each XLSX table's 说明 sheet: the pack's inputs (names, SHA-256) and its software.
     notes: list[tuple[str, str]] = field(default_factory=list)
     _cands: gpd.GeoDataFrame | None = field(default=None, repr=False)
@@ -296,6 +299,7 @@ def proposals(ctx: Context, items: list[Any], comparison: pd.DataFrame | None) -
             parts.append(heading + _para(ctx.t(f"无法计算：{exc}", f"error: {exc}")))
             continue
         changes.append(result.changes.assign(proposal_id=prop.id))
+        ctx.layers.append((f"proposal_{slug}", proposal_layer(ctx.blocks, result, ctx.lang)))
         name = f"{prop.id}：{prop.title}"
         violations = _violations_html(ctx, comparison, prop.id)
         map_links = [ctx.web(scenario_maps.scenario_map(ctx.blocks, result, districts=ctx.districts, labels=lang,
@@ -375,6 +379,7 @@ def optimisation(ctx: Context, result: Any) -> Section:
                                                         labels=ctx.lang),
                          "maps/optimisation.html", ctx.t("优化方案（网页地图）", "optimised adjustment"))]
     applied = scenarios.apply(ctx.blocks, result.proposal, candidates=cands)
+    ctx.layers.append(("optimisation", proposal_layer(ctx.blocks, applied, ctx.lang)))
     map_links += _printed_changes(ctx, applied, "maps/optimisation.png", ctx.t("优化方案", "Optimised adjustment"))
     after, usable = _with_indicators(applied.blocks, ("far",))
     if "far" in usable:
