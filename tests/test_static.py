@@ -125,3 +125,36 @@ def test_font_file_argument(tmp_path):
     path = next(f.fname for f in font_manager.fontManager.ttflist if f.name == "Noto Sans CJK SC")
     out = static.static_map(synthetic_blocks(), "employees", path=tmp_path / "f.pdf", font=path)
     assert b"NotoSansCJK" in out[0].read_bytes()
+
+
+def _png_dpi(data: bytes) -> float:
+    """The PNG's physical resolution (pHYs chunk, pixels per metre) in dots per inch."""
+    at = data.find(b"pHYs")
+    assert at > 0, "no pHYs chunk: the PNG does not say its resolution"
+    per_m_x, per_m_y, unit = struct.unpack(">IIB", data[at + 4: at + 13])
+    assert unit == 1 and per_m_x == per_m_y
+    return per_m_x * 0.0254
+
+
+@pytest.mark.parametrize("paper, size_pt", [("A4", (841.89, 595.28)), ("A3", (1190.55, 841.89))])
+def test_print_pair_is_300_dpi_png_and_a_vector_pdf_at_paper_size(tmp_path, paper, size_pt):
+    """For print: a PNG at 300 dpi fills the paper exactly; the PDF is vector (no raster) with CJK fonts embedded."""
+    import shutil
+    import subprocess
+
+    png, pdf = static.static_map(synthetic_blocks(), "employees", path=tmp_path / "m", formats=("png", "pdf"),
+                                 paper=paper, dpi=static.PRINT_DPI, title="中关村 从业人员")
+    data = png.read_bytes()
+    assert round(_png_dpi(data)) == 300
+    mm = static.PAPER_MM[paper]
+    assert png_size(data) == pytest.approx((round(mm[0] / 25.4 * 300), round(mm[1] / 25.4 * 300)), abs=1)
+    if shutil.which("pdfinfo") is None:
+        pytest.fail("pdfinfo (poppler-utils) is missing: run `make system` (as root) to install it")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    width, height = (float(v) for v in info.split("Page size:")[1].split("pts")[0].split(" x "))
+    assert (width, height) == pytest.approx(size_pt, abs=0.5)
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len(images.strip().splitlines()) == 2  # the header only: every line, fill and glyph is vector
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in fonts.strip().splitlines()[2:]]
+    assert rows and all("NotoSansCJK" in r[0] for r in rows) and all("yes" in r[-5:-2] for r in rows)
