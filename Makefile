@@ -30,7 +30,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP) system
-	$(VENV)/bin/zgc-space demo --docx
+	$(VENV)/bin/zgc-space demo
 
 test: $(STAMP) system
 	$(PY) -m pytest -n 2 -q

@@ -500,7 +500,8 @@ def _build(root: Path) -> list[Case]:
         add(f"buildings-{name}", ["buildings", path, fps["good"], "--floors", "floors"], codes, names)
         add(f"consolidate-{name}", ["consolidate", path], codes, names)
         add(f"optimize-{name}", ["optimize", path, "--max-changes", "1", "--time-limit", "5"], codes, names)
-        add(f"report-{name}", ["report", path, "--out", dst / f"r-{name}", "--no-png", "--target-rank", "0"],
+        add(f"report-{name}", ["report", path, "--out", dst / f"r-{name}", "--no-png", "--target-rank", "0",
+                               "--no-docx-pdf"],
             codes, names)
     add("pareto-garbage", ["pareto", blocks["garbage"], "--points", "3"], (1,), [blocks["garbage"].name])
 
@@ -514,6 +515,7 @@ def _build(root: Path) -> list[Case]:
     add("compare-only-bad", ["compare", props["lol"], props["deep"], "--baseline", good_b, "--out",
                              dst / "cmp-bad"], (1,), ["p_lol.yaml", "p_deep.yaml", "error"])
     add("report-hostile-proposals", ["report", good_b, "--out", dst / "r-props", "--no-png", "--target-rank", "0",
+                                     "--no-docx-pdf",
                                      "--proposals", props["lol"], props["inf"], props["bom"]], (0, 1),
         ["p_lol.yaml", "p_inf.yaml"])
 

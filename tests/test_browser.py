@@ -159,7 +159,7 @@ def pack(tmp_path_factory) -> dict:
                              for y in (2022, 2023) for k, b in enumerate(blocks["block_id"])])
     out = tmp_path_factory.mktemp("pack") / "hearing"
     index = report.hearing_pack(blocks, out_dir=out, proposals=paths, candidates=cands, optimisation=result,
-                                dynamic=statuses, png=False, footer=maps.Footer(data_source=XSS))
+                                dynamic=statuses, png=False, footer=maps.Footer(data_source=XSS), documents=False)
     drawn = {"far.html": 164, "tax_per_ha.html": 164, "subpark_score.html": 164, "dynamic.html": 164}
     for k, path in enumerate(paths, 1):
         prop = read_proposal(path)
@@ -290,7 +290,8 @@ TOOLTIPS = """() => { const out = []; for (const k of Object.keys(window)) { con
 def zh_pack(tmp_path_factory) -> Path:
     from zgc_space import demo
 
-    return demo.demo_pack(tmp_path_factory.mktemp("zh") / "pack", png=False).parent
+    # the default pack: its Word report and 17 diagnoses are pages too (their PDF is tested in test_docx)
+    return demo.demo_pack(tmp_path_factory.mktemp("zh") / "pack", png=False, documents_pdf=False).parent
 
 
 def _identifiers(pack: Path) -> set[str]:
@@ -305,7 +306,8 @@ def _identifiers(pack: Path) -> set[str]:
 def test_chinese_pack_has_no_english_word_or_code_identifier(browser, zh_pack):
     ids = _identifiers(zh_pack)
     pages = sorted(zh_pack.rglob("*.html"))
-    assert len(pages) >= 15
+    assert len(pages) >= 15 and len(list((zh_pack / "diagnoses").glob("*.html"))) == 17
+    assert (zh_pack / "report.html").is_file()
     found: dict[str, list[str]] = {}
     tips_seen = 0
     for path in pages:

@@ -78,6 +78,9 @@ def test_demo_runs_and_prints_the_pack_path(capsys, tmp_path):
     assert "Land accounting from the source layers" in out and "built_unsupplied 35" in out
     assert (tmp_path / "accounting" / "accounted.gpkg").is_file()
     assert (tmp_path / "accounting" / "accounted_conflicts.csv").is_file()
+    # by default the pack has the Word report and the 17 diagnoses, linked from its index
+    assert "Word report" in out and (index.parent / "report.docx").is_file()
+    assert len(list((index.parent / "diagnoses").glob("*.docx"))) == 17
 
 
 def test_console_script_entry_point():

@@ -218,6 +218,18 @@ def test_write_diagnoses_is_reproducible_and_opens(blocks, tmp_path):
     assert "一、总体判断" in [p.text for p in document.paragraphs]
 
 
+def test_a_subpark_name_never_picks_the_folder_of_its_file(blocks, tmp_path):
+    """Names from the data ("../x", "a/b", NUL) give safe, unique file names inside the folder."""
+    frame = blocks[blocks["subpark"].isin(["延庆园", "西城园", "平谷园"])].copy()
+    frame["subpark"] = frame["subpark"].map({"延庆园": "../逃逸", "西城园": "a/b", "平谷园": "a\x00b"})
+    out = tmp_path / "deep" / "docs"
+    files = report.write_diagnoses(frame, out_dir=out, target_rank=None)
+    assert sorted(p.name for p in files) == sorted(["_逃逸.docx", "a_b.docx", "a_b-2.docx", "_逃逸.html", "a_b.html",
+                                                    "a_b-2.html"])
+    assert all(p.parent == out for p in files)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(p.name for p in files)
+
+
 def test_write_diagnoses_never_overwrites_an_input(blocks, tmp_path):
     source = tmp_path / "延庆园.docx"
     source.write_bytes(b"a user's file")
@@ -260,5 +272,6 @@ def test_cli_report_docx_links_a_diagnosis_per_subpark(blocks, tmp_path, capsys)
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="diagnoses/延庆园.docx"' in index and "一分园一诊断书（2 个分园）" in index
     # without --docx the pack is as before
-    assert main(["report", str(small), "--out", str(tmp_path / "plain"), "--no-png", "--target-rank", "0"]) == 0
+    assert main(["report", str(small), "--out", str(tmp_path / "plain"), "--no-png", "--target-rank", "0",
+                 "--no-docx"]) == 0
     assert not (tmp_path / "plain" / "report.docx").exists()

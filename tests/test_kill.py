@@ -78,14 +78,14 @@ def test_kill_report_keeps_the_previous_pack_or_the_new_one(tmp_path):
     from zgc_space.report import _pack_mismatch
 
     out = tmp_path / "pack"
-    full = _finish("report", BLOCKS, "--out", out, "--no-png", "--target-rank", "0", "--title", "first")
+    full = _finish("report", BLOCKS, "--out", out, "--no-png", "--target-rank", "0", "--no-docx", "--title", "first")
     for fraction in (0.4, 0.9):
         _kill_after(full * fraction, "report", BLOCKS, "--out", out, "--no-png", "--target-rank", "0",
                     "--title", "second")
         assert _pack_mismatch(out) is None  # a whole pack: the first or the second, never a mix
         text = (out / "index.html").read_text(encoding="utf-8")
         assert ("first" in text) != ("second" in text)
-    _finish("report", BLOCKS, "--out", out, "--no-png", "--target-rank", "0", "--title", "third")
+    _finish("report", BLOCKS, "--out", out, "--no-png", "--target-rank", "0", "--no-docx", "--title", "third")
     assert _pack_mismatch(out) is None and "third" in (out / "index.html").read_text(encoding="utf-8")
     assert _leftovers(tmp_path) == []
 

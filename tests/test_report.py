@@ -47,6 +47,11 @@ def fake_optimisation(blocks):
                                                                                                          "B069"]})
 
 
+def quick_pack(blocks, **options):
+    """A pack without the Word report and diagnoses (test_docx and test_diagnose test those)."""
+    return report.hearing_pack(blocks, documents=False, **options)
+
+
 def fake_dynamic(blocks):
     ids = blocks["block_id"].tolist()
     rows = []
@@ -65,7 +70,7 @@ def build(out: Path, **overrides) -> Path:
         "out_dir": out, "proposals": [P01, P03], "candidates": datasets.path("candidates.gpkg"),
         "optimisation": fake_optimisation(blocks), "dynamic": fake_dynamic(blocks),
         "footer": Footer(review_number="京S(2024)001号", data_source=XSS), "inputs": [datasets.path("zgc_blocks.gpkg")],
-        "date": "2024-07-24", "png": True, "dpi": 30, "title": "听证 " + XSS,
+        "date": "2024-07-24", "png": True, "dpi": 30, "title": "听证 " + XSS, "documents": False,
     }
     args.update(overrides)
     return report.hearing_pack(blocks, **args)
@@ -184,7 +189,7 @@ def test_two_runs_are_byte_identical_and_a_pack_is_replaced_whole(pack, tmp_path
 
 
 def test_no_date_no_clock(tmp_path):
-    index = report.hearing_pack(datasets.load_blocks(), out_dir=tmp_path / "p", png=False, target_rank=None)
+    index = quick_pack(datasets.load_blocks(), out_dir=tmp_path / "p", png=False, target_rank=None)
     manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
     assert "date" not in manifest and manifest["parameters"]["target_rank"] is None
     assert "gap_to_rank" not in " ".join(f["path"] for f in manifest["files"])
@@ -209,7 +214,7 @@ def test_failed_run_leaves_the_old_pack(pack, tmp_path, monkeypatch):
 
 
 def test_failed_swap_restores_the_old_pack(tmp_path, monkeypatch):
-    out = report.hearing_pack(datasets.load_blocks(), out_dir=tmp_path / "pack", png=False, target_rank=None).parent
+    out = quick_pack(datasets.load_blocks(), out_dir=tmp_path / "pack", png=False, target_rank=None).parent
     before = files_of(out)
     real = report.os.replace
 
@@ -220,7 +225,7 @@ def test_failed_swap_restores_the_old_pack(tmp_path, monkeypatch):
 
     monkeypatch.setattr(report.os, "replace", failing)
     with pytest.raises(OSError, match="injected"):
-        report.hearing_pack(datasets.load_blocks(), out_dir=out, png=False, target_rank=None, date="2025-01-01")
+        quick_pack(datasets.load_blocks(), out_dir=out, png=False, target_rank=None, date="2025-01-01")
     monkeypatch.undo()
     assert files_of(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
@@ -232,23 +237,23 @@ def test_refuses_to_replace_what_is_not_a_pack(tmp_path):
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
     with pytest.raises(DataFileError, match="not exactly a previous hearing pack: it holds no hearing pack"):
-        report.hearing_pack(blocks, out_dir=mine, png=False)
+        quick_pack(blocks, out_dir=mine, png=False)
     assert (mine / "notes.txt").read_text() == "keep me"
     (tmp_path / "file").write_text("x")
     with pytest.raises(DataFileError, match="is a file"):
-        report.hearing_pack(blocks, out_dir=tmp_path / "file", png=False)
+        quick_pack(blocks, out_dir=tmp_path / "file", png=False)
     inside = tmp_path / "out" / "blocks.gpkg"
     inside.parent.mkdir()
     inside.write_bytes(datasets.path("zgc_blocks.gpkg").read_bytes())
     (tmp_path / "out" / report.MANIFEST).write_text('{"zgc_space_pack": 1}')
     with pytest.raises(OverwriteInputError, match="lie inside out_dir"):
-        report.hearing_pack(blocks, out_dir=tmp_path / "out", inputs=[inside], png=False)
+        quick_pack(blocks, out_dir=tmp_path / "out", inputs=[inside], png=False)
     with pytest.raises(DataFileError, match="is not a file"):
-        report.hearing_pack(blocks, out_dir=tmp_path / "new", inputs=[tmp_path / "missing.gpkg"], png=False)
+        quick_pack(blocks, out_dir=tmp_path / "new", inputs=[tmp_path / "missing.gpkg"], png=False)
     with pytest.raises(MapError, match="Simulation"):
-        report.hearing_pack(blocks, out_dir=tmp_path / "new", dynamic=42, png=False, target_rank=None)
+        quick_pack(blocks, out_dir=tmp_path / "new", dynamic=42, png=False, target_rank=None)
     with pytest.raises(MapError, match="SearchResult"):
-        report.hearing_pack(blocks, out_dir=tmp_path / "new", optimisation=42, png=False, target_rank=None)
+        quick_pack(blocks, out_dir=tmp_path / "new", optimisation=42, png=False, target_rank=None)
     assert not (tmp_path / "new").exists()
 
 
@@ -334,12 +339,12 @@ def test_no_external_url_in_any_html_of_the_pack(pack):
 
 def test_cli_report_json_and_text(tmp_path, capsys):
     src = str(datasets.path("zgc_blocks.gpkg"))
-    assert main(["report", src, "--out", str(tmp_path / "a"), "--no-png", "--target-rank", "0", "--json",
+    assert main(["report", src, "--out", str(tmp_path / "a"), "--no-png", "--no-docx", "--target-rank", "0", "--json",
                  "--date", "2024-07-24", "--review-number", "京S(2024)001号"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["index"] == str(tmp_path / "a" / "index.html") and "maps/far.html" in out["files"]
     assert out["preset"]["name"] == "cic_default" and out["inputs"][0]["name"] == "zgc_blocks.gpkg"
-    assert main(["report", src, "--out", str(tmp_path / "b"), "--no-png", "--proposals", str(P01),
+    assert main(["report", src, "--out", str(tmp_path / "b"), "--no-png", "--no-docx", "--proposals", str(P01),
                  "--candidates", str(datasets.path("candidates.gpkg")), "--title", "T"]) == 0
     text = capsys.readouterr().out.splitlines()
     assert text[-1] == str(tmp_path / "b" / "index.html")
@@ -352,7 +357,7 @@ def test_cli_report_json_and_text(tmp_path, capsys):
 
 
 def test_cli_sample_pack_has_every_section(tmp_path, capsys):
-    assert main(["report", "--sample", "--out", str(tmp_path / "demo"), "--no-png", "--json"]) == 0
+    assert main(["report", "--sample", "--out", str(tmp_path / "demo"), "--no-png", "--no-docx", "--json"]) == 0
     files = set(json.loads(capsys.readouterr().out)["files"])
     assert {"maps/optimisation.html", "maps/dynamic.html", "tables/proposals_comparison.xlsx",
             "maps/proposals/05_P05-expand-haidian-no-release.html", "tables/dynamic_zone.csv"} <= files
@@ -377,7 +382,7 @@ def test_manifest_records_the_search_and_the_simulation_settings(tmp_path):
     res = optimize.search(blocks, datasets.load_candidates(), objective="far", constraints=cons, renewal=renewal)
     rules = dynamic.load_rules(P01.parent.parent / "dynamic_rules.yaml")
     sim = dynamic.simulate(datasets.load_panel(), rules, years=1, assumptions={"trend": "flat"})
-    index = report.hearing_pack(blocks, out_dir=tmp_path / "p", optimisation=res, dynamic=sim,
+    index = quick_pack(blocks, out_dir=tmp_path / "p", optimisation=res, dynamic=sim,
                                 candidates=datasets.path("candidates.gpkg"), png=False, target_rank=None)
     params = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))["parameters"]
     opt = params["optimisation"]
@@ -421,7 +426,7 @@ def test_pack_of_a_thin_block_table_keeps_what_it_can(tmp_path):
 
     thin = datasets.load_blocks()[["block_id", "built_m2", "gfa_m2", "site_area_m2", "geometry"]]
     with pytest.warns(ZgcSpaceWarning):  # missing columns: indicators left out, weights re-normalised
-        index = report.hearing_pack(thin, out_dir=tmp_path / "thin", png=False)
+        index = quick_pack(thin, out_dir=tmp_path / "thin", png=False)
     names = {p.relative_to(index.parent).as_posix() for p in index.parent.rglob("*") if p.is_file()}
     assert "maps/far.html" in names and "maps/tax_per_ha.html" not in names
     assert "tables/subpark_indicators.csv" not in names and "tables/rank.csv" in names
@@ -434,7 +439,7 @@ def test_manifest_records_proposal_objects_preset_file_and_peer_table(tmp_path):
     shipped = Path(zgc_space.__file__).parent / "evaluation" / "presets" / "cic_default.yaml"
     preset_file.write_bytes(shipped.read_bytes())
     peers = pd.DataFrame({"zone_id": ["A", "B"], "score": [90.0, 10.0]})
-    index = report.hearing_pack(datasets.load_blocks(), out_dir=tmp_path / "p", png=False, target_rank=1,
+    index = quick_pack(datasets.load_blocks(), out_dir=tmp_path / "p", png=False, target_rank=1,
                                 proposals=[read_proposal(P03)], preset=preset_file, peers=peers)
     manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
     names = [i["name"] for i in manifest["inputs"]]

@@ -275,19 +275,20 @@ def test_report_never_replaces_a_folder_that_is_not_exactly_a_pack(tmp_path, cap
     (forged / "notes.docx").write_bytes(b"my notes")
     (forged / "manifest.json").write_text(json.dumps({"zgc_space_pack": 1, "files": []}), encoding="utf-8")
     with pytest.raises(DataFileError, match="not exactly a previous hearing pack"):
-        report.hearing_pack(blocks, out_dir=forged, png=False, target_rank=None)
+        report.hearing_pack(blocks, out_dir=forged, png=False, target_rank=None, documents=False)
     assert (forged / "notes.docx").read_bytes() == b"my notes"
     pack = tmp_path / "pack"
-    report.hearing_pack(blocks, out_dir=pack, png=False, target_rank=None)
+    report.hearing_pack(blocks, out_dir=pack, png=False, target_rank=None, documents=False)
     (pack / "mine.txt").write_text("user file", encoding="utf-8")
     with pytest.raises(DataFileError, match=r"did not write \(mine.txt\)"):
-        report.hearing_pack(blocks, out_dir=pack, png=False, target_rank=None)
+        report.hearing_pack(blocks, out_dir=pack, png=False, target_rank=None, documents=False)
     assert (pack / "mine.txt").read_text(encoding="utf-8") == "user file"
     (pack / "mine.txt").unlink()
     stale = tmp_path / ".pack.building-999999999-abc"  # a killed run's leftover (that pid cannot exist)
     stale.mkdir()
     (stale / "index.html").write_text("half", encoding="utf-8")
-    report.hearing_pack(blocks, out_dir=pack, png=False, target_rank=None)  # a genuine pack is replaced
+    # a genuine pack is replaced
+    report.hearing_pack(blocks, out_dir=pack, png=False, target_rank=None, documents=False)
     assert not stale.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["forged", "pack"]
 
 

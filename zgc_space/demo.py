@@ -141,7 +141,7 @@ def sample_dynamic() -> tuple[Any, Path]:
 
 
 def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True, lang: str = "zh",
-              documents: bool = False, documents_pdf: bool | None = None,
+              documents: bool = True, documents_pdf: bool | None = None,
               docx_template: PathLike | None = None) -> Path:
     """Build the full hearing pack from the bundled sample data; return the path of ``index.html``.
 
@@ -163,7 +163,7 @@ def demo_pack(out_dir: PathLike, *, png: bool = True, optimise: bool = True, lan
     lang
         Language of the pack (``"zh"``, ``"zh+en"`` or ``"en"``).
     documents, documents_pdf, docx_template
-        Also write the Word report and the 17 sub-park diagnoses, as PDF too (``None``: when
+        Write the Word report and the 17 sub-park diagnoses (default), as PDF too (``None``: when
         LibreOffice is installed), with a bureau template's styles (see :func:`~zgc_space.report.hearing_pack`).
     """
     blocks = datasets.load_blocks()

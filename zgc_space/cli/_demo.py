@@ -27,8 +27,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", default="out/demo", help="folder for the demo's outputs (default: out/demo)")
     p.add_argument("--no-png", action="store_true", help="skip the printed (PNG) maps of the pack")
     p.add_argument("--docx", action="store_true",
-                   help="also write the Word report and the 17 sub-park diagnoses (PDF too where LibreOffice is "
-                        "installed)")
+                   help="write the Word report and the 17 sub-park diagnoses (PDF too where LibreOffice is "
+                        "installed): the default; kept for scripts that pass it")
+    p.add_argument("--no-docx", action="store_true", help="leave out the Word report and the diagnoses")
     add_json_flag(p)
     p.set_defaults(func=_demo)
 
@@ -82,13 +83,14 @@ def _demo(args: argparse.Namespace) -> int:
     }}
     summary.update(_headline(path))
 
-    index = demo.demo_pack(out / "hearing_pack", png=not args.no_png, documents=args.docx)
+    documents = not args.no_docx
+    index = demo.demo_pack(out / "hearing_pack", png=not args.no_png, documents=documents)
     tables = index.parent / "tables"
     compared = pd.read_csv(tables / "proposals_comparison.csv", encoding="utf-8-sig")
     optimum = pd.read_csv(tables / "optimisation_summary.csv", encoding="utf-8-sig").set_index("key")["value"]
     dynamic = pd.read_csv(tables / "dynamic_zone.csv", encoding="utf-8-sig")
     summary["hearing_pack"] = str(index.resolve())
-    if args.docx:
+    if documents:
         summary["word_report"] = str((index.parent / "report.docx").resolve())
         summary["diagnoses"] = sorted(p.name for p in (index.parent / "diagnoses").glob("*.docx"))
     summary["proposals"] = compared[["proposal_id", "status", "score_change", "rank", "rank_change", "far_change",
@@ -128,7 +130,7 @@ def _demo(args: argparse.Namespace) -> int:
         star = "*" if row.simulated else " "
         print(f"  {row.year}{star} {row.members:3d} blocks  FAR {row.far:.3f}  score {row.score:.2f}  "
               f"warnings {row.warnings}  exits {row.exits}  admissions {row.admissions}")
-    if args.docx:
+    if documents:
         pdf = " (and PDF)" if (index.parent / "report.pdf").is_file() else ""
         print(f"Word report{pdf}: {summary['word_report']}")
         print(f"  {len(summary['diagnoses'])} sub-park diagnoses (一分园一诊断书){pdf} in "

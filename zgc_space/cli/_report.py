@@ -34,18 +34,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-png", action="store_true", help="skip the printed (PNG) maps")
     p.add_argument("--dpi", type=int_in(*DPI_RANGE), default=150, help="PNG resolution (default 150; 20-1200)")
     p.add_argument("--docx", action="store_true",
-                   help="also write the Word report (report.docx) and one diagnosis per sub-park (diagnoses/), "
-                        "as PDF too where LibreOffice is installed")
-    p.add_argument("--docx-template", help="with --docx: bureau Word template (.docx) whose styles the documents use")
+                   help="write the Word report (report.docx) and one diagnosis per sub-park (diagnoses/), as PDF "
+                        "too where LibreOffice is installed: the default; kept for scripts that pass it")
+    p.add_argument("--no-docx", action="store_true", help="leave out the Word report and the diagnoses")
+    p.add_argument("--docx-template", help="bureau Word template (.docx) whose styles the documents use")
     p.add_argument("--no-docx-pdf", action="store_true",
-                   help="with --docx: no PDF of the documents (default: made when LibreOffice is installed)")
+                   help="no PDF of the documents (default: made when LibreOffice is installed)")
     add_json_flag(p)
     p.set_defaults(func=_report)
 
 
 def _documents(args: argparse.Namespace) -> dict[str, Any]:
-    """Return the Word report and diagnoses options of ``hearing_pack`` (with ``--docx``)."""
-    if not args.docx:
+    """Return the Word report and diagnoses options of ``hearing_pack`` (written unless ``--no-docx``)."""
+    if args.no_docx:
+        if args.docx or args.docx_template:
+            raise UsageError("--no-docx leaves the documents out; it cannot go with --docx or --docx-template")
         return {"documents": False}
     out: dict[str, Any] = {"documents": True, "documents_pdf": False if args.no_docx_pdf else None}
     if args.docx_template:

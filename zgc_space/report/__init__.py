@@ -133,7 +133,7 @@ def hearing_pack(
     parameters: Mapping[str, Any] | None = None,
     lang: str = "zh",
     pdf: bool = True,
-    documents: bool = False,
+    documents: bool = True,
     docx_template: PathLike | None = None,
     docx_fonts: DocxFonts | None = None,
     documents_pdf: bool | None = None,
@@ -187,10 +187,11 @@ def hearing_pack(
     pdf
         Print each map as a vector PDF beside its PNG (for print; with ``png``).
     documents
-        Also write the Word report (``report.docx`` and ``report.html``: cover, summary, zone
+        Write the Word report (``report.docx`` and ``report.html``: cover, summary, zone
         indicators with the rank and its margin, sub-parks, the printed maps as figures, proposals,
         optimisation, dynamic adjustment, data sources with the inputs' SHA-256) and one diagnosis
-        per sub-park (``diagnoses/<分园>.docx`` and ``.html``, :func:`diagnose`), linked from the index.
+        per sub-park (``diagnoses/<分园>.docx`` and ``.html``, :func:`diagnose`), linked from the index
+        (default; ``False`` leaves them out).
     docx_template, docx_fonts
         A bureau Word template whose styles and page setup the documents use; their fonts.
     documents_pdf

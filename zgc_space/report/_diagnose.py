@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ HEADLINE = ("supply_rate_pct", "completion_rate_pct", "far", "building_density_p
             "population_per_ha", "idle_rate_pct", "revenue_10k_cny_per_ha", "employment_per_ha")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Resolution of a diagnosis's map (an A4 figure in the document; the pack prints its own maps at 300 dpi).
 MAP_DPI = 110
 
@@ -95,16 +97,17 @@ class Diagnosis:
             return labels.pick(zh, en, lang)
 
         n = len(self.worst_blocks)
+        name = _CONTROL.sub("", self.subpark)  # a name from the data: no control character on the map
         styles = {"worst": (t("集约度最低的区块", "least intensive blocks"), "#d7301f"),
-                  "own": (t(f"{self.subpark}其他区块", f"other blocks of {self.subpark}"), "#fdbb84"),
+                  "own": (t(f"{name}其他区块", f"other blocks of {name}"), "#fdbb84"),
                   "other": (t("其他分园区块", "blocks of other sub-parks"), "#eeeeee")}
         layer = self.map_layer
         focus = np.flatnonzero(layer["category"].to_numpy() != "other").tolist()
-        static.category_map(layer, layer["category"].tolist(), styles, path=png, legend_title=self.subpark,
-                            title=t(f"{self.subpark}区块分布", f"{self.subpark}: blocks"), quiet=["other"],
+        static.category_map(layer, layer["category"].tolist(), styles, path=png, legend_title=name,
+                            title=t(f"{name}区块分布", f"{name}: blocks"), quiet=["other"],
                             focus=focus, dpi=MAP_DPI, lang=lang)
-        figure = Figure(path=png, caption=t(f"图 1 {self.subpark}区块分布（红色为集约度最低的 {n} 个区块）",
-                                            f"Figure 1 {self.subpark}: blocks (red: the {n} least intensive)"))
+        figure = Figure(path=png, caption=t(f"图 1 {name}区块分布（红色为集约度最低的 {n} 个区块）",
+                                            f"Figure 1 {name}: blocks (red: the {n} least intensive)"))
         blocks = list(self.document.blocks)
         blocks.insert(self.figure_after, figure)
         return dataclasses.replace(self.document, blocks=blocks, cover=list(self.document.cover))

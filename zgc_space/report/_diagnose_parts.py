@@ -55,7 +55,8 @@ def map_layer(blocks: pd.DataFrame, subpark: str, worst_ids: list[str]) -> gpd.G
     ids = blocks["block_id"].astype(str)
     own = (blocks["subpark"].astype(str) == subpark).to_numpy()
     category = np.where(ids.isin(worst_ids).to_numpy() & own, "worst", np.where(own, "own", "other"))
-    return gpd.GeoDataFrame({"block_id": ids.to_numpy(), "subpark": blocks["subpark"].to_numpy(),
+    shown = blocks["subpark"].astype(str).str.replace(r"[\x00-\x1f\x7f]", "", regex=True)  # names drawn on the map
+    return gpd.GeoDataFrame({"block_id": ids.to_numpy(), "subpark": shown.to_numpy(),
                              "category": category}, geometry=blocks.geometry.to_numpy(), crs=blocks.crs)
 
 

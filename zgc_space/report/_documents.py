@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,36 @@ from zgc_space.report._word import word_report
 __all__ = ["pack_documents", "write_diagnoses"]
 
 PathLike = str | os.PathLike[str]
+
+
+#: Characters a file name may not hold on Linux, Windows or macOS, control characters, and ``#``/``%``
+#: (they would break the index page's links).
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*#%]')
+
+
+def file_stems(names: Sequence[str]) -> dict[str, str]:
+    """Return a safe, unique file stem per sub-park name (the name itself when it is one).
+
+    A name from the data never picks the folder a file lands in: path separators, characters
+    Windows refuses and control characters become ``_``, leading dots and spaces are dropped, the
+    stem is cut to 80 characters, and stems that collide (or are empty) are numbered.
+
+    Examples
+    --------
+    >>> file_stems(["海淀园", "../etc", "a/b", "a_b", ""])
+    {'海淀园': '海淀园', '../etc': '_etc', 'a/b': 'a_b', 'a_b': 'a_b-2', '': '分园-5'}
+    """
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for k, name in enumerate(names, 1):
+        stem = _UNSAFE.sub("_", str(name)).lstrip(". ").rstrip(". ")[:80] or f"分园-{k}"
+        base, n = stem, 1
+        while stem.lower() in used:
+            n += 1
+            stem = f"{base}-{n}"
+        used.add(stem.lower())
+        out[name] = stem
+    return out
 
 
 def _subparks(blocks: pd.DataFrame, subparks: str | Sequence[str] | None) -> list[str]:
@@ -93,13 +124,14 @@ def write_diagnoses(
     out = Path(out_dir)
     names = _subparks(blocks, subparks)
     inputs = [Path(p) for p in blocks.attrs.get("zgc_sources", [])] + ([Path(template)] if template else [])
-    targets = [out / f"{n}.{ext}" for n in names for ext in ("docx", "html", *(("pdf",) if pdf else ()))]
+    stems = file_stems(names)
+    targets = [out / f"{stems[n]}.{ext}" for n in names for ext in ("docx", "html", *(("pdf",) if pdf else ()))]
     io.refuse_inputs(targets, inputs)
     out.mkdir(parents=True, exist_ok=True)
     docx_files, html_files = [], []
     for d in diagnose_many(blocks, names, preset=preset, peers=peers, dynamic=dynamic, target_rank=target_rank,
                            lang=lang, date=date):
-        a, b = d.write(out, template=template, fonts=fonts)
+        a, b = d.write(out, stem=stems[d.subpark], template=template, fonts=fonts)
         docx_files.append(a)
         html_files.append(b)
     pdfs = convert_to_pdf(docx_files, out_dir=out, timeout_s=timeout_s) if pdf else []
@@ -117,6 +149,7 @@ def pack_documents(ctx: Any, *, title: str, date: str | None, target_rank: int |
     root: Path = ctx.root
     preset_obj = evaluation.load_preset(ctx.preset)
     names = _subparks(ctx.blocks, None) if "subpark" in ctx.blocks.columns else []
+    stems = file_stems(names)
     folder = root / "diagnoses"
     files = write_diagnoses(ctx.blocks, out_dir=folder, preset=preset_obj, peers=ctx.peers, dynamic=dynamic,
                             target_rank=target_rank, lang=lang, date=date, template=template,
@@ -128,7 +161,7 @@ def pack_documents(ctx: Any, *, title: str, date: str | None, target_rank: int |
     doc = word_report(ctx.blocks, title=title, preset=preset_obj, peers=ctx.peers, target_rank=target_rank,
                       figures=[(caption, root / rel) for caption, rel in ctx.figures], comparison=ctx.comparison,
                       optimisation=optimisation, dynamic=dynamic, manifest=manifest,
-                      diagnoses=[f"{n}.docx" for n in names], lang=lang, date=date)
+                      diagnoses=[f"{stems[n]}.docx" for n in names], lang=lang, date=date)
     report_docx = render_docx(doc, root / "report.docx", template=Path(template) if template else None, fonts=fonts)
     io.write_atomic(root / "report.html", to_html(doc).encode("utf-8"))
     convert = soffice_path() is not None if pdf is None else pdf
@@ -147,7 +180,7 @@ def pack_documents(ctx: Any, *, title: str, date: str | None, target_rank: int |
         report_links.append((t("报告（PDF）", "report (PDF)"), "report.pdf"))
     rows = []
     for n in names:
-        cells = [f'<a href="diagnoses/{html.escape(n, quote=True)}.{ext}">{label}</a>'
+        cells = [f'<a href="diagnoses/{html.escape(stems[n], quote=True)}.{ext}">{label}</a>'
                  for ext, label in (("docx", "Word"), ("html", t("网页", "HTML")), ("pdf", "PDF"))
                  if ext != "pdf" or made_pdf]
         rows.append(f"<tr><th>{html.escape(n)}</th><td>{' · '.join(cells)}</td></tr>")

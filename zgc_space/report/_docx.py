@@ -63,6 +63,21 @@ class DocxFonts:
         self.latin, self.latin_heading = latin, latin_heading
 
 
+#: Characters XML 1.0 cannot hold (a Word document is XML): control characters but tab and newline.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    r"""Return ``text`` without the characters XML cannot hold (they come from data, e.g. a name with a NUL).
+
+    Examples
+    --------
+    >>> xml_text("a\x00b\tc")
+    'ab\tc'
+    """
+    return _NOT_XML.sub("", text)
+
+
 def _set_fonts(rpr: docx.oxml.CT_RPr, east_asia: str, latin: str) -> None:  # type: ignore[name-defined]
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
@@ -128,7 +143,7 @@ class _Writer:
 
     def run(self, paragraph: docx.text.paragraph.Paragraph, text: str, *, heading: bool = False,  # type: ignore[name-defined]
             bold: bool = False, size: float | None = None, colour: str | None = None) -> None:
-        run = paragraph.add_run(text)
+        run = paragraph.add_run(xml_text(text))
         _set_fonts(run._r.get_or_add_rPr(), self.fonts.east_asia_heading if heading else self.fonts.east_asia,
                    self.fonts.latin_heading if heading else self.fonts.latin)
         run.bold = bold or None
@@ -224,7 +239,7 @@ class _Writer:
             elif isinstance(block, PageBreak):
                 self.page_break()
         props = self.doc.core_properties
-        props.title, props.author, props.last_modified_by = document.title, "zgc_space", "zgc_space"
+        props.title, props.author, props.last_modified_by = xml_text(document.title), "zgc_space", "zgc_space"
         props.created = props.modified = props.last_printed = EPOCH.replace(tzinfo=None)
         props.revision = 1
         props.language = "en" if document.lang == "en" else "zh-CN"
