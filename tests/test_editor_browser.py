@@ -204,6 +204,14 @@ def test_widget_module_renders_and_round_trips_as_anywidget_would(tmp_path):
             assert page.locator('path[data-id="B158"]').get_attribute("data-state") == "release"
             assert page.locator(".zgc-notice").first.inner_text() == "调出 B158\nrelease B158"
             assert float(page.locator(".zgc-score").get_attribute("data-value")) == editor.panel["score"]
+            margin = editor.panel["margin"]["text"]  # worded in Python at the catalogue's precision
+            assert page.locator(".zgc-margin").inner_text() == margin and margin.startswith("再得 ")
+            far = next(m for m in editor.panel["metrics"] if m["id"] == "far")  # B158 released: FAR moved
+            cell = page.locator('tr[data-metric="far"] td.zgc-change')
+            assert far["trend"] in ("up", "down") and cell.inner_text() == far["change_text"] != "0"
+            assert cell.get_attribute("class").split() == ["zgc-change", f"zgc-{far['trend']}"]
+            area = page.locator('tr[data-metric="block_count"] td.zgc-change')  # one block fewer, in red
+            assert (area.inner_text(), area.get_attribute("class").split()) == ("-1", ["zgc-change", "zgc-down"])
             page.locator(".zgc-save-button").click()  # P-edit.yaml exists: the widget refuses, offers a name
             sent = page.evaluate("() => window.sent")
             assert sent[-1] == {"op": "save", "name": "P-edit.yaml"}

@@ -27,13 +27,6 @@ function listen(el, event, fn) {
   el.addEventListener(event, (e) => { if (el.isConnected) fn(e); });
 }
 
-function marginText(m) {
-  const parts = [];
-  if (m && m.up !== null) parts.push(`再得 ${m.up.toFixed(3)} 分升一位`);
-  if (m && m.down !== null) parts.push(`再失 ${m.down.toFixed(3)} 分降一位`);
-  return parts.join(" · ");
-}
-
 function render({ model, el }) {
   const geo = model.get("geo");
   const states = geo.states;
@@ -159,7 +152,7 @@ function render({ model, el }) {
   }
 
   function metricRow(m) {
-    const cls = m.change === null || Math.abs(m.change) < 1e-12 ? "" : (m.change > 0 ? "zgc-up" : "zgc-down");
+    const cls = m.trend ? `zgc-${m.trend}` : "";
     return h("tr", { "data-metric": m.id },
       h("th", {}, m.zh, h("small", {}, ` ${m.en}`)),
       h("td", { class: "zgc-value", "data-value": m.value === null ? "" : m.value }, m.text, m.unit ? ` ${m.unit}` : ""),
@@ -228,7 +221,7 @@ function render({ model, el }) {
         h("div", { class: "zgc-rank", "data-value": p.rank === null ? "" : p.rank },
           h("small", {}, "全国排名 national rank"), h("b", {}, p.rank === null ? "–" : `${p.rank} / ${p.rank_of}`),
           h("span", {}, rank ? ` (${rank.change_text})` : ""),
-          h("div", { class: "zgc-margin" }, marginText(p.margin)))),
+          h("div", { class: "zgc-margin", title: p.margin.text_en }, p.margin.text))),
       h("table", { class: "zgc-metrics" },
         h("tr", {}, h("th", {}, "指标 indicator"), h("th", {}, "方案 proposal"), h("th", {}, "变化 change")),
         ...p.metrics.filter((m) => m.id !== "score" && m.id !== "rank").map(metricRow)),
