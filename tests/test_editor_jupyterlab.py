@@ -57,7 +57,7 @@ KERNEL_READY = """() => {
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.connectionStatus === "connected" && k.status === "idle";
 }"""
-WIDGET = ".zgc-editor path.zgc-block"
+WIDGET = ".zgc-editor[data-map='ready'] path.zgc-block"  # the map is made and its blocks drawn
 STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 
 
