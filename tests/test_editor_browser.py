@@ -151,9 +151,28 @@ window.model = {
 const text = JSON.parse(document.getElementById("esm").textContent);
 const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
 const mod = await import(url);
-mod.default.render({ model: window.model, el: document.getElementById("w") });
+const host = document.getElementById("w");
+if (%(detached)s) {
+  // As in JupyterLab: render() gets an element not yet on the page (so 0 x 0), which JupyterLab
+  // attaches later, after render()'s own setTimeout(0) has run.
+  const el = document.createElement("div");
+  mod.default.render({ model: window.model, el });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  host.append(el);
+} else {
+  mod.default.render({ model: window.model, el: host });
+}
 document.body.dataset.ready = "1";
 </script></body></html>"""
+
+
+def harness_page(editor, path, *, detached: bool = False) -> str:
+    """Write the harness page for ``editor`` to ``path``; return its URL."""
+    values = json.dumps({"geo": editor.geo, "view": editor.view, "height": editor.height})
+    html = HARNESS % {"css": editor._css, "esm": json.dumps(editor._esm).replace("</", "<\\/"),
+                      "values": json.dumps(values).replace("</", "<\\/"), "detached": json.dumps(detached)}
+    path.write_text(html, encoding="utf-8")
+    return path.resolve().as_uri()
 
 
 def test_widget_module_renders_and_round_trips_as_anywidget_would(tmp_path):
@@ -162,12 +181,7 @@ def test_widget_module_renders_and_round_trips_as_anywidget_would(tmp_path):
     (tmp_path / "P-edit.yaml").write_text("id: P-edit\ntitle: there already\n", encoding="utf-8")
     editor = ProposalEditor(datasets.load_blocks(), candidates=datasets.load_candidates(), height="500px",
                             out_dir=tmp_path)
-    values = json.dumps({"geo": editor.geo, "view": editor.view, "height": editor.height})
-    html = HARNESS % {"css": editor._css, "esm": json.dumps(editor._esm).replace("</", "<\\/"),
-                      "values": json.dumps(values).replace("</", "<\\/")}
-    path = tmp_path / "widget.html"
-    path.write_text(html, encoding="utf-8")
-    url = path.resolve().as_uri()
+    url = harness_page(editor, tmp_path / "widget.html")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -190,6 +204,14 @@ def test_widget_module_renders_and_round_trips_as_anywidget_would(tmp_path):
             assert page.locator('path[data-id="B158"]').get_attribute("data-state") == "release"
             assert page.locator(".zgc-notice").first.inner_text() == "调出 B158\nrelease B158"
             assert float(page.locator(".zgc-score").get_attribute("data-value")) == editor.panel["score"]
+            margin = editor.panel["margin"]["text"]  # worded in Python at the catalogue's precision
+            assert page.locator(".zgc-margin").inner_text() == margin and margin.startswith("再得 ")
+            far = next(m for m in editor.panel["metrics"] if m["id"] == "far")  # B158 released: FAR moved
+            cell = page.locator('tr[data-metric="far"] td.zgc-change')
+            assert far["trend"] in ("up", "down") and cell.inner_text() == far["change_text"] != "0"
+            assert cell.get_attribute("class").split() == ["zgc-change", f"zgc-{far['trend']}"]
+            area = page.locator('tr[data-metric="block_count"] td.zgc-change')  # one block fewer, in red
+            assert (area.inner_text(), area.get_attribute("class").split()) == ("-1", ["zgc-change", "zgc-down"])
             page.locator(".zgc-save-button").click()  # P-edit.yaml exists: the widget refuses, offers a name
             sent = page.evaluate("() => window.sent")
             assert sent[-1] == {"op": "save", "name": "P-edit.yaml"}
@@ -200,5 +222,33 @@ def test_widget_module_renders_and_round_trips_as_anywidget_would(tmp_path):
             assert page.locator(".zgc-save-name").input_value() == "P-edit-2.yaml"
             assert (tmp_path / "P-edit.yaml").read_text(encoding="utf-8").endswith("there already\n")
             assert errors == [] and outside == []
+        finally:
+            browser.close()
+
+
+def test_widget_drawn_into_an_element_attached_after_render(tmp_path):
+    # JupyterLab calls render() with an output element it attaches to the page later: the map must
+    # still get its view and draw every block once the element has a size (it once stayed empty:
+    # Leaflet kept the 0 x 0 size it measured before the element was attached).
+    from zgc_space.editor import ProposalEditor
+
+    editor = ProposalEditor(datasets.load_blocks(), candidates=datasets.load_candidates(), height="500px")
+    url = harness_page(editor, tmp_path / "widget.html", detached=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 700})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_selector("body[data-ready='1']", state="attached")
+            page.wait_for_selector("#w path.zgc-block", state="attached", timeout=10_000)
+            assert page.locator("#w path.zgc-block").count() == 164
+            assert page.locator("#w path.zgc-candidate").count() == 20
+            point = page.evaluate("() => document.querySelector('#w > div').zgcEditor.pointOf('B158')")
+            assert point is not None
+            page.mouse.click(point["x"], point["y"])
+            assert page.evaluate("() => window.sent") == [{"op": "click_block", "id": "B158"}]
+            assert errors == []
         finally:
             browser.close()

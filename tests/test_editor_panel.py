@@ -159,3 +159,45 @@ def test_the_page_asks_before_replacing(blocks, tmp_path):
     assert state["confirm"]["text"].startswith("文件 ") and "是否覆盖" in state["confirm"]["text"]
     assert state["notice"]["text"] == "p06.yaml 已存在，尚未保存（确认后覆盖）"
     assert s.handle(state["confirm"]["retry"])["notice"]["text"].startswith("已保存：")
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers at display precision (the label catalogue's rules)
+
+
+@pytest.mark.parametrize(("value", "options", "text"), [
+    (1_234_567.891, {}, "1,234,568"),  # from 1,000: no decimals, thousands separators
+    (61.2049, {}, "61.20"),  # from 1: two decimals
+    (0.08853, {}, "0.0885"),  # below 1: three significant digits
+    (-2.220446e-16, {"signed": True}, "0"),  # float noise of a difference: no change, no exponent
+    (-0.0, {}, "0"),  # no -0.00
+    (0.00004, {"signed": True}, "0"),  # rounds to nothing at four decimals: no +0
+    (0.5, {"signed": True}, "+0.5"),  # significant digits only (trailing zeros dropped below 1)
+    (-3.0, {"signed": True, "whole": True}, "-3"),  # a rank change
+    (-0.0, {"signed": True, "whole": True}, "0"),  # no -0 for a rank that did not move
+    (1234.0, {"whole": True}, "1,234"),
+    (None, {}, "无数据 no data"),
+    (float("inf"), {}, "无数据 no data"),
+])
+def test_panel_numbers_follow_the_label_catalogue(value, options, text):
+    from zgc_space.editor._labels import number_text
+
+    assert number_text(value, **options) == text
+
+
+def test_panel_shows_a_change_of_float_noise_as_no_change(session):
+    # A renewal with a FAR step of 1e-12 changes the zone's FAR by about 1e-14: the panel says 0,
+    # with no colour of a change, and never -0.00 or an exponent anywhere.
+    session.set_rule(far_step=1e-12)
+    session.click_block("B158")
+    session.click_block("B158")  # release → renew (FAR + 1e-12)
+    assert session.status("B158") == "renew"
+    far = next(m for m in session.panel["metrics"] if m["id"] == "far")
+    assert far["change"] != 0 and abs(far["change"]) < 1e-9
+    assert (far["change_text"], far["trend"]) == ("0", "")
+    margin = session.panel["margin"]
+    texts = [margin["text"], margin["text_en"]]
+    texts += [t for m in session.panel["metrics"] for t in (m["text"], m["change_text"])]
+    noisy = [t for t in texts if "e-" in t or "e+" in t or re.search(r"(^|\s)[+-]0(\.0+)?($|\s)", t)]
+    assert noisy == []
+    assert margin["text"].startswith("再得 ") and "分升一位 · 再失 " in margin["text"]

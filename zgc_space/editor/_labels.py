@@ -1,20 +1,18 @@
 """Words and numbers the editor shows to people: panel metrics, operation names, block states.
 
-Indicator names come from :data:`zgc_space.indicators.INDICATORS` and column names from
-:data:`zgc_space.schema.COLUMNS`; only the editor's own words (the composite metrics, the
-states a click cycles through) are listed here.
+Metric names, units and the display precision of numbers come from the label catalogue
+(:mod:`zgc_space.labels`); only the editor's own words (the states a click cycles through, the
+rank margin's sentence) are here.
 """
 
 from __future__ import annotations
 
 import math
 
-from zgc_space.indicators import INDICATORS
+from zgc_space import labels
 from zgc_space.labels import TERMS
-from zgc_space.maps import format_value
-from zgc_space.schema import COLUMNS
 
-__all__ = ["METRICS", "OPERATIONS", "STATES", "metric_label", "number_text"]
+__all__ = ["METRICS", "OPERATIONS", "STATES", "margin_text", "metric_label", "number_text"]
 
 #: Metrics the panel lists, in order (every one of ``scenarios.HEADLINE`` the compare table has).
 METRICS: tuple[str, ...] = (
@@ -22,15 +20,6 @@ METRICS: tuple[str, ...] = (
     "employment_per_ha", "supply_rate_pct", "completion_rate_pct", "idle_rate_pct", "development_rate_pct",
     "site_area_m2", "remaining_m2", "gfa_capacity_m2", "block_count",
 )
-
-_OWN: dict[str, tuple[str, str, str]] = {
-    "score": ("集约度分值", "score", ""),
-    "site_area_m2": ("用地面积", "site area", "m²"),
-    "rank": ("全国排名", "national rank", ""),
-    "remaining_m2": ("尚可供应土地", "remaining land (B)", "m²"),
-    "gfa_capacity_m2": ("剩余建筑规模", "floor area still permitted", "m²"),
-    "block_count": ("区块数", "blocks", ""),
-}
 
 #: Operation kind → (Chinese, English), from the label catalogue.
 OPERATIONS: dict[str, tuple[str, str]] = {k: TERMS[k] for k in ("release", "admit", "renew", "rezone", "merge")}
@@ -47,35 +36,24 @@ STATES: dict[str, tuple[str, str, str]] = {
     "admit": (*TERMS["change:admitted"], "#2c7bb6"),
 }
 
-_UNIT_ZH = {"m²": "m²", "persons/ha": "人/公顷", "万元/ha": "万元/公顷", "%": "%", "": ""}
-
 
 def metric_label(metric: str) -> dict[str, str]:
-    """Return ``{"zh", "en", "unit"}`` for a panel metric (indicator, column or the editor's own).
+    """Return ``{"zh", "en", "unit"}`` for a panel metric, from the label catalogue.
 
     Examples
     --------
-    >>> metric_label("far")["zh"], metric_label("block_count")["en"]
-    ('综合容积率', 'blocks')
+    >>> metric_label("far")["zh"], metric_label("block_count")["en"], metric_label("tax_10k_cny_per_ha")["unit"]
+    ('综合容积率', 'blocks', '万元/公顷')
     """
-    if metric in _OWN:
-        zh, en, unit = _OWN[metric]
-    elif metric in INDICATORS:
-        ind = INDICATORS[metric]
-        zh, en, unit = ind.zh, ind.en, ind.unit
-    elif metric in COLUMNS:
-        col = COLUMNS[metric]
-        zh, en, unit = col.zh, col.description, col.unit
-    else:
-        zh = en = metric
-        unit = ""
-    return {"zh": zh, "en": en, "unit": _UNIT_ZH.get(unit, unit)}
+    return {"zh": labels.column_name(metric, "zh"), "en": labels.column_name(metric, "en"),
+            "unit": labels.unit(labels.unit_of(metric), "zh")}
 
 
-def number_text(value: float | None, *, signed: bool = False) -> str:
-    """Format a number for the panel as :func:`zgc_space.maps.format_value` does, signed if asked.
+def number_text(value: float | None, *, signed: bool = False, whole: bool = False) -> str:
+    """Format a number for the panel by :func:`zgc_space.labels.value`'s rules, signed if asked.
 
-    Values that round to nothing read ``0`` (never ``-0.00`` or ``1e-06``).
+    ``whole`` writes no decimals (a rank, a count of blocks). A value that rounds to nothing reads
+    ``0`` (never ``-0.00``, ``+0`` or ``2.2e-16``); a missing or infinite one reads "no data".
 
     Examples
     --------
@@ -83,11 +61,33 @@ def number_text(value: float | None, *, signed: bool = False) -> str:
     ('1,234,568', '1.18', '0')
     >>> number_text(0.0312, signed=True), number_text(-0.0), number_text(float("nan"))
     ('+0.0312', '0', '无数据 no data')
+    >>> number_text(-3.0, signed=True, whole=True), number_text(-0.0, signed=True, whole=True)
+    ('-3', '0')
     """
     if value is None or not math.isfinite(float(value)):
-        return format_value(None)
+        return labels.value(None, "zh+en")
     x = float(value)
-    if abs(x) < 5e-5:
+    text = labels.value(x, "zh+en", decimals=0 if whole else None)
+    if text.strip("0.,") == "":  # rounds to zero at its display precision
         return "0"
-    text = format_value(x)
     return f"+{text}" if signed and x > 0 else text
+
+
+def margin_text(up: float | None, down: float | None) -> tuple[str, str]:
+    """Return the rank margin as the panel says it, in Chinese and English.
+
+    Examples
+    --------
+    >>> margin_text(0.11867, 0.1213)
+    ('再得 0.119 分升一位 · 再失 0.121 分降一位', '0.119 points more to climb a place · 0.121 points less to drop one')
+    >>> margin_text(None, 2.5)
+    ('再失 2.50 分降一位', '2.50 points less to drop one')
+    """
+    zh, en = [], []
+    if up is not None:
+        zh.append(f"再得 {number_text(up)} 分升一位")
+        en.append(f"{number_text(up)} points more to climb a place")
+    if down is not None:
+        zh.append(f"再失 {number_text(down)} 分降一位")
+        en.append(f"{number_text(down)} points less to drop one")
+    return " · ".join(zh), " · ".join(en)

@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 
 from zgc_space import evaluation, scenarios
-from zgc_space.editor._labels import METRICS, metric_label, number_text
+from zgc_space.editor._labels import METRICS, margin_text, metric_label, number_text
 from zgc_space.editor._notices import RULES, chinese_error, chinese_note, chinese_violation
 from zgc_space.errors import ProposalError
 from zgc_space.scenarios.proposal import Proposal
@@ -80,12 +80,12 @@ class PanelEvaluator:
                 continue
             value = _plain(result.metrics.get(m))
             change = _plain(result.changes.get(m))
-            counted = m in ("rank", "block_count") and value is not None and change is not None
+            whole = m in ("rank", "block_count")  # counted: no decimals
+            change_text = number_text(change, signed=True, whole=whole)
             metrics.append({"id": m, **metric_label(m), "value": value, "baseline": _plain(base.get(m)),
-                            "change": change,
-                            "text": f"{value:,.0f}" if counted else number_text(value),
-                            "change_text": f"{change:+,.0f}".replace("+0", "0") if counted else
-                            number_text(change, signed=True)})
+                            "change": change, "text": number_text(value, whole=whole), "change_text": change_text,
+                            # the colour of a change follows what is shown: none for a change that reads 0
+                            "trend": "" if change is None or change_text == "0" else ("up" if change > 0 else "down")})
         notes = list(dict.fromkeys([*self._baseline_notes, *(str(w.message) for w in caught)]))
         score = _plain(result.metrics.get("score"))
         rank = result.metrics.get("rank")
@@ -107,16 +107,18 @@ class PanelEvaluator:
             "latency_ms": round(ms, 1),
         }
 
-    def _margin(self, score: float | None) -> dict[str, float | None]:
-        """Points the score may lose before the rank drops, and must gain to climb one place."""
-        if score is None:
-            return {"up": None, "down": None}
-        s = round(score, 6)
-        peers = self._sorted_peers
-        above = peers[peers > s]
-        below = peers[peers <= s]
-        return {"up": float(above.min() - s) if len(above) else None,
-                "down": float(s - below.max()) if len(below) else None}
+    def _margin(self, score: float | None) -> dict[str, Any]:
+        """Points the score may lose before the rank drops, and must gain to climb one place (and as words)."""
+        up = down = None
+        if score is not None:
+            s = round(score, 6)
+            peers = self._sorted_peers
+            above = peers[peers > s]
+            below = peers[peers <= s]
+            up = float(above.min() - s) if len(above) else None
+            down = float(s - below.max()) if len(below) else None
+        text, text_en = margin_text(up, down)
+        return {"up": up, "down": down, "text": text, "text_en": text_en}
 
 
 def _panel_key(proposal: Proposal) -> str:

@@ -27,13 +27,6 @@ function listen(el, event, fn) {
   el.addEventListener(event, (e) => { if (el.isConnected) fn(e); });
 }
 
-function marginText(m) {
-  const parts = [];
-  if (m && m.up !== null) parts.push(`再得 ${m.up.toFixed(3)} 分升一位`);
-  if (m && m.down !== null) parts.push(`再失 ${m.down.toFixed(3)} 分降一位`);
-  return parts.join(" · ");
-}
-
 function render({ model, el }) {
   const geo = model.get("geo");
   const states = geo.states;
@@ -45,7 +38,11 @@ function render({ model, el }) {
   const height = (model.get("height") || "600px");
   root.style.height = height;
 
-  const map = L.map(mapDiv, { zoomSnap: 0.25, attributionControl: false, preferCanvas: false });
+  // The Leaflet map is made once its container is on the page with a size. In JupyterLab render()
+  // gets an output element that is attached later; a map made before that measures 0 x 0, and
+  // Leaflet keeps that size (its invalidateSize() does nothing until the map has a view), so the
+  // map would stay empty.
+  let map = null;
   const blockLayers = new Map();
   const candidateLayers = new Map();
   let selectMode = false;
@@ -63,40 +60,43 @@ function render({ model, el }) {
     return s ? `${s.zh} ${s.en}` : key;
   }
 
-  const blocks = L.geoJSON(geo.blocks, {
-    style: () => ({ color: "#4d4d4d", weight: 1, fillOpacity: 0.7, fillColor: states.keep.colour }),
-    onEachFeature: (f, layer) => {
-      blockLayers.set(f.properties.id, layer);
-      layer.bindTooltip(() => tip(f.properties, stateText(currentView().blocks[f.properties.id] || "keep")),
-        { sticky: true });
-      layer.on("click", (e) => {
-        const shift = e.originalEvent && e.originalEvent.shiftKey;
-        model.send({ op: selectMode || shift ? "select" : "click_block", id: f.properties.id });
-      });
-    },
-  }).addTo(map);
-  const candidates = L.geoJSON(geo.candidates, {
-    style: () => ({ color: "#1a9850", weight: 2, dashArray: "4 3", fillOpacity: 0.15, fillColor: "#ffffff" }),
-    onEachFeature: (f, layer) => {
-      candidateLayers.set(f.properties.id, layer);
-      layer.bindTooltip(() => tip(f.properties,
-        stateText(currentView().admitted.includes(f.properties.id) ? "admit" : "candidate")), { sticky: true });
-      layer.on("click", () => model.send({ op: "click_candidate", id: f.properties.id }));
-    },
-  }).addTo(map);
-  const all = L.featureGroup([blocks, candidates]);
-  // Fit the view once the map has a size: in JupyterLab the output is attached after render().
-  let fitted = false;
-  const fit = () => {
-    map.invalidateSize();
-    const size = map.getSize();
-    if (!size.x || !size.y || !all.getLayers().length) return;
-    map.fitBounds(all.getBounds(), { padding: [10, 10] });
-    fitted = true;
-  };
-  fit();
-  // Paths exist once the map has a view (in JupyterLab only after the output is attached, so this
-  // runs again on every redraw): tag them for CSS and for tests.
+  function startMap() {
+    if (map || !mapDiv.isConnected || !mapDiv.clientWidth || !mapDiv.clientHeight) return;
+    map = L.map(mapDiv, { zoomSnap: 0.25, attributionControl: false, preferCanvas: false });
+    const blocks = L.geoJSON(geo.blocks, {
+      style: () => ({ color: "#4d4d4d", weight: 1, fillOpacity: 0.7, fillColor: states.keep.colour }),
+      onEachFeature: (f, layer) => {
+        blockLayers.set(f.properties.id, layer);
+        layer.bindTooltip(() => tip(f.properties, stateText(currentView().blocks[f.properties.id] || "keep")),
+          { sticky: true });
+        layer.on("click", (e) => {
+          const shift = e.originalEvent && e.originalEvent.shiftKey;
+          model.send({ op: selectMode || shift ? "select" : "click_block", id: f.properties.id });
+        });
+      },
+    });
+    const candidates = L.geoJSON(geo.candidates, {
+      style: () => ({ color: "#1a9850", weight: 2, dashArray: "4 3", fillOpacity: 0.15, fillColor: "#ffffff" }),
+      onEachFeature: (f, layer) => {
+        candidateLayers.set(f.properties.id, layer);
+        layer.bindTooltip(() => tip(f.properties,
+          stateText(currentView().admitted.includes(f.properties.id) ? "admit" : "candidate")), { sticky: true });
+        layer.on("click", () => model.send({ op: "click_candidate", id: f.properties.id }));
+      },
+    });
+    const all = L.featureGroup([blocks, candidates]);
+    if (all.getLayers().length) map.fitBounds(all.getBounds(), { padding: [10, 10] });
+    all.addTo(map); // the map has its view: the paths are drawn now
+    const legend = L.control({ position: "bottomleft" });
+    legend.onAdd = () => h("div", { class: "zgc-editor-legend" },
+      ...["keep", "release", "renew", "merge", "rezone", "admit", "candidate"].map((k) =>
+        h("div", {}, h("span", { class: "zgc-swatch", style: `background:${states[k].colour}` }), stateText(k))));
+    legend.addTo(map);
+    restyle(currentView());
+    root.dataset.map = "ready"; // for tests: the blocks are drawn and pointOf() answers
+  }
+
+  // Paths exist once the map is made: tag them for CSS and for tests.
   function tag() {
     for (const [id, layer] of [...blockLayers, ...candidateLayers]) {
       const path = layer.getElement && layer.getElement();
@@ -106,24 +106,18 @@ function render({ model, el }) {
       }
     }
   }
-  tag();
-  setTimeout(() => { fit(); tag(); restyle(currentView()); }, 0);
-  if (typeof ResizeObserver !== "undefined") {
-    new ResizeObserver(() => { if (fitted) map.invalidateSize(); else { fit(); tag(); } }).observe(mapDiv);
-  }
-
-  const legend = L.control({ position: "bottomleft" });
-  legend.onAdd = () => h("div", { class: "zgc-editor-legend" },
-    ...["keep", "release", "renew", "merge", "rezone", "admit", "candidate"].map((k) =>
-      h("div", {}, h("span", { class: "zgc-swatch", style: `background:${states[k].colour}` }), stateText(k))));
-  legend.addTo(map);
+  // The container gets its size when it is attached (or shown): make the map then, resize it after.
+  const resized = () => { if (map) map.invalidateSize(); else startMap(); };
+  const observer = typeof ResizeObserver !== "undefined" ? new ResizeObserver(resized) : null;
+  if (observer) observer.observe(mapDiv);
+  setTimeout(startMap, 0);
 
   // Where to click a block or candidate (a point inside it), for tests and keyboard users.
   el.zgcEditor = {
-    map,
+    get map() { return map; },
     pointOf(id) {
       const layer = blockLayers.get(id) || candidateLayers.get(id);
-      if (!layer || !fitted) return null;
+      if (!layer || !map) return null;
       const f = layer.feature.properties.point;
       const p = map.latLngToContainerPoint(L.latLng(f[0], f[1]));
       const r = mapDiv.getBoundingClientRect();
@@ -158,7 +152,7 @@ function render({ model, el }) {
   }
 
   function metricRow(m) {
-    const cls = m.change === null || Math.abs(m.change) < 1e-12 ? "" : (m.change > 0 ? "zgc-up" : "zgc-down");
+    const cls = m.trend ? `zgc-${m.trend}` : "";
     return h("tr", { "data-metric": m.id },
       h("th", {}, m.zh, h("small", {}, ` ${m.en}`)),
       h("td", { class: "zgc-value", "data-value": m.value === null ? "" : m.value }, m.text, m.unit ? ` ${m.unit}` : ""),
@@ -227,7 +221,7 @@ function render({ model, el }) {
         h("div", { class: "zgc-rank", "data-value": p.rank === null ? "" : p.rank },
           h("small", {}, "全国排名 national rank"), h("b", {}, p.rank === null ? "–" : `${p.rank} / ${p.rank_of}`),
           h("span", {}, rank ? ` (${rank.change_text})` : ""),
-          h("div", { class: "zgc-margin" }, marginText(p.margin)))),
+          h("div", { class: "zgc-margin", title: p.margin.text_en }, p.margin.text))),
       h("table", { class: "zgc-metrics" },
         h("tr", {}, h("th", {}, "指标 indicator"), h("th", {}, "方案 proposal"), h("th", {}, "变化 change")),
         ...p.metrics.filter((m) => m.id !== "score" && m.id !== "rank").map(metricRow)),
@@ -257,7 +251,12 @@ function render({ model, el }) {
 
   model.on("change:view", draw);
   draw();
-  return () => { model.off && model.off("change:view", draw); map.remove(); };
+  startMap(); // already on the page with a size (the local page of zgc-space edit)
+  return () => {
+    if (model.off) model.off("change:view", draw);
+    if (observer) observer.disconnect();
+    if (map) map.remove();
+  };
 }
 
 export default { render };
