@@ -275,7 +275,7 @@ def test_dynamic_map_switches_years(browser, pack):
 #: Proper terms a Chinese page may hold: CRS names and codes, units, hashes, file names and paths.
 ALLOWED = re.compile(
     r"CGCS2000|EPSG:\d+|WGS\s?84|SHA-256|TD/T\s?1029|km²|m²|\d\s*k?m\b|[\w./-]+\.(?:html|png|pdf|csv|xlsx|yaml|json"
-    r"|gpkg|docx)\b"
+    r"|gpkg|docx)\b|\bWord\b|\bPDF\b|\b[0-9a-f]{64}\b"
 )
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\[\].]*")
 #: Every tooltip bound to a layer of every map of the page (tooltips are not in the page's text).

@@ -371,7 +371,7 @@ def test_cli_sample_pack_has_every_section(tmp_path, capsys):
     assert manifest["parameters"]["dynamic_assumptions"]["trend"] == "panel"
     opt = manifest["parameters"]["optimisation"]
     assert opt["constraints"]["max_changes"] == 8 and opt["renewal"]["far_step"] == 0.5
-    demo.demo_pack(tmp_path / "again", png=False)
+    demo.demo_pack(tmp_path / "again", png=False, documents=False)
     assert files_of(tmp_path / "again") == files_of(tmp_path / "demo")
 
 

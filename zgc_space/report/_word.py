@@ -245,8 +245,10 @@ def _provenance(doc: Document, manifest: dict[str, Any], t: Any) -> None:
             Table(rows=tuple(rows), caption=t("表 6 输入文件及其 SHA-256", "Table 6 inputs and their SHA-256"),
                   numeric=(False, True, False)))
     meta = [(t("区块表 SHA-256", "block table SHA-256"), str(manifest.get("blocks_sha256", ""))),
-            (t("评价方案", "preset"), f"{manifest['preset']['name']} {manifest['preset']['version']}"),
-            (t("软件", "software"), f"zgc_space {io.package_version()}")]
+            (t("评价方案", "preset"), t(f"{labels.term(manifest['preset']['name'], 'zh')}（版本 "
+                                        f"{manifest['preset']['version']}）",
+                                        f"{manifest['preset']['name']} {manifest['preset']['version']}")),
+            (t("软件", "software"), t(f"中关村空间分析库 {io.package_version()}", f"zgc_space {io.package_version()}"))]
     meta += [(k, v) for k, v in manifest.get("footer_items", [])]
     doc.add(Table(rows=((t("项目", "item"), t("内容", "value")), *meta)))
 
@@ -298,7 +300,7 @@ def word_report(
     _provenance(body, manifest, t)
     if diagnoses:
         body.add(Heading(t("八、一分园一诊断书", "8. One diagnosis per sub-park")),
-                 Para(t("各分园诊断书（Word 与网页版）见 diagnoses 文件夹：",
+                 Para(t("各分园诊断书（Word 与网页版，与本报告同在听证材料中）：",
                         "The diagnoses (Word and HTML) are in the diagnoses folder:")),
                  *[Para(name, style="bullet") for name in diagnoses])
     doc.add(Heading(t("摘要", "Summary")), *summary, PageBreak(), *body.blocks)
