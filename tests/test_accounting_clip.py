@@ -110,7 +110,7 @@ def test_overlay_split_uses_the_kernel_and_keeps_every_piece() -> None:
     pieces, _ = _overlay.make_disjoint(pieces)
     grid = np.array([box(X0 + x, Y0 + y, X0 + x + 37, Y0 + y + 41)
                      for x in np.arange(-50, 450, 37) for y in np.arange(-50, 450, 41)], dtype=object)
-    pi, fi, geoms = _overlay.split(pieces, grid)
+    pi, fi, geoms, _ = _overlay.split(pieces, grid)
     area = shapely.area(geoms)
     np.testing.assert_allclose(np.bincount(pi, weights=area, minlength=len(pieces)), shapely.area(pieces),
                                rtol=1e-9, atol=1e-6)

@@ -130,8 +130,11 @@ def _single(geoms: np.ndarray) -> np.ndarray:
 class Rings:
     """Exterior rings of single-ring polygons, flat: coordinates, first vertex, vertex count.
 
-    Also whether each ring is convex (every turn one sign, collinear allowed) and its orientation
-    (+1 anticlockwise). Built once per layer; pairs gather from it.
+    Also whether each ring is convex (every turn one sign, collinear allowed), its orientation
+    (+1 anticlockwise) and ``simple``: convex, finite, turning once around (the turns add up to
+    ±2π, no spike turning back on itself) and of non-zero area. Such a polygon is valid, so
+    :func:`shapely.is_valid` need only look at the others. Built once per layer; pairs gather
+    from it.
     """
 
     def __init__(self, geoms: np.ndarray) -> None:
@@ -143,6 +146,7 @@ class Rings:
                    & (nv >= 3) & (nv <= MAX_VERTICES))
         self.count = np.where(self.ok, nv, 0)
         self.convex = np.zeros(n, bool)
+        self.simple = np.zeros(n, bool)
         self.sign = np.ones(n)
         idx = np.flatnonzero(self.ok)
         self.start = np.zeros(n, dtype=np.int64)
@@ -165,7 +169,15 @@ class Rings:
         lo = np.r_[0, np.cumsum(c)[:-1]]
         self.convex[idx] = (np.minimum.reduceat(cross, lo) >= 0) | (np.maximum.reduceat(cross, lo) <= 0)
         twice = x[at] * y[at + 1] - x[at + 1] * y[at]
-        self.sign[idx] = np.where(np.add.reduceat(twice, lo) >= 0, 1.0, -1.0)
+        area2 = np.add.reduceat(twice, lo)
+        self.sign[idx] = np.where(area2 >= 0, 1.0, -1.0)
+        dot = (x[at] - x[prv]) * (x[nxt] - x[at]) + (y[at] - y[prv]) * (y[nxt] - y[at])
+        # a repeated vertex turns by atan2(0, 0) = 0 and loses its corner's turn: such rings go to GEOS
+        turn = np.add.reduceat(np.arctan2(cross, dot), lo)
+        spike = np.add.reduceat(((cross == 0) & (dot < 0)).astype(np.int64), lo) > 0
+        finite = np.add.reduceat((~np.isfinite(x[at] + y[at])).astype(np.int64), lo) == 0
+        self.simple[idx] = (self.convex[idx] & finite & ~spike & (area2 != 0)
+                            & (np.abs(np.abs(turn) - 2 * np.pi) < 1e-6))
 
     def padded(self, which: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``x, y`` of shape ``(m, len(which))``, each ring padded with its last vertex."""
