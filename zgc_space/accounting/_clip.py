@@ -148,6 +148,7 @@ class Rings:
         self.convex = np.zeros(n, bool)
         self.simple = np.zeros(n, bool)
         self.sign = np.ones(n)
+        self.area = np.zeros(n)
         idx = np.flatnonzero(self.ok)
         self.start = np.zeros(n, dtype=np.int64)
         if not len(idx):
@@ -171,6 +172,7 @@ class Rings:
         twice = x[at] * y[at + 1] - x[at + 1] * y[at]
         area2 = np.add.reduceat(twice, lo)
         self.sign[idx] = np.where(area2 >= 0, 1.0, -1.0)
+        self.area[idx] = np.abs(area2) / 2
         dot = (x[at] - x[prv]) * (x[nxt] - x[at]) + (y[at] - y[prv]) * (y[nxt] - y[at])
         # a repeated vertex turns by atan2(0, 0) = 0 and loses its corner's turn: such rings go to GEOS
         turn = np.add.reduceat(np.arctan2(cross, dot), lo)
@@ -201,8 +203,11 @@ def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray) -> tuple[np
         return done, out
     na, nb = ra.count[ia], rb.count[ib]
     ca, cb = ra.convex[ia], rb.convex[ib]
-    # the convex side clips the other; of two convex sides the one with fewer edges clips
-    b_clips = ra.ok[ia] & rb.ok[ib] & cb & (~ca | (nb <= na))
+    # the convex side clips the other; of two convex sides the larger clips (a polygon inside the
+    # other then comes back untouched, as itself, with nothing built), of two equal ones the one
+    # with fewer edges
+    sa, sb = ra.area[ia], rb.area[ib]
+    b_clips = ra.ok[ia] & rb.ok[ib] & cb & (~ca | (sb > sa) | ((sb == sa) & (nb <= na)))
     a_clips = ra.ok[ia] & rb.ok[ib] & ~b_clips & ca
     for clips, (rs, i_s, ns, s_convex), (rc, i_c, nc) in (
         (b_clips, (ra, ia, na, ca), (rb, ib, nb)),
