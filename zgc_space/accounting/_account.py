@@ -14,7 +14,7 @@ import shapely
 
 from zgc_space import crs as _crs
 from zgc_space import schema
-from zgc_space.accounting import _classify, _economy, _layers, _overlay
+from zgc_space.accounting import _classify, _clip, _economy, _layers, _overlay
 from zgc_space.accounting._codes import CodeMapping, load_codes
 from zgc_space.errors import AccountingError, ColumnError
 
@@ -215,8 +215,9 @@ def account(
         np.asarray(bl.geometry.values, dtype=object), sv.geoms, threads=threads, layer_rings=sv.rings)
     conflicts += _overlap_conflicts(sv, found, overlaps)
     if pl is not None:
-        k, p_idx, geoms, area, found, _, _ = _overlay.split_disjoint(geoms, pl.geoms, threads=threads,
-                                                                     piece_area=area, layer_rings=pl.rings)
+        k, p_idx, geoms, area, found, _, _ = _overlay.split_disjoint(
+            geoms, pl.geoms, threads=threads, piece_area=area, layer_rings=pl.rings,
+            piece_rings=_clip.Rings.reuse(geoms, sv.rings, s_idx))
         conflicts += _overlap_conflicts(pl, found, overlaps)
         b_idx, s_idx = b_idx[k], s_idx[k]
     flags: dict[str, np.ndarray] = {}

@@ -181,6 +181,31 @@ class Rings:
         self.simple[idx] = (self.convex[idx] & finite & ~spike & (area2 != 0)
                             & (np.abs(np.abs(turn) - 2 * np.pi) < 1e-6))
 
+    @classmethod
+    def reuse(cls, geoms: np.ndarray, parent: Rings, parent_idx: np.ndarray) -> Rings:
+        """Rings of ``geoms``, taken from ``parent`` where ``geoms[k]`` is ``parent.geoms[parent_idx[k]]`` itself.
+
+        Pieces that are whole survey parcels are the parcel objects: their rings are not read again.
+        """
+        geoms = np.asarray(geoms, dtype=object)
+        pidx = np.asarray(parent_idx, dtype=np.int64)
+        has = np.flatnonzero(pidx >= 0)
+        same = np.zeros(len(geoms), bool)
+        if len(has):
+            same[has] = (np.fromiter(map(id, geoms[has]), np.int64, len(has))
+                         == np.fromiter(map(id, parent.geoms[pidx[has]]), np.int64, len(has)))
+        new = np.flatnonzero(~same)
+        fresh = cls(geoms[new])
+        out = cls.__new__(cls)
+        out.geoms = geoms
+        take = np.maximum(pidx, 0)
+        for name in ("ok", "count", "convex", "simple", "sign", "area", "start"):
+            values = getattr(parent, name)[take] if len(parent.geoms) else np.zeros(len(geoms), getattr(fresh, name).dtype)
+            values[new] = getattr(fresh, name) + len(parent.x) if name == "start" else getattr(fresh, name)
+            setattr(out, name, values)
+        out.x, out.y = np.concatenate([parent.x, fresh.x]), np.concatenate([parent.y, fresh.y])
+        return out
+
     def padded(self, which: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``x, y`` of shape ``(m, len(which))``, each ring padded with its last vertex."""
         sel = self.start[which][None, :] + np.minimum(np.arange(m)[:, None], (self.count[which] - 1)[None, :])

@@ -144,12 +144,12 @@ def _by_parts(multi: np.ndarray, convex: np.ndarray, ic: np.ndarray, rc: _clip.R
 
 
 def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area: np.ndarray | None = None,
-          layer_area: np.ndarray | None = None, layer_rings: _clip.Rings | None = None
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+          layer_area: np.ndarray | None = None, layer_rings: _clip.Rings | None = None,
+          piece_rings: _clip.Rings | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut ``pieces`` by ``layer`` (disjoint polygons).
 
-    ``piece_area``, ``layer_area`` and ``layer_rings`` may be given when known (they are
-    computed otherwise).
+    ``piece_area``, ``layer_area``, ``layer_rings`` and ``piece_rings`` may be given when known
+    (they are computed otherwise).
 
     Returns
     -------
@@ -165,7 +165,8 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area
         return np.arange(n), np.full(n, -1), pieces.copy(), piece_area.copy()
     tree = shapely.STRtree(layer)
     pi, li = tree.query(pieces, predicate="intersects")
-    rings = (_clip.Rings(pieces), _clip.Rings(layer) if layer_rings is None else layer_rings)
+    rings = (_clip.Rings(pieces) if piece_rings is None else piece_rings,
+             _clip.Rings(layer) if layer_rings is None else layer_rings)
     # two convex polygons: the clipping kernel also tells whether one lies in the other
     convex = rings[0].convex[pi] & rings[1].convex[li]
     geoms = np.empty(len(pi), dtype=object)
@@ -242,7 +243,7 @@ def _remainders(
 
 def split_disjoint(
     pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area: np.ndarray | None = None,
-    layer_rings: _clip.Rings | None = None,
+    layer_rings: _clip.Rings | None = None, piece_rings: _clip.Rings | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]], np.ndarray, np.ndarray]:
     """:func:`split` for a layer that may overlap itself; overlaps are resolved and returned.
 
@@ -257,7 +258,7 @@ def split_disjoint(
     piece_area = shapely.area(pieces) if piece_area is None else piece_area
     layer_area = shapely.area(layer)
     pi, fi, geoms, area = split(pieces, layer, threads=threads, piece_area=piece_area, layer_area=layer_area,
-                                layer_rings=layer_rings)
+                                layer_rings=layer_rings, piece_rings=piece_rings)
     excess = np.bincount(pi, weights=area, minlength=len(pieces)) - piece_area
     bad = np.flatnonzero(excess > np.maximum(1e-3, 1e-9 * piece_area))
     if not len(bad):
@@ -270,5 +271,6 @@ def split_disjoint(
     used[cand] = fixed
     used_area = layer_area.copy()
     used_area[cand] = shapely.area(fixed)
-    pi, fi, geoms, area = split(pieces, used, threads=threads, piece_area=piece_area, layer_area=used_area)
+    pi, fi, geoms, area = split(pieces, used, threads=threads, piece_area=piece_area, layer_area=used_area,
+                                piece_rings=piece_rings)
     return pi, fi, geoms, area, [(int(cand[i]), int(cand[j]), a) for i, j, a in found], used, used_area
