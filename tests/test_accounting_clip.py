@@ -121,7 +121,8 @@ def test_overlay_split_uses_the_kernel_and_keeps_every_piece() -> None:
 def test_simple_rings_are_exactly_the_valid_convex_ones_it_can_vouch_for() -> None:
     rng = np.random.default_rng(11)
     geoms = [convex(rng, X0, Y0, 30) for _ in range(400)] + [star(rng, X0, Y0, 30) for _ in range(200)]
-    geoms += [Polygon(rng.uniform(0, 10, (int(rng.integers(4, 9)), 2)) + (X0, Y0)) for _ in range(400)]  # often bow-ties
+    # random rings: often bow-ties
+    geoms += [Polygon(rng.uniform(0, 10, (int(rng.integers(4, 9)), 2)) + (X0, Y0)) for _ in range(400)]
     angle = np.linspace(0, 4 * np.pi, 6)[:-1]
     geoms += [
         Polygon(np.c_[np.cos(angle), np.sin(angle)] + (X0, Y0)),  # pentagram: every turn one way, winds twice

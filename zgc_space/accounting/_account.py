@@ -57,6 +57,9 @@ class Accounting:
         Things the user should know (planar vs TBMJ area, reprojections, options used).
     inputs
         Layer name → files read.
+    pieces_files
+        Where the pieces were written instead of being kept (``account(..., pieces_out=)``): the
+        GeoParquet parts, one per partition; ``pieces`` then has the columns and no rows.
     """
 
     blocks: gpd.GeoDataFrame
@@ -68,6 +71,7 @@ class Accounting:
     sources: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     inputs: dict[str, list[str]] = field(default_factory=dict)
+    pieces_files: tuple[str, ...] = ()
 
 
 def _unknown_error(problems: list[str]) -> AccountingError:
@@ -302,8 +306,8 @@ def account(
                            geometry=bl.geometry.values, crs=schema.METRIC_CRS)
     out["site_area_m2"] = shapely.area(np.asarray(bl.geometry.values, dtype=object))
     sources: dict[str, str] = {}
-    land = _land_columns(code, area, supplied, is_idle, b_idx, nb, has_supply=supply is not None,
-                         has_idle=idle is not None, has_serviced=serviced is not None)
+    land = _classify.land_columns(code, area, supplied, is_idle, b_idx, nb, has_supply=supply is not None,
+                                  has_idle=idle is not None, has_serviced=serviced is not None)
     if supply is not None and serviced is None:
         notes.append("no serviced-land layer: ready_m2 (B21) counts supplied unbuilt land only; other unbuilt "
                      "construction land is in unready_m2 (B22)")
@@ -382,7 +386,10 @@ def account(
 
 def _pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Return ``values[idx]`` as objects, ``None`` where ``idx`` is -1."""
-    return np.append(np.asarray(values, dtype=object), None)[np.where(idx >= 0, idx, len(values))]
+    ext = np.full(len(values) + 1, None, dtype=object)
+    ext[:-1] = values
+    out: np.ndarray = ext[np.where(idx >= 0, idx, len(values))]
+    return out
 
 
 def _text(values: np.ndarray, idx: np.ndarray) -> object:
@@ -395,30 +402,6 @@ def _codes_norm(values: pd.Series) -> np.ndarray:
     from zgc_space.accounting._codes import normalise_codes
 
     return normalise_codes(values.to_numpy(dtype=object))
-
-
-def _land_columns(code: np.ndarray, area: np.ndarray, supplied: np.ndarray, is_idle: np.ndarray, b_idx: np.ndarray,
-                  nb: int, *, has_supply: bool, has_idle: bool, has_serviced: bool) -> dict[str, np.ndarray]:
-    """Land columns per block from the pieces' class codes (positions in :data:`_classify.CLASSES`)."""
-    c = _classify.CODE
-
-    def total(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(b_idx, weights=np.where(mask, area, 0.0), minlength=nb)
-
-    built = code <= c["A6"]
-    d_mask = supplied & (built | (code == c["B21"]))
-    out = {
-        "built_m2": total(built), "built_residential_m2": total(code == c["A1"]),
-        "built_industrial_m2": total(code == c["A2"]), "nonconstruction_m2": total(code == c["C"]), "d_mask": d_mask,
-    }
-    if has_supply or has_serviced:
-        out["ready_m2"] = total(code == c["B21"])
-        out["unready_m2"] = total((code == c["B11"]) | (code == c["B12"]) | (code == c["B22"]))
-    if has_supply:
-        out["supplied_m2"] = total(d_mask)
-    if has_idle and has_supply:
-        out["idle_m2"] = total(is_idle & d_mask & (code == c["B21"]))
-    return out
 
 
 def _parcel_piece(s_idx: np.ndarray, area: np.ndarray, ns: int) -> np.ndarray:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["BUILT", "CLASSES", "CODE", "classify", "classify_codes", "conflicts_from_pieces", "isin", "outside_conflicts",
-           "straddle_conflicts"]
+__all__ = ["BUILT", "CLASSES", "CODE", "classify", "classify_codes", "conflicts_from_pieces", "isin", "land_columns",
+           "outside_conflicts", "straddle_conflicts"]
 
 #: Piece classes: built urban land A1-A6, rural built B11/B12, unbuilt B21/B22, C, and the two
 #: that enter no land column: ``gap`` (no survey parcel) and ``unknown`` (code not in the mapping).
@@ -57,7 +57,8 @@ def classify(
     them construction land (B21 if serviced or supplied, else B22) and C otherwise. Without a plan
     layer, non-construction current use is C (nothing says it may be built on).
     """
-    return np.asarray(CLASSES, dtype=object)[classify_codes(use, rural, plan, supplied, serviced)]
+    out: np.ndarray = np.asarray(CLASSES, dtype=object)[classify_codes(use, rural, plan, supplied, serviced)]
+    return out
 
 
 def classify_codes(
@@ -75,7 +76,8 @@ def classify_codes(
     ucode, uniq = pd.factorize(np.asarray(use, dtype=object))  # unknown (None) gets -1
 
     def where_use(choices: tuple[str, ...] | list[str]) -> np.ndarray:
-        return np.append(np.isin(np.asarray(uniq, dtype=object), list(choices)), False)[ucode]
+        mask: np.ndarray = np.append(np.isin(np.asarray(uniq, dtype=object), list(choices)), False)[ucode]
+        return mask
 
     out = np.full(n, CODE["unknown"], dtype=np.int8)
     if plan is None:
@@ -210,3 +212,27 @@ def straddle_conflicts(s_idx: np.ndarray, b_idx: np.ndarray, area: np.ndarray, p
     return [_frame("straddle", "survey", blocks_of.loc[idx].to_numpy(), parcel_ids[idx], None, split_off[bad],
                    "survey parcel crossing a block edge: split by area; area_m2 is the part outside "
                    "the block holding most of it")]
+
+
+def land_columns(code: np.ndarray, area: np.ndarray, supplied: np.ndarray, is_idle: np.ndarray, b_idx: np.ndarray,
+                 nb: int, *, has_supply: bool, has_idle: bool, has_serviced: bool) -> dict[str, np.ndarray]:
+    """Land columns per block from the pieces' class codes (positions in :data:`_classify.CLASSES`)."""
+    c = CODE
+
+    def total(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(b_idx, weights=np.where(mask, area, 0.0), minlength=nb)
+
+    built = code <= c["A6"]
+    d_mask = supplied & (built | (code == c["B21"]))
+    out = {
+        "built_m2": total(built), "built_residential_m2": total(code == c["A1"]),
+        "built_industrial_m2": total(code == c["A2"]), "nonconstruction_m2": total(code == c["C"]), "d_mask": d_mask,
+    }
+    if has_supply or has_serviced:
+        out["ready_m2"] = total(code == c["B21"])
+        out["unready_m2"] = total((code == c["B11"]) | (code == c["B12"]) | (code == c["B22"]))
+    if has_supply:
+        out["supplied_m2"] = total(d_mask)
+    if has_idle and has_supply:
+        out["idle_m2"] = total(is_idle & d_mask & (code == c["B21"]))
+    return out

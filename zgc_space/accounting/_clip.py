@@ -200,7 +200,8 @@ class Rings:
         out.geoms = geoms
         take = np.maximum(pidx, 0)
         for name in ("ok", "count", "convex", "simple", "sign", "area", "start"):
-            values = getattr(parent, name)[take] if len(parent.geoms) else np.zeros(len(geoms), getattr(fresh, name).dtype)
+            kind = getattr(fresh, name).dtype
+            values = getattr(parent, name)[take] if len(parent.geoms) else np.zeros(len(geoms), kind)
             values[new] = getattr(fresh, name) + len(parent.x) if name == "start" else getattr(fresh, name)
             setattr(out, name, values)
         out.x, out.y = np.concatenate([parent.x, fresh.x]), np.concatenate([parent.y, fresh.y])

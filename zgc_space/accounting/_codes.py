@@ -74,14 +74,15 @@ def normalise_codes(values: Sequence[object] | np.ndarray) -> np.ndarray:
     arr = np.asarray(values, dtype=object).reshape(-1)
     codes, uniques = pd.factorize(arr)  # None, NaN and pd.NA get -1
     norm = np.array([_normalise_one(v) for v in np.asarray(uniques, dtype=object)] + [None], dtype=object)
-    return norm[codes]  # code -1 takes the trailing None
+    out: np.ndarray = norm[codes]  # code -1 takes the trailing None
+    return out
 
 
 def _normalise_one(v: object) -> str | None:
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return None
     if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
-        text = str(int(v))  # type: ignore[call-overload]
+        text = str(int(v))
         if len(text) in (3, 5):  # a number lost its leading zero (101 for 0101)
             text = "0" + text
     else:
@@ -101,7 +102,8 @@ def _lookup(codes: Sequence[object] | np.ndarray, table: dict[str, str], *, pref
                 if use is not None:
                     break
         found.append(use)
-    return np.array([*found, None], dtype=object)[index]
+    out: np.ndarray = np.array([*found, None], dtype=object)[index]
+    return out
 
 
 def _entries_yaml(path: Path, default_layer: str) -> tuple[list[tuple[str, str, str, str]], bool]:

@@ -98,7 +98,7 @@ def intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, *
 def _intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, ra: _clip.Rings, rb: _clip.Rings
                   ) -> np.ndarray:
     done, out = _clip.clip_pairs(ra, ia, rb, ib)
-    for convex_b, (m, im, rm), (c, ic, rc) in ((True, (a, ia, ra), (b, ib, rb)), (False, (b, ib, rb), (a, ia, ra))):
+    for convex_b, (m, im), (c, ic, rc) in ((True, (a, ia), (b, ib, rb)), (False, (b, ib), (a, ia, ra))):
         # a multipolygon against a convex polygon: its parts clipped one by one
         sel = np.flatnonzero(~done & rc.ok[ic] & rc.convex[ic] & (shapely.get_type_id(m[im]) == 6))
         if len(sel):
