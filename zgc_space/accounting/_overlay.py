@@ -33,7 +33,7 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
         parts2, index2 = shapely.get_parts(parts, return_index=True)  # flatten multipolygon members
         parts, index = parts2, index[index2]
         poly = shapely.get_type_id(parts) == 3
-        sub = np.array([shapely.Polygon() for _ in range(len(mixed))], dtype=object)
+        sub = np.full(len(mixed), shapely.Polygon(), dtype=object)  # one empty polygon (immutable) for all
         if poly.any():
             present, inverse = np.unique(index[poly], return_inverse=True)
             sub[present] = shapely.multipolygons(parts[poly], indices=inverse)
@@ -98,48 +98,9 @@ def intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, *
 def _intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, ra: _clip.Rings, rb: _clip.Rings
                   ) -> np.ndarray:
     done, out = _clip.clip_pairs(ra, ia, rb, ib)
-    for convex_b, (m, im), (c, ic, rc) in ((True, (a, ia), (b, ib, rb)), (False, (b, ib), (a, ia, ra))):
-        # a multipolygon against a convex polygon: its parts clipped one by one
-        sel = np.flatnonzero(~done & rc.ok[ic] & rc.convex[ic] & (shapely.get_type_id(m[im]) == 6))
-        if len(sel):
-            out[sel] = _by_parts(m[im[sel]], c, ic[sel], rc, convex_b)
-            done[sel] = True
     rest = np.flatnonzero(~done)
     if len(rest):
         out[rest] = polygonal(shapely.intersection(a[ia[rest]], b[ib[rest]]))
-    return out
-
-
-def _by_parts(multi: np.ndarray, convex: np.ndarray, ic: np.ndarray, rc: _clip.Rings, convex_b: bool) -> np.ndarray:
-    """Return ``multi[k] ∩ convex[ic[k]]``: each part of the multipolygon clipped by the kernel (GEOS where it cannot).
-
-    The parts of a valid multipolygon have disjoint interiors, so their clipped parts form the
-    intersection; parts whose box misses the convex polygon's are left out.
-    """
-    parts, owner = shapely.get_parts(multi, return_index=True)
-    p0, p1, p2, p3 = shapely.bounds(parts).T
-    c0, c1, c2, c3 = shapely.bounds(convex[ic[owner]]).T
-    near = (p0 <= c2) & (c0 <= p2) & (p1 <= c3) & (c1 <= p3)
-    parts, owner = parts[near], owner[near]
-    rp = _clip.Rings(parts)
-    k = np.arange(len(parts))
-    done, got = _clip.clip_pairs(rp, k, rc, ic[owner]) if convex_b else _clip.clip_pairs(rc, ic[owner], rp, k)
-    if not done.all():
-        got[~done] = polygonal(shapely.intersection(parts[~done], convex[ic[owner[~done]]]))
-    got = polygonal(got)
-    keep = ~shapely.is_empty(got)
-    got, owner = got[keep], owner[keep]
-    flat, flat_owner = shapely.get_parts(got, return_index=True)  # polygons only (a part may come back multi)
-    owner = owner[flat_owner]
-    out = np.array([shapely.Polygon() for _ in range(len(multi))], dtype=object)
-    count = np.bincount(owner, minlength=len(multi))
-    one = count[owner] == 1
-    out[owner[one]] = flat[one]
-    many = np.flatnonzero(count > 1)
-    if len(many):
-        sel = np.isin(owner, many)
-        present, inverse = np.unique(owner[sel], return_inverse=True)
-        out[present] = shapely.multipolygons(flat[sel], indices=inverse)
     return out
 
 
