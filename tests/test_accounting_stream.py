@@ -75,3 +75,18 @@ def test_cli_pieces_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     manifest = json.loads((tmp_path / "s_manifest.json").read_text(encoding="utf-8"))
     assert [Path(f).name for f in manifest["pieces_files"]] == ["part.0000.parquet", "part.0001.parquet",
                                                                 "part.0002.parquet"]
+
+
+def test_windows_of_a_layer_in_another_crs(tmp_path: Path) -> None:
+    from zgc_space.errors import ReprojectionWarning
+
+    survey = gpd.read_parquet(SRC / "survey_dltb_2023.parquet")
+    survey.to_crs("EPSG:4490").to_file(tmp_path / "survey_4490.gpkg", engine="pyogrio")  # CGCS2000 degrees
+    kw = {"plan": SRC / "plan_plots.gpkg", "codes": SRC / "user_codes.csv"}
+    with pytest.warns(ReprojectionWarning):
+        one = accounting.account(SRC / "blocks.gpkg", survey=tmp_path / "survey_4490.gpkg", **kw)
+    with pytest.warns(ReprojectionWarning):
+        parts = accounting.account(SRC / "blocks.gpkg", survey=tmp_path / "survey_4490.gpkg", partitions=3, **kw)
+    pd.testing.assert_frame_equal(parts.blocks.drop(columns="geometry"), one.blocks.drop(columns="geometry"),
+                                  check_exact=False, rtol=1e-9)
+    assert len(parts.pieces) == len(one.pieces)

@@ -58,14 +58,15 @@ def group_blocks(blocks: gpd.GeoDataFrame, partitions: int) -> list[np.ndarray]:
     return [g for g in np.array_split(order, min(partitions, len(blocks))) if len(g)]
 
 
-def _bbox_in(crs: object, bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    """``bbox`` (EPSG:4548) in ``crs``, widened to hold every point of the box (densified edges)."""
+def _boxes_in(crs: object, boxes: np.ndarray) -> np.ndarray:
+    """``boxes`` (rows x0, y0, x1, y1 in EPSG:4548) in ``crs``, each widened to hold its edges (densified)."""
     from pyproj import CRS, Transformer
 
     if crs is None or CRS.from_user_input(crs).equals(CRS.from_user_input(schema.METRIC_CRS)):
-        return bbox
+        return boxes
     t = Transformer.from_crs(schema.METRIC_CRS, crs, always_xy=True)
-    return tuple(t.transform_bounds(*bbox, densify_pts=21))  # type: ignore[return-value]
+    out = [t.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21) for b in boxes]
+    return np.asarray(out, dtype=np.float64).reshape(-1, 4)
 
 
 @dataclass(frozen=True)
@@ -149,13 +150,12 @@ def window(src: object, blocks: gpd.GeoSeries) -> object:
         return src.obj  # no CRS: the accounting refuses it with its own message
     pad = 1.0  # metre: features touching the box edge stay in
     x0, y0, x1, y1 = blocks.total_bounds
-    box = _bbox_in(src.crs, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    box = tuple(_boxes_in(src.crs, np.array([[x0 - pad, y0 - pad, x1 + pad, y1 + pad]]))[0])
     if isinstance(src.obj, gpd.GeoDataFrame):
         frame = src.obj.cx[box[0]:box[2], box[1]:box[3]]
     elif src.parts:
         # a part is read if its extent meets the box of one of the blocks (not only the group's box)
-        boxes = np.array([_bbox_in(src.crs, (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad))
-                          for b in shapely.bounds(np.asarray(blocks.values, dtype=object))])
+        boxes = _boxes_in(src.crs, shapely.bounds(np.asarray(blocks.values, dtype=object)) + [-pad, -pad, pad, pad])
         hit = [f for f, b in src.parts if b is None or bool(np.any((boxes[:, 0] <= b[2]) & (boxes[:, 2] >= b[0])
                                                                    & (boxes[:, 1] <= b[3]) & (boxes[:, 3] >= b[1])))]
         # parts with a bbox covering column (GeoParquet 1.1, ``write_covering_bbox=True``) decode only the
@@ -273,7 +273,6 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
     blocks = pd.concat([a.blocks for a in accs]).iloc[back]
     blocks = gpd.GeoDataFrame(blocks, geometry="geometry", crs=schema.METRIC_CRS)
     bids = bl["block_id"].astype(str).to_numpy()
-    pos = pd.Series(np.arange(len(bids)), index=bids)
     pieces = gpd.GeoDataFrame(pd.concat([a.pieces for a in accs], ignore_index=True), geometry="geometry",
                               crs=schema.METRIC_CRS)  # partition after partition (no rows if written out)
     # what the merge reads of the pieces: the pieces themselves, or the columns kept of those written out
@@ -281,7 +280,7 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
     # the partitions' own pieces are not needed any more: let them go before the conflicts are merged
     results.clear()
     accs = [replace(a, pieces=a.pieces.iloc[:0]) for a in accs]
-    b_idx = pos.loc[table["block_id"].to_numpy()].to_numpy()
+    b_idx = _positions(pd.Index(bids), table["block_id"].to_numpy(dtype=object))
     area = table["area_m2"].to_numpy(dtype=float)
 
     parts = [a.conflicts[~a.conflicts["kind"].isin(["straddle", "outside_blocks"])] for a in accs]
@@ -293,11 +292,10 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
     # survey parcels straddling blocks (maybe of two partitions): from the merged pieces
     ids, p_area = _merged_areas([u.get("survey") for u in used])
     if len(ids):
-        at = pd.Series(np.arange(len(ids)), index=ids)
         sid = table["survey_id"].to_numpy(dtype=object)
         known = pd.notna(sid)
         s_idx = np.full(len(table), -1)
-        s_idx[known] = at.loc[sid[known]].to_numpy()
+        s_idx[known] = _positions(pd.Index(ids), sid[known])
         extra += _classify.straddle_conflicts(s_idx, b_idx, area, p_area, ids, bids, sliver_m2)
     for name in ("supply", "idle", "serviced"):
         ids, f_area = _merged_areas([u.get(name) for u in used])
@@ -328,3 +326,10 @@ def _merged_areas(found: list[tuple[np.ndarray, np.ndarray] | None]) -> tuple[np
     t = pd.concat(frames, ignore_index=True).groupby("id", sort=False)["area"].min()
     return t.index.to_numpy(dtype=object), t.to_numpy(dtype=float)
 
+
+def _positions(index: pd.Index, values: np.ndarray) -> np.ndarray:
+    """Positions of ``values`` in ``index`` (unique); every value must be there."""
+    pos = index.get_indexer(values)
+    if (pos < 0).any():  # pragma: no cover - defensive: the partitions' ids come from the same layers
+        raise ValueError(f"{int((pos < 0).sum())} ids not found, e.g. {values[pos < 0][0]!r}")
+    return np.asarray(pos)
