@@ -189,8 +189,10 @@ def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str,
     if out_file is None:
         return acc, areas, None
     acc.pieces.to_parquet(out_file, write_covering_bbox=True)
-    slim = pd.DataFrame({c: acc.pieces[c].to_numpy() for c in _MERGE_COLUMNS})
-    return replace(acc, pieces=acc.pieces.iloc[:0]), areas, slim
+    # copies: a slice of the pieces (even of no rows) would keep all their arrays, geometries included, alive;
+    # the text columns stay pyarrow strings (a few bytes an id, not a Python object each)
+    slim = acc.pieces[list(_MERGE_COLUMNS)].copy(deep=True)
+    return replace(acc, pieces=acc.pieces.iloc[:0].copy(deep=True)), areas, slim
 
 
 def account_partitioned(blocks: object, *, partitions: int, scheduler: object = None,
@@ -279,7 +281,7 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
     table: pd.DataFrame = pieces if slims[0] is None else pd.concat(slims, ignore_index=True)
     # the partitions' own pieces are not needed any more: let them go before the conflicts are merged
     results.clear()
-    accs = [replace(a, pieces=a.pieces.iloc[:0]) for a in accs]
+    accs = [replace(a, pieces=a.pieces.iloc[:0].copy(deep=True)) for a in accs]
     b_idx = _positions(pd.Index(bids), table["block_id"].to_numpy(dtype=object))
     area = table["area_m2"].to_numpy(dtype=float)
 
