@@ -14,9 +14,10 @@ floor
 
 Peak memory (max RSS) of each engine is measured in a child process. Run:
 ``python benchmarks/bench_accounting.py [--parcels 50000 --plots 10000 --repeats 3]``; the scale runs:
-``--parcels 1000000 --plots 200000 --repeats 1 --engines "ours,ours partitioned" --partitions 16``
+``--parcels 1000000 --plots 200000 --repeats 1 --engines "ours,ours partitioned,ours streamed" --partitions 16``
 (``ours partitioned``: ``account(..., partitions=16)`` on GeoParquet folders with spatial partitions
-written by dask-geopandas, read one window at a time).
+written by dask-geopandas, read one window at a time; ``ours streamed``: the same writing each
+partition's pieces to a GeoParquet folder as it goes, ``pieces_out=``, so they are never all held).
 """
 
 from __future__ import annotations
@@ -120,8 +121,15 @@ def ours_partitioned(d: dict) -> pd.DataFrame:
                               partitions=d["partitions"]).blocks
 
 
+def ours_streamed(d: dict) -> pd.DataFrame:
+    """``ours partitioned`` writing each partition's pieces to a GeoParquet folder (``pieces_out=``) as it goes."""
+    paths = d["paths"]
+    return accounting.account(paths["blocks"], survey=paths["survey"], plan=paths["plan"],
+                              partitions=d["partitions"], pieces_out=paths["pieces"]).blocks
+
+
 ENGINES = {"ours": ours, "ours 2 threads": ours_threads, "ours partitioned": ours_partitioned,
-           "geopandas": plain_geopandas, "floor": floor}
+           "ours streamed": ours_streamed, "geopandas": plain_geopandas, "floor": floor}
 DEFAULT = ("ours", "ours 2 threads", "geopandas", "floor")
 
 
@@ -140,7 +148,8 @@ def write_partitioned(d: dict[str, gpd.GeoDataFrame], tmp: Path, rows_per_part: 
         folder.mkdir()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parts = dask_geopandas.from_geopandas(d[k], npartitions=n).spatial_shuffle()
+            # persisted once: each partition computed on its own would redo the whole shuffle
+            parts = dask_geopandas.from_geopandas(d[k], npartitions=n).spatial_shuffle().persist()
             for i in range(parts.npartitions):  # geopandas writes the covering column dask-geopandas 0.5 does not
                 parts.partitions[i].compute().to_parquet(folder / f"part.{i}.parquet", write_covering_bbox=True)
         paths[k] = tmp / f"{k}_parts"
@@ -178,9 +187,9 @@ def child(engine: str, data: Path, partitions: int) -> None:
     """
     import gc
 
-    if engine == "ours partitioned":
+    if engine in ("ours partitioned", "ours streamed"):
         d: dict = {"paths": {"blocks": data / "blocks.parquet", "survey": data / "survey_parts",
-                             "plan": data / "plan_parts"}, "partitions": partitions}
+                             "plan": data / "plan_parts", "pieces": data / "pieces_out"}, "partitions": partitions}
     else:
         d = {k: gpd.read_parquet(data / f"{k}.parquet") for k in ("blocks", "survey", "plan")}
     warnings.simplefilter("ignore")
@@ -217,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"accounting: {len(d['blocks'])} blocks × {len(d['survey']):,} survey parcels × {len(d['plan']):,} plan "
           f"plots, median of {args.repeats}")
     chosen = [e.strip() for e in args.engines.split(",") if e.strip()]
-    if "ours partitioned" in chosen:
-        d["paths"] = write_partitioned(d, tmp, args.rows_per_part)
+    if {"ours partitioned", "ours streamed"} & set(chosen):
+        d["paths"] = write_partitioned(d, tmp, args.rows_per_part) | {"pieces": tmp / "pieces_out"}
         d["partitions"] = args.partitions
     if set(chosen) >= {"ours", "geopandas", "floor"}:
         check = ours(d)

@@ -110,9 +110,50 @@ def test_overlay_split_uses_the_kernel_and_keeps_every_piece() -> None:
     pieces, _ = _overlay.make_disjoint(pieces)
     grid = np.array([box(X0 + x, Y0 + y, X0 + x + 37, Y0 + y + 41)
                      for x in np.arange(-50, 450, 37) for y in np.arange(-50, 450, 41)], dtype=object)
-    pi, fi, geoms = _overlay.split(pieces, grid)
+    pi, fi, geoms, _ = _overlay.split(pieces, grid)
     area = shapely.area(geoms)
     np.testing.assert_allclose(np.bincount(pi, weights=area, minlength=len(pieces)), shapely.area(pieces),
                                rtol=1e-9, atol=1e-6)
     ref = shapely.area(shapely.intersection(pieces[pi[fi >= 0]], grid[fi[fi >= 0]]))
     np.testing.assert_allclose(area[fi >= 0], ref, rtol=1e-9, atol=1e-6)
+
+
+def test_simple_rings_are_exactly_the_valid_convex_ones_it_can_vouch_for() -> None:
+    rng = np.random.default_rng(11)
+    geoms = [convex(rng, X0, Y0, 30) for _ in range(400)] + [star(rng, X0, Y0, 30) for _ in range(200)]
+    # random rings: often bow-ties
+    geoms += [Polygon(rng.uniform(0, 10, (int(rng.integers(4, 9)), 2)) + (X0, Y0)) for _ in range(400)]
+    angle = np.linspace(0, 4 * np.pi, 6)[:-1]
+    geoms += [
+        Polygon(np.c_[np.cos(angle), np.sin(angle)] + (X0, Y0)),  # pentagram: every turn one way, winds twice
+        Polygon([(0, 0), (2, 0), (1, 0), (1, 1), (0, 1)]),  # a spike back along its own edge
+        Polygon([(0, 0), (1, 0), (1, 0), (1, 1), (0, 1)]),  # a repeated vertex: left to GEOS
+        Polygon([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0), (1, 0), (1, 1), (0, 1)]),  # the square twice round
+        box(0, 0, 1, 1).difference(box(0.4, 0.4, 0.6, 0.6)),  # a hole
+        Polygon([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0.5)]),  # a collinear vertex: simple
+    ]
+    g = np.array(geoms, dtype=object)
+    rings = _clip.Rings(g)
+    valid = shapely.is_valid(g)
+    assert not (rings.simple & ~valid).any()  # never vouches for an invalid ring
+    assert rings.simple[:400].all()  # every convex hull
+    assert rings.simple[-1] and not rings.simple[-6:-1].any()
+    assert not valid[[-6, -5, -3]].any() and valid[-4]  # the repeated vertex is valid, only not vouched for
+
+
+def test_reused_rings_equal_rings_read_afresh() -> None:
+    rng = np.random.default_rng(5)
+    parents = np.array([convex(rng, X0 + x, Y0, 20) for x in range(0, 2000, 50)] + [star(rng, X0, Y0 + 99, 20)],
+                       dtype=object)
+    parent = _clip.Rings(parents)
+    # pieces: some are the parent objects themselves, some new polygons, one with no parent
+    pieces = np.array([parents[3], box(X0, Y0, X0 + 5, Y0 + 5), parents[40], parents[0], box(X0, Y0, X0 + 9, Y0 + 1),
+                       shapely.Polygon([(X0, Y0), (X0 + 3, Y0), (X0, Y0 + 3)])], dtype=object)
+    idx = np.array([3, 3, 40, 0, -1, 7])
+    got, ref = _clip.Rings.reuse(pieces, parent, idx), _clip.Rings(pieces)
+    for name in ("ok", "count", "convex", "simple", "sign", "area"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
+    which = np.flatnonzero(ref.ok)
+    m = int(ref.count[which].max())
+    for a, b in zip(got.padded(which, m), ref.padded(which, m), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -97,6 +97,7 @@ def account(
     threads: int = 1,
     partitions: int | None = None,
     scheduler: object = None,
+    pieces_out: str | os.PathLike[str] | None = None,
 ) -> Accounting:
     """Account the land of each block from the source layers (TD/T 1029-2010 classes).
 
@@ -161,6 +162,13 @@ def account(
     scheduler
         A ``dask.distributed`` scheduler address or Client: the partitions run on its workers,
         each reading its own windows (needs ``partitions``).
+    pieces_out
+        A folder: each partition's pieces are written there as soon as it is accounted
+        (``part.NNNN.parquet``, GeoParquet with a bbox covering column, readable by
+        ``geopandas.read_parquet(folder)`` or QGIS) instead of being held, so memory stays that of
+        one partition however large the layers (needs ``partitions``). The folder is replaced
+        whole once every partition is done; ``pieces`` then has the columns and no rows and
+        ``pieces_files`` lists the parts. The blocks, conflicts and summary are the same.
 
     Returns
     -------
@@ -193,7 +201,13 @@ def account(
                   "buildings": buildings, "enterprises": enterprises}
         options = {"codes": codes, "as_of": as_of, "overlaps": overlaps, "unknown": unknown, "sliver_m2": sliver_m2,
                    "threads": threads}
-        return account_partitioned(blocks, partitions=partitions, scheduler=scheduler, layers=layers, options=options)
+        return account_partitioned(blocks, partitions=partitions, scheduler=scheduler, layers=layers, options=options,
+                                   pieces_out=pieces_out)
+    if pieces_out is not None:
+        from zgc_space.errors import AccountingError
+
+        raise AccountingError("pieces_out= writes each partition's pieces as it is done: give partitions= as well "
+                              "(e.g. partitions=16), or write acc.pieces yourself after one run")
     return _account(
         blocks, survey=survey, plan=plan, supply=supply, idle=idle, serviced=serviced, buildings=buildings,
         enterprises=enterprises, codes=codes, as_of=as_of, overlaps=overlaps, unknown=unknown, sliver_m2=sliver_m2,
@@ -241,7 +255,8 @@ def write(
 ) -> list[Path]:
     """Write the block table, the ``pieces`` and ``conflicts`` layers (GeoPackage), CSVs and a manifest.
 
-    ``out`` is the GeoPackage (layers ``blocks``, ``pieces``, ``conflicts``); beside it go
+    ``out`` is the GeoPackage (layers ``blocks``, ``pieces``, ``conflicts``; no ``pieces`` layer
+    or CSV when they were written to ``pieces_out``, listed in the manifest); beside it go
     ``<stem>_blocks.csv``, ``<stem>_pieces.csv``, ``<stem>_conflicts.csv``, ``<stem>_codes.csv``
     (the code mapping used) and ``<stem>_manifest.json`` (input SHA-256s, library version,
     parameters, code tables). Every write is atomic; no input file is ever overwritten.
@@ -262,16 +277,18 @@ def write(
     targets = [target, *(Path(f"{stem}_{n}") for n in ("blocks.csv", "pieces.csv", "conflicts.csv", "codes.csv",
                                                        "manifest.json"))]
     _io.refuse_inputs(targets, protected)  # refuse before writing anything
+    streamed = bool(result.pieces_files)  # the pieces are in their GeoParquet parts already
     written = [
         _io.write_blocks(result.blocks, target, layer="blocks", inputs=protected),
-        _io.write_blocks(result.pieces, target, layer="pieces", inputs=protected),
+        *([] if streamed else [_io.write_blocks(result.pieces, target, layer="pieces", inputs=protected)]),
         _io.write_blocks(result.conflicts, target, layer="conflicts", inputs=protected),
         _io.write_table(result.blocks.drop(columns="geometry"), targets[1], inputs=protected),
-        _io.write_table(result.pieces.drop(columns="geometry"), targets[2], inputs=protected),
+        *([] if streamed else [_io.write_table(result.pieces.drop(columns="geometry"), targets[2], inputs=protected)]),
         _io.write_table(result.conflicts.drop(columns="geometry"), targets[3], inputs=protected),
         _io.write_table(result.codes.table, targets[4], inputs=protected),
     ]
     manifest = {
+        "pieces_files": list(result.pieces_files),
         "library": "zgc_space", "version": _io.package_version(), "parameters": dict(parameters or {}),
         "inputs": {str(Path(f)): _io.sha256_file(f) for f in dict.fromkeys(map(str, [*read, *inputs]))
                    if Path(f).is_file()},

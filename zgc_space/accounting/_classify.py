@@ -6,13 +6,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["BUILT", "CLASSES", "classify", "conflicts_from_pieces", "isin", "outside_conflicts",
-           "straddle_conflicts"]
+__all__ = ["BUILT", "CLASSES", "CODE", "classify", "classify_codes", "conflicts_from_pieces", "isin", "land_columns",
+           "outside_conflicts", "straddle_conflicts"]
 
 #: Piece classes: built urban land A1-A6, rural built B11/B12, unbuilt B21/B22, C, and the two
 #: that enter no land column: ``gap`` (no survey parcel) and ``unknown`` (code not in the mapping).
 CLASSES = ("A1", "A2", "A3", "A4", "A5", "A6", "B11", "B12", "B21", "B22", "C", "gap", "unknown")
 BUILT = ("A1", "A2", "A3", "A4", "A5", "A6")
+#: Class → its position in :data:`CLASSES` (the class codes :func:`classify_codes` returns).
+CODE = {c: i for i, c in enumerate(CLASSES)}
 _CONSTRUCTION_USES = (*BUILT, "B11", "B12", "vacant")
 
 
@@ -55,26 +57,53 @@ def classify(
     them construction land (B21 if serviced or supplied, else B22) and C otherwise. Without a plan
     layer, non-construction current use is C (nothing says it may be built on).
     """
+    out: np.ndarray = np.asarray(CLASSES, dtype=object)[classify_codes(use, rural, plan, supplied, serviced)]
+    return out
+
+
+def classify_codes(
+    use: np.ndarray,
+    rural: np.ndarray,
+    plan: np.ndarray | None,
+    supplied: np.ndarray,
+    serviced: np.ndarray,
+) -> np.ndarray:
+    """:func:`classify` as class codes (positions in :data:`CLASSES`, int8).
+
+    The text of ``use`` and ``plan`` is compared once per distinct value, not once per piece.
+    """
     n = len(use)
-    out = np.full(n, "unknown", dtype=object)
-    plan_nc = np.zeros(n, bool) if plan is None else (plan == "nonconstruction")
-    plan_c = np.zeros(n, bool) if plan is None else (plan == "construction")
-    known = np.array([u is not None for u in use])
-    u = np.where(known, use, "").astype(str)
-    built = isin(u, BUILT)
-    out[built & ~rural] = u[built & ~rural]
-    rural_res = ((u == "B11") | ((u == "A1") & rural))
-    rural_other = (isin(u, [*BUILT, "B12"]) & rural & ~(u == "A1")) | (u == "B12")
-    out[rural_res] = "B11"
-    out[rural_other] = "B12"
-    out[(rural_res | rural_other) & plan_nc] = "C"
-    unbuilt = (u == "vacant") | (u == "nonconstruction")
-    b2 = (u == "vacant") if plan is None else ((u == "vacant") & ~plan_nc) | ((u == "nonconstruction") & plan_c)
+    ucode, uniq = pd.factorize(np.asarray(use, dtype=object))  # unknown (None) gets -1
+
+    def where_use(choices: tuple[str, ...] | list[str]) -> np.ndarray:
+        mask: np.ndarray = np.append(np.isin(np.asarray(uniq, dtype=object), list(choices)), False)[ucode]
+        return mask
+
+    out = np.full(n, CODE["unknown"], dtype=np.int8)
+    if plan is None:
+        plan_nc = plan_c = np.zeros(n, bool)
+    else:
+        pcode, puniq = pd.factorize(np.asarray(plan, dtype=object))
+        plan_nc = np.append(np.asarray(puniq, dtype=object) == "nonconstruction", False)[pcode]
+        plan_c = np.append(np.asarray(puniq, dtype=object) == "construction", False)[pcode]
+    built = where_use(BUILT)
+    own = np.append(np.array([CODE.get(str(u), CODE["unknown"]) for u in uniq], dtype=np.int8), CODE["unknown"])
+    urban = built & ~rural
+    out[urban] = own[ucode[urban]]
+    a1 = where_use(["A1"])
+    rural_res = where_use(["B11"]) | (a1 & rural)
+    rural_other = (where_use([*BUILT, "B12"]) & rural & ~a1) | where_use(["B12"])
+    out[rural_res] = CODE["B11"]
+    out[rural_other] = CODE["B12"]
+    out[(rural_res | rural_other) & plan_nc] = CODE["C"]
+    vacant, nonc = where_use(["vacant"]), where_use(["nonconstruction"])
+    unbuilt = vacant | nonc
+    b2 = vacant if plan is None else (vacant & ~plan_nc) | (nonc & plan_c)
     ready = supplied | serviced
-    out[b2 & ready] = "B21"
-    out[b2 & ~ready] = "B22"
-    out[unbuilt & ~b2] = "C"
-    out[u == "gap"] = "gap"
+    out[b2 & ready] = CODE["B21"]
+    out[b2 & ~ready] = CODE["B22"]
+    out[unbuilt & ~b2] = CODE["C"]
+    out[where_use(["gap"])] = CODE["gap"]
     return out
 
 
@@ -84,8 +113,14 @@ def _frame(kind: str, layer: str, block: object, fid: object, other: object, are
                          "area_m2": area, "detail": detail, "geometry": geom})
 
 
-def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, has_idle: bool) -> list[pd.DataFrame]:
-    """Conflicts visible on the pieces: built unsupplied, plan/survey, gaps, supply/idle misplaced, unknown codes."""
+def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, has_idle: bool,
+                          code: np.ndarray | None = None, use: np.ndarray | None = None,
+                          plan_use: np.ndarray | None = None) -> list[pd.DataFrame]:
+    """Conflicts visible on the pieces: built unsupplied, plan/survey, gaps, supply/idle misplaced, unknown codes.
+
+    ``code`` (class codes), ``use`` and ``plan_use`` (object arrays) may be given when known:
+    they are read from ``p`` otherwise.
+    """
     out: list[pd.DataFrame] = []
 
     def grouped(mask: np.ndarray, keys: list[str], kind: str, layer: str, detail: str, fid: str | None,
@@ -107,33 +142,36 @@ def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, 
         out.append(_frame(kind, layer, first["block_id"].to_numpy(), first[fid].to_numpy() if fid else None,
                           first[other].to_numpy() if other else None, area, detail, merged))
 
-    cls = p["class"].to_numpy()
-    built = isin(cls, BUILT)
+    if code is None:
+        code = np.asarray(pd.Index(CLASSES).get_indexer(p["class"].to_numpy(dtype=object)), dtype=np.int8)
+    built = code <= CODE["A6"]
+    b21 = code == CODE["B21"]
     if has_supply:
         grouped(built & ~p["supplied"].to_numpy(), ["block_id", "survey_id"], "built_unsupplied", "supply",
                 "survey says built (A) but no supply record covers it (A outside D): a missing record or "
                 "collective land mis-coded", "survey_id", None)
-        wrong = p["supplied"].to_numpy() & ~(built | (cls == "B21"))
+        wrong = p["supplied"].to_numpy() & ~(built | b21)
         grouped(wrong, ["block_id", "supply_id"], "supply_outside_construction", "supply",
                 "supplied land that is neither built (A) nor unbuilt construction land (B21): not counted in D",
                 "supply_id", None)
     if has_plan:
-        construction_now = isin(p["use"].to_numpy(dtype=object), _CONSTRUCTION_USES)
-        nc = p["plan_use"].to_numpy(dtype=object) == "nonconstruction"
+        ucode, uniq = pd.factorize(p["use"].to_numpy(dtype=object) if use is None else np.asarray(use, dtype=object))
+        construction_now = np.append(np.isin(np.asarray(uniq, dtype=object), list(_CONSTRUCTION_USES)), False)[ucode]
+        nc = (p["plan_use"].to_numpy(dtype=object) if plan_use is None else plan_use) == "nonconstruction"
         grouped(construction_now & nc, ["block_id", "survey_id", "plan_id"], "plan_survey", "plan",
                 "survey says construction land, plan says non-construction land (built land stays A; "
                 "rural and vacant land becomes C)", "survey_id", "plan_id")
-        no_plot = (p["plan_id"].isna().to_numpy()) & (cls != "gap")
+        no_plot = (p["plan_id"].isna().to_numpy()) & (code != CODE["gap"])
         grouped(no_plot, ["block_id"], "plan_gap", "plan",
                 "no plan plot covers this block area: non-construction current use is counted as C", None, None)
     if has_idle:
         idle = p["idle"].to_numpy()
-        grouped(idle & ~((cls == "B21") & p["supplied"].to_numpy()), ["block_id", "idle_id"], "idle_misplaced",
+        grouped(idle & ~(b21 & p["supplied"].to_numpy()), ["block_id", "idle_id"], "idle_misplaced",
                 "idle", "idle-land determination on land that is not supplied and unbuilt (G outside D - A): "
                 "not counted in G", "idle_id", None)
-    grouped(cls == "gap", ["block_id"], "gap", "survey",
+    grouped(code == CODE["gap"], ["block_id"], "gap", "survey",
             "block area that no survey parcel covers (unaccounted)", None, None)
-    grouped(cls == "unknown", ["block_id", "survey_id"], "unknown_code", "survey",
+    grouped(code == CODE["unknown"], ["block_id", "survey_id"], "unknown_code", "survey",
             "survey code not in the mapping (counted in no land column)", "survey_id", None)
     return out
 
@@ -174,3 +212,27 @@ def straddle_conflicts(s_idx: np.ndarray, b_idx: np.ndarray, area: np.ndarray, p
     return [_frame("straddle", "survey", blocks_of.loc[idx].to_numpy(), parcel_ids[idx], None, split_off[bad],
                    "survey parcel crossing a block edge: split by area; area_m2 is the part outside "
                    "the block holding most of it")]
+
+
+def land_columns(code: np.ndarray, area: np.ndarray, supplied: np.ndarray, is_idle: np.ndarray, b_idx: np.ndarray,
+                 nb: int, *, has_supply: bool, has_idle: bool, has_serviced: bool) -> dict[str, np.ndarray]:
+    """Land columns per block from the pieces' class codes (positions in :data:`_classify.CLASSES`)."""
+    c = CODE
+
+    def total(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(b_idx, weights=np.where(mask, area, 0.0), minlength=nb)
+
+    built = code <= c["A6"]
+    d_mask = supplied & (built | (code == c["B21"]))
+    out = {
+        "built_m2": total(built), "built_residential_m2": total(code == c["A1"]),
+        "built_industrial_m2": total(code == c["A2"]), "nonconstruction_m2": total(code == c["C"]), "d_mask": d_mask,
+    }
+    if has_supply or has_serviced:
+        out["ready_m2"] = total(code == c["B21"])
+        out["unready_m2"] = total((code == c["B11"]) | (code == c["B12"]) | (code == c["B22"]))
+    if has_supply:
+        out["supplied_m2"] = total(d_mask)
+    if has_idle and has_supply:
+        out["idle_m2"] = total(is_idle & d_mask & (code == c["B21"]))
+    return out

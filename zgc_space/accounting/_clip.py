@@ -130,8 +130,11 @@ def _single(geoms: np.ndarray) -> np.ndarray:
 class Rings:
     """Exterior rings of single-ring polygons, flat: coordinates, first vertex, vertex count.
 
-    Also whether each ring is convex (every turn one sign, collinear allowed) and its orientation
-    (+1 anticlockwise). Built once per layer; pairs gather from it.
+    Also whether each ring is convex (every turn one sign, collinear allowed), its orientation
+    (+1 anticlockwise) and ``simple``: convex, finite, turning once around (the turns add up to
+    ±2π, no spike turning back on itself) and of non-zero area. Such a polygon is valid, so
+    :func:`shapely.is_valid` need only look at the others. Built once per layer; pairs gather
+    from it.
     """
 
     def __init__(self, geoms: np.ndarray) -> None:
@@ -143,7 +146,9 @@ class Rings:
                    & (nv >= 3) & (nv <= MAX_VERTICES))
         self.count = np.where(self.ok, nv, 0)
         self.convex = np.zeros(n, bool)
+        self.simple = np.zeros(n, bool)
         self.sign = np.ones(n)
+        self.area = np.zeros(n)
         idx = np.flatnonzero(self.ok)
         self.start = np.zeros(n, dtype=np.int64)
         if not len(idx):
@@ -165,7 +170,42 @@ class Rings:
         lo = np.r_[0, np.cumsum(c)[:-1]]
         self.convex[idx] = (np.minimum.reduceat(cross, lo) >= 0) | (np.maximum.reduceat(cross, lo) <= 0)
         twice = x[at] * y[at + 1] - x[at + 1] * y[at]
-        self.sign[idx] = np.where(np.add.reduceat(twice, lo) >= 0, 1.0, -1.0)
+        area2 = np.add.reduceat(twice, lo)
+        self.sign[idx] = np.where(area2 >= 0, 1.0, -1.0)
+        self.area[idx] = np.abs(area2) / 2
+        dot = (x[at] - x[prv]) * (x[nxt] - x[at]) + (y[at] - y[prv]) * (y[nxt] - y[at])
+        # a repeated vertex turns by atan2(0, 0) = 0 and loses its corner's turn: such rings go to GEOS
+        turn = np.add.reduceat(np.arctan2(cross, dot), lo)
+        spike = np.add.reduceat(((cross == 0) & (dot < 0)).astype(np.int64), lo) > 0
+        finite = np.add.reduceat((~np.isfinite(x[at] + y[at])).astype(np.int64), lo) == 0
+        self.simple[idx] = (self.convex[idx] & finite & ~spike & (area2 != 0)
+                            & (np.abs(np.abs(turn) - 2 * np.pi) < 1e-6))
+
+    @classmethod
+    def reuse(cls, geoms: np.ndarray, parent: Rings, parent_idx: np.ndarray) -> Rings:
+        """Rings of ``geoms``, taken from ``parent`` where ``geoms[k]`` is ``parent.geoms[parent_idx[k]]`` itself.
+
+        Pieces that are whole survey parcels are the parcel objects: their rings are not read again.
+        """
+        geoms = np.asarray(geoms, dtype=object)
+        pidx = np.asarray(parent_idx, dtype=np.int64)
+        has = np.flatnonzero(pidx >= 0)
+        same = np.zeros(len(geoms), bool)
+        if len(has):
+            same[has] = (np.fromiter(map(id, geoms[has]), np.int64, len(has))
+                         == np.fromiter(map(id, parent.geoms[pidx[has]]), np.int64, len(has)))
+        new = np.flatnonzero(~same)
+        fresh = cls(geoms[new])
+        out = cls.__new__(cls)
+        out.geoms = geoms
+        take = np.maximum(pidx, 0)
+        for name in ("ok", "count", "convex", "simple", "sign", "area", "start"):
+            kind = getattr(fresh, name).dtype
+            values = getattr(parent, name)[take] if len(parent.geoms) else np.zeros(len(geoms), kind)
+            values[new] = getattr(fresh, name) + len(parent.x) if name == "start" else getattr(fresh, name)
+            setattr(out, name, values)
+        out.x, out.y = np.concatenate([parent.x, fresh.x]), np.concatenate([parent.y, fresh.y])
+        return out
 
     def padded(self, which: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``x, y`` of shape ``(m, len(which))``, each ring padded with its last vertex."""
@@ -189,8 +229,11 @@ def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray) -> tuple[np
         return done, out
     na, nb = ra.count[ia], rb.count[ib]
     ca, cb = ra.convex[ia], rb.convex[ib]
-    # the convex side clips the other; of two convex sides the one with fewer edges clips
-    b_clips = ra.ok[ia] & rb.ok[ib] & cb & (~ca | (nb <= na))
+    # the convex side clips the other; of two convex sides the larger clips (a polygon inside the
+    # other then comes back untouched, as itself, with nothing built), of two equal ones the one
+    # with fewer edges
+    sa, sb = ra.area[ia], rb.area[ib]
+    b_clips = ra.ok[ia] & rb.ok[ib] & cb & (~ca | (sb > sa) | ((sb == sa) & (nb <= na)))
     a_clips = ra.ok[ia] & rb.ok[ib] & ~b_clips & ca
     for clips, (rs, i_s, ns, s_convex), (rc, i_c, nc) in (
         (b_clips, (ra, ia, na, ca), (rb, ib, nb)),

@@ -68,46 +68,41 @@ def normalise_codes(values: Sequence[object] | np.ndarray) -> np.ndarray:
 
     Codes stored as numbers lose their leading zero (``101`` for ``0101``): a number of 3 or 5
     digits gets its zero back. Text codes are kept as they are (``"083"`` is a 3-digit code of
-    the second survey, GB/T 21010-2007).
+    the second survey, GB/T 21010-2007). Each distinct value is normalised once (a survey layer
+    has tens of thousands of parcels and a few dozen codes).
     """
-    arr = np.asarray(values, dtype=object)
-    if arr.ndim == 1 and len(arr) and all(type(v) is str for v in arr):  # the usual case: text codes
-        upper = np.char.upper(np.char.strip(arr.astype(str)))
-        result = upper.astype(object)
-        result[upper == ""] = None
-        return result
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            out[i] = None
-            continue
-        if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
-            text = str(int(v))
-            if len(text) in (3, 5):  # a number lost its leading zero (101 for 0101)
-                text = "0" + text
-        else:
-            text = str(v).strip().upper()
-        out[i] = text or None
+    arr = np.asarray(values, dtype=object).reshape(-1)
+    codes, uniques = pd.factorize(arr)  # None, NaN and pd.NA get -1
+    norm = np.array([_normalise_one(v) for v in np.asarray(uniques, dtype=object)] + [None], dtype=object)
+    out: np.ndarray = norm[codes]  # code -1 takes the trailing None
     return out
+
+
+def _normalise_one(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
+        text = str(int(v))
+        if len(text) in (3, 5):  # a number lost its leading zero (101 for 0101)
+            text = "0" + text
+    else:
+        text = str(v).strip().upper()
+    return text or None
 
 
 def _lookup(codes: Sequence[object] | np.ndarray, table: dict[str, str], *, prefix: bool) -> np.ndarray:
     norm = normalise_codes(codes)
-    uniq = {c for c in norm if c is not None}
-    found: dict[str, str | None] = {}
-    for code in uniq:
+    index, uniq = pd.factorize(norm)
+    found: list[str | None] = []
+    for code in np.asarray(uniq, dtype=object).tolist():
         use = table.get(code)
         if use is None and prefix:
             for n in range(len(code) - 1, 0, -1):
                 use = table.get(code[:n])
                 if use is not None:
                     break
-        found[code] = use
-    out = np.full(len(norm), None, dtype=object)
-    known = ~pd.isna(norm)
-    if known.any():
-        uniq_s, inverse = np.unique(norm[known].astype(str), return_inverse=True)
-        out[known] = np.array([found[c] for c in uniq_s.tolist()], dtype=object)[inverse]
+        found.append(use)
+    out: np.ndarray = np.array([*found, None], dtype=object)[index]
     return out
 
 

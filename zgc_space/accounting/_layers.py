@@ -14,6 +14,7 @@ import pyogrio
 import shapely
 
 from zgc_space import crs as _crs
+from zgc_space.accounting import _clip
 from zgc_space.errors import AccountingError, ColumnError, CRSError, DataFileError
 
 __all__ = ["COLUMN_CANDIDATES", "Layer", "Read", "find_column", "list_ids", "prepare", "read_any"]
@@ -59,11 +60,19 @@ class Layer:
     ids: np.ndarray
     columns: dict[str, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    known_rings: _clip.Rings | None = field(default=None, repr=False)
 
     @property
     def geoms(self) -> np.ndarray:
         """The geometries as a shapely array."""
         return np.asarray(self.frame.geometry.values, dtype=object)
+
+    @property
+    def rings(self) -> _clip.Rings:
+        """The rings of :attr:`geoms` for the clipping kernel (read once)."""
+        if self.known_rings is None:
+            self.known_rings = _clip.Rings(self.geoms)
+        return self.known_rings
 
     def where(self) -> str:
         """``"survey layer (DLTB.gpkg)"`` for messages."""
@@ -174,6 +183,7 @@ def prepare(obj: object, name: str, *, id_key: str | None, polygons: bool = True
     else:
         ids = np.array([f"{name}#{i}" for i in range(len(frame))], dtype=object)
     geoms = np.asarray(frame.geometry.values, dtype=object)
+    rings: _clip.Rings | None = None
     if polygons and len(geoms):
         bad = ~np.isin(shapely.get_type_id(geoms), [3, 6, 7]) & ~shapely.is_missing(geoms)
         if bad.any():
@@ -181,8 +191,13 @@ def prepare(obj: object, name: str, *, id_key: str | None, polygons: bool = True
                 f"{name} layer ({source}) has {int(bad.sum())} non-polygon features (ids "
                 f"{list_ids(ids[bad])}); give polygons (buffer points or lines first if they stand for areas)"
             )
-        invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+        # simple convex rings (most parcels and plots) are valid: GEOS checks the others only
+        invalid = np.zeros(len(geoms), bool)
+        rings = _clip.Rings(geoms)
+        check = np.flatnonzero(~rings.simple)
+        invalid[check] = ~shapely.is_valid(geoms[check]) & ~shapely.is_missing(geoms[check])
         if invalid.any():
+            rings = None
             fixed = shapely.make_valid(geoms[invalid])
             frame = frame.copy()
             frame.loc[frame.index[invalid], frame.geometry.name] = fixed
@@ -190,10 +205,11 @@ def prepare(obj: object, name: str, *, id_key: str | None, polygons: bool = True
     keep = ~(shapely.is_missing(now) | shapely.is_empty(now))
     if not keep.all():
         frame = frame.loc[keep]
+        rings = None
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
         frame = frame.reset_index(drop=True)
     return Layer(name=name, source=source, frame=frame, ids=ids[keep], files=files,
-                 columns={} if id_col is None else {"id": id_col})
+                 columns={} if id_col is None else {"id": id_col}, known_rings=rings)
 
 
 def require(layer: Layer, key: str, what: str, *, given: str | None = None) -> str:

@@ -33,7 +33,7 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
         parts2, index2 = shapely.get_parts(parts, return_index=True)  # flatten multipolygon members
         parts, index = parts2, index[index2]
         poly = shapely.get_type_id(parts) == 3
-        sub = np.array([shapely.Polygon() for _ in range(len(mixed))], dtype=object)
+        sub = np.full(len(mixed), shapely.Polygon(), dtype=object)  # one empty polygon (immutable) for all
         if poly.any():
             present, inverse = np.unique(index[poly], return_inverse=True)
             sub[present] = shapely.multipolygons(parts[poly], indices=inverse)
@@ -104,24 +104,30 @@ def _intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, 
     return out
 
 
-def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area: np.ndarray | None = None,
+          layer_area: np.ndarray | None = None, layer_rings: _clip.Rings | None = None,
+          piece_rings: _clip.Rings | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut ``pieces`` by ``layer`` (disjoint polygons).
+
+    ``piece_area``, ``layer_area``, ``layer_rings`` and ``piece_rings`` may be given when known
+    (they are computed otherwise).
 
     Returns
     -------
-    piece, feature, geoms
+    piece, feature, geoms, area
         For every part: the index of the piece it comes from, the index of the layer polygon it
-        lies in (-1 for the remainder in none) and its geometry. Parts are sorted by piece.
+        lies in (-1 for the remainder in none), its geometry and its area. Parts are sorted by piece.
     """
     pieces = np.asarray(pieces, dtype=object)
     layer = np.asarray(layer, dtype=object)
     n = len(pieces)
-    piece_area = shapely.area(pieces)
+    piece_area = shapely.area(pieces) if piece_area is None else piece_area
     if len(layer) == 0 or n == 0:
-        return np.arange(n), np.full(n, -1), pieces.copy()
+        return np.arange(n), np.full(n, -1), pieces.copy(), piece_area.copy()
     tree = shapely.STRtree(layer)
     pi, li = tree.query(pieces, predicate="intersects")
-    rings = (_clip.Rings(pieces), _clip.Rings(layer))
+    rings = (_clip.Rings(pieces) if piece_rings is None else piece_rings,
+             _clip.Rings(layer) if layer_rings is None else layer_rings)
     # two convex polygons: the clipping kernel also tells whether one lies in the other
     convex = rings[0].convex[pi] & rings[1].convex[li]
     geoms = np.empty(len(pi), dtype=object)
@@ -131,7 +137,7 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1) -> tuple[n
     if len(other):
         po, lo = pi[other], li[other]
         # a polygon can only cover one no larger than itself: test only those pairs
-        layer_area = shapely.area(layer)
+        layer_area = shapely.area(layer) if layer_area is None else layer_area
         could = layer_area[lo] >= piece_area[po]
         whole_piece = np.zeros(len(other), bool)
         whole_feat = np.zeros(len(other), bool)
@@ -154,15 +160,16 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1) -> tuple[n
     deficit = piece_area - covered
     need = np.flatnonzero(deficit > np.maximum(MIN_AREA_M2, 1e-9 * piece_area))
     rem_piece, rem_geom = _remainders(pieces, need, pi, geoms)
+    ra = shapely.area(rem_geom) if len(rem_piece) else np.zeros(0)
     if len(rem_piece):
-        ra = shapely.area(rem_geom)
         ok = ra > MIN_AREA_M2
-        rem_piece, rem_geom = rem_piece[ok], rem_geom[ok]
+        rem_piece, rem_geom, ra = rem_piece[ok], rem_geom[ok], ra[ok]
     all_piece = np.concatenate([pi, rem_piece])
     all_feat = np.concatenate([li, np.full(len(rem_piece), -1)])
     all_geom = np.concatenate([geoms, rem_geom]) if len(rem_geom) else geoms
+    all_area = np.concatenate([area, ra])
     order = np.lexsort((all_feat, all_piece))
-    return all_piece[order], all_feat[order], all_geom[order]
+    return all_piece[order], all_feat[order], all_geom[order], all_area[order]
 
 
 def _remainders(
@@ -196,28 +203,35 @@ def _remainders(
 
 
 def split_disjoint(
-    pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]], np.ndarray]:
+    pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area: np.ndarray | None = None,
+    layer_rings: _clip.Rings | None = None, piece_rings: _clip.Rings | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]], np.ndarray, np.ndarray]:
     """:func:`split` for a layer that may overlap itself; overlaps are resolved and returned.
 
     The parts of a piece add up to its area unless features of the layer overlap inside it, so
     :func:`make_disjoint` runs only on the features of the pieces whose parts add up to more
-    (overlaps outside every piece do not matter and are not looked for). Returns the parts, the
-    overlaps ``(earlier, later, area_m2)`` and the layer as used (overlaps given to the earlier).
+    (overlaps outside every piece do not matter and are not looked for). Returns the parts (piece,
+    feature, geometry, area), the overlaps ``(earlier, later, area_m2)`` and the layer as used
+    (overlaps given to the earlier) with its areas.
     """
     pieces = np.asarray(pieces, dtype=object)
     layer = np.asarray(layer, dtype=object)
-    pi, fi, geoms = split(pieces, layer, threads=threads)
-    piece_area = shapely.area(pieces)
-    excess = np.bincount(pi, weights=shapely.area(geoms), minlength=len(pieces)) - piece_area
+    piece_area = shapely.area(pieces) if piece_area is None else piece_area
+    layer_area = shapely.area(layer)
+    pi, fi, geoms, area = split(pieces, layer, threads=threads, piece_area=piece_area, layer_area=layer_area,
+                                layer_rings=layer_rings, piece_rings=piece_rings)
+    excess = np.bincount(pi, weights=area, minlength=len(pieces)) - piece_area
     bad = np.flatnonzero(excess > np.maximum(1e-3, 1e-9 * piece_area))
     if not len(bad):
-        return pi, fi, geoms, [], layer
+        return pi, fi, geoms, area, [], layer, layer_area
     cand = np.unique(fi[np.isin(pi, bad) & (fi >= 0)])
     fixed, found = make_disjoint(layer[cand])
     if not found:
-        return pi, fi, geoms, [], layer
+        return pi, fi, geoms, area, [], layer, layer_area
     used = layer.copy()
     used[cand] = fixed
-    pi, fi, geoms = split(pieces, used, threads=threads)
-    return pi, fi, geoms, [(int(cand[i]), int(cand[j]), a) for i, j, a in found], used
+    used_area = layer_area.copy()
+    used_area[cand] = shapely.area(fixed)
+    pi, fi, geoms, area = split(pieces, used, threads=threads, piece_area=piece_area, layer_area=used_area,
+                                piece_rings=piece_rings)
+    return pi, fi, geoms, area, [(int(cand[i]), int(cand[j]), a) for i, j, a in found], used, used_area

@@ -41,8 +41,11 @@ from zgc_space.errors import AccountingError
 
 __all__ = ["Source", "account_partitioned", "group_blocks", "source", "window"]
 
-#: One partition's result and the ids and areas of its survey and flag layers as used.
-_Result = tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]]]
+#: One partition's result, the ids and areas of its survey and flag layers as used, and (when its
+#: pieces were written to a file) the few piece columns the merge needs.
+_Result = tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]], pd.DataFrame | None]
+#: Piece columns the merge reads (straddles, outside-block polygons).
+_MERGE_COLUMNS = ("block_id", "survey_id", "supply_id", "idle_id", "serviced_id", "area_m2")
 #: Layers read as a window per partition; the others are read whole.
 WINDOWED = ("survey", "plan", "buildings")
 
@@ -55,14 +58,15 @@ def group_blocks(blocks: gpd.GeoDataFrame, partitions: int) -> list[np.ndarray]:
     return [g for g in np.array_split(order, min(partitions, len(blocks))) if len(g)]
 
 
-def _bbox_in(crs: object, bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    """``bbox`` (EPSG:4548) in ``crs``, widened to hold every point of the box (densified edges)."""
+def _boxes_in(crs: object, boxes: np.ndarray) -> np.ndarray:
+    """``boxes`` (rows x0, y0, x1, y1 in EPSG:4548) in ``crs``, each widened to hold its edges (densified)."""
     from pyproj import CRS, Transformer
 
     if crs is None or CRS.from_user_input(crs).equals(CRS.from_user_input(schema.METRIC_CRS)):
-        return bbox
+        return boxes
     t = Transformer.from_crs(schema.METRIC_CRS, crs, always_xy=True)
-    return tuple(t.transform_bounds(*bbox, densify_pts=21))  # type: ignore[return-value]
+    out = [t.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21) for b in boxes]
+    return np.asarray(out, dtype=np.float64).reshape(-1, 4)
 
 
 @dataclass(frozen=True)
@@ -146,13 +150,12 @@ def window(src: object, blocks: gpd.GeoSeries) -> object:
         return src.obj  # no CRS: the accounting refuses it with its own message
     pad = 1.0  # metre: features touching the box edge stay in
     x0, y0, x1, y1 = blocks.total_bounds
-    box = _bbox_in(src.crs, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    box = tuple(_boxes_in(src.crs, np.array([[x0 - pad, y0 - pad, x1 + pad, y1 + pad]]))[0])
     if isinstance(src.obj, gpd.GeoDataFrame):
         frame = src.obj.cx[box[0]:box[2], box[1]:box[3]]
     elif src.parts:
         # a part is read if its extent meets the box of one of the blocks (not only the group's box)
-        boxes = np.array([_bbox_in(src.crs, (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad))
-                          for b in shapely.bounds(np.asarray(blocks.values, dtype=object))])
+        boxes = _boxes_in(src.crs, shapely.bounds(np.asarray(blocks.values, dtype=object)) + [-pad, -pad, pad, pad])
         hit = [f for f, b in src.parts if b is None or bool(np.any((boxes[:, 0] <= b[2]) & (boxes[:, 2] >= b[0])
                                                                    & (boxes[:, 1] <= b[3]) & (boxes[:, 3] >= b[1])))]
         # parts with a bbox covering column (GeoParquet 1.1, ``write_covering_bbox=True``) decode only the
@@ -172,19 +175,37 @@ def window(src: object, blocks: gpd.GeoSeries) -> object:
     return _layers.Read(frame.reset_index(drop=True), src.label, list(src.files))
 
 
-def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str, Any]
-             ) -> tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Account one group of blocks (runs in this process or on a dask worker)."""
+def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str, Any], out_file: str | None = None
+             ) -> _Result:
+    """Account one group of blocks (runs in this process or on a dask worker).
+
+    With ``out_file`` the pieces are written there (GeoParquet with a bbox covering column) and
+    only the columns the merge needs are returned with the (emptied) result.
+    """
     shapes = gpd.GeoSeries(blocks.frame.geometry.values, crs=schema.METRIC_CRS)
     given: dict[str, Any] = {k: (window(v, shapes) if k in WINDOWED else v) for k, v in layers.items()}
     areas: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     acc = account_one(blocks, **given, **options, _areas=areas, _partial=True)
-    return acc, areas
+    if out_file is None:
+        return acc, areas, None
+    acc.pieces.to_parquet(out_file, write_covering_bbox=True)
+    # copies: a slice of the pieces (even of no rows) would keep all their arrays, geometries included, alive;
+    # the text columns stay pyarrow strings (a few bytes an id, not a Python object each)
+    slim = acc.pieces[list(_MERGE_COLUMNS)].copy(deep=True)
+    return replace(acc, pieces=acc.pieces.iloc[:0].copy(deep=True)), areas, slim
 
 
 def account_partitioned(blocks: object, *, partitions: int, scheduler: object = None,
-                        layers: dict[str, object], options: dict[str, Any]) -> Accounting:
-    """:func:`zgc_space.accounting.account` one group of blocks at a time (see the module docstring)."""
+                        layers: dict[str, object], options: dict[str, Any],
+                        pieces_out: str | os.PathLike[str] | None = None) -> Accounting:
+    """:func:`zgc_space.accounting.account` one group of blocks at a time (see the module docstring).
+
+    With ``pieces_out`` (a folder) each partition's pieces are written there as it finishes
+    (``part.NNNN.parquet``, GeoParquet with a bbox covering column) instead of being kept: memory
+    stays that of one partition however many pieces there are. The folder is replaced whole
+    when every partition is done (nothing is left half-written); ``pieces`` is then empty (its
+    columns only) and ``pieces_files`` lists the parts.
+    """
     if layers.get("enterprises") is not None:
         raise AccountingError(
             "enterprises cannot be accounted by partition: an enterprise with sites in several partitions is "
@@ -194,25 +215,51 @@ def account_partitioned(blocks: object, *, partitions: int, scheduler: object = 
     groups = group_blocks(bl, partitions)
     tasks = [_layers.Read(bl.iloc[g], bsource, bfiles) for g in groups]
     present = {k: (source(v, k) if k in WINDOWED else v) for k, v in layers.items() if v is not None}
+    if pieces_out is None:
+        return _run_all(bl, groups, tasks, present, options, scheduler, partitions, None)
+    from zgc_space import io as _io
+
+    target = Path(pieces_out)
+    read = [*bfiles, *(f for v in present.values() if isinstance(v, Source) for f in v.files),
+            *(str(v).split("::")[0] for v in present.values() if isinstance(v, (str, os.PathLike)))]
+    _io.refuse_inputs([target], read)
+    if target.exists():  # replaced whole: only an earlier pieces folder may be
+        other = [f.name for f in target.iterdir()] if target.is_dir() else [target.name]
+        other = [n for n in other if not (n.startswith("part.") and n.endswith(".parquet"))]
+        if other:
+            raise AccountingError(
+                f"pieces_out {target} exists and holds other files ({', '.join(sorted(other)[:5])}); the pieces folder "
+                "is replaced whole: give a new or empty folder, or one an earlier run wrote (part.NNNN.parquet only)")
+    with _io.atomic_folder(target, prefix="pieces") as tmp:
+        acc = _run_all(bl, groups, tasks, present, options, scheduler, partitions, tmp)
+    files = tuple(str(target / Path(f).name) for f in acc.pieces_files)
+    return replace(acc, pieces_files=files, notes=(*acc.notes, f"pieces written to {target} ({len(files)} "
+                                                               "GeoParquet parts), not held in memory"))
+
+
+def _run_all(bl: gpd.GeoDataFrame, groups: list[np.ndarray], tasks: list[_layers.Read], present: dict[str, object],
+             options: dict[str, Any], scheduler: object, partitions: int, folder: Path | None) -> Accounting:
+    outs = [None if folder is None else str(folder / f"part.{i:04d}.parquet") for i in range(len(tasks))]
     if scheduler is None:
-        results = [_run_one(b, present, options) for b in tasks]
+        results = [_run_one(b, present, options, o) for b, o in zip(tasks, outs, strict=True)]
     else:
-        results = _run_dask(tasks, present, options, scheduler)
+        results = _run_dask(tasks, present, options, scheduler, outs)
     try:
-        return _merge(bl, groups, results, options.get("sliver_m2", 1.0), partitions)
+        acc = _merge(bl, groups, results, options.get("sliver_m2", 1.0), partitions)
     except ValueError as exc:  # pragma: no cover - defensive: the merge of consistent partitions
         raise AccountingError(f"merging {len(groups)} partitions failed: {exc}") from exc
+    return acc if folder is None else replace(acc, pieces_files=tuple(o for o in outs if o))
 
 
-def _run_dask(tasks: list[_layers.Read], layers: dict[str, object], options: dict[str, Any], scheduler: object
-              ) -> list[_Result]:
+def _run_dask(tasks: list[_layers.Read], layers: dict[str, object], options: dict[str, Any], scheduler: object,
+              outs: list[str | None]) -> list[_Result]:
     try:
         from dask.distributed import Client
     except ImportError as exc:  # pragma: no cover - dask is a test dependency
         raise ImportError("scheduler= needs dask.distributed: pip install 'zgc_space[dask]'") from exc
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        futures = [client.submit(_run_one, b, layers, options, pure=False) for b in tasks]
+        futures = [client.submit(_run_one, b, layers, options, o, pure=False) for b, o in zip(tasks, outs, strict=True)]
         return list(client.gather(futures))
     finally:
         if client is not scheduler:
@@ -223,18 +270,20 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
            sliver_m2: float, partitions: int) -> Accounting:
     accs = [r[0] for r in results]
     used = [r[1] for r in results]
+    slims = [r[2] for r in results]
     back = np.argsort(np.concatenate(groups), kind="stable")
     blocks = pd.concat([a.blocks for a in accs]).iloc[back]
     blocks = gpd.GeoDataFrame(blocks, geometry="geometry", crs=schema.METRIC_CRS)
     bids = bl["block_id"].astype(str).to_numpy()
-    pos = pd.Series(np.arange(len(bids)), index=bids)
     pieces = gpd.GeoDataFrame(pd.concat([a.pieces for a in accs], ignore_index=True), geometry="geometry",
-                              crs=schema.METRIC_CRS)  # partition after partition
+                              crs=schema.METRIC_CRS)  # partition after partition (no rows if written out)
+    # what the merge reads of the pieces: the pieces themselves, or the columns kept of those written out
+    table: pd.DataFrame = pieces if slims[0] is None else pd.concat(slims, ignore_index=True)
     # the partitions' own pieces are not needed any more: let them go before the conflicts are merged
     results.clear()
-    accs = [replace(a, pieces=a.pieces.iloc[:0]) for a in accs]
-    b_idx = pos.loc[pieces["block_id"].to_numpy()].to_numpy()
-    area = pieces["area_m2"].to_numpy(dtype=float)
+    accs = [replace(a, pieces=a.pieces.iloc[:0].copy(deep=True)) for a in accs]
+    b_idx = _positions(pd.Index(bids), table["block_id"].to_numpy(dtype=object))
+    area = table["area_m2"].to_numpy(dtype=float)
 
     parts = [a.conflicts[~a.conflicts["kind"].isin(["straddle", "outside_blocks"])] for a in accs]
     conflicts = pd.concat(parts, ignore_index=True)
@@ -245,17 +294,16 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
     # survey parcels straddling blocks (maybe of two partitions): from the merged pieces
     ids, p_area = _merged_areas([u.get("survey") for u in used])
     if len(ids):
-        at = pd.Series(np.arange(len(ids)), index=ids)
-        sid = pieces["survey_id"].to_numpy(dtype=object)
+        sid = table["survey_id"].to_numpy(dtype=object)
         known = pd.notna(sid)
-        s_idx = np.full(len(pieces), -1)
-        s_idx[known] = at.loc[sid[known]].to_numpy()
+        s_idx = np.full(len(table), -1)
+        s_idx[known] = _positions(pd.Index(ids), sid[known])
         extra += _classify.straddle_conflicts(s_idx, b_idx, area, p_area, ids, bids, sliver_m2)
     for name in ("supply", "idle", "serviced"):
         ids, f_area = _merged_areas([u.get(name) for u in used])
         if not len(ids):
             continue
-        col = pieces[f"{name}_id"].to_numpy(dtype=object)
+        col = table[f"{name}_id"].to_numpy(dtype=object)
         known = pd.notna(col)
         inside = pd.Series(area[known]).groupby(col[known]).sum().reindex(ids, fill_value=0.0).to_numpy()
         extra += _classify.outside_conflicts(name, ids, f_area - inside, sliver_m2)
@@ -280,3 +328,10 @@ def _merged_areas(found: list[tuple[np.ndarray, np.ndarray] | None]) -> tuple[np
     t = pd.concat(frames, ignore_index=True).groupby("id", sort=False)["area"].min()
     return t.index.to_numpy(dtype=object), t.to_numpy(dtype=float)
 
+
+def _positions(index: pd.Index, values: np.ndarray) -> np.ndarray:
+    """Positions of ``values`` in ``index`` (unique); every value must be there."""
+    pos = index.get_indexer(values)
+    if (pos < 0).any():  # pragma: no cover - defensive: the partitions' ids come from the same layers
+        raise ValueError(f"{int((pos < 0).sum())} ids not found, e.g. {values[pos < 0][0]!r}")
+    return np.asarray(pos)

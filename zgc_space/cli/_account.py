@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from zgc_space.cli._common import add_json_flag, emit_json, noted
 from zgc_space.errors import UsageError
+
+if TYPE_CHECKING:
+    from zgc_space.accounting import Accounting
 
 _LAYERS = ("plan", "supply", "idle", "serviced", "buildings", "enterprises")
 
@@ -39,6 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "each group only (bounded memory; GeoParquet folders through dask-geopandas)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address (tcp://host:8786): run the partitions "
                                        "on its workers (needs --partitions)")
+    p.add_argument("--pieces-out", help="folder: write each partition's pieces there as GeoParquet parts as it is "
+                                        "done instead of holding them (needs --partitions; the GeoPackage then has "
+                                        "no pieces layer)")
     p.add_argument("--threads", type=int, default=1, help="threads for the intersections (default 1)")
     p.add_argument("--out", required=True, help="GeoPackage to write (layers blocks, pieces, conflicts) + CSVs")
     add_json_flag(p)
@@ -54,21 +61,23 @@ def _run(args: argparse.Namespace) -> int:
     codes = args.codes if args.codes else "gbt21010_2017"
     if args.scheduler and not args.partitions:
         raise UsageError("--scheduler runs partitions on a cluster: give --partitions N as well")
+    if args.pieces_out and not args.partitions:
+        raise UsageError("--pieces-out writes each partition's pieces as it is done: give --partitions N as well")
     if (args.partitions is not None and args.partitions < 1) or args.threads < 1:
         raise UsageError("--partitions and --threads take a positive whole number")
     result, notes = noted(
         accounting.account, args.blocks, survey=args.survey, codes=codes, as_of=args.as_of,
         overlaps=args.overlaps, unknown=args.unknown, threads=args.threads, partitions=args.partitions,
-        scheduler=args.scheduler, **layers,
+        scheduler=args.scheduler, pieces_out=args.pieces_out, **layers,
     )
     params = {"codes": codes, "as_of": args.as_of, "overlaps": args.overlaps, "unknown": args.unknown,
-              "partitions": args.partitions}
+              "partitions": args.partitions, "pieces_out": args.pieces_out}
     written = accounting.write(result, args.out, inputs=inputs, parameters=params)
     zone = result.summary[result.summary["level"] == "zone"].iloc[0]
     kinds = result.conflicts.groupby("kind")["area_m2"].agg(["size", "sum"])
     payload = {
         "blocks": len(result.blocks),
-        "pieces": len(result.pieces),
+        "pieces": _piece_count(result),
         "zone": {k: zone[k] for k in accounting.TERMS},
         "terms": dict(accounting.TERMS),
         "subparks": result.summary[result.summary["level"] == "subpark"].drop(columns="level").set_index("key"),
@@ -82,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     for note in payload["notes"]:
         print(f"note: {note}", file=sys.stderr)
-    print(f"{len(result.blocks)} blocks, {len(result.pieces):,} pieces")
+    print(f"{len(result.blocks)} blocks, {payload['pieces']:,} pieces")
     for key, term in accounting.TERMS.items():
         value = zone[key]
         print(f"  {term}: {value:,.2f}" + ("" if key == "far" else " km²"))
@@ -91,3 +100,12 @@ def _run(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _piece_count(result: Accounting) -> int:
+    """Pieces held, or counted in the GeoParquet parts they were written to (metadata only)."""
+    if not result.pieces_files:
+        return len(result.pieces)
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in result.pieces_files)
