@@ -41,6 +41,11 @@ def emit_json(payload: dict[str, Any]) -> None:
     sys.stdout.write("\n")
 
 
+def lang_of(args: Any) -> str:
+    """Return the language of a command's terminal output: ``"zh"`` with ``--zh``, else ``"en"``."""
+    return "zh" if getattr(args, "zh", False) else "en"
+
+
 def print_table(frame: pd.DataFrame, *, float_format: str | None = None, lang: str = "en",
                 transpose: bool = False) -> None:
     """Print a DataFrame as plain text, numbers at their display precision, words in ``lang``.

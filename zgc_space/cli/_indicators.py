@@ -10,7 +10,7 @@ import pandas as pd
 from zgc_space import capacity as _capacity
 from zgc_space import indicators as _indicators
 from zgc_space import io, labels
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, write_table
+from zgc_space.cli._common import add_json_flag, emit_json, lang_of, noted, print_table, read_checked, write_table
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,9 +67,6 @@ def _by(text: str) -> str | list[str]:
     return parts[0] if len(parts) == 1 else parts
 
 
-def _lang(args: argparse.Namespace) -> str:
-    return "zh" if getattr(args, "zh", False) else "en"
-
 
 def _zone_land(frame: pd.DataFrame) -> dict[str, float | None]:
     """Zone-wide land totals in km² (None where the column is absent)."""
@@ -123,7 +120,7 @@ def _run_indicators(args: argparse.Namespace) -> int:
         return 0
     _print_notes(notes)
     # the terminal shows the indicators (the chosen ones), not the sums they are ratios of
-    _show(table[[c for c in table.columns if c in (chosen or _indicators.INDICATORS)]], lang=_lang(args))
+    _show(table[[c for c in table.columns if c in (chosen or _indicators.INDICATORS)]], lang=lang_of(args))
     if args.out:
         print(f"wrote {args.out}")
     return 0
@@ -170,7 +167,7 @@ def _run_capacity(args: argparse.Namespace) -> int:
         emit_json(payload)
         return 0
     _print_notes(notes)
-    _show(table, lang=_lang(args))
+    _show(table, lang=lang_of(args))
     if len(table) == 1 and "remaining_m2" in table.columns:
         row = table.iloc[0]
         print(f"remaining developable land B: {row['remaining_m2'] / 1e6:.2f} km² "
@@ -178,9 +175,9 @@ def _run_capacity(args: argparse.Namespace) -> int:
               f"suppliable E = A + B21 - D: {row['suppliable_m2'] / 1e6:.2f} km²")
     if frag is not None:
         print()
-        _show(frag, lang=_lang(args))
+        _show(frag, lang=lang_of(args))
     if pot is not None:
         print()
         print(f"potential (TD/T 1029; intensity at ideal FAR T = {pot.attrs['far_ideal']:g}), m²:")
-        _show(pot, lang=_lang(args))
+        _show(pot, lang=lang_of(args))
     return 0

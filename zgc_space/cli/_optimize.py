@@ -13,7 +13,16 @@ import pandas as pd
 from pydantic import ValidationError
 
 from zgc_space import dynamic, io, labels, optimize
-from zgc_space.cli._common import add_json_flag, emit_json, noted, print_table, read_checked, read_layer, write_table
+from zgc_space.cli._common import (
+    add_json_flag,
+    emit_json,
+    lang_of,
+    noted,
+    print_table,
+    read_checked,
+    read_layer,
+    write_table,
+)
 from zgc_space.cli._options import POINTS_RANGE, SIMULATE_RANGE, TIME_LIMIT_S, finite_float, identifier, int_in
 from zgc_space.errors import OptimizationError, UsageError
 from zgc_space.io import read_yaml
@@ -209,7 +218,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         print(f"  renewed  {len(res.selection['renew'])}: {', '.join(res.selection['renew']) or '-'}")
         print_table(res.evaluation[cols].T)
     if args.out:
-        print(labels.pick(f"方案已写入 {args.out}", f"proposal written to {args.out}", _lang(args)))
+        print(labels.pick(f"方案已写入 {args.out}", f"proposal written to {args.out}", lang_of(args)))
     else:
         print(dump_proposal(res.proposal), end="")
     return 0
@@ -253,7 +262,7 @@ def _run_pareto(args: argparse.Namespace) -> int:
         print("constraints used: " + "; ".join(used))
         print(f"Pareto front: {front.senses[0]} {objs[0]} vs {front.senses[1]} {objs[1]} "
               f"({len(front.table)} points, {front.seconds:.1f} s)")
-    print_table(front.table.drop(columns=["seconds"]), lang=_lang(args))
+    print_table(front.table.drop(columns=["seconds"]), lang=lang_of(args))
     return 0
 
 
@@ -267,7 +276,7 @@ def _run_consolidate(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"groups": res.groups, "fragmentation": res.fragmentation, "out": args.out})
         return 0
-    lang = _lang(args)
+    lang = lang_of(args)
     n_small = int(res.groups["block_count"].sum())
     print(labels.pick(f"{len(res.groups)} 组相邻小区块，共 {n_small} 个区块",
                       f"{len(res.groups)} groups of {n_small} small blocks", lang))
@@ -304,7 +313,7 @@ def _run_dynamic(args: argparse.Namespace) -> int:
         payload["out"] = args.out
         emit_json(payload)
         return 0
-    lang = _lang(args)
+    lang = lang_of(args)
     print(labels.pick(f"规则 {rules.name}：评价单元 {labels.column_name(rules.unit, 'zh')}，"
                       f"评价方案 {labels.term(rules.preset, 'zh')}",
                       f"Rules {rules.name!r}: unit {rules.unit}, preset {rules.preset}", lang))
@@ -323,6 +332,3 @@ def _run_dynamic(args: argparse.Namespace) -> int:
         print_table(zone, transpose=True, lang=lang)
     return 0
 
-
-def _lang(args: argparse.Namespace) -> str:
-    return "zh" if getattr(args, "zh", False) else "en"

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from zgc_space import evaluation, labels, ranking
-from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked
+from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, lang_of, print_table, read_checked
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print(args: argparse.Namespace, result: Any, other: Any, preset: Any, table: pd.DataFrame, gap: Any) -> None:
     """Print the rank, its margin, the indicator table and the gap, in English or (``--zh``) Chinese."""
-    lang = "zh" if args.zh else "en"
+    lang = lang_of(args)
 
     def t(zh: str, en: str) -> str:
         return labels.pick(zh, en, lang)

@@ -6,7 +6,15 @@ import argparse
 from typing import Literal
 
 from zgc_space import io, labels, scenarios
-from zgc_space.cli._common import add_json_flag, collecting_notes, emit_json, print_table, read_checked, write_table
+from zgc_space.cli._common import (
+    add_json_flag,
+    collecting_notes,
+    emit_json,
+    lang_of,
+    print_table,
+    read_checked,
+    write_table,
+)
 from zgc_space.cli._options import JOBS_RANGE, SCHEDULER_TIMEOUT_S, finite_float, int_in
 from zgc_space.scenarios import batch
 from zgc_space.scenarios.proposal import read_proposal
@@ -72,7 +80,7 @@ def _apply(args: argparse.Namespace) -> int:
             "notes": notes,
         })
     else:
-        lang = "zh" if args.zh else "en"
+        lang = lang_of(args)
         print(labels.pick(f"{proposal.id}：{len(result.changes)} 处调整，"
                           f"调整后 {len(result.blocks)} 个区块 → {args.out}",
                           f"{proposal.id}: {len(result.changes)} change(s), {len(result.blocks)} blocks → {args.out}",
@@ -104,7 +112,7 @@ def _compare(args: argparse.Namespace) -> int:
                 violations=table["violations"].fillna("")),
         })
         return _exit_code(manifest["counts"])
-    lang = "zh" if args.zh else "en"
+    lang = lang_of(args)
     shown = [c for c in _SHOWN if c in table.columns]
     print_table(table[shown].set_index("proposal_id"), lang=lang)
     for _, row in table[table["status"] == "error"].iterrows():

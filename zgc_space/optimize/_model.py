@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from zgc_space import crs as _crs
+from zgc_space import labels
 from zgc_space.errors import OptimizationError
 from zgc_space.evaluation import PresetLike, load_preset, score
 from zgc_space.indicators import INDICATORS
@@ -49,11 +50,15 @@ class AreaBounds:
     min_source: str  # "default" or "user"
     cap_source: str  # "baseline" or "user"
 
-    def text(self) -> str:
-        lo = "baseline − 2 %" if self.min_source == "default" else "set"
-        hi = "baseline" if self.cap_source == "baseline" else "set"
-        return (f"total site area {self.min_area_m2:,.0f} ({lo}) to {self.area_cap_m2:,.0f} m² ({hi}); "
-                f"baseline {self.baseline_m2:,.0f} m²")
+    def text(self, lang: str = "en") -> str:
+        """Return the bounds in words, in ``lang``."""
+        default_lo, default_hi = self.min_source == "default", self.cap_source == "baseline"
+        lo, hi = self.min_area_m2, self.area_cap_m2
+        return labels.pick(
+            f"总用地面积 {lo:,.0f} m²（{'现状减 2%，默认' if default_lo else '设定'}）至 {hi:,.0f} m²"
+            f"（{'现状，默认面积不增' if default_hi else '设定'}）；现状 {self.baseline_m2:,.0f} m²",
+            f"total site area {lo:,.0f} ({'baseline − 2 %' if default_lo else 'set'}) to {hi:,.0f} m² "
+            f"({'baseline' if default_hi else 'set'}); baseline {self.baseline_m2:,.0f} m²", lang)
 
 
 def area_bounds(c: SearchConstraints, baseline_m2: float) -> AreaBounds:
@@ -429,14 +434,17 @@ def copy_problem(prob: Problem) -> Problem:
                    bounds=prob.bounds)
 
 
-def unchecked(c: SearchConstraints) -> list[str]:
-    """List the set constraints a proposal cannot express (scenarios.apply does not check them)."""
-    out = [f"subpark_min_area_m2 {k} {v:,.0f}" for k, v in c.subpark_min_area_m2.items()]
-    out += [f"subpark_max_area_m2 {k} {v:,.0f}" for k, v in c.subpark_max_area_m2.items()]
+def unchecked(c: SearchConstraints, *, lang: str = "en") -> list[str]:
+    """List the set constraints a proposal cannot express (scenarios.apply does not check them), in ``lang``."""
+    out = [labels.pick(f"{k} 用地面积不少于 {v:,.0f} m²", f"subpark_min_area_m2 {k} {v:,.0f}", lang)
+           for k, v in c.subpark_min_area_m2.items()]
+    out += [labels.pick(f"{k} 用地面积不超过 {v:,.0f} m²", f"subpark_max_area_m2 {k} {v:,.0f}", lang)
+            for k, v in c.subpark_max_area_m2.items()]
     if c.max_changes is not None:
-        out.append(f"max_changes {c.max_changes}")
+        out.append(labels.pick(f"最多调整 {c.max_changes} 处", f"max_changes {c.max_changes}", lang))
     if c.renewal_budget_10k_cny is not None:
-        out.append(f"renewal_budget_10k_cny {c.renewal_budget_10k_cny:,.6g}")
+        budget = f"{c.renewal_budget_10k_cny:,.6g}"
+        out.append(labels.pick(f"更新改造预算 {budget} 万元", f"renewal_budget_10k_cny {budget}", lang))
     return out
 
 

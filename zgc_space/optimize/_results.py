@@ -103,30 +103,14 @@ def constraints_text(c: SearchConstraints, bounds: sm.AreaBounds | None, *, lang
     >>> constraints_text(SearchConstraints(max_changes=2, must_keep=["B001"]), None, lang="zh")
     ['必须保留的区块：B001', '最多调整 2 处']
     """
-    if labels.check_lang(lang) == "en":
-        lines = [] if bounds is None else [bounds.text()]
-        if c.must_keep:
-            lines.append(f"must_keep {', '.join(c.must_keep)}")
-        if c.max_distance_m is not None:
-            lines.append(f"max_distance_m {c.max_distance_m:,.6g}")
-        return lines + sm.unchecked(c)
-    lines = []
-    if bounds is not None:
-        lo = "现状减 2%，默认" if bounds.min_source == "default" else "设定"
-        hi = "现状，默认面积不增" if bounds.cap_source == "baseline" else "设定"
-        lines.append(f"总用地面积 {bounds.min_area_m2:,.0f} m²（{lo}）至 {bounds.area_cap_m2:,.0f} m²（{hi}）；"
-                     f"现状 {bounds.baseline_m2:,.0f} m²")
+    lines = [] if bounds is None else [bounds.text(lang)]
     if c.must_keep:
-        lines.append(f"必须保留的区块：{'、'.join(c.must_keep)}")
+        lines.append(labels.pick(f"必须保留的区块：{'、'.join(c.must_keep)}", f"must_keep {', '.join(c.must_keep)}",
+                                 lang))
     if c.max_distance_m is not None:
-        lines.append(f"调入地块距现有区块不超过 {c.max_distance_m:,.6g} 米")
-    lines += [f"{k} 用地面积不少于 {v:,.0f} m²" for k, v in c.subpark_min_area_m2.items()]
-    lines += [f"{k} 用地面积不超过 {v:,.0f} m²" for k, v in c.subpark_max_area_m2.items()]
-    if c.max_changes is not None:
-        lines.append(f"最多调整 {c.max_changes} 处")
-    if c.renewal_budget_10k_cny is not None:
-        lines.append(f"更新改造预算 {c.renewal_budget_10k_cny:,.6g} 万元")
-    return lines
+        distance = f"{c.max_distance_m:,.6g}"
+        lines.append(labels.pick(f"调入地块距现有区块不超过 {distance} 米", f"max_distance_m {distance}", lang))
+    return lines + sm.unchecked(c, lang=lang)
 
 
 def summary_table(result: Any, *, lang: str = "en") -> pd.DataFrame:

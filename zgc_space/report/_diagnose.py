@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import re
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from zgc_space.maps import static
 from zgc_space.report._diagnose_parts import gap_section, land_section, map_layer, rank_bands, worst_section
 from zgc_space.report._document import Document, Figure, Heading, PageBreak, Para, Table
 from zgc_space.report._document import to_html as _to_html
-from zgc_space.report._docx import DocxFonts, render_docx
+from zgc_space.report._docx import DocxFonts, render_docx, xml_text
 from zgc_space.report._facts import Facts, decimals, indicator_unit, interval_facts, margin_facts
 from zgc_space.report._history import history_section, statuses_of
 
@@ -41,7 +40,6 @@ HEADLINE = ("supply_rate_pct", "completion_rate_pct", "far", "building_density_p
             "population_per_ha", "idle_rate_pct", "revenue_10k_cny_per_ha", "employment_per_ha")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Resolution of a diagnosis's map (an A4 figure in the document; the pack prints its own maps at 300 dpi).
 MAP_DPI = 110
 
@@ -97,7 +95,7 @@ class Diagnosis:
             return labels.pick(zh, en, lang)
 
         n = len(self.worst_blocks)
-        name = _CONTROL.sub("", self.subpark)  # a name from the data: no control character on the map
+        name = xml_text(self.subpark)  # a name from the data: no control character on the map
         styles = {"worst": (t("集约度最低的区块", "least intensive blocks"), "#d7301f"),
                   "own": (t(f"{name}其他区块", f"other blocks of {name}"), "#fdbb84"),
                   "other": (t("其他分园区块", "blocks of other sub-parks"), "#eeeeee")}

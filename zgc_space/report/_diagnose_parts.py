@@ -16,6 +16,7 @@ from zgc_space import evaluation, indicators, labels, ranking
 from zgc_space.errors import PresetWarning, ValidationWarning
 from zgc_space.indicators import INDICATORS
 from zgc_space.report._document import Document, Heading, Para, Table
+from zgc_space.report._docx import xml_text
 from zgc_space.report._facts import Facts, decimals, indicator_unit
 
 __all__ = ["gap_section", "land_section", "map_layer", "rank_bands", "worst_section"]
@@ -55,7 +56,7 @@ def map_layer(blocks: pd.DataFrame, subpark: str, worst_ids: list[str]) -> gpd.G
     ids = blocks["block_id"].astype(str)
     own = (blocks["subpark"].astype(str) == subpark).to_numpy()
     category = np.where(ids.isin(worst_ids).to_numpy() & own, "worst", np.where(own, "own", "other"))
-    shown = blocks["subpark"].astype(str).str.replace(r"[\x00-\x1f\x7f]", "", regex=True)  # names drawn on the map
+    shown = blocks["subpark"].astype(str).map(xml_text)  # names drawn on the map: no control character
     return gpd.GeoDataFrame({"block_id": ids.to_numpy(), "subpark": shown.to_numpy(),
                              "category": category}, geometry=blocks.geometry.to_numpy(), crs=blocks.crs)
 
