@@ -273,6 +273,20 @@ def test_codes_tables() -> None:
         accounting.load_codes("gbt9999")
 
 
+def test_code_tables_are_remembered_but_each_call_gets_its_own_and_an_edited_file_is_read_again(
+        tmp_path: Path) -> None:
+    first = accounting.load_codes()
+    first.table.loc[0, "use"] = "edited"
+    first.survey["0701"] = "A2"
+    again = accounting.load_codes()
+    assert again.survey["0701"] == "A1" and "edited" not in set(again.table["use"])
+    user = tmp_path / "mine.csv"
+    user.write_text("layer,code,use\nsurvey,9901,A3\n", encoding="utf-8")
+    assert accounting.load_codes(["gbt21010_2017", user]).survey_use(["9901"]).tolist() == ["A3"]
+    user.write_text("layer,code,use\nsurvey,9901,vacant\n", encoding="utf-8")  # another size: read again
+    assert accounting.load_codes(["gbt21010_2017", user]).survey_use(["9901"]).tolist() == ["vacant"]
+
+
 def test_a_multi_site_enterprise_is_split_by_floor_area(layers: dict) -> None:
     e = layers["enterprises"]
     two = gpd.GeoDataFrame(pd.DataFrame([
@@ -325,9 +339,10 @@ def test_threads_give_the_same_pieces(layers: dict) -> None:
     a = np.array([box(x, y, x + 10, y + 10) for x, y in rng.uniform(0, 1000, (3000, 2))], dtype=object)
     b = np.array([box(x + 3, y + 4, x + 13, y + 14) for x, y in rng.uniform(0, 1000, (3000, 2))], dtype=object)
     pairs = np.arange(len(a))
-    one = _overlay.intersection(a, pairs, b, pairs, threads=1)
-    two = _overlay.intersection(a, pairs, b, pairs, threads=2)
+    one, one_area = _overlay.intersection(a, pairs, b, pairs, threads=1)
+    two, two_area = _overlay.intersection(a, pairs, b, pairs, threads=2)
     np.testing.assert_array_equal(shapely_area(one), shapely_area(two))
+    np.testing.assert_array_equal(one_area, two_area)
     pd.testing.assert_frame_equal(run(layers, threads=2).blocks.drop(columns="geometry"),
                                   run(layers).blocks.drop(columns="geometry"))
 

@@ -14,9 +14,14 @@ X0, Y0 = 440_000.0, 4_430_000.0
 
 
 def kernel(a: list, b: list) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's results; its areas (shoelace on the clipped rings) checked against GEOS's of the same polygons."""
     a_, b_ = np.array(a, dtype=object), np.array(b, dtype=object)
     pairs = np.arange(len(a_))
-    return _clip.clip_pairs(_clip.Rings(a_), pairs, _clip.Rings(b_), pairs)
+    done, out, area = _clip.clip_pairs(_clip.Rings(a_), pairs, _clip.Rings(b_), pairs)
+    assert np.isnan(area[~done]).all()
+    if done.any():
+        np.testing.assert_allclose(area[done], shapely.area(out[done]), rtol=1e-12, atol=1e-9)
+    return done, out
 
 
 def assert_same_as_geos(a: list, b: list, done: np.ndarray, out: np.ndarray) -> None:
@@ -87,9 +92,9 @@ def test_c_shape_split_in_two_goes_to_geos() -> None:
     band = box(-5, 20, 35, 25)
     done, _ = kernel([u], [band])
     assert not done[0]
-    out = _overlay.intersection(np.array([u], dtype=object), np.array([0]), np.array([band], dtype=object),
-                                np.array([0]))
-    assert out[0].geom_type == "MultiPolygon" and abs(out[0].area - 100.0) < 1e-9
+    out, area = _overlay.intersection(np.array([u], dtype=object), np.array([0]), np.array([band], dtype=object),
+                                      np.array([0]))
+    assert out[0].geom_type == "MultiPolygon" and abs(out[0].area - 100.0) < 1e-9 and area[0] == out[0].area
 
 
 def test_holes_multiparts_and_big_rings_go_to_geos() -> None:
@@ -102,6 +107,41 @@ def test_holes_multiparts_and_big_rings_go_to_geos() -> None:
     done, out = kernel(a, [clip] * 4)
     assert done.tolist() == [False, False, True, False]
     assert abs(out[2].area - 2_025.0) < 1e-9
+
+
+def test_holed_and_multipart_geometries_meeting_one_shell_are_clipped_by_the_kernel(monkeypatch) -> None:
+    # a block with a hole, a block of two parts: a parcel whose box meets one part's shell and none
+    # of its holes is clipped against that shell by the kernel; a parcel near the hole, or meeting
+    # both parts, goes to GEOS; a parcel meeting no part gives nothing. All equal GEOS.
+    holed = shapely.Polygon(box(X0, Y0, X0 + 100, Y0 + 100).exterior.coords,
+                            [box(X0 + 40, Y0 + 40, X0 + 60, Y0 + 60).exterior.coords])
+    two = shapely.MultiPolygon([box(X0 + 200, Y0, X0 + 230, Y0 + 30),
+                                shapely.Polygon([(X0 + 260, Y0), (X0 + 300, Y0), (X0 + 300, Y0 + 40),
+                                                 (X0 + 280, Y0 + 10)])])
+    rng = np.random.default_rng(5)
+    near_holed = rng.uniform(-20, 120, (200, 2))
+    near_two = rng.uniform((190, -10), (310, 50), (200, 2))
+    b = np.array([convex(rng, X0 + x, Y0 + y, 12) for x, y in np.r_[near_holed, near_two]], dtype=object)
+    a = np.array([holed, two], dtype=object)
+    ia = np.repeat([0, 1], 200)
+    ib = np.arange(len(b))
+    geos_pairs = []
+    real = shapely.intersection
+
+    def counting(x, y, *args, **kwargs):
+        geos_pairs.append(len(np.atleast_1d(x)))
+        return real(x, y, *args, **kwargs)
+
+    monkeypatch.setattr(_overlay.shapely, "intersection", counting)
+    out, area = _overlay.intersection(a, ia, b, ib)
+    monkeypatch.undo()
+    ref = shapely.intersection(a[ia], b[ib])
+    np.testing.assert_allclose(area, shapely.area(ref), rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(shapely.area(out), shapely.area(ref), rtol=1e-9, atol=1e-6)
+    assert shapely.is_valid(out).all()
+    near = shapely.area(shapely.symmetric_difference(out, ref))
+    assert (near <= 1e-6 * np.maximum(1.0, shapely.area(ref))).all()
+    assert (area > 0).sum() > 100 and sum(geos_pairs) < len(b) // 4  # most pairs never reach GEOS
 
 
 def test_overlay_split_uses_the_kernel_and_keeps_every_piece() -> None:

@@ -95,8 +95,12 @@ def _half_plane(sx: np.ndarray, sy: np.ndarray, d: np.ndarray) -> tuple[np.ndarr
     return nx[pad, cols], ny[pad, cols], count
 
 
-def _polygons(x: np.ndarray, y: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """Build polygons from padded rings (repeated vertices dropped; fewer than 3 left: empty)."""
+def _polygons(x: np.ndarray, y: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Build polygons from padded rings (repeated vertices dropped; fewer than 3 left: empty); and their areas.
+
+    The area is the shoelace sum on coordinates taken relative to the ring's first vertex (as
+    GEOS does), so that the products stay small in a projected CRS.
+    """
     same = (x == np.roll(x, 1, 0)) & (y == np.roll(y, 1, 0))  # each vertex against the one before
     keep = ~same & (np.arange(x.shape[0])[:, None] < count[None, :])
     n = keep.sum(0)
@@ -104,6 +108,7 @@ def _polygons(x: np.ndarray, y: np.ndarray, count: np.ndarray) -> np.ndarray:
     keep &= ok[None, :]
     out = np.empty(x.shape[1], dtype=object)
     out[~ok] = shapely.Polygon()
+    area = np.zeros(x.shape[1])
     if ok.any():
         c, r = np.nonzero(keep.T)  # pair-major order
         ends = np.cumsum(n[ok])
@@ -114,7 +119,19 @@ def _polygons(x: np.ndarray, y: np.ndarray, count: np.ndarray) -> np.ndarray:
         cy = np.insert(py, ends, py[first])
         offsets = (np.r_[0, ends + np.arange(1, len(ends) + 1)], np.arange(len(ends) + 1))
         out[ok] = shapely.from_ragged_array(shapely.GeometryType.POLYGON, np.column_stack([cx, cy]), offsets)
-    return out
+        area[ok] = _ring_areas(px, py, first, n[ok])
+    return out, area
+
+
+def _ring_areas(px: np.ndarray, py: np.ndarray, first: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Unsigned areas of open rings stored one after another (``first`` vertex and ``n`` vertices each)."""
+    ring = np.repeat(np.arange(len(n)), n)
+    x, y = px - px[first][ring], py - py[first][ring]
+    nxt = np.arange(len(px)) + 1
+    last = first + n - 1
+    nxt[last] = first  # each ring's last vertex is followed by its first
+    twice = x * y[nxt] - x[nxt] * y
+    return np.abs(np.add.reduceat(twice, first)) / 2 if len(first) else np.zeros(0)
 
 
 def _single(geoms: np.ndarray) -> np.ndarray:
@@ -169,7 +186,8 @@ class Rings:
         cross = (x[at] - x[prv]) * (y[nxt] - y[at]) - (y[at] - y[prv]) * (x[nxt] - x[at])
         lo = np.r_[0, np.cumsum(c)[:-1]]
         self.convex[idx] = (np.minimum.reduceat(cross, lo) >= 0) | (np.maximum.reduceat(cross, lo) <= 0)
-        twice = x[at] * y[at + 1] - x[at + 1] * y[at]
+        x0, y0 = x[first][ring], y[first][ring]  # relative to the first vertex: small products
+        twice = (x[at] - x0) * (y[at + 1] - y0) - (x[at + 1] - x0) * (y[at] - y0)
         area2 = np.add.reduceat(twice, lo)
         self.sign[idx] = np.where(area2 >= 0, 1.0, -1.0)
         self.area[idx] = np.abs(area2) / 2
@@ -213,11 +231,12 @@ class Rings:
         return self.x[sel], self.y[sel]
 
 
-def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(done, geoms)``: ``a[ia] ∩ b[ib]`` for the pairs this kernel handles, None elsewhere.
+def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(done, geoms, area)``: ``a[ia] ∩ b[ib]`` and its area for the pairs this kernel handles.
 
-    ``ra`` and ``rb`` are the :class:`Rings` of the two layers ``a`` and ``b``. Where one lies
-    inside the other, the result is that geometry object itself.
+    ``geoms`` is None and ``area`` NaN for the others. ``ra`` and ``rb`` are the :class:`Rings`
+    of the two layers ``a`` and ``b``. Where one lies inside the other, the result is that
+    geometry object itself.
 
     The pairs not done must go to GEOS (see the module docstring for which they are).
     """
@@ -225,8 +244,9 @@ def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray) -> tuple[np
     n = len(ia)
     out = np.full(n, None, dtype=object)
     done = np.zeros(n, bool)
+    area = np.full(n, np.nan)
     if n == 0:
-        return done, out
+        return done, out, area
     na, nb = ra.count[ia], rb.count[ib]
     ca, cb = ra.convex[ia], rb.convex[ib]
     # the convex side clips the other; of two convex sides the larger clips (a polygon inside the
@@ -248,12 +268,15 @@ def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray) -> tuple[np
             cx, cy = rc.padded(i_c[part], int(nc[part].max()))
             x, y, count, touched = _clip(sx, sy, cx, cy, rc.sign[i_c[part]])
             res = np.empty(len(part), dtype=object)
+            res_area = np.empty(len(part))
             res[~touched] = rs.geoms[i_s[part[~touched]]]  # lies in the clipper: the subject itself
-            res[touched] = _polygons(x[:, touched], y[:, touched], count[touched])
+            res_area[~touched] = rs.area[i_s[part[~touched]]]
+            res[touched], res_area[touched] = _polygons(x[:, touched], y[:, touched], count[touched])
             ok = np.ones(len(part), bool)
             check = np.flatnonzero(~s_convex[part] & touched)
             if len(check):
                 ok[check] = shapely.is_valid(res[check])
             out[part[ok]] = res[ok]
+            area[part[ok]] = res_area[ok]
             done[part[ok]] = True
-    return done, out
+    return done, out, area

@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -215,20 +216,34 @@ def load_codes(
     if not any(p.parent == CODES_DIR and p.stem != "czcsxm" for p in paths[:1]):
         paths.insert(0, _packaged("gbt21010_2017"))
     base = [_packaged("czcsxm"), *(_packaged(n) for n in _PLAN_TABLES)]
-    rows: list[tuple[str, str, str, str, str]] = []
-    survey_prefix = False
-    for i, path in enumerate([*base, *paths]):
+    files = []
+    for path in [*base, *paths]:
         if not path.is_file():
             raise AccountingError(f"code table {path} does not exist; check the path given as codes=")
         stat = path.stat()
-        entries, prefix = _entries(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-        is_base = i < len(base)
-        for layer, code, use, name in entries:
+        files.append((str(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+    mapping = _mapping(tuple(files), len(base))
+    # each call gets its own tables: a caller editing them does not change the next accounting
+    return CodeMapping(survey=dict(mapping.survey), survey_prefix=mapping.survey_prefix, plan=dict(mapping.plan),
+                       czcsxm=dict(mapping.czcsxm), table=mapping.table.copy(), sources=mapping.sources)
+
+
+@functools.lru_cache(maxsize=16)
+def _mapping(files: tuple[tuple[str, str, int, int], ...], n_base: int) -> CodeMapping:
+    """Build the mapping of ``files`` (path, resolved path, mtime, size); the first ``n_base`` are packaged."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    survey_prefix = False
+    for i, (given, resolved, mtime_ns, size) in enumerate(files):
+        entries, prefix = _entries(resolved, mtime_ns, size)
+        is_base = i < n_base
+        name_of = Path(given).name
+        codes_norm: list[Any] = list(normalise_codes([e[1] for e in entries])) if entries else []
+        for (layer, _code, use, name), code in zip(entries, codes_norm, strict=True):
             layers = ["plan"] if (layer == "both" and is_base) else ["survey", "plan"] if layer == "both" else [layer]
             for lay in layers:
                 value = use if lay != "plan" or use in PLAN_USES else (
                     "nonconstruction" if use == "nonconstruction" else "construction")
-                rows.append((lay, normalise_codes([code])[0], value, name, path.name))
+                rows.append((lay, code, value, name, name_of))
         if not is_base and prefix is not None and any(e[0] in ("survey", "both") for e in entries):
             survey_prefix = prefix
     table = pd.DataFrame(rows, columns=["layer", "code", "use", "name", "source"])
@@ -237,5 +252,5 @@ def load_codes(
     return CodeMapping(
         survey=by_layer.get("survey", {}), survey_prefix=survey_prefix, plan=by_layer.get("plan", {}),
         czcsxm=by_layer.get("czcsxm", {}), table=table,
-        sources=tuple(dict.fromkeys(str(p) for p in [*base, *paths])),
+        sources=tuple(dict.fromkeys(f[0] for f in files)),
     )

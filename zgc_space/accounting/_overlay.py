@@ -75,12 +75,12 @@ def make_disjoint(geoms: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, f
 
 
 def intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, *, threads: int = 1,
-                 rings: tuple[_clip.Rings, _clip.Rings] | None = None) -> np.ndarray:
-    """Return the polygonal part of ``a[ia] ∩ b[ib]``; with ``threads > 1`` in chunks on threads.
+                 rings: tuple[_clip.Rings, _clip.Rings] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the polygonal part of ``a[ia] ∩ b[ib]`` and its area; with ``threads > 1`` in chunks on threads.
 
     Pairs of simple polygons one of which is convex are clipped by :func:`_clip.clip_pairs`
-    (numpy, all pairs at once); the others go to GEOS. Shapely and numpy release the GIL in their
-    vectorised functions, so the chunks run in parallel.
+    (numpy, all pairs at once, areas from the clipped rings); the others go to GEOS. Shapely and
+    numpy release the GIL in their vectorised functions, so the chunks run in parallel.
     """
     ra, rb = rings if rings is not None else (_clip.Rings(a), _clip.Rings(b))
     if threads <= 1 or len(ia) < 2_000:
@@ -92,16 +92,66 @@ def intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, *
         parts = list(pool.map(lambda k: _intersection(a, ia[bounds[k]:bounds[k + 1]], b, ib[bounds[k]:bounds[k + 1]],
                                                       ra, rb),
                               range(len(bounds) - 1)))
-    return np.concatenate(parts)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, ra: _clip.Rings, rb: _clip.Rings
-                  ) -> np.ndarray:
-    done, out = _clip.clip_pairs(ra, ia, rb, ib)
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    done, out, area = _clip.clip_pairs(ra, ia, rb, ib)
+    for side in (0, 1):  # a multipolygon or a polygon with holes meeting the other only through one shell
+        rest = np.flatnonzero(~done & ~(ra.ok[ia] if side == 0 else rb.ok[ib]))
+        if not len(rest):
+            continue
+        geoms, gi, others, oi = (a, ia, b, ib) if side == 0 else (b, ib, a, ia)
+        shells, which, chosen, empty = _one_shell(geoms, gi[rest], others[oi[rest]])
+        out[rest[empty]], area[rest[empty]], done[rest[empty]] = shapely.Polygon(), 0.0, True
+        if len(chosen):
+            rs = _clip.Rings(shells)
+            at = rest[chosen]
+            d2, o2, a2 = (_clip.clip_pairs(rs, which, rb, ib[at]) if side == 0
+                          else _clip.clip_pairs(ra, ia[at], rs, which))
+            out[at[d2]], area[at[d2]], done[at[d2]] = o2[d2], a2[d2], True
     rest = np.flatnonzero(~done)
     if len(rest):
         out[rest] = polygonal(shapely.intersection(a[ia[rest]], b[ib[rest]]))
-    return out
+        area[rest] = shapely.area(out[rest])
+    return out, area
+
+
+def _one_shell(geoms: np.ndarray, idx: np.ndarray, others: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Stand-ins for pairs ``(geoms[idx[k]], others[k])`` of a multipolygon or a polygon with holes.
+
+    Where the other's box meets the box of one polygon of the geometry and of none of that
+    polygon's holes, the polygon's outer ring meets the other exactly as the geometry does.
+
+    Returns ``(shells, which, chosen, empty)``: the outer rings as polygons, the shell standing
+    for each chosen pair, the chosen pairs, and the pairs whose box meets no part (empty result).
+    """
+    none = np.empty(0, np.int64)
+    uniq, pos = np.unique(idx, return_inverse=True)
+    parts, owner = shapely.get_parts(geoms[uniq], return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    parts, owner = parts[poly], owner[poly]
+    if not len(parts):
+        return np.empty(0, dtype=object), none, none, none
+    other_box = shapely.box(*shapely.bounds(others).T)
+    pair, part = shapely.STRtree(shapely.box(*shapely.bounds(parts).T)).query(other_box)
+    mine = owner[part] == pos[pair]
+    pair, part = pair[mine], part[mine]
+    hits = np.bincount(pair, minlength=len(idx))
+    chosen_part = np.full(len(idx), -1)
+    one = hits[pair] == 1
+    chosen_part[pair[one]] = part[one]
+    ok = hits == 1
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    inner = np.r_[False, ring_part[1:] == ring_part[:-1]]  # each part's first ring is its shell
+    if inner.any():
+        hp, hh = shapely.STRtree(rings[inner]).query(other_box)
+        ok[hp[ring_part[inner][hh] == chosen_part[hp]]] = False  # the box meets a hole of the chosen part
+    chosen = np.flatnonzero(ok)
+    shells = shapely.polygons(shapely.get_exterior_ring(parts))
+    return shells, chosen_part[chosen], chosen, np.flatnonzero(hits == 0)
 
 
 def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area: np.ndarray | None = None,
@@ -125,14 +175,23 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area
     if len(layer) == 0 or n == 0:
         return np.arange(n), np.full(n, -1), pieces.copy(), piece_area.copy()
     tree = shapely.STRtree(layer)
-    pi, li = tree.query(pieces, predicate="intersects")
+    pi, li = tree.query(pieces)  # boxes that meet
     rings = (_clip.Rings(pieces) if piece_rings is None else piece_rings,
              _clip.Rings(layer) if layer_rings is None else layer_rings)
-    # two convex polygons: the clipping kernel also tells whether one lies in the other
+    # two convex polygons: the clipping kernel also tells whether one lies in the other, and
+    # clips a pair that does not meet to nothing (dropped below), so they need no predicate
     convex = rings[0].convex[pi] & rings[1].convex[li]
+    if not convex.all():
+        other = np.flatnonzero(~convex)
+        shapely.prepare(pieces)
+        meet = np.ones(len(pi), bool)
+        meet[other] = shapely.intersects(pieces[pi[other]], layer[li[other]])
+        pi, li, convex = pi[meet], li[meet], convex[meet]
     geoms = np.empty(len(pi), dtype=object)
+    area = np.empty(len(pi))
     if convex.any():
-        geoms[convex] = intersection(pieces, pi[convex], layer, li[convex], threads=threads, rings=rings)
+        geoms[convex], area[convex] = intersection(pieces, pi[convex], layer, li[convex], threads=threads,
+                                                   rings=rings)
     other = np.flatnonzero(~convex)
     if len(other):
         po, lo = pi[other], li[other]
@@ -150,10 +209,12 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area
             whole_feat[could] = shapely.covers(pieces[po[could]], layer[lo[could]])  # the polygon lies in the piece
         cut = ~(whole_piece | whole_feat)
         geoms[other[whole_piece]] = pieces[po[whole_piece]]
+        area[other[whole_piece]] = piece_area[po[whole_piece]]
         geoms[other[whole_feat]] = layer[lo[whole_feat]]
+        area[other[whole_feat]] = layer_area[lo[whole_feat]]
         if cut.any():
-            geoms[other[cut]] = intersection(pieces, po[cut], layer, lo[cut], threads=threads, rings=rings)
-    area = shapely.area(geoms)
+            geoms[other[cut]], area[other[cut]] = intersection(pieces, po[cut], layer, lo[cut], threads=threads,
+                                                               rings=rings)
     keep = area > MIN_AREA_M2
     pi, li, geoms, area = pi[keep], li[keep], geoms[keep], area[keep]
     covered = np.bincount(pi, weights=area, minlength=n)
