@@ -181,21 +181,17 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area
     # two convex polygons: the clipping kernel also tells whether one lies in the other, and
     # clips a pair that does not meet to nothing (dropped below), so they need no predicate
     convex = rings[0].convex[pi] & rings[1].convex[li]
-    if not convex.all():
-        other = np.flatnonzero(~convex)
-        shapely.prepare(pieces)
-        meet = np.ones(len(pi), bool)
-        meet[other] = shapely.intersects(pieces[pi[other]], layer[li[other]])
-        pi, li, convex = pi[meet], li[meet], convex[meet]
     geoms = np.empty(len(pi), dtype=object)
-    area = np.empty(len(pi))
+    area = np.zeros(len(pi))
     if convex.any():
         geoms[convex], area[convex] = intersection(pieces, pi[convex], layer, li[convex], threads=threads,
                                                    rings=rings)
     other = np.flatnonzero(~convex)
     if len(other):
         po, lo = pi[other], li[other]
-        # a polygon can only cover one no larger than itself: test only those pairs
+        # most pairs of boxes that meet are a piece inside a polygon or the other way round:
+        # covers first (a polygon can only cover one no larger than itself), then whether the
+        # rest meet at all, and only those are intersected
         layer_area = shapely.area(layer) if layer_area is None else layer_area
         could = layer_area[lo] >= piece_area[po]
         whole_piece = np.zeros(len(other), bool)
@@ -204,15 +200,16 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area
             shapely.prepare(layer)
             whole_piece[could] = shapely.covers(layer[lo[could]], pieces[po[could]])  # the piece lies in the polygon
         could = ~whole_piece & (piece_area[po] >= layer_area[lo])
+        shapely.prepare(pieces)
         if could.any():
-            shapely.prepare(pieces)
             whole_feat[could] = shapely.covers(pieces[po[could]], layer[lo[could]])  # the polygon lies in the piece
-        cut = ~(whole_piece | whole_feat)
         geoms[other[whole_piece]] = pieces[po[whole_piece]]
         area[other[whole_piece]] = piece_area[po[whole_piece]]
         geoms[other[whole_feat]] = layer[lo[whole_feat]]
         area[other[whole_feat]] = layer_area[lo[whole_feat]]
-        if cut.any():
+        rest = np.flatnonzero(~(whole_piece | whole_feat))
+        cut = rest[shapely.intersects(pieces[po[rest]], layer[lo[rest]])]  # boxes meet, do the polygons?
+        if len(cut):
             geoms[other[cut]], area[other[cut]] = intersection(pieces, po[cut], layer, lo[cut], threads=threads,
                                                                rings=rings)
     keep = area > MIN_AREA_M2

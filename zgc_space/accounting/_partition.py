@@ -44,7 +44,7 @@ __all__ = ["Source", "account_partitioned", "group_blocks", "source", "window"]
 #: One partition's result, the ids and areas of its survey and flag layers as used, and (when its
 #: pieces were written to a file) the few piece columns the merge needs.
 _Result = tuple[Accounting, dict[str, tuple[np.ndarray, np.ndarray]], pd.DataFrame | None]
-#: Piece columns the merge reads (straddles, outside-block polygons).
+#: Piece columns the merge reads (straddles, outside-block polygons); areas summed over the others.
 _MERGE_COLUMNS = ("block_id", "survey_id", "supply_id", "idle_id", "serviced_id", "area_m2")
 #: Layers read as a window per partition; the others are read whole.
 WINDOWED = ("survey", "plan", "buildings")
@@ -189,9 +189,11 @@ def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str,
     if out_file is None:
         return acc, areas, None
     acc.pieces.to_parquet(out_file, write_covering_bbox=True)
-    # copies: a slice of the pieces (even of no rows) would keep all their arrays, geometries included, alive;
-    # the text columns stay pyarrow strings (a few bytes an id, not a Python object each)
-    slim = acc.pieces[list(_MERGE_COLUMNS)].copy(deep=True)
+    # the merge only sums areas by these ids: one row per combination (a parcel cut by several plan
+    # plots is one row), held as pyarrow strings; a new frame, so that no slice keeps the pieces'
+    # arrays, geometries included, alive
+    keys = [c for c in _MERGE_COLUMNS if c != "area_m2"]
+    slim = acc.pieces.groupby(keys, dropna=False, sort=False)["area_m2"].sum().reset_index()
     return replace(acc, pieces=acc.pieces.iloc[:0].copy(deep=True)), areas, slim
 
 
