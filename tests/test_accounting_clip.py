@@ -144,6 +144,35 @@ def test_holed_and_multipart_geometries_meeting_one_shell_are_clipped_by_the_ker
     assert (area > 0).sum() > 100 and sum(geos_pairs) < len(b) // 4  # most pairs never reach GEOS
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_split_of_holed_and_multipart_pieces_matches_geos(seed: int) -> None:
+    # blocks with holes and several parts (stars and convex shapes) cut by random convex and
+    # star-shaped parcels: every part equals GEOS's intersection and the parts add up to each block
+    rng = np.random.default_rng(seed)
+    pieces = []
+    for k in range(12):
+        cx, cy = X0 + 150 * k, Y0
+        shell = star(rng, cx, cy, 60) if rng.random() < 0.5 else convex(rng, cx, cy, 60)
+        hole = shapely.Point(cx + rng.uniform(-8, 8), cy + rng.uniform(-8, 8)).buffer(rng.uniform(3, 12), quad_segs=3)
+        g = shell.difference(hole) if rng.random() < 0.7 else shell
+        if rng.random() < 0.5:  # a second part beside it
+            g = shapely.union(g, convex(rng, cx + 70, cy + 40, 10))
+        pieces.append(g)
+    pieces_a = np.array(pieces, dtype=object)
+    layer = [convex(rng, X0 + x, Y0 + y, 15) if rng.random() < 0.7 else star(rng, X0 + x, Y0 + y, 15)
+             for x, y in rng.uniform((-80, -80), (1_800, 80), (160, 2))]
+    layer_a, _ = _overlay.make_disjoint(np.array(layer, dtype=object))
+    pi, fi, geoms, area = _overlay.split(pieces_a, layer_a)
+    np.testing.assert_allclose(area, shapely.area(geoms), rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(np.bincount(pi, weights=area, minlength=len(pieces_a)), shapely.area(pieces_a),
+                               rtol=1e-9, atol=1e-6)
+    inside = fi >= 0
+    ref = shapely.intersection(pieces_a[pi[inside]], layer_a[fi[inside]])
+    np.testing.assert_allclose(area[inside], shapely.area(ref), rtol=1e-9, atol=1e-6)
+    assert shapely.is_valid(geoms).all()
+
+
 def test_overlay_split_uses_the_kernel_and_keeps_every_piece() -> None:
     rng = np.random.default_rng(7)
     pieces = np.array([convex(rng, X0 + x, Y0 + y, 20) for x, y in rng.uniform(0, 400, (300, 2))], dtype=object)

@@ -90,3 +90,28 @@ def test_windows_of_a_layer_in_another_crs(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(parts.blocks.drop(columns="geometry"), one.blocks.drop(columns="geometry"),
                                   check_exact=False, rtol=1e-9)
     assert len(parts.pieces) == len(one.pieces)
+
+
+def test_parts_are_read_in_runs_in_their_order_whatever_their_kind(tmp_path: Path) -> None:
+    from zgc_space.accounting import _partition
+
+    survey = gpd.read_parquet(SRC / "survey_dltb_2023.parquet").iloc[:4_000]
+    chunks = np.array_split(np.arange(len(survey)), 5)
+    files = []
+    for i, rows in enumerate(chunks):
+        part = survey.iloc[rows].copy()
+        if i == 3:
+            part["extra"] = 1.5  # a part whose schema differs: read on its own
+        path = tmp_path / f"part.{i}.parquet"
+        part.to_parquet(path, write_covering_bbox=i != 2)  # part 2 has no bbox column
+        files.append(str(path))
+    covered = frozenset(f for i, f in enumerate(files) if i != 2)
+    x0, y0, x1, y1 = survey.total_bounds
+    box = (x0, y0, (x0 + x1) / 2, y1)  # the west half
+    frames = _partition._read_parts(files, box, covered)
+    got = pd.concat(frames, ignore_index=True)
+    one_by_one = pd.concat([gpd.read_parquet(f, bbox=box if f in covered else None) for f in files],
+                           ignore_index=True)
+    assert 0 < len(got) < len(survey)
+    assert got["BSM"].tolist() == one_by_one["BSM"].tolist()
+    assert got.crs == survey.crs

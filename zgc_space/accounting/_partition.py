@@ -20,6 +20,8 @@ workers, each reading its own windows; otherwise one after the other in this pro
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import os
 from dataclasses import dataclass, replace
@@ -60,13 +62,26 @@ def group_blocks(blocks: gpd.GeoDataFrame, partitions: int) -> list[np.ndarray]:
 
 def _boxes_in(crs: object, boxes: np.ndarray) -> np.ndarray:
     """``boxes`` (rows x0, y0, x1, y1 in EPSG:4548) in ``crs``, each widened to hold its edges (densified)."""
-    from pyproj import CRS, Transformer
-
-    if crs is None or CRS.from_user_input(crs).equals(CRS.from_user_input(schema.METRIC_CRS)):
+    # PROJJSON (a dict, from GeoParquet metadata) as its text: the cache needs a hashable key
+    t = None if crs is None else _from_metric(json.dumps(crs, sort_keys=True) if isinstance(crs, dict) else crs)
+    if t is None:
         return boxes
-    t = Transformer.from_crs(schema.METRIC_CRS, crs, always_xy=True)
     out = [t.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21) for b in boxes]
     return np.asarray(out, dtype=np.float64).reshape(-1, 4)
+
+
+@functools.lru_cache(maxsize=32)
+def _from_metric(crs: object) -> Any:
+    """Return the transformer from EPSG:4548 to ``crs`` (text or hashable), None if it is EPSG:4548 (once per CRS).
+
+    Every window of every partition asks: parsing a CRS costs milliseconds.
+    """
+    from pyproj import CRS, Transformer
+
+    target = CRS.from_user_input(json.loads(crs) if isinstance(crs, str) and crs.startswith("{") else crs)
+    if target.equals(CRS.from_user_input(schema.METRIC_CRS)):
+        return None
+    return Transformer.from_crs(schema.METRIC_CRS, target, always_xy=True)
 
 
 @dataclass(frozen=True)
@@ -160,7 +175,7 @@ def window(src: object, blocks: gpd.GeoSeries) -> object:
                                                                    & (boxes[:, 1] <= b[3]) & (boxes[:, 3] >= b[1])))]
         # parts with a bbox covering column (GeoParquet 1.1, ``write_covering_bbox=True``) decode only the
         # rows whose box meets the window's
-        frames = [gpd.read_parquet(f, bbox=box) if f in src.covered else gpd.read_parquet(f) for f in hit]
+        frames = _read_parts(hit, box, src.covered)
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] if frames else \
             gpd.read_parquet(src.parts[0][0]).iloc[:0]
         frame = gpd.GeoDataFrame(frame, geometry=frames[0].geometry.name if frames else "geometry",
@@ -173,6 +188,27 @@ def window(src: object, blocks: gpd.GeoSeries) -> object:
         near = np.unique(frame.sindex.query(np.asarray(shapes.values, dtype=object), predicate="intersects")[1])
         frame = frame.iloc[near]
     return _layers.Read(frame.reset_index(drop=True), src.label, list(src.files))
+
+
+def _read_parts(files: list[str], box: tuple[float, ...], covered: frozenset[str]) -> list[gpd.GeoDataFrame]:
+    """Read GeoParquet ``files`` in their order, those in ``covered`` only where their bbox column meets ``box``.
+
+    Files in a row of the same kind are read as one dataset (metadata, CRS and geometry decoded
+    once, not per part; the order of files and rows is kept); parts whose schemas differ are
+    read one by one.
+    """
+    import pyarrow
+
+    frames: list[gpd.GeoDataFrame] = []
+    for cov, run in itertools.groupby(files, key=lambda f: f in covered):
+        group = list(run)
+        try:
+            frames.append(gpd.read_parquet(group if len(group) > 1 else group[0], bbox=box if cov else None))
+        except (pyarrow.ArrowException, ValueError, TypeError):
+            if len(group) == 1:
+                raise
+            frames += [gpd.read_parquet(f, bbox=box if cov else None) for f in group]
+    return frames
 
 
 def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str, Any], out_file: str | None = None
