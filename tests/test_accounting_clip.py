@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import Polygon, box
 
 from zgc_space.accounting import _clip, _overlay
 
 X0, Y0 = 440_000.0, 4_430_000.0
+#: The same tests run on the numpy kernel and on the compiled one (numba, ``zgc_space[fast]``).
+KERNELS = ["numpy", "compiled"]
+
+
+@pytest.fixture(params=KERNELS, autouse=True)
+def which_kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+        assert _clip._jit() is not None
+    monkeypatch.setattr(_clip, "JIT_MIN_PAIRS", 0 if request.param == "compiled" else 10**12)
+    return str(request.param)
 
 
 def kernel(a: list, b: list) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +60,7 @@ def star(rng: np.random.Generator, cx: float, cy: float, r: float) -> Polygon:
     return Polygon(np.column_stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)]))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_random_pairs_match_geos(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -144,7 +156,7 @@ def test_holed_and_multipart_geometries_meeting_one_shell_are_clipped_by_the_ker
     assert (area > 0).sum() > 100 and sum(geos_pairs) < len(b) // 4  # most pairs never reach GEOS
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_split_of_holed_and_multipart_pieces_matches_geos(seed: int) -> None:
     # blocks with holes and several parts (stars and convex shapes) cut by random convex and
@@ -160,9 +172,13 @@ def test_split_of_holed_and_multipart_pieces_matches_geos(seed: int) -> None:
             g = shapely.union(g, convex(rng, cx + 70, cy + 40, 10))
         pieces.append(g)
     pieces_a = np.array(pieces, dtype=object)
-    layer = [convex(rng, X0 + x, Y0 + y, 15) if rng.random() < 0.7 else star(rng, X0 + x, Y0 + y, 15)
-             for x, y in rng.uniform((-80, -80), (1_800, 80), (160, 2))]
-    layer_a, _ = _overlay.make_disjoint(np.array(layer, dtype=object))
+    # parcels that tile the ground exactly: Voronoi cells, some notched (not convex)
+    seeds = shapely.multipoints(rng.uniform((X0 - 80, Y0 - 80), (X0 + 1_800, Y0 + 80), (160, 2)))
+    cells = np.asarray(shapely.get_parts(shapely.voronoi_polygons(seeds)), dtype=object)
+    for i in np.flatnonzero(rng.random(len(cells)) < 0.3):
+        cx, cy = shapely.get_coordinates(shapely.centroid(cells[i]))[0]
+        cells[i] = shapely.difference(cells[i], box(cx, cy, cx + 40, cy + 40))
+    layer_a = cells
     pi, fi, geoms, area = _overlay.split(pieces_a, layer_a)
     np.testing.assert_allclose(area, shapely.area(geoms), rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(np.bincount(pi, weights=area, minlength=len(pieces_a)), shapely.area(pieces_a),
@@ -226,3 +242,26 @@ def test_reused_rings_equal_rings_read_afresh() -> None:
     m = int(ref.count[which].max())
     for a, b in zip(got.padded(which, m), ref.padded(which, m), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_compiled_kernel_gives_the_numpy_kernels_polygons_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(3)
+    a = [star(rng, X0 + x, Y0 + y, 30) if k % 3 else convex(rng, X0 + x, Y0 + y, 30)
+         for k, (x, y) in enumerate(rng.uniform(0, 60, (3_000, 2)))]
+    b = [convex(rng, X0 + x, Y0 + y, 30) if k % 5 else box(X0 + x, Y0 + y, X0 + x + 25, Y0 + y + 20)
+         for k, (x, y) in enumerate(rng.uniform(0, 60, (3_000, 2)))]
+    a[:5] = [box(X0, Y0, X0 + 10, Y0 + 10)] * 5  # inside, on an edge, apart, identical, corner
+    b[:5] = [box(X0 - 5, Y0 - 5, X0 + 20, Y0 + 20), box(X0 + 10, Y0, X0 + 20, Y0 + 10),
+             box(X0 + 50, Y0, X0 + 60, Y0 + 10), box(X0, Y0, X0 + 10, Y0 + 10), box(X0 + 5, Y0 + 5, X0 + 15, Y0 + 15)]
+    ra, rb = _clip.Rings(np.array(a, dtype=object)), _clip.Rings(np.array(b, dtype=object))
+    pairs = np.arange(len(a))
+    monkeypatch.setattr(_clip, "JIT_MIN_PAIRS", 10**12)
+    done_np, out_np, area_np = _clip.clip_pairs(ra, pairs, rb, pairs)
+    monkeypatch.setattr(_clip, "JIT_MIN_PAIRS", 0)
+    done_jit, out_jit, area_jit = _clip.clip_pairs(ra, pairs, rb, pairs)
+    assert done_np.sum() > 2_000
+    np.testing.assert_array_equal(done_jit, done_np)
+    np.testing.assert_array_equal(area_jit[done_np], area_np[done_np])
+    assert (shapely.to_wkb(out_jit[done_np]) == shapely.to_wkb(out_np[done_np])).all()
+    assert all(out_jit[i] is out_np[i] for i in np.flatnonzero(done_np) if out_np[i] is a[i] or out_np[i] is b[i])
