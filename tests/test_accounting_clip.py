@@ -18,11 +18,18 @@ KERNELS = ["numpy", "compiled"]
 
 @pytest.fixture(params=KERNELS, autouse=True)
 def which_kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "compiled":
+    use_kernel(request.param, monkeypatch)
+    return str(request.param)
+
+
+def use_kernel(which: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every clip call use the numpy kernel, or the compiled one."""
+    if which == "compiled":
         pytest.importorskip("numba")
         assert _clip._jit() is not None
-    monkeypatch.setattr(_clip, "JIT_MIN_PAIRS", 0 if request.param == "compiled" else 10**12)
-    return str(request.param)
+        monkeypatch.setattr(_clip, "JIT_MIN_PAIRS", 0)
+    else:
+        monkeypatch.setattr(_clip, "_JIT", [None])  # as without numba
 
 
 def kernel(a: list, b: list) -> tuple[np.ndarray, np.ndarray]:
@@ -256,9 +263,10 @@ def test_compiled_kernel_gives_the_numpy_kernels_polygons_exactly(monkeypatch: p
              box(X0 + 50, Y0, X0 + 60, Y0 + 10), box(X0, Y0, X0 + 10, Y0 + 10), box(X0 + 5, Y0 + 5, X0 + 15, Y0 + 15)]
     ra, rb = _clip.Rings(np.array(a, dtype=object)), _clip.Rings(np.array(b, dtype=object))
     pairs = np.arange(len(a))
-    monkeypatch.setattr(_clip, "JIT_MIN_PAIRS", 10**12)
+    use_kernel("numpy", monkeypatch)
     done_np, out_np, area_np = _clip.clip_pairs(ra, pairs, rb, pairs)
-    monkeypatch.setattr(_clip, "JIT_MIN_PAIRS", 0)
+    monkeypatch.undo()
+    use_kernel("compiled", monkeypatch)
     done_jit, out_jit, area_jit = _clip.clip_pairs(ra, pairs, rb, pairs)
     assert done_np.sum() > 2_000
     np.testing.assert_array_equal(done_jit, done_np)
