@@ -353,7 +353,8 @@ WORKLOADS = {
     "proposals": script("bench_proposals.py", ["--repeat", "1"]),
     "optimize": script("bench_optimize.py", ["--repeat", "1", "--points", "5"]),
     "editor": script("bench_editor.py", ["--clicks", "30"]),
-    "accounting": script("bench_accounting.py", ["--parcels", "5000", "--plots", "1000", "--repeats", "1"]),
+    "accounting": script("bench_accounting.py", ["--parcels", "5000", "--plots", "1000", "--repeats", "1",
+                                                 "--warmup", "1"]),
     "cli": script("bench_cli.py", ["--repeat", "5"]),
 }
 

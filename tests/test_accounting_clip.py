@@ -274,3 +274,21 @@ def test_compiled_kernel_gives_the_numpy_kernels_polygons_exactly(monkeypatch: p
     np.testing.assert_array_equal(area_jit[done_np], area_np[done_np])
     assert (shapely.to_wkb(out_jit[done_np]) == shapely.to_wkb(out_np[done_np])).all()
     assert all(out_jit[i] is out_np[i] for i in np.flatnonzero(done_np) if out_np[i] is a[i] or out_np[i] is b[i])
+
+
+def test_the_compiled_kernel_is_loaded_once_the_process_has_clipped_enough_pairs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(9)
+    a = np.array([convex(rng, X0 + x, Y0 + y, 20) for x, y in rng.uniform(0, 50, (60, 2))], dtype=object)
+    b = np.array([box(X0 + x, Y0 + y, X0 + x + 30, Y0 + y + 30) for x, y in rng.uniform(0, 50, (60, 2))],
+                 dtype=object)
+    ra, rb, pairs = _clip.Rings(a), _clip.Rings(b), np.arange(len(a))
+    monkeypatch.setattr(_clip, "_JIT", [])  # not loaded yet, as in a new process
+    monkeypatch.setattr(_clip, "_PAIRS_SEEN", [0])
+    monkeypatch.setattr(_clip, "JIT_MIN_PAIRS", 100)
+    first = _clip.clip_pairs(ra, pairs, rb, pairs)
+    assert _clip._JIT == []  # 60 pairs: the numpy kernel, nothing loaded
+    second = _clip.clip_pairs(ra, pairs, rb, pairs)
+    assert _clip._JIT and _clip._JIT[0] is not None  # 120 pairs seen: loaded, and used from then on
+    np.testing.assert_array_equal(first[2], second[2])

@@ -35,10 +35,13 @@ logger = logging.getLogger("zgc_space.accounting")
 
 #: Pairs whose subject has more vertices than this go to GEOS (padding cost grows with it).
 MAX_VERTICES = 256
-#: A call with at least this many pairs of one kind loads the compiled kernel (:mod:`._clip_jit`)
-#: when numba is installed (``zgc_space[fast]``), which then takes every call; fewer are not worth
-#: its start-up (0.3 s import, 0.4 s to load its cache, 1.5 s to compile the first time).
-JIT_MIN_PAIRS = 20_000
+#: Once this process has clipped this many pairs, the compiled kernel (:mod:`._clip_jit`) is loaded
+#: where numba is installed (``zgc_space[fast]``) and takes every call after. Its start-up (0.2-0.3 s
+#: import, 0.4-0.5 s to load its cache, 1.5 s to compile the first time) is repaid by about 1.5 µs
+#: a pair: a one-shot run of 50,000 parcels (~100,000 pairs) would lose by it, a Beijing-sized
+#: run, a partitioned one or a notebook accounting again and again gains.
+JIT_MIN_PAIRS = 400_000
+_PAIRS_SEEN = [0]
 #: Pairs clipped at once (bounds the temporary arrays: ~40 MB at 16 vertices).
 _CHUNK = 65_536
 
@@ -272,8 +275,9 @@ def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray) -> tuple[np
         (a_clips, (rb, ib, nb, cb), (ra, ia, na)),
     ):
         sel = np.flatnonzero(clips)
+        _PAIRS_SEEN[0] += len(sel)
         # the compiled kernel gives the numpy kernel's results bit for bit: once loaded, it takes every call
-        if len(sel) and (len(sel) >= JIT_MIN_PAIRS or (_JIT and _JIT[0] is not None)) and _jit() is not None:
+        if len(sel) and (_PAIRS_SEEN[0] >= JIT_MIN_PAIRS or (_JIT and _JIT[0] is not None)) and _jit() is not None:
             for lo in range(0, len(sel), _CHUNK):
                 part = sel[lo:lo + _CHUNK]
                 ok, res, res_area = _clip_compiled(rs, i_s[part], rc, i_c[part], s_convex[part])

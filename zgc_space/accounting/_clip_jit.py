@@ -8,8 +8,8 @@ kernel spends most of its time on temporaries of the padded ``(vertices, pairs)`
 pair is clipped in a small scratch buffer (about 10 ms for 93,000 pairs against 100-250 ms).
 
 Numba compiles the function on its first call (about 1.5 s, then cached next to this file: about
-0.4 s to load in a new process) and its import takes 0.3 s, so :mod:`._clip` uses it only for
-calls with many pairs (:data:`._clip.JIT_MIN_PAIRS`).
+0.4 s to load in a new process) and its import takes 0.3 s, so :mod:`._clip` loads it only once
+the process has clipped many pairs (:data:`._clip.JIT_MIN_PAIRS`).
 """
 
 from __future__ import annotations
