@@ -360,3 +360,36 @@ def test_demo_accounting_reproduces_the_sample_table_within_a_tenth_of_a_percent
     assert (check["max_block_rel_diff"] <= 1e-3).all(), check
     assert round(check.loc["nonconstruction_m2", "accounted_km2"]) == 24
     assert round(check.loc["ready_m2", "accounted_km2"] + check.loc["unready_m2", "accounted_km2"]) == 27
+
+
+def test_pieces_are_built_when_first_read_and_equal_their_areas(layers: dict) -> None:
+    import importlib
+
+    import shapely
+
+    _account = importlib.import_module("zgc_space.accounting._account")  # the package's name is the function
+    crs = layers["blocks"].crs
+    blocks = gpd.GeoDataFrame({"block_id": ["B1"]}, geometry=[box(440_000, 4_430_000, 440_300, 4_430_200)], crs=crs)
+    survey = gpd.GeoDataFrame({"BSM": ["s1", "s2", "s3"], "DLBM": ["0701", "0601", "1201"]},
+                              geometry=[box(440_000, 4_430_000, 440_100, 4_430_200),
+                                        box(440_100, 4_430_000, 440_200, 4_430_200),
+                                        box(440_200, 4_430_000, 440_300, 4_430_200)], crs=crs)
+    plan = gpd.GeoDataFrame({"DKBH": ["p1", "p2"], "YDDM": ["R2", "G1"], "RJL": [2.0, 0.5]},
+                            geometry=[box(439_900, 4_430_000, 440_150, 4_430_300),
+                                      box(440_150, 4_430_000, 440_400, 4_430_300)], crs=crs)
+    acc = accounting.account(blocks, survey=survey, plan=plan)
+    lazy = acc._pieces
+    assert isinstance(lazy, _account._LazyPieces)
+    assert not shapely.is_geometry(lazy.geoms).all()  # the block table came without the cut polygons
+    pieces = acc.pieces
+    assert acc.pieces is pieces  # built once
+    geoms = np.asarray(pieces.geometry.values, dtype=object)
+    assert len(pieces) == 4 and shapely.is_geometry(geoms).all() and shapely.is_valid(geoms).all()
+    np.testing.assert_allclose(shapely.area(geoms), pieces["area_m2"].to_numpy(), rtol=1e-12)
+    assert sorted(pieces["area_m2"].round(6)) == [10_000.0, 10_000.0, 20_000.0, 20_000.0]
+    # the same pieces when they are needed during the run (buildings are placed in them)
+    buildings = gpd.GeoDataFrame({"building_id": ["b1"], "floors": [3]},
+                                 geometry=[box(440_010, 4_430_010, 440_030, 4_430_030)], crs=crs)
+    other = accounting.account(blocks, survey=survey, plan=plan, buildings=buildings).pieces
+    pd.testing.assert_frame_equal(other.drop(columns="geometry"), pieces.drop(columns="geometry"))
+    assert (shapely.to_wkb(other.geometry.values) == shapely.to_wkb(geoms)).all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -115,11 +117,13 @@ def _frame(kind: str, layer: str, block: object, fid: object, other: object, are
 
 def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, has_idle: bool,
                           code: np.ndarray | None = None, use: np.ndarray | None = None,
-                          plan_use: np.ndarray | None = None) -> list[pd.DataFrame]:
+                          plan_use: np.ndarray | None = None,
+                          geometry: Callable[[np.ndarray], np.ndarray] | None = None) -> list[pd.DataFrame]:
     """Conflicts visible on the pieces: built unsupplied, plan/survey, gaps, supply/idle misplaced, unknown codes.
 
     ``code`` (class codes), ``use`` and ``plan_use`` (object arrays) may be given when known:
-    they are read from ``p`` otherwise.
+    they are read from ``p`` otherwise. ``geometry`` gives the geometries of the pieces at some
+    positions (``p``'s geometry column when not given).
     """
     out: list[pd.DataFrame] = []
 
@@ -133,7 +137,8 @@ def conflicts_from_pieces(p: pd.DataFrame, *, has_plan: bool, has_supply: bool, 
         codes_s = codes[order]
         starts = np.r_[0, np.flatnonzero(np.diff(codes_s)) + 1]
         sizes = np.diff(np.r_[starts, len(codes_s)])
-        geoms = np.asarray(p.geometry.values, dtype=object)[np.flatnonzero(mask)][order]
+        rows = np.flatnonzero(mask)[order]
+        geoms = geometry(rows) if geometry is not None else np.asarray(p.geometry.values, dtype=object)[rows]
         merged = geoms[starts].copy()
         for k in np.flatnonzero(sizes > 1):  # union only where a conflict spans several pieces
             merged[k] = shapely.union_all(geoms[starts[k]:starts[k] + sizes[k]])

@@ -147,7 +147,14 @@ def clip(rs: Any, i_s: np.ndarray, rc: Any, i_c: np.ndarray) -> tuple[np.ndarray
     touched = np.zeros(n, dtype=np.bool_)
     fits = np.zeros(n, dtype=np.bool_)
     # one signature (float64 coordinates, int64 counts) whatever the rings' dtypes: compiled and cached once
-    f8, i8 = (lambda v: np.ascontiguousarray(v, dtype=np.float64)), (lambda v: np.ascontiguousarray(v, dtype=np.int64))
-    _compiled()(f8(rs.x), f8(rs.y), i8(rs.start), i8(rs.count), f8(rc.x), f8(rc.y), i8(rc.start), i8(rc.count),
-                f8(rc.sign), i_s, i_c, cap, out_x, out_y, out_n, area, touched, fits)
+    _compiled()(_f8(rs.x), _f8(rs.y), _i8(rs.start), _i8(rs.count), _f8(rc.x), _f8(rc.y), _i8(rc.start), _i8(rc.count),
+                _f8(rc.sign), i_s, i_c, cap, out_x, out_y, out_n, area, touched, fits)
     return out_x, out_y, cap, out_n, area, touched, fits
+
+
+def _f8(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
+def _i8(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.int64)

@@ -75,29 +75,31 @@ def make_disjoint(geoms: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, f
 
 
 def intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, *, threads: int = 1,
-                 rings: tuple[_clip.Rings, _clip.Rings] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 rings: tuple[_clip.Rings, _clip.Rings] | None = None, store: _clip.Deferred | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the polygonal part of ``a[ia] ∩ b[ib]`` and its area; with ``threads > 1`` in chunks on threads.
 
     Pairs of simple polygons one of which is convex are clipped by :func:`_clip.clip_pairs`
     (numpy, all pairs at once, areas from the clipped rings); the others go to GEOS. Shapely and
-    numpy release the GIL in their vectorised functions, so the chunks run in parallel.
+    numpy release the GIL in their vectorised functions, so the chunks run in parallel. With
+    ``store`` the kernel's results of convex subjects are left unbuilt (:class:`_clip.Deferred`).
     """
     ra, rb = rings if rings is not None else (_clip.Rings(a), _clip.Rings(b))
     if threads <= 1 or len(ia) < 2_000:
-        return _intersection(a, ia, b, ib, ra, rb)
+        return _intersection(a, ia, b, ib, ra, rb, store)
     from concurrent.futures import ThreadPoolExecutor
 
     bounds = np.linspace(0, len(ia), threads * 4 + 1).astype(int)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         parts = list(pool.map(lambda k: _intersection(a, ia[bounds[k]:bounds[k + 1]], b, ib[bounds[k]:bounds[k + 1]],
-                                                      ra, rb),
+                                                      ra, rb, store),
                               range(len(bounds) - 1)))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, ra: _clip.Rings, rb: _clip.Rings
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    done, out, area = _clip.clip_pairs(ra, ia, rb, ib)
+def _intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, ra: _clip.Rings, rb: _clip.Rings,
+                  store: _clip.Deferred | None = None) -> tuple[np.ndarray, np.ndarray]:
+    done, out, area = _clip.clip_pairs(ra, ia, rb, ib, store=store)
     for side in (0, 1):  # a multipolygon or a polygon with holes meeting the other only through one shell
         rest = np.flatnonzero(~done & ~(ra.ok[ia] if side == 0 else rb.ok[ib]))
         if not len(rest):
@@ -108,8 +110,8 @@ def _intersection(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, 
         if len(chosen):
             rs = _clip.Rings(shells)
             at = rest[chosen]
-            d2, o2, a2 = (_clip.clip_pairs(rs, which, rb, ib[at]) if side == 0
-                          else _clip.clip_pairs(ra, ia[at], rs, which))
+            d2, o2, a2 = (_clip.clip_pairs(rs, which, rb, ib[at], store=store) if side == 0
+                          else _clip.clip_pairs(ra, ia[at], rs, which, store=store))
             out[at[d2]], area[at[d2]], done[at[d2]] = o2[d2], a2[d2], True
     rest = np.flatnonzero(~done)
     if len(rest):
@@ -156,11 +158,13 @@ def _one_shell(geoms: np.ndarray, idx: np.ndarray, others: np.ndarray
 
 def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area: np.ndarray | None = None,
           layer_area: np.ndarray | None = None, layer_rings: _clip.Rings | None = None,
-          piece_rings: _clip.Rings | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+          piece_rings: _clip.Rings | None = None, store: _clip.Deferred | None = None
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut ``pieces`` by ``layer`` (disjoint polygons).
 
     ``piece_area``, ``layer_area``, ``layer_rings`` and ``piece_rings`` may be given when known
-    (they are computed otherwise).
+    (they are computed otherwise). With ``store``, parts the kernel cut from convex pieces are
+    not built: they hold their slot there (``store.build(geoms)`` builds them).
 
     Returns
     -------
@@ -185,7 +189,7 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area
     area = np.zeros(len(pi))
     if convex.any():
         geoms[convex], area[convex] = intersection(pieces, pi[convex], layer, li[convex], threads=threads,
-                                                   rings=rings)
+                                                   rings=rings, store=store)
     other = np.flatnonzero(~convex)
     if len(other):
         po, lo = pi[other], li[other]
@@ -211,12 +215,15 @@ def split(pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area
         cut = rest[shapely.intersects(pieces[po[rest]], layer[lo[rest]])]  # boxes meet, do the polygons?
         if len(cut):
             geoms[other[cut]], area[other[cut]] = intersection(pieces, po[cut], layer, lo[cut], threads=threads,
-                                                               rings=rings)
+                                                               rings=rings, store=store)
     keep = area > MIN_AREA_M2
     pi, li, geoms, area = pi[keep], li[keep], geoms[keep], area[keep]
     covered = np.bincount(pi, weights=area, minlength=n)
     deficit = piece_area - covered
     need = np.flatnonzero(deficit > np.maximum(MIN_AREA_M2, 1e-9 * piece_area))
+    if store is not None and len(need):  # the remainders are cut with the parts of those pieces: build them
+        of_need = np.flatnonzero(np.isin(pi, need))
+        geoms[of_need] = store.build(geoms[of_need])
     rem_piece, rem_geom = _remainders(pieces, need, pi, geoms)
     ra = shapely.area(rem_geom) if len(rem_piece) else np.zeros(0)
     if len(rem_piece):
@@ -263,6 +270,7 @@ def _remainders(
 def split_disjoint(
     pieces: np.ndarray, layer: np.ndarray, *, threads: int = 1, piece_area: np.ndarray | None = None,
     layer_rings: _clip.Rings | None = None, piece_rings: _clip.Rings | None = None,
+    store: _clip.Deferred | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]], np.ndarray, np.ndarray]:
     """:func:`split` for a layer that may overlap itself; overlaps are resolved and returned.
 
@@ -277,7 +285,7 @@ def split_disjoint(
     piece_area = shapely.area(pieces) if piece_area is None else piece_area
     layer_area = shapely.area(layer)
     pi, fi, geoms, area = split(pieces, layer, threads=threads, piece_area=piece_area, layer_area=layer_area,
-                                layer_rings=layer_rings, piece_rings=piece_rings)
+                                layer_rings=layer_rings, piece_rings=piece_rings, store=store)
     excess = np.bincount(pi, weights=area, minlength=len(pieces)) - piece_area
     bad = np.flatnonzero(excess > np.maximum(1e-3, 1e-9 * piece_area))
     if not len(bad):
@@ -290,6 +298,8 @@ def split_disjoint(
     used[cand] = fixed
     used_area = layer_area.copy()
     used_area[cand] = shapely.area(fixed)
+    if store is not None:
+        store.reset()  # the first cut is discarded
     pi, fi, geoms, area = split(pieces, used, threads=threads, piece_area=piece_area, layer_area=used_area,
-                                piece_rings=piece_rings)
+                                piece_rings=piece_rings, store=store)
     return pi, fi, geoms, area, [(int(cand[i]), int(cand[j]), a) for i, j, a in found], used, used_area

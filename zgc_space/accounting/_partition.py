@@ -223,6 +223,7 @@ def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str,
     areas: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     acc = account_one(blocks, **given, **options, _areas=areas, _partial=True)
     if out_file is None:
+        _ = acc.pieces  # built here (on the worker): the merge reads them
         return acc, areas, None
     acc.pieces.to_parquet(out_file, write_covering_bbox=True)
     # the merge only sums areas by these ids: one row per combination (a parcel cut by several plan
@@ -230,7 +231,7 @@ def _run_one(blocks: _layers.Read, layers: dict[str, object], options: dict[str,
     # arrays, geometries included, alive
     keys = [c for c in _MERGE_COLUMNS if c != "area_m2"]
     slim = acc.pieces.groupby(keys, dropna=False, sort=False)["area_m2"].sum().reset_index()
-    return replace(acc, pieces=acc.pieces.iloc[:0].copy(deep=True)), areas, slim
+    return replace(acc, _pieces=acc.pieces.iloc[:0].copy(deep=True)), areas, slim
 
 
 def account_partitioned(blocks: object, *, partitions: int, scheduler: object = None,
@@ -319,7 +320,7 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
     table: pd.DataFrame = pieces if slims[0] is None else pd.concat(slims, ignore_index=True)
     # the partitions' own pieces are not needed any more: let them go before the conflicts are merged
     results.clear()
-    accs = [replace(a, pieces=a.pieces.iloc[:0].copy(deep=True)) for a in accs]
+    accs = [replace(a, _pieces=a.pieces.iloc[:0].copy(deep=True)) for a in accs]
     b_idx = _positions(pd.Index(bids), table["block_id"].to_numpy(dtype=object))
     area = table["area_m2"].to_numpy(dtype=float)
 
@@ -354,7 +355,7 @@ def _merge(bl: gpd.GeoDataFrame, groups: list[np.ndarray], results: list[_Result
     for a in accs:
         for k, files in a.inputs.items():
             inputs[k] = list(dict.fromkeys([*inputs.get(k, []), *files]))
-    return replace(accs[0], blocks=blocks, pieces=pieces, conflicts=conflicts, summary=_summary(blocks),
+    return replace(accs[0], blocks=blocks, _pieces=pieces, conflicts=conflicts, summary=_summary(blocks),
                    notes=tuple(notes), inputs=inputs)
 
 
