@@ -393,3 +393,31 @@ def test_pieces_are_built_when_first_read_and_equal_their_areas(layers: dict) ->
     other = accounting.account(blocks, survey=survey, plan=plan, buildings=buildings).pieces
     pd.testing.assert_frame_equal(other.drop(columns="geometry"), pieces.drop(columns="geometry"))
     assert (shapely.to_wkb(other.geometry.values) == shapely.to_wkb(geoms)).all()
+
+
+def test_the_garbage_collector_is_paused_during_a_run_and_restored_after(layers: dict,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import importlib
+
+    core = importlib.import_module("zgc_space.accounting._account")
+    seen = []
+    real = core._account
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(core, "_account", spy)
+    assert gc.isenabled()
+    run(layers)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(AccountingError):
+        accounting.account(layers["blocks"], survey=layers["survey"], overlaps="maybe")
+    assert gc.isenabled()  # restored after an error too
+    gc.disable()
+    try:
+        run(layers)
+        assert not gc.isenabled()  # a caller who had paused it keeps it paused
+    finally:
+        gc.enable()
