@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +24,8 @@ from zgc_space.errors import AccountingError, ColumnError
 __all__ = ["Accounting", "account"]  # Accounting is defined in _result
 
 logger = logging.getLogger("zgc_space.accounting")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _LAND = ("built_m2", "built_residential_m2", "built_industrial_m2", "ready_m2", "unready_m2",
          "nonconstruction_m2", "supplied_m2", "idle_m2", "hightech_m2")
@@ -102,24 +105,29 @@ def _blocks_metric(blocks: object, *, checked: bool = False) -> tuple[gpd.GeoDat
     return _layers.check_block_geometry(metric, source), source, files
 
 
-def account(blocks: object, **options: Any) -> Accounting:
-    """See :func:`zgc_space.accounting.account` (documented there); :func:`_account` runs it.
+def _gc_paused(run: Callable[P, R]) -> Callable[P, R]:
+    """Run ``run`` with Python's cyclic garbage collector paused (a caller's own pause is kept).
 
-    Python's cyclic garbage collector is paused meanwhile: the overlay creates and frees a
-    hundred thousand geometries and its collections would traverse every one of them, and the
-    layers' too, again and again (the median run of the benchmark 17 % slower). What the run
-    leaves in cycles is collected when it returns.
+    The overlay creates and frees a hundred thousand geometries; the collector's passes would
+    traverse every one of them, and the layers' too, again and again (the benchmark's median run
+    17 % slower). What the run leaves in cycles is collected when it returns.
     """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return _account(blocks, **options)
-    finally:
-        if paused:
-            gc.enable()
+
+    @functools.wraps(run)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return run(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+
+    return paused
 
 
-def _account(
+@_gc_paused
+def account(
     blocks: object,
     *,
     survey: object,
@@ -191,9 +199,8 @@ def _account(
     # --- the overlay: blocks × survey, then × plan, then × each flag layer; the parts the last
     # step cuts are built only when the pieces are read (``store``)
     store = _clip.Deferred()
-    flags_given = [obj is not None for obj in (supply, idle, serviced)]
-    last = "serviced" if flags_given[2] else "idle" if flags_given[1] else "supply" if flags_given[0] else (
-        "plan" if pl is not None else "survey")
+    last = next((name for name, obj in (("serviced", serviced), ("idle", idle), ("supply", supply)) if obj is not None),
+                "plan" if pl is not None else "survey")
     b_idx, s_idx, geoms, area, found, s_geoms, s_area = _overlay.split_disjoint(
         np.asarray(bl.geometry.values, dtype=object), sv.geoms, threads=threads, layer_rings=sv.rings,
         store=store if last == "survey" else None)

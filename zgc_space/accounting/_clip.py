@@ -171,7 +171,8 @@ class Deferred:
 
     def reset(self) -> None:
         """Forget every ring (the results that held their slots were discarded)."""
-        self.__init__()  # type: ignore[misc]
+        with self._lock:
+            self._x, self._y, self._n, self.count = [], [], [], 0
 
     def build(self, geoms: np.ndarray) -> np.ndarray:
         """Return ``geoms`` with every slot replaced by its polygon (a new array; ``geoms`` is left as it is)."""
@@ -182,9 +183,10 @@ class Deferred:
         if not len(at):
             return geoms
         slots = geoms[at].astype(np.int64)
-        x, y, n = np.concatenate(self._x), np.concatenate(self._y), np.concatenate(self._n)
-        first = np.r_[0, np.cumsum(n)[:-1]]
-        take = np.repeat(first[slots] - np.r_[0, np.cumsum(n[slots])[:-1]], n[slots]) + np.arange(n[slots].sum())
+        with self._lock:  # one array each from now on: later builds (conflicts, then the pieces) reuse it
+            self._x, self._y, self._n = ([np.concatenate(v)] for v in (self._x, self._y, self._n))
+        x, y, n = self._x[0], self._y[0], self._n[0]
+        take = _ragged_take(np.r_[0, np.cumsum(n)[:-1]][slots], n[slots])
         out = geoms.copy()
         out[at] = _ring_polygons(x[take], y[take], n[slots])[0]
         return out
@@ -197,6 +199,11 @@ class Deferred:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+
+def _ragged_take(starts: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Positions of ``n[k]`` consecutive items from ``starts[k]``, for every ``k`` one after another."""
+    return np.repeat(starts - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(n.sum())
 
 
 def _ring_polygons(px: np.ndarray, py: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -353,7 +360,7 @@ def clip_pairs(ra: Rings, ia: np.ndarray, rb: Rings, ib: np.ndarray, *, store: D
         sel = np.flatnonzero(clips)
         _PAIRS_SEEN[0] += len(sel)
         # the compiled kernel gives the numpy kernel's results bit for bit: once loaded, it takes every call
-        if len(sel) and (_PAIRS_SEEN[0] >= JIT_MIN_PAIRS or (_JIT and _JIT[0] is not None)) and _jit() is not None:
+        if len(sel) and (_JIT or _PAIRS_SEEN[0] >= JIT_MIN_PAIRS) and _jit() is not None:
             for lo in range(0, len(sel), _CHUNK):
                 part = sel[lo:lo + _CHUNK]
                 ok, res, res_area = _clip_compiled(rs, i_s[part], rc, i_c[part], s_convex[part], store)
@@ -418,7 +425,7 @@ def _clip_compiled(rs: Rings, i_s: np.ndarray, rc: Rings, i_c: np.ndarray, s_con
     built = np.flatnonzero(fits & touched & (n >= 3))
     res[fits & touched & (n < 3)] = shapely.Polygon()
     if len(built):
-        take = np.repeat(offsets[built] - np.r_[0, np.cumsum(n[built])[:-1]], n[built]) + np.arange(n[built].sum())
+        take = _ragged_take(offsets[built], n[built])
         res[built], res_area[built] = _emit(x[take], y[take], n[built], s_convex[built], store)
     ok = fits.copy()
     check = np.flatnonzero(~s_convex & touched & fits)
